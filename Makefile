@@ -1,0 +1,36 @@
+# The two commands a new user needs: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros -type f) dbt_project/dbt_project.yml dbt_project/profiles.yml
+
+export DAGSTER_HOME := $(CURDIR)/.dagster
+
+.PHONY: run test dev bench clean
+
+run: $(MANIFEST)
+	$(BIN)/python -m pipelines.run $(if $(DEMO),--demo,)
+
+test: $(MANIFEST)
+	$(BIN)/python -m pytest -q -n 2
+
+dev: $(MANIFEST)
+	$(BIN)/dagster dev -m pipelines.definitions
+
+$(INSTALLED): pyproject.toml constraints.txt dagster.yaml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	touch $@
+
+# The dbt manifest drives the Dagster asset graph, so it is rebuilt whenever a model, seed or macro changes.
+$(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	touch $@
+
+clean:
+	rm -rf bronze/*/ silver/*/ silver/*.duckdb* gold/*.parquet gold/*.duckdb lineage/*/ .dagster dbt_project/target

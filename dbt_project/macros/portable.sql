@@ -1,0 +1,33 @@
+{#- Functions whose spelling differs per engine. DuckDB is the embedded engine; the default branch is
+    standard SQL, so the same models run on engines such as Spark where the dialect allows it. -#}
+
+{% macro percentile(column, fraction) -%}
+    {{ return(adapter.dispatch('percentile')(column, fraction)) }}
+{%- endmacro %}
+{% macro duckdb__percentile(column, fraction) -%}
+    quantile_cont({{ column }}, {{ fraction }})
+{%- endmacro %}
+{% macro default__percentile(column, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ column }})
+{%- endmacro %}
+
+{% macro days_between(start, end) -%}
+    {{ return(adapter.dispatch('days_between')(start, end)) }}
+{%- endmacro %}
+{% macro duckdb__days_between(start, end) -%}
+    date_diff('day', cast({{ start }} as date), cast({{ end }} as date))
+{%- endmacro %}
+{% macro default__days_between(start, end) -%}
+    datediff(cast({{ end }} as date), cast({{ start }} as date))
+{%- endmacro %}
+
+{% macro date_series(first, last) -%}
+    {{ return(adapter.dispatch('date_series')(first, last)) }}
+{%- endmacro %}
+{% macro duckdb__date_series(first, last) -%}
+    select cast(range as date) as datum from range(cast({{ first }} as date), cast({{ last }} as date) + interval 1 day, interval 1 day)
+{%- endmacro %}
+
+{% macro peildatum() -%}
+    cast('{{ env_var("LAKEHOUSE_PEILDATUM", modules.datetime.date.today().isoformat()) }}' as date)
+{%- endmacro %}

@@ -1,0 +1,115 @@
+{#- Weekly count per categorie against a robust baseline of the eight weeks before it (median and MAD),
+    with where the week's meldingen concentrated, so a dashboard shows when, where and what peaked. -#}
+{%- set baseline_weeks = 8 -%}
+{%- set min_baseline_weeks = 4 -%}
+with meldingen as (
+    select m.gemeentecode, m.categorie, m.wijkcode, m.wijknaam, k.week_start, k.iso_jaar, k.iso_week
+    from {{ ref('fixi_melding') }} as m
+    inner join {{ ref('kalender') }} as k on k.datum = cast(m.datum_melding as date)
+),
+
+weken as (
+    select distinct k.week_start, k.iso_jaar, k.iso_week
+    from {{ ref('kalender') }} as k
+    inner join (select min(week_start) as eerste, max(week_start) as laatste from meldingen) as r
+        on k.week_start between r.eerste and r.laatste
+),
+
+-- Every week x categorie, so weeks without meldingen count as zero in the baseline.
+raster as (
+    select g.gemeentecode, c.categorie, w.week_start, w.iso_jaar, w.iso_week
+    from weken as w
+    cross join (select distinct categorie from meldingen) as c
+    cross join (select distinct gemeentecode from meldingen) as g
+),
+
+per_week as (
+    select r.gemeentecode, r.categorie, r.week_start, r.iso_jaar, r.iso_week, count(m.categorie) as aantal
+    from raster as r
+    left join meldingen as m
+        on m.gemeentecode = r.gemeentecode and m.categorie = r.categorie and m.week_start = r.week_start
+    group by r.gemeentecode, r.categorie, r.week_start, r.iso_jaar, r.iso_week
+),
+
+voorgaand as (
+    select w.gemeentecode, w.categorie, w.week_start, v.aantal as aantal_voorgaand
+    from per_week as w
+    inner join per_week as v
+        on v.gemeentecode = w.gemeentecode and v.categorie = w.categorie
+        and v.week_start >= w.week_start - interval {{ baseline_weeks * 7 }} day
+        and v.week_start < w.week_start
+),
+
+mediaan as (
+    select gemeentecode, categorie, week_start, {{ percentile('aantal_voorgaand', 0.5) }} as verwacht, count(*) as basisweken
+    from voorgaand
+    group by gemeentecode, categorie, week_start
+),
+
+mad as (
+    select v.gemeentecode, v.categorie, v.week_start, {{ percentile('abs(v.aantal_voorgaand - m.verwacht)', 0.5) }} as mad
+    from voorgaand as v
+    inner join mediaan as m using (gemeentecode, categorie, week_start)
+    group by v.gemeentecode, v.categorie, v.week_start
+),
+
+per_wijk as (
+    select
+        gemeentecode, categorie, week_start, wijkcode, coalesce(wijknaam, 'Onbekend') as wijknaam, count(*) as aantal,
+        row_number() over (
+            partition by gemeentecode, categorie, week_start order by count(*) desc, wijkcode
+        ) as rang
+    from meldingen
+    group by gemeentecode, categorie, week_start, wijkcode, coalesce(wijknaam, 'Onbekend')
+),
+
+weektotaal as (
+    select gemeentecode, week_start, sum(aantal) as totaal from per_week group by gemeentecode, week_start
+),
+
+beoordeeld as (
+    select
+        w.gemeentecode,
+        w.iso_jaar,
+        w.iso_week,
+        w.week_start,
+        w.categorie,
+        cast(w.aantal as integer) as aantal_meldingen,
+        case when m.basisweken >= {{ min_baseline_weeks }} then cast(m.verwacht as double) end as verwacht_aantal,
+        -- 1.4826 x MAD estimates the standard deviation; Poisson noise (sqrt of the level) is the floor.
+        case when m.basisweken >= {{ min_baseline_weeks }}
+            then greatest(1.4826 * d.mad, sqrt(m.verwacht), 1.0) end as spreiding,
+        t.totaal
+    from per_week as w
+    left join mediaan as m using (gemeentecode, categorie, week_start)
+    left join mad as d using (gemeentecode, categorie, week_start)
+    inner join weektotaal as t using (gemeentecode, week_start)
+),
+
+final as (
+    select
+        b.gemeentecode,
+        b.iso_jaar,
+        b.iso_week,
+        b.week_start,
+        b.categorie,
+        b.aantal_meldingen,
+        b.verwacht_aantal,
+        b.spreiding,
+        case when b.verwacht_aantal > 0 then b.aantal_meldingen / b.verwacht_aantal end as verhouding,
+        coalesce(
+            b.aantal_meldingen >= 5
+            and b.aantal_meldingen >= 1.5 * b.verwacht_aantal
+            and b.aantal_meldingen > b.verwacht_aantal + 3 * b.spreiding,
+            false
+        ) as is_piek,
+        case when b.totaal > 0 then b.aantal_meldingen / cast(b.totaal as double) end as aandeel_van_week,
+        pw.wijkcode as drukste_wijkcode,
+        pw.wijknaam as drukste_wijknaam,
+        case when b.aantal_meldingen > 0 then pw.aantal / cast(b.aantal_meldingen as double) end as aandeel_drukste_wijk
+    from beoordeeld as b
+    left join per_wijk as pw
+        on pw.gemeentecode = b.gemeentecode and pw.categorie = b.categorie and pw.week_start = b.week_start and pw.rang = 1
+)
+
+select * from final

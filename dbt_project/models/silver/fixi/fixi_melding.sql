@@ -1,0 +1,157 @@
+{#- One row per melding: the latest state across all exports, conformed to shared codelists and areas. -#}
+with bron as (
+    select * from {{ source('bronze', 'fixi_melding') }}
+),
+
+categorie_bron as (
+    select lower(trim(categorie_bron)) as sleutel, categorie from {{ ref('fixi_categorie_bron') }}
+),
+
+categorie as (
+    select * from {{ ref('fixi_categorie') }}
+),
+
+status_bron as (
+    select lower(trim(status_bron)) as sleutel, status from {{ ref('fixi_status') }}
+),
+
+buurt as (
+    select * from {{ ref('wijk_buurt') }}
+),
+
+kalender as (
+    select datum, werkdag_volgnummer from {{ ref('kalender') }}
+),
+
+-- The latest state wins: the record changed last in the source, then the one ingested last.
+genummerd as (
+    select
+        *,
+        row_number() over (
+            partition by gemeentecode, melding_id
+            order by datum_gewijzigd desc nulls last, geladen_op desc, bron_bestand desc, bron_record desc
+        ) as volgorde,
+        count(*) over (partition by gemeentecode, melding_id) as aantal_leveringen
+    from bron
+),
+
+laatste_stand as (
+    select * from genummerd where volgorde = 1
+),
+
+gemeente_extent as (
+    select
+        gemeentecode,
+        min(min_breedtegraad) as min_breedtegraad,
+        max(max_breedtegraad) as max_breedtegraad,
+        min(min_lengtegraad) as min_lengtegraad,
+        max(max_lengtegraad) as max_lengtegraad
+    from buurt
+    group by gemeentecode
+),
+
+-- Buurten are boxes; a point on a shared edge takes the lowest buurtcode.
+buurt_via_locatie as (
+    select m.gemeentecode, m.melding_id, min(b.buurtcode) as buurtcode
+    from laatste_stand as m
+    inner join buurt as b
+        on m.gemeentecode = b.gemeentecode
+        and m.breedtegraad >= b.min_breedtegraad and m.breedtegraad <= b.max_breedtegraad
+        and m.lengtegraad >= b.min_lengtegraad and m.lengtegraad <= b.max_lengtegraad
+    group by m.gemeentecode, m.melding_id
+),
+
+wijk_via_postcode as (
+    select gemeentecode, postcode4, min(wijkcode) as wijkcode
+    from buurt
+    group by gemeentecode, postcode4
+),
+
+wijk as (
+    select distinct gemeentecode, wijkcode, wijknaam from buurt
+),
+
+geconformeerd as (
+    select
+        m.melding_id,
+        m.gemeentecode,
+        coalesce(cb.categorie, 'Onbekend') as categorie,
+        m.categorie_bron,
+        cb.categorie is not null as categorie_bekend,
+        coalesce(
+            sb.status,
+            case when m.datum_afgehandeld is not null then 'afgehandeld' else 'in behandeling' end
+        ) as status,
+        m.status_bron,
+        m.datum_melding,
+        m.datum_afgehandeld,
+        m.datum_gewijzigd,
+        m.datum_afgehandeld is null or m.datum_afgehandeld >= m.datum_melding as datumvolgorde_geldig,
+        round(m.breedtegraad, 4) as breedtegraad,
+        round(m.lengtegraad, 4) as lengtegraad,
+        coalesce(
+            m.breedtegraad between g.min_breedtegraad and g.max_breedtegraad
+            and m.lengtegraad between g.min_lengtegraad and g.max_lengtegraad,
+            false
+        ) as locatie_binnen_gemeente,
+        bl.buurtcode,
+        coalesce(b.wijkcode, wp.wijkcode) as wijkcode,
+        m.aantal_leveringen,
+        m.bron_bestand,
+        m.bron_bestand_hash,
+        m.bron_record
+    from laatste_stand as m
+    left join categorie_bron as cb on cb.sleutel = lower(trim(m.categorie_bron))
+    left join status_bron as sb on sb.sleutel = lower(trim(m.status_bron))
+    left join gemeente_extent as g on g.gemeentecode = m.gemeentecode
+    left join buurt_via_locatie as bl on bl.gemeentecode = m.gemeentecode and bl.melding_id = m.melding_id
+    left join buurt as b on b.buurtcode = bl.buurtcode
+    left join wijk_via_postcode as wp on wp.gemeentecode = m.gemeentecode and wp.postcode4 = m.postcode4
+),
+
+final as (
+    select
+        c.melding_id,
+        c.gemeentecode,
+        c.categorie,
+        c.categorie_bron,
+        c.categorie_bekend,
+        c.status,
+        c.status_bron,
+        c.datum_melding,
+        c.datum_afgehandeld,
+        c.datum_gewijzigd,
+        c.datumvolgorde_geldig,
+        -- When the melding left the backlog: its closing time, or its last change when that is missing or impossible.
+        case
+            when c.status = 'afgehandeld' and c.datumvolgorde_geldig
+                then coalesce(c.datum_afgehandeld, c.datum_gewijzigd, c.datum_melding)
+            when c.status = 'afgehandeld' then greatest(c.datum_melding, coalesce(c.datum_gewijzigd, c.datum_melding))
+        end as datum_uit_werkvoorraad,
+        case
+            when c.status = 'afgehandeld' and c.datumvolgorde_geldig and c.datum_afgehandeld is not null
+                then {{ days_between('c.datum_melding', 'c.datum_afgehandeld') }}
+        end as doorlooptijd_dagen,
+        case
+            when c.status = 'afgehandeld' and c.datumvolgorde_geldig and c.datum_afgehandeld is not null
+                then ka.werkdag_volgnummer - km.werkdag_volgnummer
+        end as doorlooptijd_werkdagen,
+        cat.afhandeltermijn_werkdagen,
+        c.breedtegraad,
+        c.lengtegraad,
+        c.locatie_binnen_gemeente,
+        c.wijkcode,
+        w.wijknaam,
+        c.buurtcode,
+        c.aantal_leveringen,
+        c.bron_bestand,
+        c.bron_bestand_hash,
+        c.bron_record
+    from geconformeerd as c
+    left join categorie as cat on cat.categorie = c.categorie
+    left join wijk as w on w.gemeentecode = c.gemeentecode and w.wijkcode = c.wijkcode
+    left join kalender as km on km.datum = cast(c.datum_melding as date)
+    left join kalender as ka on ka.datum = cast(c.datum_afgehandeld as date)
+)
+
+select * from final

@@ -1,0 +1,30 @@
+{#- The latest delivery of each buurt, codes stripped of CBS's padding. -#}
+with bron as (
+    select * from {{ source('bronze', 'cbs_wijk_buurt') }}
+),
+
+genummerd as (
+    select
+        *,
+        row_number() over (partition by trim(buurtcode) order by geladen_op desc, bron_record desc) as volgorde
+    from bron
+),
+
+final as (
+    select
+        trim(gemeentecode) as gemeentecode,
+        gemeentenaam,
+        trim(wijkcode) as wijkcode,
+        wijknaam,
+        trim(buurtcode) as buurtcode,
+        buurtnaam,
+        postcode4,
+        min_breedtegraad,
+        max_breedtegraad,
+        min_lengtegraad,
+        max_lengtegraad
+    from genummerd
+    where volgorde = 1
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Landing -> bronze: parsers per source system, the shared ingestion mechanism, and the table definitions."""

@@ -1,0 +1,177 @@
+"""Fixi exports -> bronze `fixi_melding`: issues API pages (JSON) and back-office CSV exports.
+
+The format is recognised from the content. API pages may be double-encoded (a JSON string holding the
+JSON) or cut off; complete records of a cut-off page are kept and the lost tail is quarantined. Only the
+fields the analyses need are read: free text, attachments, addresses and reporter details never are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from stdnum.nl import postcode as nl_postcode
+
+from pipelines.bronze.formats import (
+    FIELD_COUNT_ERROR,
+    decimal,
+    decode_text,
+    dutch_timestamp,
+    iso_timestamp,
+    plausible,
+    read_csv,
+)
+from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
+from pipelines.bronze.tables import FIXI_MELDING
+
+CSV_ALIASES = {
+    "melding_id": ("Meldingnummer", "Meldingsnummer", "publicID", "Nummer", "ID"),
+    "categorie_bron": ("Categorie", "Hoofdcategorie", "categoryName"),
+    "status_bron": ("Status",),
+    "datum_melding": ("Datum melding", "Gemeld op", "Aangemaakt", "created"),
+    "datum_afgehandeld": ("Datum afgehandeld", "Afgehandeld op", "Datum afgerond", "closed"),
+    "datum_gewijzigd": ("Laatst gewijzigd", "Gewijzigd op", "modified"),
+    "breedtegraad": ("Breedtegraad", "Latitude", "lat"),
+    "lengtegraad": ("Lengtegraad", "Longitude", "lng", "lon"),
+    "postcode": ("Postcode",),
+}
+CSV_REQUIRED = ("melding_id", "categorie_bron", "status_bron", "datum_melding")
+QUARANTINE_KEEPS = {
+    "publicID", "categoryName", "status", "created", "closed", "modified",
+    "melding_id", "categorie_bron", "status_bron", "datum_melding", "datum_afgehandeld", "datum_gewijzigd",
+}
+
+
+def parse(context: ParseContext) -> Iterator[Parsed]:
+    text = decode_text(context.file.content).lstrip()
+    if text.startswith(("{", '"')):
+        context.notes["format: api_json"] += 1
+        yield from _parse_api_page(text, context)
+    elif text and any(sep in text.split("\n", 1)[0] for sep in ";,\t"):
+        context.notes["format: backoffice_csv"] += 1
+        yield from _parse_csv(text, context)
+    else:
+        raise UnreadableFile("not a Fixi export: neither an issues API page (JSON) nor a back-office CSV export")
+
+
+def _parse_api_page(text: str, context: ParseContext) -> Iterator[Parsed]:
+    issues, truncated_after = _api_results(text, context)
+    for number, issue in enumerate(issues, start=1):
+        yield _record(number, issue, _api_fields, context)
+    if truncated_after is not None:
+        context.notes["truncated API pages"] += 1
+        yield Parsed(truncated_after + 1, error=f"file is cut off after record {truncated_after}; the rest of the page is lost")
+
+
+def _api_results(text: str, context: ParseContext) -> tuple[list, int | None]:
+    """The `results[]` of a page, and where it was cut off if it was (None when complete)."""
+    try:
+        page = json.loads(text)
+        if isinstance(page, str):
+            context.notes["double-encoded API pages"] += 1
+            page = json.loads(page)
+    except json.JSONDecodeError:
+        return _salvage(text, context)
+    if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+        raise UnreadableFile("JSON without a results[] list: not a Fixi issues API page")
+    return page["results"], None
+
+
+def _salvage(text: str, context: ParseContext) -> tuple[list, int]:
+    """Keep the complete records of a cut-off page; records are never lost silently."""
+    if text.startswith('"'):
+        context.notes["double-encoded API pages"] += 1
+        text = _unwrap_cut_string(text)
+    start = text.find('"results"')
+    bracket = text.find("[", start)
+    if start < 0 or bracket < 0:
+        raise UnreadableFile("invalid JSON and no results[] list to recover records from")
+    decoder, position, results = json.JSONDecoder(), bracket + 1, []
+    while True:
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        try:
+            record, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            return results, len(results)
+        results.append(record)
+
+
+def _unwrap_cut_string(text: str) -> str:
+    """Decode a cut-off JSON string literal, dropping a half-written escape at its end."""
+    for cut in range(8):
+        try:
+            return json.loads(text[: len(text) - cut] + '"')
+        except json.JSONDecodeError:
+            continue
+    raise UnreadableFile("double-encoded JSON that cannot be decoded")
+
+
+def _api_fields(issue: dict, context: ParseContext) -> dict:
+    location = issue.get("location") or {}
+    details = issue.get("addressDetails") or {}
+    peildatum = context.settings.peildatum
+    return {
+        "melding_id": issue.get("publicID"),
+        "categorie_bron": issue.get("categoryName"),
+        "status_bron": issue.get("status"),
+        "datum_melding": plausible(iso_timestamp(issue.get("created"), "created"), "created", peildatum),
+        "datum_afgehandeld": plausible(iso_timestamp(issue.get("closed"), "closed"), "closed", peildatum),
+        "datum_gewijzigd": plausible(iso_timestamp(issue.get("modified"), "modified"), "modified", peildatum),
+        "breedtegraad": decimal(location.get("lat"), "location.lat"),
+        "lengtegraad": decimal(location.get("lng"), "location.lng"),
+        "postcode": details.get("postcode"),
+        "bron_formaat": "api_json",
+    }
+
+
+def _parse_csv(text: str, context: ParseContext) -> Iterator[Parsed]:
+    for line, record in read_csv(text, CSV_ALIASES, CSV_REQUIRED, context.notes):
+        if FIELD_COUNT_ERROR in record:
+            yield Parsed(line, error=f"line {line}: {record[FIELD_COUNT_ERROR]}")
+            continue
+        yield _record(line, record, _csv_fields, context)
+
+
+def _csv_fields(record: dict, context: ParseContext) -> dict:
+    peildatum = context.settings.peildatum
+    fields = {
+        name: plausible(dutch_timestamp(record.get(name, ""), name), name, peildatum)
+        for name in ("datum_melding", "datum_afgehandeld", "datum_gewijzigd")
+    }
+    return {
+        "melding_id": record["melding_id"],
+        "categorie_bron": record["categorie_bron"],
+        "status_bron": record["status_bron"],
+        **fields,
+        "breedtegraad": decimal(record.get("breedtegraad"), "breedtegraad"),
+        "lengtegraad": decimal(record.get("lengtegraad"), "lengtegraad"),
+        "postcode": record.get("postcode"),
+        "bron_formaat": "backoffice_csv",
+    }
+
+
+def _record(number: int, source_record: dict, read_fields, context: ParseContext) -> Parsed:
+    """Apply the must-have rules; a record that breaks one is quarantined with the reason."""
+    if not isinstance(source_record, dict):
+        return Parsed(number, error=f"record {number} is not a JSON object")
+    try:
+        fields = read_fields(source_record, context)
+        if not fields["melding_id"]:
+            raise RecordError("melding without a publicID / meldingnummer")
+        if fields["datum_melding"] is None:
+            raise RecordError("melding without a creation date")
+    except RecordError as err:
+        return Parsed(number, error=str(err), raw=_minimised(source_record))
+    postcode = fields.pop("postcode") or ""
+    fields["postcode4"] = nl_postcode.compact(postcode)[:4] if nl_postcode.is_valid(postcode) else None
+    fields["gemeentecode"] = context.settings.gemeentecode
+    return Parsed(number, row=fields)
+
+
+def _minimised(record: dict) -> dict:
+    """What of a quarantined record is kept: identifiers, codes and dates, never text or personal data."""
+    return {k: v for k, v in record.items() if k in QUARANTINE_KEEPS}
+
+
+FIXI = Source(system="fixi", table=FIXI_MELDING, parse=parse)

@@ -1,0 +1,1 @@
+"""Dagster definitions, discovered from this package: one module per concern."""

@@ -1,0 +1,78 @@
+"""Bronze assets: one per source system, landing files -> typed, minimised Parquet with lineage columns."""
+
+import dagster as dg
+import pyarrow.parquet as pq
+
+from pipelines.bronze.ingest import Source, ingest, write_parquet
+from pipelines.bronze.referentie import public_holidays
+from pipelines.bronze.sources import SOURCES
+from pipelines.bronze.tables import FEESTDAG
+from pipelines.lineage import dataset, lineage_run, namespace
+from pipelines.settings import load_settings
+
+FIRST_CALENDAR_YEAR = 2000
+CALENDAR_YEARS_AHEAD = 11  # forecasts look ten years ahead
+
+
+def bronze_asset(source: Source) -> dg.AssetsDefinition:
+    table = source.table
+
+    @dg.asset(
+        key=["bronze", table.name],
+        group_name="bronze",
+        kinds={"python", "parquet"},
+        owners=["team:data-platform"],
+        description=f"{table.description} From `landing/{source.system}/`, format detected per file.",
+        metadata={"dagster/column_schema": table.dagster_schema, "zone": "bronze", "privacy": "vertrouwelijk"},
+    )
+    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings = load_settings()
+        with lineage_run(settings, context.run_id, f"bronze.{table.name}") as run:
+            report = ingest(source, settings, context.run_id, context.log)
+            run.inputs = [dataset(f"file://{settings.landing}", p) for p in report.inputs]
+            run.outputs = [dataset(namespace(settings), f"bronze.{table.name}",
+                                   {c.name: str(c.type) for c in table.columns})]
+        total = _row_count(settings.bronze / table.folder)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": total,
+                "rows_added": report.rows,
+                "files_new": report.files_new,
+                "files_already_ingested": report.files_known,
+                "records_quarantined": report.quarantined,
+                "files_rejected": dg.MetadataValue.md("\n".join(f"- {r}" for r in report.files_rejected) or "none"),
+                "observations": dict(report.notes),
+                "path": dg.MetadataValue.path(str(settings.bronze / table.folder)),
+            }
+        )
+
+    return _asset
+
+
+def _row_count(folder) -> int:
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*.parquet"))
+
+
+
+
+@dg.asset(
+    key=["bronze", FEESTDAG.name],
+    group_name="bronze",
+    kinds={"python", "parquet"},
+    owners=["team:data-platform"],
+    metadata={"dagster/column_schema": FEESTDAG.dagster_schema, "zone": "bronze", "privacy": "openbaar"},
+)
+def feestdag(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """Dutch public holidays from the `holidays` package, for counting working days."""
+    settings = load_settings()
+    rows = public_holidays(FIRST_CALENDAR_YEAR, settings.peildatum.year + CALENDAR_YEARS_AHEAD)
+    path = settings.bronze / FEESTDAG.folder / "feestdagen.parquet"
+    with lineage_run(settings, context.run_id, f"bronze.{FEESTDAG.name}") as run:
+        write_parquet(rows, FEESTDAG, path)
+        run.outputs = [dataset(namespace(settings), f"bronze.{FEESTDAG.name}", {"datum": "date", "naam": "string"})]
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "path": dg.MetadataValue.path(str(path))})
+
+
+@dg.definitions
+def bronze_assets() -> dg.Definitions:
+    return dg.Definitions(assets=[*(bronze_asset(source) for source in SOURCES), feestdag])

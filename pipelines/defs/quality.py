@@ -1,0 +1,43 @@
+"""Each Great Expectations suite in `expectations/` runs as a blocking asset check on the table it names."""
+
+import dagster as dg
+
+from pipelines.quality.suites import Suite, load_suites, run_suite, store_results
+from pipelines.settings import load_settings
+
+
+def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey([suite.zone, suite.table]),
+        name=f"gx_{suite.table}",
+        description=f"Great Expectations suite `expectations/{suite.name}.json`: {len(suite.expectations)} expectations. "
+        "A failed critical expectation blocks everything downstream.",
+        blocking=True,
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        settings = load_settings()
+        outcomes = run_suite(suite, settings)
+        stored = store_results(suite, outcomes, settings, context.run.run_id)
+        failed = [o for o in outcomes if not o.geslaagd]
+        critical = [o for o in failed if o.ernst == "critical"]
+        for o in failed:
+            context.log.warning(f"{suite.name}: {o.ernst} expectation failed: {o.omschrijving} "
+                                f"({o.expectation} {o.kolom or ''}; unexpected {o.aantal_onverwacht}, observed {o.waargenomen})")
+        return dg.AssetCheckResult(
+            passed=not failed,
+            severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "expectations": len(outcomes),
+                "failed_critical": len(critical),
+                "failed_warning": len(failed) - len(critical),
+                "failed": dg.MetadataValue.md("\n".join(f"- **{o.ernst}** {o.omschrijving}" for o in failed) or "none"),
+                "results": dg.MetadataValue.path(str(stored)),
+            },
+        )
+
+    return _check
+
+
+@dg.definitions
+def quality_checks() -> dg.Definitions:
+    return dg.Definitions(asset_checks=[suite_check(suite) for suite in load_suites()])

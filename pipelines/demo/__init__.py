@@ -1,0 +1,37 @@
+"""The demo municipality (GM0301, about 48,000 inhabitants): deterministic source exports in real formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+from faker import Faker
+
+from pipelines.demo import fixi, municipality
+
+DEFAULT_SEED = 301
+DEFAULT_YEARS = 3
+
+
+def generate_demo(
+    landing: Path,
+    gemeentecode: str,
+    end: dt.date,
+    afhandeltermijnen: dict[str, int],
+    years: int = DEFAULT_YEARS,
+    seed: int = DEFAULT_SEED,
+    progress=print,
+) -> dict[str, int]:
+    """Write the demo exports into `landing/`; the same arguments always give byte-identical files."""
+    rng = np.random.default_rng(seed)
+    fake = Faker("nl_NL")
+    fake.seed_instance(seed)
+    start = dt.date(end.year - years, end.month, 1)
+    buurten = municipality.buurten(gemeentecode, rng)
+    municipality.write_wijken_buurten(buurten, landing / "referentie")
+    progress(f"demo: {len(buurten)} buurten in {len(municipality.WIJKEN)} wijken -> {landing / 'referentie'}")
+    reports = fixi.generate_reports(buurten, start, end, afhandeltermijnen, rng, fake)
+    files = fixi.write_exports(reports, start, end, landing / "fixi", rng)
+    progress(f"demo: {len(reports):,} Fixi meldingen {start} .. {end} in {files} export files -> {landing / 'fixi'}")
+    return {"fixi_meldingen": len(reports), "fixi_bestanden": files}

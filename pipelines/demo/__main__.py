@@ -1,0 +1,26 @@
+"""Generate the demo municipality's exports on their own: `python -m pipelines.demo --years 3`."""
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from pipelines.demo import DEFAULT_SEED, DEFAULT_YEARS, generate_demo
+from pipelines.settings import load_settings
+
+
+def main() -> None:
+    settings = load_settings()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--landing", type=Path, default=settings.landing, help="folder to write into")
+    parser.add_argument("--years", type=int, default=DEFAULT_YEARS, help="years of history (default 3)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--end", type=dt.date.fromisoformat, default=settings.peildatum - dt.timedelta(days=1),
+        help="last day of data (default: the day before the peildatum)",
+    )
+    args = parser.parse_args()
+    generate_demo(args.landing, settings.gemeentecode, args.end, settings.afhandeltermijnen, args.years, args.seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Publishing gold: Parquet files plus `gold/gold.duckdb`, a catalogue of views over them for analysts.
+
+Everything is written under a staging name first and then moved into place with `os.replace`, which is
+atomic per file: a reader sees the old file or the new one, never half of one, and a run that fails before
+the swap leaves yesterday's gold untouched. `gold.duckdb` is rebuilt as a new file too, so an analyst
+holding the old one open (which locks it) never blocks the run; their views read the new Parquet files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from pipelines.quality.suites import RESULT_SCHEMA
+from pipelines.settings import Settings
+
+DQ_TABLE = "dq_resultaten"
+CATALOGUE_TABLE = "publicatie"
+
+
+def publish(settings: Settings, tables: list[str], run_id: str) -> dict[str, int]:
+    """Publish the gold tables of the build database and the data-quality results; returns row counts."""
+    settings.gold.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(settings.gold)
+    staging = settings.gold / f".staging-{run_id}"
+    staging.mkdir()
+    counts = _export_tables(settings, tables, staging)
+    counts[DQ_TABLE] = _export_dq_results(settings, staging)
+    for name in counts:
+        os.replace(staging / f"{name}.parquet", settings.gold / f"{name}.parquet")
+    catalogue = staging / "gold.duckdb"
+    _write_catalogue(catalogue, settings.gold, counts, run_id)
+    os.replace(catalogue, settings.gold_db)
+    shutil.rmtree(staging)
+    return counts
+
+
+def _remove_stale_staging(gold: Path) -> None:
+    """A run interrupted before its swap leaves its staging folder behind; nothing in it was published."""
+    for stale in gold.glob(".staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _export_tables(settings: Settings, tables: list[str], staging: Path) -> dict[str, int]:
+    counts = {}
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        for name in tables:
+            target = staging / f"{name}.parquet"
+            db.execute(f"copy (select * from gold.\"{name}\") to '{target}' (format parquet)")
+            counts[name] = db.execute(f"select count(*) from gold.\"{name}\"").fetchone()[0]
+    return counts
+
+
+def _export_dq_results(settings: Settings, staging: Path) -> int:
+    """Every stored check result, of this run and all before it."""
+    target = staging / f"{DQ_TABLE}.parquet"
+    if not any(settings.dq_results.glob("*/*.parquet")):
+        pq.write_table(RESULT_SCHEMA.empty_table(), target)
+        return 0
+    with duckdb.connect() as db:
+        db.execute(
+            f"copy (select * from read_parquet('{settings.dq_results}/*/*.parquet', union_by_name = true) "
+            f"order by gecontroleerd_op, tabel, expectation, kolom) to '{target}' (format parquet)"
+        )
+        return db.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
+
+
+def _write_catalogue(path: Path, gold: Path, counts: dict[str, int], run_id: str) -> None:
+    published = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with duckdb.connect(str(path)) as db:
+        for name in counts:
+            db.execute(f"create view \"{name}\" as select * from read_parquet('{gold / name}.parquet')")
+        db.execute(
+            f"create table {CATALOGUE_TABLE} (tabel varchar, aantal_rijen bigint, bestand varchar, "
+            "run_id varchar, gepubliceerd_op timestamp)"
+        )
+        db.executemany(
+            f"insert into {CATALOGUE_TABLE} values (?, ?, ?, ?, ?)",
+            [(name, count, str(gold / f"{name}.parquet"), run_id, published) for name, count in counts.items()],
+        )

@@ -1,0 +1,1 @@
+"""Data quality: Great Expectations suites from `expectations/`, run on dataframes fetched from DuckDB."""

@@ -1,0 +1,124 @@
+"""Suites in `expectations/` (one per table, named `<zone>.<table>`), the data they run on, and their results.
+
+A suite's `meta` may ask for two derived parameters:
+- `actualiteit: {kolom, max_dagen}` gives `vers_sinds`, the oldest acceptable newest value of `kolom`;
+- `volume: {kolom, basisweken}` gives `volume_min`/`volume_max` for the latest full day's count, from the
+  same weekday in the preceding weeks; expectations with `meta.deel = "laatste_dag"` run on that day only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from statistics import median
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.bronze.sources import BRONZE_TABLES
+from pipelines.quality.gx import Outcome, validate
+from pipelines.settings import EXPECTATIONS_DIR, Settings
+
+LATEST_DAY = "laatste_dag"
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    meta: dict
+    expectations: list[dict]
+
+    @property
+    def zone(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def table(self) -> str:
+        return self.name.split(".", 1)[1]
+
+
+def load_suites(folder: Path = EXPECTATIONS_DIR) -> list[Suite]:
+    suites = []
+    for path in sorted(folder.glob("*.json")):
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        if spec["name"] != path.stem:
+            raise ValueError(f"{path}: suite name {spec['name']!r} must equal the file name")
+        suites.append(Suite(spec["name"], spec.get("meta", {}), spec["expectations"]))
+    return suites
+
+
+def run_suite(suite: Suite, settings: Settings) -> list[Outcome]:
+    with _connect(suite, settings) as db:
+        relation = _relation(suite, settings)
+        parameters = _parameters(suite, settings, db, relation)
+        whole = [e for e in suite.expectations if e.get("meta", {}).get("deel") != LATEST_DAY]
+        latest = [e for e in suite.expectations if e.get("meta", {}).get("deel") == LATEST_DAY]
+        outcomes = validate(suite.name, whole, db.sql(f"select * from {relation}").df(), parameters)
+        if latest:
+            column = suite.meta["volume"]["kolom"]
+            day = settings.peildatum - dt.timedelta(days=1)
+            frame = db.execute(f"select * from {relation} where cast({column} as date) = ?", [day]).df()
+            outcomes += validate(f"{suite.name}:{LATEST_DAY}", latest, frame, parameters)
+    return outcomes
+
+
+def _connect(suite: Suite, settings: Settings) -> duckdb.DuckDBPyConnection:
+    if suite.zone == "bronze":
+        return duckdb.connect()
+    return duckdb.connect(str(settings.build_db), read_only=True)
+
+
+def _relation(suite: Suite, settings: Settings) -> str:
+    if suite.zone == "bronze":
+        folder = settings.bronze / BRONZE_TABLES[suite.table].folder
+        return f"read_parquet('{folder}/*.parquet', union_by_name = true)"
+    return f'"{suite.zone}"."{suite.table}"'
+
+
+def _parameters(suite: Suite, settings: Settings, db, relation: str) -> dict:
+    parameters = {}
+    if "actualiteit" in suite.meta:
+        days = suite.meta["actualiteit"]["max_dagen"]
+        parameters["vers_sinds"] = pd.Timestamp(settings.peildatum - dt.timedelta(days=days))
+    if "volume" in suite.meta:
+        parameters.update(_volume_bounds(suite.meta["volume"], settings, db, relation))
+    return parameters
+
+
+def _volume_bounds(spec: dict, settings: Settings, db, relation: str) -> dict:
+    """The usual count for the latest full day: the median of the same weekday in the weeks before."""
+    day = settings.peildatum - dt.timedelta(days=1)
+    earlier = [day - dt.timedelta(weeks=w) for w in range(1, spec["basisweken"] + 1)]
+    counts = dict(db.execute(
+        f"select cast({spec['kolom']} as date) as dag, count(*) from {relation} "
+        f"where cast({spec['kolom']} as date) in (select unnest(?::date[])) group by dag",
+        [earlier],
+    ).fetchall())
+    usual = median(counts.get(d, 0) for d in earlier)
+    # Wide bounds: a real peak (a storm) is worth a warning, ordinary noise is not.
+    return {"volume_min": math.floor(0.4 * usual), "volume_max": math.ceil(2.5 * usual + 5)}
+
+
+RESULT_SCHEMA = pa.schema([
+    ("run_id", pa.string()), ("gecontroleerd_op", pa.timestamp("us")), ("peildatum", pa.date32()),
+    ("laag", pa.string()), ("tabel", pa.string()), ("expectation", pa.string()), ("kolom", pa.string()),
+    ("dimensie", pa.string()), ("ernst", pa.string()), ("omschrijving", pa.string()), ("geslaagd", pa.bool_()),
+    ("aantal_rijen", pa.int64()), ("aantal_onverwacht", pa.int64()), ("percentage_onverwacht", pa.float64()),
+    ("waargenomen", pa.string()),
+])
+
+
+def store_results(suite: Suite, outcomes: list[Outcome], settings: Settings, run_id: str) -> Path:
+    """Keep every result, run after run, so data quality itself can be monitored over time."""
+    stamp = {"run_id": run_id, "gecontroleerd_op": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+             "peildatum": settings.peildatum, "laag": suite.zone, "tabel": suite.name}
+    rows = [{**stamp, **asdict(o)} for o in outcomes]
+    path = settings.dq_results / run_id / f"{suite.name}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=RESULT_SCHEMA), path)
+    return path

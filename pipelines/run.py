@@ -1,0 +1,100 @@
+"""`make run`: demo exports when landing is empty (or asked for), then the whole lakehouse through Dagster.
+
+It runs the same `lakehouse` job the nightly schedule runs, in this process, recorded in the Dagster
+instance of DAGSTER_HOME so the run shows up in `dagster dev`, and ends with a summary of what was built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+
+import dagster as dg
+import duckdb
+
+from pipelines.bronze.ingest import rejected_files
+from pipelines.bronze.sources import SOURCES
+from pipelines.demo import generate_demo
+from pipelines.settings import Settings, SettingsError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--demo", action="store_true", help="(re)generate the demo exports even if landing holds files")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"lakehouse: {settings.gemeentecode}, mode {settings.mode}, peildatum {settings.peildatum}, data in {settings.data_root}")
+    if args.demo or not _has_exports(settings):
+        if settings.mode != "demo":
+            print("error: demo data is only generated in demo mode (LAKEHOUSE_MODE=demo)", file=sys.stderr)
+            return 2
+        generate_demo(settings.landing, settings.gemeentecode, settings.peildatum - dt.timedelta(days=1),
+                      settings.afhandeltermijnen)
+    started = time.monotonic()
+    result = materialise_everything()
+    print_summary(settings, result, time.monotonic() - started)
+    return 0 if result.success else 1
+
+
+def _has_exports(settings: Settings) -> bool:
+    return any(
+        p.is_file() for source in SOURCES if (settings.landing / source.system).exists()
+        for p in (settings.landing / source.system).rglob("*")
+    )
+
+
+def materialise_everything() -> dg.ExecuteInProcessResult:
+    from pipelines.definitions import defs
+
+    job = defs().resolve_job_def("lakehouse")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    print("lakehouse: materialising landing -> bronze -> silver -> gold (progress below)")
+    return job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        tags={"trigger": "make run"},
+    )
+
+
+def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds: float) -> None:
+    checks = result.get_asset_check_evaluations()
+    failed = [c for c in checks if not c.passed]
+    print()
+    print(f"== lakehouse run {result.run_id} {'succeeded' if result.success else 'FAILED'} in {seconds:.0f} s ==")
+    print(f"gold tables ({settings.gold}, query {settings.gold_db} read-only):")
+    for table, rows in _published(settings):
+        print(f"  {table:32} {rows:>9,} rows")
+    print(f"checks: {len(checks) - len(failed)} of {len(checks)} passed"
+          + "".join(f"\n  failed ({c.severity.value.lower()}): {c.asset_key.to_user_string()} {c.check_name}" for c in failed))
+    print(f"quarantined records: {_quarantined(settings):,} (bronze/_quarantaine/records/, reason per record)")
+    for entry in rejected_files(settings):
+        print(f"  rejected file: {entry['bestand']}: {entry['error']}")
+    print("data quality results: gold table dq_resultaten; suites in expectations/")
+    print(f"lineage: OpenLineage events in {settings.lineage / 'events'}, dbt docs in {settings.dbt_docs / 'index.html'}")
+    print("explore: make dev, then open http://localhost:3000")
+
+
+def _published(settings: Settings) -> list[tuple[str, int]]:
+    if not settings.gold_db.exists():
+        return []
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        return db.execute("select tabel, aantal_rijen from publicatie order by tabel").fetchall()
+
+
+def _quarantined(settings: Settings) -> int:
+    files = list((settings.quarantine / "records").glob("*/*.parquet"))
+    if not files:
+        return 0
+    return duckdb.execute("select count(*) from read_parquet(?)", [[str(f) for f in files]]).fetchone()[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

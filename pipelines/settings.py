@@ -1,0 +1,139 @@
+"""The one settings object of the product, read from environment variables with sensible defaults.
+
+Every path, the municipality, the pseudonymisation key and the reference date come from here; nothing
+else in the code reads the environment. The defaults give the embedded demo set-up: folders next to the
+code and DuckDB in-process.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+TIMEZONE = ZoneInfo("Europe/Amsterdam")
+
+DEMO_GEMEENTECODE = "GM0301"
+# Only accepted in demo mode: the demo data holds no real persons, so its pseudonyms protect nobody.
+DEMO_PSEUDONYM_KEY = "demo-sleutel-alleen-voor-de-demogemeente"
+MIN_KEY_LENGTH = 32
+MODES = ("demo", "productie")
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a set-up the product can run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_root: Path
+    landing: Path
+    bronze: Path
+    silver: Path
+    gold: Path
+    lineage: Path
+    mode: str
+    gemeentecode: str
+    pseudonym_key: bytes
+    peildatum: dt.date
+
+    @property
+    def build_db(self) -> Path:
+        """The DuckDB file dbt builds silver and gold in: one writer at a time, never opened by analysts."""
+        return self.silver / "lakehouse.duckdb"
+
+    @property
+    def gold_db(self) -> Path:
+        return self.gold / "gold.duckdb"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.bronze / "_quarantaine"
+
+    @property
+    def file_register(self) -> Path:
+        return self.bronze / "_register"
+
+    @property
+    def dq_results(self) -> Path:
+        return self.silver / "_dq_resultaten"
+
+    @property
+    def dbt_docs(self) -> Path:
+        return self.lineage / "dbt_docs"
+
+    @cached_property
+    def afhandeltermijnen(self) -> dict[str, int]:
+        """Handling term in working days per conformed Fixi category; the dbt seed is the one source."""
+        with open(DBT_PROJECT_DIR / "seeds" / "fixi_categorie.csv", encoding="utf-8") as seed:
+            return {row["categorie"]: int(row["afhandeltermijn_werkdagen"]) for row in csv.DictReader(seed)}
+
+    def dbt_env(self) -> dict[str, str]:
+        """What the dbt subprocess needs to find the zones; dbt reads these with env_var()."""
+        return {
+            "LAKEHOUSE_BRONZE": str(self.bronze),
+            "LAKEHOUSE_BUILD_DB": str(self.build_db),
+            "LAKEHOUSE_PEILDATUM": self.peildatum.isoformat(),
+        }
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    data_root = Path(env.get("LAKEHOUSE_DATA_ROOT", PROJECT_ROOT)).resolve()
+
+    def zone(name: str) -> Path:
+        return Path(env.get(f"LAKEHOUSE_{name.upper()}", data_root / name)).resolve()
+
+    mode = env.get("LAKEHOUSE_MODE", "demo")
+    if mode not in MODES:
+        raise SettingsError(f"LAKEHOUSE_MODE must be one of {', '.join(MODES)}, not {mode!r}")
+    return Settings(
+        data_root=data_root,
+        landing=zone("landing"),
+        bronze=zone("bronze"),
+        silver=zone("silver"),
+        gold=zone("gold"),
+        lineage=zone("lineage"),
+        mode=mode,
+        gemeentecode=_gemeentecode(env.get("LAKEHOUSE_GEMEENTECODE", DEMO_GEMEENTECODE)),
+        pseudonym_key=_pseudonym_key(mode, env.get("LAKEHOUSE_PSEUDONYM_KEY")),
+        peildatum=_peildatum(env.get("LAKEHOUSE_PEILDATUM")),
+    )
+
+
+def _gemeentecode(code: str) -> str:
+    code = code.strip().upper()
+    if len(code) != 6 or not code.startswith("GM") or not code[2:].isdigit():
+        raise SettingsError(f"LAKEHOUSE_GEMEENTECODE must look like GM0301 (CBS code), not {code!r}")
+    return code
+
+
+def _pseudonym_key(mode: str, key: str | None) -> bytes:
+    if mode == "demo":
+        return (key or DEMO_PSEUDONYM_KEY).encode()
+    if not key or key == DEMO_PSEUDONYM_KEY:
+        raise SettingsError(
+            "Production mode needs a secret pseudonymisation key: set LAKEHOUSE_PSEUDONYM_KEY "
+            f"(at least {MIN_KEY_LENGTH} characters, kept in the municipality's secret store)."
+        )
+    if len(key) < MIN_KEY_LENGTH:
+        raise SettingsError(f"LAKEHOUSE_PSEUDONYM_KEY is too short: use at least {MIN_KEY_LENGTH} characters.")
+    return key.encode()
+
+
+def _peildatum(value: str | None) -> dt.date:
+    """The reference date for freshness and open-backlog figures: today in the Netherlands unless set."""
+    if not value:
+        return dt.datetime.now(TIMEZONE).date()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as err:
+        raise SettingsError(f"LAKEHOUSE_PEILDATUM must be a date like 2026-11-23, not {value!r}") from err

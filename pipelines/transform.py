@@ -1,0 +1,129 @@
+"""Running dbt for a zone, and describing what it built: row counts, schemas, column lineage, OpenLineage.
+
+dbt holds the build database's write lock for its whole invocation, so facts about the built tables are
+gathered once dbt has exited, from a read-only connection, and attached to the events before Dagster sees
+them. Column lineage comes from dagster-dbt's own sqlglot analysis of the compiled SQL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource
+from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
+
+from pipelines.lineage import LineageRun, dataset, namespace
+from pipelines.settings import Settings
+
+
+def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings) -> Iterator:
+    """`dbt build` for the selected assets; yields Dagster events enriched once dbt is done."""
+    os.environ.update(settings.dbt_env())  # the dbt subprocess inherits the environment
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    manifest = invocation.manifest
+    selected = [n for n in manifest["nodes"].values()
+                if n["resource_type"] in ("model", "seed") and _asset_key(invocation, n) in context.selected_asset_keys]
+    runs = {n["unique_id"]: LineageRun(settings, context.run_id, f"{n['schema']}.{n['alias']}",
+                                       _inputs(settings, manifest, n)) for n in selected}
+    for run in runs.values():
+        run.emit("START")
+    events = list(invocation.stream())
+    error = invocation.get_error()
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        facts = {uid: _table_facts(db, manifest, manifest["nodes"][uid]) for uid in runs}
+    for event in events:
+        uid = _unique_id(event)
+        if isinstance(event, dg.Output) and uid in facts:
+            extra = _lineage_metadata(invocation, manifest["nodes"][uid], facts)
+            runs[uid].outputs = [_output_dataset(settings, manifest["nodes"][uid], facts[uid], extra)]
+            runs.pop(uid).emit("COMPLETE")
+            event = event.with_metadata({**event.metadata, "dagster/row_count": facts[uid]["rows"], **extra})
+        yield event
+    for run in runs.values():
+        run.emit("FAIL", error=str(error) if error else "not built: an upstream model or test failed")
+    if error:
+        raise error
+
+
+def dbt_docs(dbt: DbtCliResource, settings: Settings) -> Path:
+    """Generate dbt docs (manifest, catalog, index.html) into the lineage folder."""
+    os.environ.update(settings.dbt_env())
+    dbt.cli(["docs", "generate"], target_path=settings.dbt_docs).wait()
+    return settings.dbt_docs / "index.html"
+
+
+def _asset_key(invocation, node) -> dg.AssetKey:
+    return invocation.dagster_dbt_translator.get_asset_key(node)
+
+
+def _unique_id(event) -> str | None:
+    meta = getattr(event, "metadata", None) or {}
+    value = meta.get("unique_id")
+    return getattr(value, "text", value)
+
+
+def _columns(db: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, dict]:
+    rows = db.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return {name: {"data_type": dtype} for name, dtype in rows}
+
+
+def _table_facts(db, manifest: dict, node: dict) -> dict:
+    parents = {}
+    for parent_id in manifest["parent_map"].get(node["unique_id"], []):
+        parent = manifest["nodes"].get(parent_id)
+        if parent and parent["resource_type"] in ("model", "seed"):
+            parents[parent["relation_name"]] = _columns(db, parent["schema"], parent["alias"])
+    count = db.execute(f'select count(*) from "{node["schema"]}"."{node["alias"]}"').fetchone()[0]
+    return {"columns": _columns(db, node["schema"], node["alias"]), "parents": parents, "rows": count}
+
+
+def _lineage_metadata(invocation, node: dict, facts: dict) -> dict:
+    """Column lineage where sqlglot can follow the SQL; models reading bronze Parquet have none."""
+    if node["resource_type"] != "model":
+        return {}
+    try:
+        return _build_column_lineage_metadata(
+            event_history_metadata=EventHistoryMetadata(
+                columns=facts[node["unique_id"]]["columns"], parents=facts[node["unique_id"]]["parents"]
+            ),
+            dbt_resource_props=node,
+            manifest=invocation.manifest,
+            dagster_dbt_translator=invocation.dagster_dbt_translator,
+            target_path=invocation.target_path,
+            project=None,
+        )
+    except Exception as err:  # lineage is a description of the build, never a reason to fail it
+        dg.get_dagster_logger().warning(f"no column lineage for {node['name']}: {err}")
+        return {}
+
+
+def _inputs(settings: Settings, manifest: dict, node: dict) -> list[dict]:
+    inputs = []
+    for parent_id in node["depends_on"].get("nodes", []):
+        if parent_id.startswith("source."):
+            inputs.append(dataset(namespace(settings), f"bronze.{manifest['sources'][parent_id]['name']}"))
+        elif parent_id in manifest["nodes"]:
+            parent = manifest["nodes"][parent_id]
+            inputs.append(dataset(namespace(settings), f"{parent['schema']}.{parent['alias']}"))
+    return inputs
+
+
+def _output_dataset(settings: Settings, node: dict, facts: dict, extra: dict) -> dict:
+    lineage = extra.get("dagster/column_lineage")
+    column_lineage = None
+    if lineage is not None:
+        column_lineage = {
+            column: [{"namespace": namespace(settings), "name": ".".join(dep.asset_key.path), "field": dep.column_name}
+                     for dep in deps]
+            for column, deps in lineage.deps_by_column.items() if deps
+        }
+    columns = {name: meta["data_type"] for name, meta in facts["columns"].items()}
+    return dataset(namespace(settings), f"{node['schema']}.{node['alias']}", columns, column_lineage)
