@@ -14,7 +14,7 @@ run: $(MANIFEST)
 	$(BIN)/python -m pipelines.run $(if $(DEMO),--demo,)
 
 test: $(MANIFEST)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 dev: $(MANIFEST)
 	$(BIN)/dagster dev -m pipelines.definitions

@@ -33,10 +33,8 @@ def publish(settings: Settings, tables: list[str], run_id: str) -> dict[str, int
     counts[DQ_TABLE] = _export_dq_results(settings, staging)
     for name in counts:
         os.replace(staging / f"{name}.parquet", settings.gold / f"{name}.parquet")
-    catalogue = staging / "gold.duckdb"
-    _write_catalogue(catalogue, settings.gold, counts, run_id)
-    os.replace(catalogue, settings.gold_db)
     shutil.rmtree(staging)
+    write_catalogue(settings, counts, run_id)
     return counts
 
 
@@ -70,7 +68,10 @@ def _export_dq_results(settings: Settings, staging: Path) -> int:
         return db.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
 
 
-def _write_catalogue(path: Path, gold: Path, counts: dict[str, int], run_id: str) -> None:
+def write_catalogue(settings: Settings, counts: dict[str, int], run_id: str) -> None:
+    """(Re)write `gold.duckdb`: views over the published files (absolute paths) and the `publicatie` table."""
+    gold = settings.gold
+    path = gold / f".gold-{run_id}.duckdb"
     published = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with duckdb.connect(str(path)) as db:
         for name in counts:
@@ -83,3 +84,4 @@ def _write_catalogue(path: Path, gold: Path, counts: dict[str, int], run_id: str
             f"insert into {CATALOGUE_TABLE} values (?, ?, ?, ?, ?)",
             [(name, count, str(gold / f"{name}.parquet"), run_id, published) for name, count in counts.items()],
         )
+    os.replace(path, settings.gold_db)

@@ -8,6 +8,7 @@ them. Column lineage comes from dagster-dbt's own sqlglot analysis of the compil
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +48,8 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
         run.emit("FAIL", error=str(error) if error else "not built: an upstream model or test failed")
     if error:
         raise error
+    # Each invocation writes its own target folder; kept only when dbt failed, for its logs.
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
 def dbt_docs(dbt: DbtCliResource, settings: Settings) -> Path:

@@ -60,7 +60,8 @@ def _parse_api_page(text: str, context: ParseContext) -> Iterator[Parsed]:
         yield _record(number, issue, _api_fields, context)
     if truncated_after is not None:
         context.notes["truncated API pages"] += 1
-        yield Parsed(truncated_after + 1, error=f"file is cut off after record {truncated_after}; the rest of the page is lost")
+        yield Parsed(truncated_after + 1, error=f"invalid JSON after record {truncated_after} (the page is cut off "
+                                                 "or corrupt); the rest of the page is lost")
 
 
 def _api_results(text: str, context: ParseContext) -> tuple[list, int | None]:

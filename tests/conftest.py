@@ -1,0 +1,67 @@
+"""Shared fixtures: a temporary data root per test or module, and a full demo run through Dagster."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.demo import generate_demo
+from pipelines.publish import write_catalogue
+from pipelines.settings import Settings, load_settings
+
+FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
+PEILDATUM = "2026-06-30"  # fixed, so the demo data and every figure derived from it are reproducible
+ENV_VARS = ("LAKEHOUSE_LANDING", "LAKEHOUSE_BRONZE", "LAKEHOUSE_SILVER", "LAKEHOUSE_GOLD", "LAKEHOUSE_LINEAGE",
+            "LAKEHOUSE_MODE", "LAKEHOUSE_PSEUDONYM_KEY", "LAKEHOUSE_GEMEENTECODE", "DAGSTER_HOME")
+
+
+def use_data_root(mp: pytest.MonkeyPatch, root: Path) -> Settings:
+    for name in ENV_VARS:
+        mp.delenv(name, raising=False)
+    mp.setenv("LAKEHOUSE_DATA_ROOT", str(root))
+    mp.setenv("LAKEHOUSE_PEILDATUM", PEILDATUM)
+    return load_settings()
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> Settings:
+    """An empty data root of the test's own."""
+    return use_data_root(monkeypatch, tmp_path)
+
+
+def run_lakehouse():
+    """The `lakehouse` job of the real definitions, in this process, on an ephemeral Dagster instance."""
+    from pipelines.run import materialise_everything
+
+    return materialise_everything()
+
+
+def demo_landing(settings: Settings, years: int = 3) -> None:
+    generate_demo(settings.landing, settings.gemeentecode, settings.peildatum - dt.timedelta(days=1),
+                  settings.afhandeltermijnen, years=years, progress=lambda _: None)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """The demo municipality built once per module: (settings, result of the Dagster run)."""
+    root = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as mp:
+        settings = use_data_root(mp, root)
+        demo_landing(settings)
+        result = run_lakehouse()
+        yield settings, result
+
+
+def copy_data_root(settings: Settings, target: Path, mp: pytest.MonkeyPatch) -> Settings:
+    """A private copy of a built data root, for tests that change it; its catalogue points at its own files."""
+    shutil.copytree(settings.data_root, target, dirs_exist_ok=True)
+    copy = use_data_root(mp, target)
+    with duckdb.connect(str(copy.gold_db), read_only=True) as db:
+        counts = dict(db.execute("select tabel, aantal_rijen from publicatie").fetchall())
+        run_id = db.execute("select any_value(run_id) from publicatie").fetchone()[0]
+    write_catalogue(copy, counts, run_id)
+    return copy

@@ -1,0 +1,178 @@
+"""Fixi exports into bronze: real shapes, bad input, quarantine, idempotency and minimisation."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import duckdb
+import numpy as np
+import pytest
+
+from pipelines.bronze.fixi import FIXI
+from pipelines.bronze.ingest import ingest, rejected_files
+from pipelines.demo import municipality
+from tests.conftest import run_lakehouse
+
+HEADER = "Meldingnummer;Categorie;Status;Omschrijving;Datum melding;Datum afgehandeld;Laatst gewijzigd;" \
+         "Breedtegraad;Lengtegraad;Postcode;Naam melder"
+LOG = logging.getLogger("test")
+
+
+def csv_line(n: int, made: str = "02-06-2026 09:15", closed: str = "04-06-2026 11:00", extra: str = "") -> str:
+    return f"F-{n};Openbaar groen;afgehandeld;Tak op fietspad, groet Jan;{made};{closed};{closed};52,1301;6,2002;7201 AB;Jan Jansen{extra}"
+
+
+def write(settings, name: str, content: bytes | str) -> None:
+    folder = settings.landing / "fixi"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+
+
+def api_page(*issues: dict) -> str:
+    return json.dumps({"count": len(issues), "next": None, "results": list(issues)})
+
+
+def issue(public_id: str, created: str = "2026-06-02T09:15:00+02:00", **extra) -> dict:
+    return {"publicID": public_id, "categoryName": "Afval / Zwerfafval", "status": "ontvangen", "created": created,
+            "closed": None, "modified": created, "location": {"lat": 52.13, "lng": 6.2},
+            "addressDetails": {"postcode": "7201 AB"}, "description": "Vuilniszakken, bel 0612345678",
+            "attachments": [{"uri": "https://x/1.jpg"}], **extra}
+
+
+def bronze(settings) -> list[dict]:
+    with duckdb.connect() as db:
+        return db.execute(f"select * from read_parquet('{settings.bronze}/fixi/melding/*.parquet', union_by_name=true)"
+                          " order by bron_bestand, bron_record").df().to_dict("records")
+
+
+def quarantine(settings) -> list[tuple]:
+    with duckdb.connect() as db:
+        return db.execute(f"select bron_bestand, bron_record, reden from "
+                          f"read_parquet('{settings.quarantine}/records/fixi/*.parquet') order by all").fetchall()
+
+
+def test_backoffice_csv_in_windows_1252_with_dutch_dates(settings):
+    write(settings, "export.csv", "\r\n".join([HEADER, csv_line(1), csv_line(2)]).replace("Tak", "Tak café").encode("cp1252"))
+    report = ingest(FIXI, settings, "run-1", LOG)
+    rows = bronze(settings)
+    assert report.rows == 2 and report.files_new == 1
+    assert rows[0]["melding_id"] == "F-1" and rows[0]["categorie_bron"] == "Openbaar groen"
+    assert str(rows[0]["datum_melding"]) == "2026-06-02 09:15:00"
+    assert rows[0]["breedtegraad"] == pytest.approx(52.1301) and rows[0]["postcode4"] == "7201"
+    assert (rows[0]["bron_bestand"], rows[0]["bron_record"], rows[0]["bron_formaat"]) == ("export.csv", 2, "backoffice_csv")
+
+
+def test_api_page_plain_and_double_encoded_with_time_zones(settings):
+    write(settings, "p1.json", api_page(issue("A-1")))
+    write(settings, "p2.json", json.dumps(api_page(issue("A-2", created="2026-01-15T08:00:00Z"))))
+    ingest(FIXI, settings, "run-1", LOG)
+    rows = {r["melding_id"]: r for r in bronze(settings)}
+    assert str(rows["A-1"]["datum_melding"]) == "2026-06-02 09:15:00"  # summer time, as given
+    assert str(rows["A-2"]["datum_melding"]) == "2026-01-15 09:00:00"  # UTC -> Amsterdam winter time
+
+
+def test_cut_off_page_keeps_complete_records_and_quarantines_the_lost_tail(settings):
+    text = api_page(issue("A-1"), issue("A-2"), issue("A-3"))
+    write(settings, "cut.json", text[: text.index('"A-3"') + 10])
+    ingest(FIXI, settings, "run-1", LOG)
+    assert [r["melding_id"] for r in bronze(settings)] == ["A-1", "A-2"]
+    assert quarantine(settings) == [
+        ("cut.json", 3, "invalid JSON after record 2 (the page is cut off or corrupt); the rest of the page is lost")
+    ]
+
+
+def test_corruption_inside_a_page_keeps_the_records_before_it(settings):
+    text = api_page(issue("A-1"), issue("A-2"))
+    write(settings, "corrupt.json", text.replace('"A-2", "categoryName"', '"A-2" "categoryName"'))
+    ingest(FIXI, settings, "run-1", LOG)
+    assert [r["melding_id"] for r in bronze(settings)] == ["A-1"]
+    assert [(f, n) for f, n, _ in quarantine(settings)] == [("corrupt.json", 2)]
+
+
+def test_impossible_dates_and_missing_ids_go_to_quarantine_with_file_and_line(settings):
+    lines = [HEADER, csv_line(1), csv_line(2, made="31-02-2026 10:00"), csv_line(3, made="01-01-2099 10:00"),
+             csv_line(4).replace("F-4", "", 1), "", csv_line(5)]
+    write(settings, "dirty.csv", "\r\n".join(lines))
+    report = ingest(FIXI, settings, "run-1", LOG)
+    assert [r["melding_id"] for r in bronze(settings)] == ["F-1", "F-5"]
+    reasons = quarantine(settings)
+    assert [(f, n) for f, n, _ in reasons] == [("dirty.csv", 3), ("dirty.csv", 4), ("dirty.csv", 5)]
+    assert "'31-02-2026 10:00' is not a valid date" in reasons[0][2]
+    assert "2099-01-01 is impossible" in reasons[1][2]
+    assert reasons[2][2] == "melding without a publicID / meldingnummer"
+    assert report.notes["blank lines skipped"] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error"),
+    [
+        ("kapot.json", b'{"count": 3, "resu', "invalid JSON and no results[] list"),
+        ("utf16.csv", HEADER.encode("utf-16"), "UTF-16 or binary"),
+        ("kolommen.csv", b"Meldingnummer;Status\r\nF-1;open", "required columns missing: categorie_bron, datum_melding"),
+        ("geen_export.txt", b"hallo wereld", "not a Fixi export"),
+        ("ander.json", b'{"data": []}', "without a results[] list"),
+    ],
+)
+def test_unreadable_files_are_set_aside_with_a_clear_error_and_the_rest_still_runs(settings, name, content, error):
+    write(settings, name, content)
+    write(settings, "goed.csv", "\r\n".join([HEADER, csv_line(1)]))
+    report = ingest(FIXI, settings, "run-1", LOG)
+    assert report.rows == 1
+    assert len(report.files_rejected) == 1 and report.files_rejected[0].startswith(name)
+    [entry] = rejected_files(settings)
+    assert error in entry["error"] and entry["bestand"].endswith(name)
+    assert len(list((settings.quarantine / "bestanden" / "fixi").glob(f"*_{name}"))) == 1
+    assert (settings.landing / "fixi" / name).read_bytes() == content  # landing is never edited
+
+
+def test_extra_columns_are_not_read_and_are_reported(settings):
+    write(settings, "extra.csv", "\r\n".join([HEADER + ";Kenteken", csv_line(1, extra=";AB-123-C")]))
+    report = ingest(FIXI, settings, "run-1", LOG)
+    assert report.rows == 1
+    assert report.notes["column not read: Kenteken"] == 1 and report.notes["column not read: Naam melder"] == 1
+    assert "AB-123-C" not in json.dumps(bronze(settings), default=str)
+
+
+def test_a_row_with_too_many_fields_is_quarantined(settings):
+    write(settings, "velden.csv", "\r\n".join([HEADER, csv_line(1), csv_line(2) + ";te;veel"]))
+    ingest(FIXI, settings, "run-1", LOG)
+    assert quarantine(settings) == [("velden.csv", 3, "line 3: 13 fields where the header has 11")]
+
+
+def test_the_same_file_twice_or_under_another_name_adds_nothing(settings):
+    content = "\r\n".join([HEADER, csv_line(1), csv_line(2)])
+    write(settings, "a.csv", content)
+    assert ingest(FIXI, settings, "run-1", LOG).rows == 2
+    write(settings, "a_opnieuw.csv", content)
+    again = ingest(FIXI, settings, "run-2", LOG)
+    assert (again.rows, again.files_new, again.files_known) == (0, 0, 2)
+    assert len(bronze(settings)) == 2
+
+
+def test_free_text_reporter_and_address_never_reach_bronze(settings):
+    write(settings, "p.json", api_page(issue("A-1", address="Stationsplein 1, Zutphen")))
+    write(settings, "e.csv", "\r\n".join([HEADER, csv_line(1)]))
+    ingest(FIXI, settings, "run-1", LOG)
+    stored = json.dumps(bronze(settings), default=str)
+    for personal in ("0612345678", "Vuilniszakken", "Stationsplein", "Jan Jansen", "groet Jan", "7201 AB", "1.jpg"):
+        assert personal not in stored
+
+
+def test_a_full_run_with_bad_files_completes_and_reports_them(settings):
+    municipality.write_wijken_buurten(municipality.buurten(settings.gemeentecode, np.random.default_rng(1)),
+                                      settings.landing / "referentie")
+    good = "\r\n".join([HEADER] + [csv_line(n) for n in range(1, 60)])
+    write(settings, "goed.csv", good.encode("cp1252"))
+    write(settings, "goed_nogmaals.csv", good.encode("cp1252"))
+    write(settings, "kapot.json", b'{"count": 3, "resu')
+    write(settings, "utf16.csv", good.encode("utf-16"))
+    write(settings, "datums.csv", "\r\n".join([HEADER, csv_line(900, made="30-02-2026 12:00")]))
+
+    result = run_lakehouse()
+
+    assert result.success
+    assert sorted(e["bestand"].rsplit("/", 1)[1] for e in rejected_files(settings)) == ["kapot.json", "utf16.csv"]
+    assert [(f, n) for f, n, _ in quarantine(settings)] == [("datums.csv", 2)]
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        assert db.execute("select sum(aantal_meldingen) from fixi_meldingen_week").fetchone()[0] == 59

@@ -1,0 +1,68 @@
+"""The demo municipality: deterministic, in the real export formats, with realistic patterns and faults."""
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+
+import pytest
+
+from tests import ground_truth as gt
+from tests.conftest import demo_landing, use_data_root
+
+
+def digest(folder) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def one_year(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        settings = use_data_root(mp, tmp_path_factory.mktemp("demo1"))
+        demo_landing(settings, years=1)
+        yield settings
+
+
+def test_same_seed_gives_identical_files(one_year, tmp_path, monkeypatch):
+    again = use_data_root(monkeypatch, tmp_path)
+    demo_landing(again, years=1)
+    assert digest(again.landing) == digest(one_year.landing)
+    assert len(digest(one_year.landing)) > 20
+
+
+def test_both_real_fixi_shapes_are_written(one_year):
+    files = sorted((one_year.landing / "fixi").iterdir())
+    csvs = [f for f in files if f.suffix == ".csv"]
+    pages = [f for f in files if f.suffix == ".json"]
+    assert csvs and pages
+    header = csvs[0].read_bytes().split(b"\r\n", 1)[0].decode("cp1252")
+    assert header.startswith("Meldingnummer;Categorie;Status;") and "Datum melding" in header
+    texts = [p.read_text(encoding="utf-8") for p in pages]
+    assert any(t.startswith('"') for t in texts)  # double-encoded pages
+    page = json.loads(next(t for t in texts if t.startswith("{")))
+    assert {"publicID", "categoryName", "status", "created", "closed", "location", "attachments"} <= set(page["results"][0])
+
+
+def test_reference_table_has_cbs_codes(one_year):
+    lines = (one_year.landing / "referentie" / "cbs_wijken_buurten.csv").read_text(encoding="utf-8").splitlines()
+    first = lines[1].split(";")
+    assert first[0].strip() == "GM0301" and first[2].strip().startswith("WK0301") and first[4].strip().startswith("BU0301")
+    assert len(lines) - 1 == 24
+
+
+def test_seasonality_weekdays_and_new_year(one_year):
+    meldingen = gt.latest_state(gt.read_landing(one_year.landing / "fixi")).values()
+    per_weekday = Counter(m.created.weekday() for m in meldingen)
+    assert per_weekday[0] > 1.8 * per_weekday[6]  # Mondays busy, Sundays quiet
+    groen = Counter(m.created.month for m in meldingen if m.categorie == "Openbaar groen")
+    assert groen[10] > 1.8 * groen[2]  # autumn leaves
+    new_year = [m for m in meldingen if m.categorie == "Afval en zwerfafval" and m.created.date() == dt.date(2026, 1, 1)]
+    usual = [m for m in meldingen if m.categorie == "Afval en zwerfafval" and m.created.date() == dt.date(2026, 1, 14)]
+    assert len(new_year) > 3 * len(usual)
+
+
+def test_about_two_percent_of_records_are_dirty(one_year):
+    meldingen = list(gt.latest_state(gt.read_landing(one_year.landing / "fixi")).values())
+    dirty = sum(1 for m in meldingen if m.categorie == "Onbekend" or (m.closed and m.closed < m.created)
+                or (m.status == "afgehandeld" and m.closed is None))
+    assert 0.007 < dirty / len(meldingen) < 0.03

@@ -1,0 +1,123 @@
+"""Nightly behaviour: reruns are idempotent, analysts never block a run, and a failed run keeps yesterday's gold."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import subprocess
+import sys
+
+import duckdb
+import pyarrow.parquet as pq
+
+from tests.conftest import copy_data_root, run_lakehouse
+
+GOLD_MARTS = ("fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling")
+CSV_HEADER = "Meldingnummer;Categorie;Status;Omschrijving;Datum melding;Datum afgehandeld;Laatst gewijzigd;" \
+             "Breedtegraad;Lengtegraad;Postcode"
+
+
+def new_export(settings, name: str, count: int, lat: str = "52,1300", lon: str = "6,2000") -> None:
+    """A back-office export of `count` new meldingen made the day before the peildatum."""
+    day = (settings.peildatum - dt.timedelta(days=1)).strftime("%d-%m-%Y")
+    lines = [CSV_HEADER] + [
+        f"N{name}-{i:05d};Straatverlichting;ontvangen;Lamp kapot, bel 0612345678;{day} 10:00;;{day} 10:00;{lat};{lon};7201 AB"
+        for i in range(count)
+    ]
+    (settings.landing / "fixi" / f"{name}.csv").write_bytes("\r\n".join(lines).encode("cp1252"))
+
+
+def bronze_rows(settings) -> int:
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in (settings.bronze / "fixi" / "melding").glob("*.parquet"))
+
+
+def gold_rows(settings, table: str) -> list[tuple]:
+    with duckdb.connect() as db:
+        return sorted(db.execute(f"select * from read_parquet('{settings.gold / table}.parquet')").fetchall(), key=repr)
+
+
+def file_digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_second_run_on_unchanged_landing_adds_nothing_and_gives_identical_gold(demo_run, tmp_path, monkeypatch):
+    settings = copy_data_root(demo_run[0], tmp_path / "rerun", monkeypatch)
+    bronze_files = sorted(p.name for p in settings.bronze.rglob("*.parquet"))
+    rows_before, gold_before = bronze_rows(settings), {t: gold_rows(settings, t) for t in GOLD_MARTS}
+
+    result = run_lakehouse()
+
+    assert result.success
+    materialised = {m.asset_key.to_user_string(): m.materialization.metadata for m in result.get_asset_materialization_events()}
+    assert materialised["bronze/fixi_melding"]["rows_added"].value == 0
+    assert materialised["bronze/fixi_melding"]["files_new"].value == 0
+    assert sorted(p.name for p in settings.bronze.rglob("*.parquet")) == bronze_files
+    assert bronze_rows(settings) == rows_before
+    assert {t: gold_rows(settings, t) for t in GOLD_MARTS} == gold_before
+
+
+ANALYST = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)   # an analyst's session, left open
+for _ in sys.stdin:
+    print(con.execute("select sum(aantal_meldingen) from fixi_meldingen_week").fetchone()[0], flush=True)
+"""
+
+
+def test_an_open_analyst_session_does_not_block_the_run_and_then_sees_the_new_gold(demo_run, tmp_path, monkeypatch):
+    settings = copy_data_root(demo_run[0], tmp_path / "analyst", monkeypatch)
+    analyst = subprocess.Popen([sys.executable, "-c", ANALYST, str(settings.gold_db)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask() -> int:
+        analyst.stdin.write("?\n")
+        analyst.stdin.flush()
+        return int(analyst.stdout.readline())
+
+    try:
+        before = ask()
+        new_export(settings, "avondexport", 40)
+        result = run_lakehouse()
+        assert result.success
+        assert ask() == before + 40
+    finally:
+        analyst.stdin.close()
+        analyst.wait(timeout=30)
+
+
+def test_a_critical_silver_failure_blocks_gold_and_keeps_yesterdays_gold(demo_run, tmp_path, monkeypatch):
+    settings = copy_data_root(demo_run[0], tmp_path / "blocked", monkeypatch)
+    published = {p.name: file_digest(p) for p in settings.gold.glob("*.parquet")}
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        run_before = db.execute("select distinct run_id from publicatie").fetchall()
+    # Valid Dutch coordinates (bronze accepts them) but in Amsterdam: far more than the 2% silver tolerates.
+    new_export(settings, "verkeerde_gemeente", 3_000, lat="52,3702", lon="4,8952")
+
+    result = run_lakehouse()
+
+    assert not result.success
+    failed = {(c.asset_key.to_user_string(), c.check_name) for c in result.get_asset_check_evaluations() if not c.passed}
+    assert ("silver/fixi_melding", "gx_fixi_melding") in failed
+    built = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert "silver/fixi_melding" in built and not built & {"gold/fixi_pieken", "gold/publicatie"}
+    assert {p.name: file_digest(p) for p in settings.gold.glob("*.parquet")} == published
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        assert db.execute("select distinct run_id from publicatie").fetchall() == run_before
+        assert db.execute("select count(*) from fixi_pieken").fetchone()[0] > 0
+
+
+def test_an_interrupted_publication_leaves_nothing_half_published(demo_run, tmp_path, monkeypatch):
+    """A run killed mid-publication leaves only its staging folder; the next publication removes it."""
+    from pipelines.publish import publish
+
+    settings = copy_data_root(demo_run[0], tmp_path / "interrupted", monkeypatch)
+    stale = settings.gold / ".staging-interrupted"
+    stale.mkdir()
+    (stale / "fixi_pieken.parquet").write_bytes(b"half written")
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        assert db.execute("select count(*) from fixi_pieken").fetchone()[0] > 0  # still yesterday's gold
+
+    counts = publish(settings, list(GOLD_MARTS), run_id="00000000-0000-0000-0000-00000000abcd")
+
+    assert not stale.exists()
+    assert counts["fixi_pieken"] == len(gold_rows(settings, "fixi_pieken"))
