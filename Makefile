@@ -7,6 +7,8 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros -type f) dbt_project/dbt_project.yml dbt_project/profiles.yml
 
 export DAGSTER_HOME := $(CURDIR)/.dagster
+# The project's own tools (dbt, dagster) come first, also for tools that call them by name.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: run test dev bench clean
 
