@@ -65,3 +65,21 @@ def copy_data_root(settings: Settings, target: Path, mp: pytest.MonkeyPatch) -> 
         run_id = db.execute("select any_value(run_id) from publicatie").fetchone()[0]
     write_catalogue(copy, counts, run_id)
     return copy
+
+
+def all_stored_strings(settings: Settings) -> set[str]:
+    """Every distinct text value in bronze, quarantine, silver and gold: what a privacy test scans."""
+    strings = set()
+
+    def collect(db, relation):
+        for name, kind in db.execute(f"select column_name, column_type from (describe select * from {relation})").fetchall():
+            if kind == "VARCHAR":
+                strings.update(v for (v,) in db.execute(f'select distinct "{name}" from {relation}').fetchall() if v)
+
+    with duckdb.connect() as db:
+        for parquet in [*settings.bronze.rglob("*.parquet"), *settings.gold.glob("*.parquet")]:
+            collect(db, f"read_parquet('{parquet}')")
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        for schema, table in db.execute("select table_schema, table_name from information_schema.tables").fetchall():
+            collect(db, f'"{schema}"."{table}"')
+    return strings

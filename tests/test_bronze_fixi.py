@@ -56,7 +56,7 @@ def test_backoffice_csv_in_windows_1252_with_dutch_dates(settings):
     write(settings, "export.csv", "\r\n".join([HEADER, csv_line(1), csv_line(2)]).replace("Tak", "Tak café").encode("cp1252"))
     report = ingest(FIXI, settings, "run-1", LOG)
     rows = bronze(settings)
-    assert report.rows == 2 and report.files_new == 1
+    assert report.rows["fixi_melding"] == 2 and report.files_new == 1
     assert rows[0]["melding_id"] == "F-1" and rows[0]["categorie_bron"] == "Openbaar groen"
     assert str(rows[0]["datum_melding"]) == "2026-06-02 09:15:00"
     assert rows[0]["breedtegraad"] == pytest.approx(52.1301) and rows[0]["postcode4"] == "7201"
@@ -118,7 +118,7 @@ def test_unreadable_files_are_set_aside_with_a_clear_error_and_the_rest_still_ru
     write(settings, name, content)
     write(settings, "goed.csv", "\r\n".join([HEADER, csv_line(1)]))
     report = ingest(FIXI, settings, "run-1", LOG)
-    assert report.rows == 1
+    assert report.rows["fixi_melding"] == 1
     assert len(report.files_rejected) == 1 and report.files_rejected[0].startswith(name)
     [entry] = rejected_files(settings)
     assert error in entry["error"] and entry["bestand"].endswith(name)
@@ -129,7 +129,7 @@ def test_unreadable_files_are_set_aside_with_a_clear_error_and_the_rest_still_ru
 def test_extra_columns_are_not_read_and_are_reported(settings):
     write(settings, "extra.csv", "\r\n".join([HEADER + ";Kenteken", csv_line(1, extra=";AB-123-C")]))
     report = ingest(FIXI, settings, "run-1", LOG)
-    assert report.rows == 1
+    assert report.rows["fixi_melding"] == 1
     assert report.notes["column not read: Kenteken"] == 1 and report.notes["column not read: Naam melder"] == 1
     assert "AB-123-C" not in json.dumps(bronze(settings), default=str)
 
@@ -143,10 +143,10 @@ def test_a_row_with_too_many_fields_is_quarantined(settings):
 def test_the_same_file_twice_or_under_another_name_adds_nothing(settings):
     content = "\r\n".join([HEADER, csv_line(1), csv_line(2)])
     write(settings, "a.csv", content)
-    assert ingest(FIXI, settings, "run-1", LOG).rows == 2
+    assert ingest(FIXI, settings, "run-1", LOG).rows["fixi_melding"] == 2
     write(settings, "a_opnieuw.csv", content)
     again = ingest(FIXI, settings, "run-2", LOG)
-    assert (again.rows, again.files_new, again.files_known) == (0, 0, 2)
+    assert (again.rows["fixi_melding"], again.files_new, again.files_known) == (0, 0, 2)
     assert len(bronze(settings)) == 2
 
 

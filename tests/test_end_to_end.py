@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from tests import ground_truth as gt
+from tests.conftest import all_stored_strings
 
 
 def gold(settings, sql: str, params=None) -> list[tuple]:
@@ -35,7 +36,8 @@ def test_the_run_succeeds_with_every_check_passing_or_only_warning(demo_run):
 def test_gold_tables_are_published_as_parquet_and_views(demo_run):
     settings, _ = demo_run
     tables = {row[0]: row[1] for row in gold(settings, "select tabel, aantal_rijen from publicatie")}
-    assert set(tables) == {"fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling", "dq_resultaten"}
+    assert set(tables) == {"fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling", "dq_resultaten",
+                           "wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder"}
     for name, rows in tables.items():
         assert (settings.gold / f"{name}.parquet").exists()
         assert gold(settings, f"select count(*) from {name}")[0][0] == rows > 0
@@ -146,8 +148,8 @@ def test_dirty_records_are_kept_flagged_and_counted_in_dq_resultaten(demo_run, t
     dimensions = {r[0] for r in gold(settings, "select distinct dimensie from dq_resultaten")}
     assert {"volledigheid", "geldigheid", "uniciteit", "actualiteit", "consistentie"} <= dimensions
     suites = {r[0] for r in gold(settings, "select distinct tabel from dq_resultaten where run_id = ?", [result.run_id])}
-    assert suites == {"bronze.fixi_melding", "silver.fixi_melding", "gold.fixi_meldingen_week", "gold.fixi_pieken",
-                      "gold.fixi_afhandeling"}
+    assert {"bronze.fixi_melding", "silver.fixi_melding", "gold.fixi_meldingen_week", "gold.fixi_pieken",
+            "gold.fixi_afhandeling"} <= suites
 
 
 def test_quarantine_names_file_record_and_reason(demo_run):
@@ -181,7 +183,7 @@ def test_openlineage_events_cover_every_asset_with_column_lineage(demo_run):
     for e in events:
         by_job[e["job"]["name"]].add(e["eventType"])
         assert e["run"]["facets"]["parent"]["run"]["runId"] == result.run_id
-    for job in ("bronze.fixi_melding", "silver.fixi_melding", "gold.fixi_pieken", "gold.publicatie"):
+    for job in ("bronze.fixi", "silver.fixi_melding", "gold.fixi_pieken", "gold.publicatie"):
         assert by_job[job] == {"START", "COMPLETE"}, job
     week = next(e for e in events if e["job"]["name"] == "gold.fixi_meldingen_week" and e["eventType"] == "COMPLETE")
     lineage = week["outputs"][0]["facets"]["columnLineage"]["fields"]
@@ -233,27 +235,111 @@ def _personal_data_in_landing(folder) -> set[str]:
     return {v for v in values if v}
 
 
-def _all_strings(settings) -> set[str]:
-    strings = set()
-
-    def collect(db, relation):
-        for (name, kind) in db.execute(f"select column_name, column_type from (describe select * from {relation})").fetchall():
-            if kind == "VARCHAR":
-                strings.update(v for (v,) in db.execute(f'select distinct "{name}" from {relation}').fetchall() if v)
-
-    with duckdb.connect() as db:
-        for parquet in [*settings.bronze.rglob("*.parquet"), *settings.gold.glob("*.parquet")]:
-            collect(db, f"read_parquet('{parquet}')")
-    with duckdb.connect(str(settings.build_db), read_only=True) as db:
-        for schema, table in db.execute("select table_schema, table_name from information_schema.tables").fetchall():
-            collect(db, f'"{schema}"."{table}"')
-    return strings
-
-
 def test_no_personal_data_or_free_text_in_bronze_silver_or_gold(demo_run):
     settings, _ = demo_run
     personal = _personal_data_in_landing(settings.landing / "fixi")
     assert len(personal) > 10_000  # the demo exports really do carry names, e-mails, phones and text
-    stored = _all_strings(settings)
+    stored = all_stored_strings(settings)
     assert personal & stored == set()
     assert not [s for s in stored if "@" in s or "Bel mij" in s]
+
+
+# ------------------------------------------------------------------------------------------------- Wmo
+
+
+@pytest.fixture(scope="module")
+def wmo_cases(demo_run):
+    from tests import wmo_truth
+
+    return wmo_truth.cases(demo_run[0].landing / "zorgned")
+
+
+def test_wmo_gold_tables_are_published(demo_run):
+    settings, _ = demo_run
+    for table in ("wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder"):
+        assert gold(settings, f"select count(*) from {table}")[0][0] > 0, table
+
+
+def test_wachtlijst_matches_the_case_exports_with_small_cells_suppressed(demo_run, wmo_cases):
+    settings, _ = demo_run
+    sundays = [gt.dt.date(2024, 9, 1), gt.dt.date(2025, 2, 2), gt.dt.date(2026, 6, 28)]
+    expected = {}
+    for peil in sundays:
+        cells = defaultdict(lambda: {"clients": set(), "meldingen": 0, "over": 0, "aanvragen": 0, "aanvragen_over": 0})
+        for c in wmo_cases.values():
+            cell = cells[(peil, c.categorie, c.wijk)]
+            if c.melding <= peil and (c.onderzoek is None or c.onderzoek > peil):
+                cell["clients"].add(c.client)
+                cell["meldingen"] += 1
+                cell["over"] += (peil - c.melding).days > 42
+            if c.aanvraag and c.aanvraag <= peil and (c.beschikking is None or c.beschikking > peil):
+                cell["clients"].add(c.client)
+                cell["aanvragen"] += 1
+                cell["aanvragen_over"] += (peil - c.aanvraag).days > 14
+        expected.update({k: v for k, v in cells.items() if v["clients"]})
+    rows = gold(settings, """select peildatum, productcategorie, wijkcode, onderdrukt, aantal_clienten, open_meldingen,
+        meldingen_over_termijn, open_aanvragen, aanvragen_over_termijn from wmo_wachtlijst
+        where peildatum in (?, ?, ?)""", sundays)
+    assert {(r[0], r[1], r[2]) for r in rows} == set(expected)
+    assert sum(not r[3] for r in rows) >= 10  # enough cells are large enough to publish
+    for peil, categorie, wijk, onderdrukt, clients, meldingen, over, aanvragen, aanvragen_over in rows:
+        cell = expected[(peil, categorie, wijk)]
+        if len(cell["clients"]) < 5:
+            assert onderdrukt and (clients, meldingen, over, aanvragen) == (None, None, None, None)
+        else:
+            assert not onderdrukt
+            assert (clients, meldingen, over, aanvragen, aanvragen_over) == (
+                len(cell["clients"]), cell["meldingen"], cell["over"], cell["aanvragen"], cell["aanvragen_over"])
+
+
+def test_the_backlog_builds_up_in_summer_and_in_the_staff_shortage(demo_run):
+    settings, _ = demo_run
+    over = dict(gold(settings, """select peildatum, sum(coalesce(meldingen_over_termijn, 0)) from wmo_wachtlijst
+                                   group by peildatum"""))
+    spring_2024 = over[gt.dt.date(2024, 4, 7)]
+    assert over[gt.dt.date(2024, 9, 1)] > spring_2024 + 5
+    assert over[gt.dt.date(2025, 2, 2)] > spring_2024 + 5
+
+
+def test_provider_waits_match_the_iwmo_berichten(demo_run):
+    from tests import wmo_truth
+
+    settings, _ = demo_run
+    waits = wmo_truth.provider_waits(settings.landing / "iwmo", settings.landing / "zorgned", settings.peildatum)
+    rows = gold(settings, """select aanbieder, productcategorie, onderdrukt, toewijzingen, gestart,
+                             dagen_tot_start_mediaan, wachtend from wmo_wachttijd_aanbieder""")
+    assert {(r[0], r[1]) for r in rows} == set(waits)
+    for aanbieder, categorie, onderdrukt, toewijzingen, gestart, mediaan, wachtend in rows:
+        pairs = waits[(aanbieder, categorie)]
+        days = [(start - assigned).days for assigned, start in pairs if start and start >= assigned]
+        assert not onderdrukt
+        assert (toewijzingen, gestart, wachtend) == (len(pairs), len(days), sum(start is None for _, start in pairs))
+        assert mediaan == pytest.approx(statistics.median(days))
+    begeleiding = [r[5] for r in rows if r[1] == "02"]
+    huishouden = [r[5] for r in rows if r[1] == "01"]
+    assert min(begeleiding) > 3 * max(huishouden)  # providers of Begeleiding have long waiting lists
+
+
+def test_wmo_contradictions_are_findings_in_dq_resultaten_not_drops(demo_run, wmo_cases):
+    settings, result = demo_run
+    after = sum(1 for c in wmo_cases.values() if c.aanvraag and c.beschikking and c.aanvraag > c.beschikking)
+    assert after > 10
+    findings = dict((r[0], r[1]) for r in gold(settings, """
+        select tabel || '.' || kolom, aantal_onverwacht from dq_resultaten
+        where run_id = ? and kolom in ('datumvolgorde_geldig', 'beschikking_bekend', 'start_na_toewijzing', 'bsn_geldig')""",
+        [result.run_id]))
+    assert findings["silver.wmo_aanvraag.datumvolgorde_geldig"] == after
+    assert findings["silver.wmo_toewijzing.beschikking_bekend"] > 0  # toewijzingen without a beschikking
+    assert findings["silver.wmo_levering.start_na_toewijzing"] > 0  # care started before the toewijzing
+    assert findings["bronze.zorgned_aanvraag.bsn_geldig"] > 0  # elfproef findings
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        assert db.execute("select count(*) from silver.wmo_aanvraag where not datumvolgorde_geldig").fetchone()[0] == after
+
+
+def test_no_bsn_name_address_or_email_of_wmo_clients_in_any_zone(demo_run):
+    from tests import wmo_truth
+
+    settings, _ = demo_run
+    personal = wmo_truth.personal_data(settings.landing / "zorgned", settings.landing / "iwmo")
+    assert len(personal) > 5_000
+    assert personal & all_stored_strings(settings) == set()

@@ -175,4 +175,4 @@ def _minimised(record: dict) -> dict:
     return {k: v for k, v in record.items() if k in QUARANTINE_KEEPS}
 
 
-FIXI = Source(system="fixi", table=FIXI_MELDING, parse=parse)
+FIXI = Source(system="fixi", tables=(FIXI_MELDING,), parse=parse)

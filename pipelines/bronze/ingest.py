@@ -1,9 +1,11 @@
 """Landing -> bronze, the same way for every source system.
 
-Each landing file is read once: its content hash names its bronze Parquet file and its entry in the file
-register, so ingesting the same content again adds nothing. Records a parser rejects go to quarantine with
+Each landing file is read once: its content hash travels with every row it yields (`bron_bestand_hash`),
+and a file whose hash bronze or quarantine already holds is not read again, so ingesting the same content
+twice adds nothing. A run writes one Parquet part per table. Records a parser rejects go to quarantine with
 the reason, file and record number. A file that cannot be read at all is copied aside into quarantine with
-its error and registered as rejected; landing itself is never edited, and the other files still run.
+its error; landing itself is never edited, and the other files still run. A register per run lists every
+file it read or rejected.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -52,6 +55,7 @@ class Parsed:
     row: dict | None = None
     error: str | None = None
     raw: dict | None = None  # minimised fields kept with a quarantined record
+    table: str | None = None  # which of the source's tables; None is its first
 
 
 @dataclass
@@ -67,8 +71,12 @@ Parser = Callable[[ParseContext], Iterator[Parsed]]
 @dataclass(frozen=True)
 class Source:
     system: str  # source system, also the landing folder name
-    table: BronzeTable
+    tables: tuple[BronzeTable, ...]  # the first is where a parser's rows go unless they name another
     parse: Parser
+
+    @property
+    def table(self) -> BronzeTable:
+        return self.tables[0]
 
 
 @dataclass
@@ -76,7 +84,7 @@ class IngestReport:
     files_new: int = 0
     files_known: int = 0
     files_rejected: list[str] = field(default_factory=list)
-    rows: int = 0
+    rows: Counter = field(default_factory=Counter)  # per bronze table
     quarantined: int = 0
     notes: Counter = field(default_factory=Counter)
     inputs: list[str] = field(default_factory=list)
@@ -87,37 +95,95 @@ def ingest(source: Source, settings: Settings, run_id: str, log) -> IngestReport
     folder = settings.landing / source.system
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")) if folder.exists() else []
     log.info(f"{source.system}: {len(files)} landing files in {folder}")
+    known = _known_hashes(source, settings)
+    batch = _Batch(source, settings, run_id)
+    register = []
     for n, path in enumerate(files, start=1):
         file = LandingFile(path, path.read_bytes())
-        if _register_path(settings, source, file).exists():
+        if file.sha256 in known:
             report.files_known += 1
             continue
+        known.add(file.sha256)  # the same content under another name in this delivery
         report.inputs.append(str(path))
         try:
             rows, quarantined, notes = _parse_file(source, settings, file, run_id)
         except UnreadableFile as err:
-            _set_aside(settings, source, file, run_id, str(err))
+            register.append(_set_aside(settings, source, file, str(err)))
             report.files_rejected.append(f"{path.name}: {err}")
             log.error(f"{source.system}: file {path} cannot be read and was set aside: {err}")
             continue
-        write_parquet(rows, source.table, settings.bronze / source.table.folder / f"{file.sha256}.parquet")
-        write_parquet(quarantined, QUARANTAINE, settings.quarantine / "records" / source.system / f"{file.sha256}.parquet")
-        _register(settings, source, file, run_id, status="ingested", rows=len(rows), quarantined=len(quarantined))
+        batch.add(rows, quarantined)
+        counts = {name: len(r) for name, r in rows.items()}
+        register.append(_entry(file, status="ingested", rows=counts, quarantined=len(quarantined)))
         report.files_new += 1
-        report.rows += len(rows)
+        report.rows.update(counts)
         report.quarantined += len(quarantined)
         report.notes.update(notes)
-        if n % 25 == 0 or n == len(files):
-            log.info(f"{source.system}: {n}/{len(files)} files read, {report.rows:,} rows, {report.quarantined} quarantined")
+        if n % 500 == 0 or n == len(files):
+            log.info(f"{source.system}: {n}/{len(files)} files read, {sum(report.rows.values()):,} rows, "
+                     f"{report.quarantined} quarantined")
+    batch.flush()
+    _write_register(settings, source, run_id, register)
     _ensure_readable_when_empty(source, settings)
     return report
 
 
+class _Batch:
+    """Rows of many landing files, written as one Parquet part per table every FLUSH_ROWS rows.
+
+    A part is written atomically and carries its files' content hashes (`bron_bestand_hash`): once it exists
+    those files count as ingested, so a crash can lose at most an unwritten part, never duplicate one.
+    """
+
+    FLUSH_ROWS = 250_000
+
+    def __init__(self, source: Source, settings: Settings, run_id: str):
+        self.source, self.settings, self.run_id = source, settings, run_id
+        self.rows = {table.name: [] for table in source.tables}
+        self.quarantined: list[dict] = []
+        self.parts = 0
+
+    def add(self, rows: dict[str, list[dict]], quarantined: list[dict]) -> None:
+        for name, table_rows in rows.items():
+            self.rows[name].extend(table_rows)
+        self.quarantined.extend(quarantined)
+        if sum(map(len, self.rows.values())) >= self.FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        name = f"{self.run_id}-{self.parts:04d}.parquet"
+        for table in self.source.tables:
+            if self.rows[table.name]:
+                write_parquet(self.rows[table.name], table, self.settings.bronze / table.folder / name)
+        if self.quarantined:
+            write_parquet(self.quarantined, QUARANTAINE, _quarantine_folder(self.settings, self.source) / name)
+        self.rows = {table.name: [] for table in self.source.tables}
+        self.quarantined = []
+        self.parts += 1
+
+
+def _known_hashes(source: Source, settings: Settings) -> set[str]:
+    """Content hashes already in bronze or quarantine, or set aside: those files are not read again."""
+    folders = [settings.bronze / t.folder for t in source.tables] + [_quarantine_folder(settings, source)]
+    parts = [str(p) for folder in folders for p in folder.glob("*.parquet")]
+    known = {e["hash"] for e in _register_entries(settings, source) if e["status"] == "rejected"}
+    if parts:
+        with duckdb.connect() as db:
+            known |= {h for (h,) in db.execute(
+                "select distinct bron_bestand_hash from read_parquet(?, union_by_name = true)", [parts]).fetchall()}
+    return known
+
+
+def _quarantine_folder(settings: Settings, source: Source) -> Path:
+    return settings.quarantine / "records" / source.system
+
+
 def _ensure_readable_when_empty(source: Source, settings: Settings) -> None:
-    """Give a source without any delivery yet one empty file, so silver reads it as an empty table."""
-    folder = settings.bronze / source.table.folder
-    if not any(folder.glob("*.parquet")):
-        write_parquet([], source.table, folder / "_leeg.parquet")
+    """Give a table without any delivery yet one empty file, so silver reads it as an empty table."""
+    for table in source.tables:
+        folder = settings.bronze / table.folder
+        if not any(folder.glob("*.parquet")):
+            write_parquet([], table, folder / "_leeg.parquet")
 
 
 def _parse_file(source: Source, settings: Settings, file: LandingFile, run_id: str):
@@ -129,14 +195,16 @@ def _parse_file(source: Source, settings: Settings, file: LandingFile, run_id: s
         "run_id": run_id,
         "geladen_op": dt.datetime.now(dt.UTC).replace(tzinfo=None),
     }
-    rows, quarantined = [], []
+    rows: dict[str, list[dict]] = {table.name: [] for table in source.tables}
+    quarantined = []
     for parsed in source.parse(context):
         lineage = {**stamp, "bron_record": parsed.record_number}
         if parsed.error is None:
-            rows.append({**parsed.row, **lineage})
+            rows[parsed.table or source.table.name].append({**parsed.row, **lineage})
         else:
             record = json.dumps(parsed.raw, ensure_ascii=False, default=str) if parsed.raw else None
-            quarantined.append({"bron_tabel": source.table.name, "reden": parsed.error, "record": record, **lineage})
+            table = parsed.table or source.table.name
+            quarantined.append({"bron_tabel": table, "reden": parsed.error, "record": record, **lineage})
     return rows, quarantined, context.notes
 
 
@@ -152,27 +220,35 @@ def write_parquet(rows: list[dict], table: BronzeTable, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _register_path(settings: Settings, source: Source, file: LandingFile) -> Path:
-    return settings.file_register / source.system / f"{file.sha256}.json"
+def _entry(file: LandingFile, **facts) -> dict:
+    return {"bestand": str(file.path), "hash": file.sha256, **facts}
 
 
-def _register(settings: Settings, source: Source, file: LandingFile, run_id: str, **facts) -> None:
-    entry = {"bestand": str(file.path), "hash": file.sha256, "run_id": run_id,
-             "geregistreerd_op": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **facts}
-    path = _register_path(settings, source, file)
+def _write_register(settings: Settings, source: Source, run_id: str, entries: list[dict]) -> None:
+    """One register file per run and source: what it read, rejected and found in each landing file."""
+    if not entries:
+        return
+    path = settings.file_register / source.system / f"{run_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.with_suffix(".tmp").write_text(json.dumps(entry, indent=1), encoding="utf-8")
+    document = {"run_id": run_id, "geregistreerd_op": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "bestanden": entries}
+    path.with_suffix(".tmp").write_text(json.dumps(document, indent=1), encoding="utf-8")
     os.replace(path.with_suffix(".tmp"), path)
 
 
-def _set_aside(settings: Settings, source: Source, file: LandingFile, run_id: str, error: str) -> None:
+def _register_entries(settings: Settings, source: Source | None = None) -> list[dict]:
+    pattern = f"{source.system}/*.json" if source else "*/*.json"
+    return [e for p in settings.file_register.glob(pattern)
+            for e in json.loads(p.read_text(encoding="utf-8"))["bestanden"]]
+
+
+def _set_aside(settings: Settings, source: Source, file: LandingFile, error: str) -> dict:
     target = settings.quarantine / "bestanden" / source.system / f"{file.sha256[:12]}_{file.path.name}"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(file.path, target)
-    _register(settings, source, file, run_id, status="rejected", error=error, copy=str(target))
+    return _entry(file, status="rejected", error=error, copy=str(target))
 
 
 def rejected_files(settings: Settings) -> list[dict]:
     """Every landing file ever set aside, with its error: the run summary shows these."""
-    entries = (json.loads(p.read_text(encoding="utf-8")) for p in settings.file_register.glob("*/*.json"))
-    return [e for e in entries if e["status"] == "rejected"]
+    return [e for e in _register_entries(settings) if e["status"] == "rejected"]

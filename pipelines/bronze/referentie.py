@@ -38,4 +38,4 @@ def public_holidays(first_year: int, last_year: int) -> list[dict]:
     return [{"datum": day, "naam": name} for day, name in sorted(nl.items())]
 
 
-CBS = Source(system="referentie", table=CBS_WIJK_BUURT, parse=parse_wijk_buurt)
+CBS = Source(system="referentie", tables=(CBS_WIJK_BUURT,), parse=parse_wijk_buurt)

@@ -1,8 +1,10 @@
 """Every source system the product ingests, and every bronze table: the one list the rest derives from."""
 
 from pipelines.bronze.fixi import FIXI
+from pipelines.bronze.iwmo import IWMO
 from pipelines.bronze.referentie import CBS
 from pipelines.bronze.tables import FEESTDAG, BronzeTable
+from pipelines.bronze.zorgned import ZORGNED
 
-SOURCES = (CBS, FIXI)
-BRONZE_TABLES: dict[str, BronzeTable] = {t.name: t for t in (*(s.table for s in SOURCES), FEESTDAG)}
+SOURCES = (CBS, FIXI, IWMO, ZORGNED)
+BRONZE_TABLES: dict[str, BronzeTable] = {t.name: t for t in (*(t for s in SOURCES for t in s.tables), FEESTDAG)}

@@ -121,3 +121,115 @@ QUARANTAINE = BronzeTable(
         *LINEAGE_COLUMNS,
     ),
 )
+
+PERSON_COLUMNS = (
+    Column("persoon_pseudoniem", pa.string(), "Keyed pseudonym of the BSN (HMAC-SHA256), or of the client number"),
+    Column("bsn_geldig", pa.bool_(), "The BSN passed the elfproef (false: a data-quality finding; never stored in clear)"),
+    Column("leeftijdsklasse", pa.string(), "Age band at the record's date (the birth date is not kept)"),
+    Column("postcode4", pa.string(), "Four-digit postcode area of the client's address (street and number are not kept)"),
+)
+
+IWMO_BERICHT = BronzeTable(
+    name="iwmo_bericht",
+    folder="iwmo/bericht",
+    description="iWmo berichten (one row per file): type, version, sender, receiver and date; retour messages included.",
+    columns=(
+        Column("berichttype", pa.string(), "WMO301, WMO302, WMO305, ... from the namespace", nullable=False),
+        Column("berichtcode", pa.string(), "COD002 code in the header (414 toewijzing, 418 start, ...)"),
+        Column("versie", pa.string(), "iWmo version, e.g. 2.0 or 3.2", nullable=False),
+        Column("is_retour", pa.bool_(), "A retour message (302, 306, 308, 316): a reply, not a new fact", nullable=False),
+        Column("afzender", pa.string(), "Sender: gemeentecode (4 digits) or AGB code of the aanbieder"),
+        Column("ontvanger", pa.string(), "Receiver: AGB code or gemeentecode"),
+        Column("bericht_identificatie", pa.string(), "Berichtidentificatie/Identificatie", nullable=False),
+        Column("dagtekening", pa.date32(), "Berichtidentificatie/Dagtekening"),
+        Column("gemeentecode", pa.string(), "CBS gemeentecode of the municipality side (GM + 4 digits)"),
+        Column("aantal_clienten", pa.int64(), "Clients in the bericht"),
+        *LINEAGE_COLUMNS,
+    ),
+)
+
+IWMO_PRODUCT = BronzeTable(
+    name="iwmo_product",
+    folder="iwmo/product",
+    description=(
+        "iWmo product lines: verzoek (315), beschikt and toegewezen product (301), start (305) and stop (307), "
+        "one row per client and product line. Names, addresses, phone numbers, e-mail and relations are not carried."
+    ),
+    columns=(
+        Column("berichttype", pa.string(), "WMO301, WMO305, WMO307 or WMO315", nullable=False),
+        Column("regelsoort", pa.string(), "verzoek, beschikt, toegewezen, start or stop", nullable=False),
+        Column("bericht_identificatie", pa.string(), "The bericht this line came in", nullable=False),
+        Column("dagtekening", pa.date32(), "Date of the bericht"),
+        Column("gemeentecode", pa.string(), "CBS gemeentecode of the municipality side"),
+        *PERSON_COLUMNS,
+        Column("beschikkingnummer", pa.string(), "Beschikkingnummer"),
+        Column("toewijzingnummer", pa.string(), "ToewijzingNummer (iWmo 3.x; empty in 2.x)"),
+        Column("productcategorie", pa.string(), "WMO020 productcategorie (2 digits)"),
+        Column("productcode", pa.string(), "Product code (5 characters)"),
+        Column("aanbieder", pa.string(), "AGB code of the aanbieder"),
+        Column("afgiftedatum", pa.date32(), "Date the beschikking was issued (301)"),
+        Column("toewijzingsdatum", pa.date32(), "Date of the toewijzing (301)"),
+        Column("ingangsdatum", pa.date32(), "Start of validity"),
+        Column("einddatum", pa.date32(), "End of validity (301) or end of care (307)"),
+        Column("begindatum", pa.date32(), "Start of care (305, 307, 315)"),
+        Column("volume", pa.float64(), "Omvang: volume"),
+        Column("eenheid", pa.string(), "Omvang: WMO756 eenheid"),
+        Column("frequentie", pa.string(), "Omvang: WMO757 frequentie"),
+        Column("reden_beeindiging", pa.string(), "WMO588 reden beëindiging (307)"),
+        *LINEAGE_COLUMNS,
+    ),
+)
+
+ZORGNED_AANVRAAG = BronzeTable(
+    name="zorgned_aanvraag",
+    folder="zorgned/aanvraag",
+    description=(
+        "The Wmo case-management export: one row per aanvraag and beschikt product (ZorgNed JSON), or per "
+        "melding/aanvraag line (CSV). Only the Wmo regeling; other regelingen are skipped and counted."
+    ),
+    columns=(
+        Column("melding_id", pa.string(), "Melding (hulpvraag) number; from JSON the procesIdentificatie"),
+        Column("aanvraag_id", pa.string(), "Aanvraag identificatie"),
+        Column("gemeentecode", pa.string(), "CBS gemeentecode", nullable=False),
+        *PERSON_COLUMNS,
+        Column("wijkcode", pa.string(), "CBS wijkcode when the export gives it"),
+        Column("datum_melding", pa.date32(), "Melding / hulpvraag registered"),
+        Column("datum_onderzoek_afgerond", pa.date32(), "Onderzoek (gesprek, verslag) finished"),
+        Column("datum_aanvraag", pa.date32(), "Aanvraag received"),
+        Column("beschikkingnummer", pa.string(), "Beschikkingnummer"),
+        Column("datum_beschikking", pa.date32(), "Beschikking issued (datumAfgifte)"),
+        Column("beschikt_product_id", pa.string(), "Identificatie of the beschikt product"),
+        Column("productcategorie", pa.string(), "WMO020 productcategorie (2 digits)"),
+        Column("productcode", pa.string(), "Product(soort) code"),
+        Column("resultaat", pa.string(), "toegewezen or afgewezen"),
+        Column("leveringsvorm", pa.string(), "zin or pgb"),
+        Column("aanbieder", pa.string(), "AGB code of the leverancier"),
+        Column("ingangsdatum", pa.date32(), "Start of the toegewezen product's validity"),
+        Column("einddatum", pa.date32(), "End of the toegewezen product's validity"),
+        Column("bron_formaat", pa.string(), "zorgned_json or zorgned_csv", nullable=False),
+        *LINEAGE_COLUMNS,
+    ),
+)
+
+ZORGNED_TOEWIJZING = BronzeTable(
+    name="zorgned_toewijzing",
+    folder="zorgned/toewijzing",
+    description="Toewijzingen and their leveringen from the ZorgNed export, one row per toewijzing and levering.",
+    columns=(
+        Column("aanvraag_id", pa.string(), "Aanvraag identificatie"),
+        Column("gemeentecode", pa.string(), "CBS gemeentecode", nullable=False),
+        Column("persoon_pseudoniem", pa.string(), "Keyed pseudonym of the client"),
+        Column("beschikkingnummer", pa.string(), "Beschikkingnummer"),
+        Column("beschikt_product_id", pa.string(), "Identificatie of the beschikt product"),
+        Column("productcategorie", pa.string(), "WMO020 productcategorie"),
+        Column("toewijzingnummer", pa.string(), "ToewijzingNummer"),
+        Column("toewijzingsdatum", pa.date32(), "Date of the toewijzing"),
+        Column("ingangsdatum", pa.date32(), "Start of the toewijzing"),
+        Column("einddatum", pa.date32(), "End of the toewijzing"),
+        Column("aanbieder", pa.string(), "AGB code of the leverancier"),
+        Column("begindatum", pa.date32(), "Levering: start of care"),
+        Column("levering_einddatum", pa.date32(), "Levering: end of care"),
+        Column("reden_beeindiging", pa.string(), "Levering: reden beëindiging code"),
+        *LINEAGE_COLUMNS,
+    ),
+)

@@ -15,36 +15,41 @@ CALENDAR_YEARS_AHEAD = 11  # forecasts look ten years ahead
 
 
 def bronze_asset(source: Source) -> dg.AssetsDefinition:
-    table = source.table
+    """One step per source system: its landing folder read once, into each of its bronze tables."""
+    specs = [
+        dg.AssetSpec(
+            key=["bronze", table.name],
+            group_name="bronze",
+            kinds={"python", "parquet"},
+            owners=["team:data-platform"],
+            description=f"{table.description} From `landing/{source.system}/`, format detected per file.",
+            metadata={"dagster/column_schema": table.dagster_schema, "zone": "bronze", "privacy": "vertrouwelijk"},
+        )
+        for table in source.tables
+    ]
 
-    @dg.asset(
-        key=["bronze", table.name],
-        group_name="bronze",
-        kinds={"python", "parquet"},
-        owners=["team:data-platform"],
-        description=f"{table.description} From `landing/{source.system}/`, format detected per file.",
-        metadata={"dagster/column_schema": table.dagster_schema, "zone": "bronze", "privacy": "vertrouwelijk"},
-    )
-    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    @dg.multi_asset(name=f"bronze_{source.system}", specs=specs)
+    def _asset(context: dg.AssetExecutionContext):
         settings = load_settings()
-        with lineage_run(settings, context.run_id, f"bronze.{table.name}") as run:
+        with lineage_run(settings, context.run_id, f"bronze.{source.system}") as run:
             report = ingest(source, settings, context.run_id, context.log)
             run.inputs = [dataset(f"file://{settings.landing}", p) for p in report.inputs]
-            run.outputs = [dataset(namespace(settings), f"bronze.{table.name}",
-                                   {c.name: str(c.type) for c in table.columns})]
-        total = _row_count(settings.bronze / table.folder)
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": total,
-                "rows_added": report.rows,
-                "files_new": report.files_new,
-                "files_already_ingested": report.files_known,
-                "records_quarantined": report.quarantined,
-                "files_rejected": dg.MetadataValue.md("\n".join(f"- {r}" for r in report.files_rejected) or "none"),
-                "observations": dict(report.notes),
-                "path": dg.MetadataValue.path(str(settings.bronze / table.folder)),
-            }
-        )
+            run.outputs = [dataset(namespace(settings), f"bronze.{t.name}", {c.name: str(c.type) for c in t.columns})
+                           for t in source.tables]
+        for table in source.tables:
+            yield dg.MaterializeResult(
+                asset_key=["bronze", table.name],
+                metadata={
+                    "dagster/row_count": _row_count(settings.bronze / table.folder),
+                    "rows_added": report.rows[table.name],
+                    "files_new": report.files_new,
+                    "files_already_ingested": report.files_known,
+                    "records_quarantined": report.quarantined,
+                    "files_rejected": dg.MetadataValue.md("\n".join(f"- {r}" for r in report.files_rejected) or "none"),
+                    "observations": dict(report.notes),
+                    "path": dg.MetadataValue.path(str(settings.bronze / table.folder)),
+                },
+            )
 
     return _asset
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 from faker import Faker
 
-from pipelines.demo import fixi, municipality
+from pipelines.demo import fixi, municipality, wmo
 
 DEFAULT_SEED = 301
 DEFAULT_YEARS = 3
+CLIENTS = 3_000  # Wmo clients among the 48,000 inhabitants
 
 
 def generate_demo(
@@ -34,4 +35,10 @@ def generate_demo(
     reports = fixi.generate_reports(buurten, start, end, afhandeltermijnen, rng, fake)
     files = fixi.write_exports(reports, start, end, landing / "fixi", rng)
     progress(f"demo: {len(reports):,} Fixi meldingen {start} .. {end} in {files} export files -> {landing / 'fixi'}")
-    return {"fixi_meldingen": len(reports), "fixi_bestanden": files}
+    pool = wmo.clients(buurten, CLIENTS, rng, fake, end)
+    cases = wmo.generate_cases(pool, start, end, rng)
+    case_files = wmo.write_case_exports(cases, end, landing / "zorgned", rng)
+    berichten = wmo.write_iwmo_berichten(cases, gemeentecode, landing / "iwmo", rng)
+    progress(f"demo: {len(cases):,} Wmo meldingen in {case_files} case-system exports -> {landing / 'zorgned'} "
+             f"and {berichten} iWmo berichten -> {landing / 'iwmo'}")
+    return {"fixi_meldingen": len(reports), "fixi_bestanden": files, "wmo_meldingen": len(cases)}

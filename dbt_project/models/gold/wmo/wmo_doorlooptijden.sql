@@ -1,0 +1,51 @@
+{#- Per month in which the step finished, productcategorie and wijk: days from melding to finished onderzoek
+    and from aanvraag to beschikking (median, p90) and the share within the statutory terms. -#}
+with onderzoek as (
+    select
+        cast(date_trunc('month', datum_onderzoek_afgerond) as date) as maand_start, gemeentecode, productcategorie,
+        wijkcode, persoon_pseudoniem, doorlooptijd_onderzoek_dagen as dagen, 'onderzoek' as stap
+    from {{ ref('wmo_melding') }}
+    where doorlooptijd_onderzoek_dagen is not null
+),
+
+beschikking as (
+    select
+        cast(date_trunc('month', datum_beschikking) as date) as maand_start, gemeentecode, productcategorie,
+        wijkcode, persoon_pseudoniem, doorlooptijd_beschikking_dagen as dagen, 'beschikking' as stap
+    from {{ ref('wmo_aanvraag') }}
+    where doorlooptijd_beschikking_dagen is not null
+),
+
+per_cel as (
+    select
+        maand_start, gemeentecode, productcategorie, wijkcode,
+        count(distinct persoon_pseudoniem) as aantal_clienten,
+        sum(case when stap = 'onderzoek' then 1 else 0 end) as onderzoeken_afgerond,
+        {{ percentile("case when stap = 'onderzoek' then dagen end", 0.5) }} as onderzoek_dagen_mediaan,
+        {{ percentile("case when stap = 'onderzoek' then dagen end", 0.9) }} as onderzoek_dagen_p90,
+        avg(case when stap = 'onderzoek' then case when dagen <= 42 then 1.0 else 0.0 end end) as onderzoek_aandeel_binnen_termijn,
+        sum(case when stap = 'beschikking' then 1 else 0 end) as beschikkingen_afgegeven,
+        {{ percentile("case when stap = 'beschikking' then dagen end", 0.5) }} as beschikking_dagen_mediaan,
+        {{ percentile("case when stap = 'beschikking' then dagen end", 0.9) }} as beschikking_dagen_p90,
+        avg(case when stap = 'beschikking' then case when dagen <= 14 then 1.0 else 0.0 end end) as beschikking_aandeel_binnen_termijn
+    from (select * from onderzoek union all select * from beschikking) as stappen
+    group by maand_start, gemeentecode, productcategorie, wijkcode
+),
+
+final as (
+    select
+        maand_start, gemeentecode, productcategorie, wijkcode,
+        aantal_clienten < {{ min_clients() }} as onderdrukt,
+        cast({{ suppressed('aantal_clienten', 'aantal_clienten') }} as integer) as aantal_clienten,
+        cast({{ suppressed('onderzoeken_afgerond', 'aantal_clienten') }} as integer) as onderzoeken_afgerond,
+        cast({{ suppressed('onderzoek_dagen_mediaan', 'aantal_clienten') }} as double) as onderzoek_dagen_mediaan,
+        cast({{ suppressed('onderzoek_dagen_p90', 'aantal_clienten') }} as double) as onderzoek_dagen_p90,
+        cast({{ suppressed('onderzoek_aandeel_binnen_termijn', 'aantal_clienten') }} as double) as onderzoek_aandeel_binnen_termijn,
+        cast({{ suppressed('beschikkingen_afgegeven', 'aantal_clienten') }} as integer) as beschikkingen_afgegeven,
+        cast({{ suppressed('beschikking_dagen_mediaan', 'aantal_clienten') }} as double) as beschikking_dagen_mediaan,
+        cast({{ suppressed('beschikking_dagen_p90', 'aantal_clienten') }} as double) as beschikking_dagen_p90,
+        cast({{ suppressed('beschikking_aandeel_binnen_termijn', 'aantal_clienten') }} as double) as beschikking_aandeel_binnen_termijn
+    from per_cel
+)
+
+select * from final

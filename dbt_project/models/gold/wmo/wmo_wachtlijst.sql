@@ -1,0 +1,62 @@
+{#- The Wmo waiting list at the end of each week: open meldingen (onderzoek not finished) and open aanvragen
+    (no beschikking yet), per productcategorie and wijk, in waiting-time bands and past the statutory term
+    (6 weeks after the melding, 2 weeks after the aanvraag). -#}
+with peildata as (
+    select distinct datum as peildatum
+    from {{ ref('kalender') }}
+    where extract(isodow from datum) = 7
+      and datum between (select min(datum_melding) from {{ ref('wmo_melding') }}) and {{ peildatum() }}
+),
+
+open_meldingen as (
+    select p.peildatum, m.gemeentecode, m.productcategorie, m.wijkcode, m.persoon_pseudoniem,
+        {{ days_between('m.datum_melding', 'p.peildatum') }} as wachtdagen, 'melding' as soort
+    from {{ ref('wmo_melding') }} as m
+    inner join peildata as p
+        on m.datum_melding <= p.peildatum
+        and (m.datum_onderzoek_afgerond is null or m.datum_onderzoek_afgerond > p.peildatum)
+),
+
+open_aanvragen as (
+    select p.peildatum, a.gemeentecode, a.productcategorie, a.wijkcode, a.persoon_pseudoniem,
+        {{ days_between('a.datum_aanvraag', 'p.peildatum') }} as wachtdagen, 'aanvraag' as soort
+    from {{ ref('wmo_aanvraag') }} as a
+    inner join peildata as p
+        on a.datum_aanvraag <= p.peildatum
+        and (a.datum_beschikking is null or a.datum_beschikking > p.peildatum)
+),
+
+per_cel as (
+    select
+        peildatum, gemeentecode, productcategorie, wijkcode,
+        count(distinct persoon_pseudoniem) as aantal_clienten,
+        sum(case when soort = 'melding' then 1 else 0 end) as open_meldingen,
+        sum(case when soort = 'melding' and wachtdagen <= 14 then 1 else 0 end) as meldingen_0_2_weken,
+        sum(case when soort = 'melding' and wachtdagen between 15 and 28 then 1 else 0 end) as meldingen_2_4_weken,
+        sum(case when soort = 'melding' and wachtdagen between 29 and 42 then 1 else 0 end) as meldingen_4_6_weken,
+        sum(case when soort = 'melding' and wachtdagen > 42 then 1 else 0 end) as meldingen_over_termijn,
+        sum(case when soort = 'aanvraag' then 1 else 0 end) as open_aanvragen,
+        sum(case when soort = 'aanvraag' and wachtdagen <= 14 then 1 else 0 end) as aanvragen_binnen_termijn,
+        sum(case when soort = 'aanvraag' and wachtdagen > 14 then 1 else 0 end) as aanvragen_over_termijn
+    from (select * from open_meldingen union all select * from open_aanvragen) as open_werk
+    group by peildatum, gemeentecode, productcategorie, wijkcode
+),
+
+final as (
+    select
+        c.peildatum,
+        c.gemeentecode,
+        c.productcategorie,
+        pc.omschrijving as productcategorie_omschrijving,
+        c.wijkcode,
+        c.aantal_clienten < {{ min_clients() }} as onderdrukt,
+        cast({{ suppressed('c.aantal_clienten', 'c.aantal_clienten') }} as integer) as aantal_clienten,
+        {%- for column in ['open_meldingen', 'meldingen_0_2_weken', 'meldingen_2_4_weken', 'meldingen_4_6_weken',
+                           'meldingen_over_termijn', 'open_aanvragen', 'aanvragen_binnen_termijn', 'aanvragen_over_termijn'] %}
+        cast({{ suppressed('c.' ~ column, 'c.aantal_clienten') }} as integer) as {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from per_cel as c
+    left join {{ ref('wmo_productcategorie') }} as pc on pc.code = c.productcategorie
+)
+
+select * from final

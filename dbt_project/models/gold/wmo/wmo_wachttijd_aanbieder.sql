@@ -1,0 +1,45 @@
+{#- The providers' waiting lists: per aanbieder and productcategorie, days from toewijzing to the start of
+    care, and the toewijzingen still waiting for a start at the peildatum with their age. -#}
+with toewijzingen as (
+    select
+        t.toewijzing_id, t.gemeentecode, t.aanbieder, t.productcategorie, t.persoon_pseudoniem, t.toewijzingsdatum,
+        l.begindatum,
+        case when l.begindatum >= t.toewijzingsdatum
+            then {{ days_between('t.toewijzingsdatum', 'l.begindatum') }} end as wachtdagen_tot_start,
+        case when l.begindatum is null then {{ days_between('t.toewijzingsdatum', peildatum()) }} end as wachtend_dagen
+    from {{ ref('wmo_toewijzing') }} as t
+    left join {{ ref('wmo_levering') }} as l on l.toewijzing_id = t.toewijzing_id
+    where t.toewijzingsdatum <= {{ peildatum() }}
+),
+
+per_cel as (
+    select
+        gemeentecode, aanbieder, productcategorie,
+        count(distinct persoon_pseudoniem) as aantal_clienten,
+        count(*) as toewijzingen,
+        count(wachtdagen_tot_start) as gestart,
+        {{ percentile('wachtdagen_tot_start', 0.5) }} as dagen_tot_start_mediaan,
+        {{ percentile('wachtdagen_tot_start', 0.9) }} as dagen_tot_start_p90,
+        count(wachtend_dagen) as wachtend,
+        {{ percentile('wachtend_dagen', 0.5) }} as wachtend_dagen_mediaan,
+        max(wachtend_dagen) as wachtend_dagen_max
+    from toewijzingen
+    group by gemeentecode, aanbieder, productcategorie
+),
+
+final as (
+    select
+        gemeentecode, aanbieder, productcategorie,
+        aantal_clienten < {{ min_clients() }} as onderdrukt,
+        cast({{ suppressed('aantal_clienten', 'aantal_clienten') }} as integer) as aantal_clienten,
+        cast({{ suppressed('toewijzingen', 'aantal_clienten') }} as integer) as toewijzingen,
+        cast({{ suppressed('gestart', 'aantal_clienten') }} as integer) as gestart,
+        cast({{ suppressed('dagen_tot_start_mediaan', 'aantal_clienten') }} as double) as dagen_tot_start_mediaan,
+        cast({{ suppressed('dagen_tot_start_p90', 'aantal_clienten') }} as double) as dagen_tot_start_p90,
+        cast({{ suppressed('wachtend', 'aantal_clienten') }} as integer) as wachtend,
+        cast({{ suppressed('wachtend_dagen_mediaan', 'aantal_clienten') }} as double) as wachtend_dagen_mediaan,
+        cast({{ suppressed('wachtend_dagen_max', 'aantal_clienten') }} as integer) as wachtend_dagen_max
+    from per_cel
+)
+
+select * from final

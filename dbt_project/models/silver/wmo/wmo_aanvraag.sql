@@ -1,0 +1,45 @@
+{#- One row per Wmo aanvraag with its beschikking: the stretch the two-week statutory term applies to. -#}
+with bron as (
+    select * from {{ source('bronze', 'zorgned_aanvraag') }} where aanvraag_id is not null
+),
+
+meldingen as (
+    select melding_id, wijkcode from {{ ref('wmo_melding') }}
+),
+
+genummerd as (
+    select
+        *,
+        row_number() over (
+            partition by gemeentecode, aanvraag_id
+            order by case when bron_formaat = 'zorgned_csv' then 0 else 1 end, geladen_op desc, bron_bestand desc,
+                bron_record desc
+        ) as volgorde
+    from bron
+),
+
+final as (
+    select
+        a.aanvraag_id,
+        coalesce(a.melding_id, a.aanvraag_id) as melding_id,
+        a.gemeentecode,
+        a.persoon_pseudoniem,
+        a.leeftijdsklasse,
+        m.wijkcode,
+        a.productcategorie,
+        a.datum_aanvraag,
+        a.beschikkingnummer,
+        a.datum_beschikking,
+        a.resultaat,
+        case when a.datum_beschikking >= a.datum_aanvraag
+            then {{ days_between('a.datum_aanvraag', 'a.datum_beschikking') }} end as doorlooptijd_beschikking_dagen,
+        coalesce(a.datum_beschikking >= a.datum_aanvraag, true) as datumvolgorde_geldig,
+        a.bron_formaat,
+        a.bron_bestand,
+        a.bron_record
+    from genummerd as a
+    left join meldingen as m on m.melding_id = coalesce(a.melding_id, a.aanvraag_id)
+    where a.volgorde = 1
+)
+
+select * from final

@@ -1,0 +1,38 @@
+{#- One row per beschikking and product: what was granted or refused, from the case system and iWmo 301. -#}
+with zorgned as (
+    select
+        gemeentecode, beschikkingnummer, productcategorie, productcode, persoon_pseudoniem, resultaat, leveringsvorm,
+        aanbieder, ingangsdatum, einddatum, datum_beschikking as afgiftedatum, 'zorgned' as bron_systeem,
+        bron_bestand, bron_record, geladen_op, 0 as voorkeur
+    from {{ source('bronze', 'zorgned_aanvraag') }}
+    where beschikkingnummer is not null and productcategorie is not null
+),
+
+iwmo as (
+    select
+        gemeentecode, beschikkingnummer, productcategorie, productcode, persoon_pseudoniem, 'toegewezen' as resultaat,
+        'zin' as leveringsvorm, aanbieder, ingangsdatum, einddatum, afgiftedatum, 'iwmo' as bron_systeem,
+        bron_bestand, bron_record, geladen_op, 1 as voorkeur
+    from {{ source('bronze', 'iwmo_product') }}
+    where regelsoort = 'beschikt' and beschikkingnummer is not null
+),
+
+genummerd as (
+    select
+        *,
+        row_number() over (
+            partition by beschikkingnummer, productcategorie
+            order by voorkeur, geladen_op desc, bron_bestand desc, bron_record desc
+        ) as volgorde
+    from (select * from zorgned union all select * from iwmo) as alle
+),
+
+final as (
+    select
+        beschikkingnummer, gemeentecode, persoon_pseudoniem, productcategorie, productcode, resultaat, leveringsvorm,
+        aanbieder, afgiftedatum, ingangsdatum, einddatum, bron_systeem, bron_bestand, bron_record
+    from genummerd
+    where volgorde = 1
+)
+
+select * from final

@@ -1,0 +1,49 @@
+{#- One row per Wmo melding (hulpvraag): when it came in and when the onderzoek finished. The CSV export
+    carries the onderzoek; where only the ZorgNed JSON knows a melding, its aanvraag date stands in for the
+    end of the onderzoek (an aanvraag follows the onderzoek), flagged in onderzoek_datum_afgeleid. -#}
+with bron as (
+    select * from {{ source('bronze', 'zorgned_aanvraag') }}
+),
+
+wijk_via_postcode as (
+    select gemeentecode, postcode4, min(wijkcode) as wijkcode from {{ ref('wijk_buurt') }} group by all
+),
+
+-- The CSV export describes meldingen; of the JSON a melding's latest record is used when the CSV lacks it.
+genummerd as (
+    select
+        *,
+        coalesce(melding_id, aanvraag_id) as melding_sleutel,
+        row_number() over (
+            partition by gemeentecode, coalesce(melding_id, aanvraag_id)
+            order by case when bron_formaat = 'zorgned_csv' then 0 else 1 end, geladen_op desc, bron_bestand desc,
+                bron_record desc
+        ) as volgorde
+    from bron
+),
+
+final as (
+    select
+        m.melding_sleutel as melding_id,
+        m.gemeentecode,
+        m.persoon_pseudoniem,
+        m.leeftijdsklasse,
+        coalesce(m.wijkcode, w.wijkcode) as wijkcode,
+        m.productcategorie,
+        m.datum_melding,
+        coalesce(m.datum_onderzoek_afgerond, m.datum_aanvraag) as datum_onderzoek_afgerond,
+        m.datum_onderzoek_afgerond is null and m.datum_aanvraag is not null as onderzoek_datum_afgeleid,
+        case when coalesce(m.datum_onderzoek_afgerond, m.datum_aanvraag) >= m.datum_melding
+            then {{ days_between('m.datum_melding', 'coalesce(m.datum_onderzoek_afgerond, m.datum_aanvraag)') }}
+        end as doorlooptijd_onderzoek_dagen,
+        coalesce(coalesce(m.datum_onderzoek_afgerond, m.datum_aanvraag) >= m.datum_melding, true) as datumvolgorde_geldig,
+        m.bsn_geldig,
+        m.bron_formaat,
+        m.bron_bestand,
+        m.bron_record
+    from genummerd as m
+    left join wijk_via_postcode as w on w.gemeentecode = m.gemeentecode and w.postcode4 = m.postcode4
+    where m.volgorde = 1
+)
+
+select * from final

@@ -1,0 +1,220 @@
+"""The Wmo case-management export -> bronze `zorgned_aanvraag` and `zorgned_toewijzing`.
+
+Two shapes: the ZorgNed-style JSON (`_embedded.aanvraag[]`: aanvraag -> beschikking -> beschikte producten ->
+toewijzingen -> leveringen; a per-client response may name its client in a `client` block), and a CSV export of
+meldingen and aanvragen. Only the Wmo regeling is read; other regelingen are skipped and counted. The client
+is pseudonymised before anything is written; names, addresses and documents are never read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+from pipelines.bronze.formats import FIELD_COUNT_ERROR, decode_text, read_csv
+from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
+from pipelines.bronze.tables import ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING
+from pipelines.privacy import age_band, bsn_is_valid, pseudonym
+
+WMO = "WMO"
+CSV_ALIASES = {
+    "melding_id": ("Meldingnummer", "Melding"),
+    "datum_melding": ("Datum melding", "Datum registratie"),
+    "datum_onderzoek_afgerond": ("Datum onderzoek afgerond", "Onderzoek afgerond"),
+    "aanvraag_id": ("Aanvraagnummer", "Aanvraag"),
+    "datum_aanvraag": ("Datum aanvraag",),
+    "beschikkingnummer": ("Beschikkingnummer",),
+    "datum_beschikking": ("Datum beschikking", "Datum afgifte"),
+    "productcategorie": ("Productcategorie",),
+    "resultaat": ("Resultaat",),
+    "wijkcode": ("Wijk", "Wijkcode"),
+    "bsn": ("BSN", "Burgerservicenummer"),
+    "geboortedatum": ("Geboortedatum",),
+    "postcode": ("Postcode",),
+    "regeling": ("Regeling",),
+}
+CSV_REQUIRED = ("melding_id", "datum_melding")
+
+
+def parse(context: ParseContext) -> Iterator[Parsed]:
+    text = decode_text(context.file.content).lstrip()
+    if text.startswith("{"):
+        context.notes["format: zorgned_json"] += 1
+        yield from _parse_json(text, context)
+    elif text and any(sep in text.split("\n", 1)[0] for sep in ";,\t"):
+        context.notes["format: zorgned_csv"] += 1
+        yield from _parse_csv(text, context)
+    else:
+        raise UnreadableFile("not a case-management export: neither ZorgNed JSON nor a CSV export")
+
+
+def _parse_json(text: str, context: ParseContext) -> Iterator[Parsed]:
+    try:
+        document = json.loads(text)
+        aanvragen = document["_embedded"]["aanvraag"]
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise UnreadableFile(f"not a ZorgNed export (_embedded.aanvraag[]): {err}") from None
+    number = 0
+    for aanvraag in aanvragen:
+        number += 1
+        regeling = str((aanvraag.get("regeling") or {}).get("identificatie", "")).upper()
+        if regeling != WMO:
+            context.notes[f"skipped: regeling {regeling or 'unknown'}"] += 1
+            continue
+        try:
+            person = _person(aanvraag.get("client") or document.get("client") or {}, context,
+                             _iso_date(aanvraag.get("datumAanvraag"), "datumAanvraag"))
+            rows = list(_aanvraag_rows(aanvraag, person, context))
+        except RecordError as err:
+            yield Parsed(number, error=str(err), raw={"identificatie": aanvraag.get("identificatie")})
+            continue
+        for table, row in rows:
+            yield Parsed(number, row=row, table=table)
+
+
+def _aanvraag_rows(aanvraag: dict, person: dict, context: ParseContext) -> Iterator[tuple[str, dict]]:
+    beschikking = aanvraag.get("beschikking") or {}
+    base = {
+        "melding_id": _str(aanvraag.get("procesIdentificatie")),
+        "aanvraag_id": _str(aanvraag.get("identificatie")),
+        "gemeentecode": context.settings.gemeentecode,
+        **person,
+        "wijkcode": None,
+        "datum_melding": _iso_date((aanvraag.get("hulpvraag") or {}).get("datumRegistratie"), "datumRegistratie")
+        or _iso_date(aanvraag.get("datumAanmelding"), "datumAanmelding"),
+        "datum_onderzoek_afgerond": None,
+        "datum_aanvraag": _iso_date(aanvraag.get("datumAanvraag"), "datumAanvraag"),
+        "beschikkingnummer": _str(beschikking.get("beschikkingNummer")),
+        "datum_beschikking": _iso_date(beschikking.get("datumAfgifte"), "datumAfgifte"),
+        "bron_formaat": "zorgned_json",
+    }
+    products = beschikking.get("beschikteProducten") or [{}]
+    for product in products:
+        toegewezen = product.get("toegewezenProduct") or {}
+        leverancier = toegewezen.get("leverancier") or {}
+        row = {
+            **base,
+            "beschikt_product_id": _str(product.get("identificatie")),
+            "productcategorie": _category((product.get("productCategorie") or {}).get("code")),
+            "productcode": _str((product.get("product") or {}).get("productsoortCode")),
+            "resultaat": product.get("resultaat"),
+            "leveringsvorm": toegewezen.get("leveringsvorm"),
+            "aanbieder": _str(leverancier.get("agbcode")),
+            "ingangsdatum": _iso_date(toegewezen.get("datumIngangGeldigheid"), "datumIngangGeldigheid"),
+            "einddatum": _iso_date(toegewezen.get("datumEindeGeldigheid"), "datumEindeGeldigheid"),
+        }
+        yield ZORGNED_AANVRAAG.name, row
+        for toewijzing in toegewezen.get("toewijzingen") or []:
+            yield from _toewijzing_rows(row, toewijzing)
+
+
+def _toewijzing_rows(product: dict, toewijzing: dict) -> Iterator[tuple[str, dict]]:
+    aanbieder = _str((toewijzing.get("leverancier") or {}).get("agbcode")) or product["aanbieder"]
+    base = {
+        "aanvraag_id": product["aanvraag_id"],
+        "gemeentecode": product["gemeentecode"],
+        "persoon_pseudoniem": product["persoon_pseudoniem"],
+        "beschikkingnummer": product["beschikkingnummer"],
+        "beschikt_product_id": product["beschikt_product_id"],
+        "productcategorie": product["productcategorie"],
+        "toewijzingnummer": _str(toewijzing.get("toewijzingNummer")),
+        "toewijzingsdatum": _iso_date(toewijzing.get("toewijzingsDatumTijd"), "toewijzingsDatumTijd"),
+        "ingangsdatum": _iso_date(toewijzing.get("ingangsdatum"), "ingangsdatum"),
+        "einddatum": _iso_date(toewijzing.get("einddatum"), "einddatum"),
+        "aanbieder": aanbieder,
+    }
+    for levering in toewijzing.get("leveringen") or [{}]:
+        reden = levering.get("redenBeeindiging")
+        yield ZORGNED_TOEWIJZING.name, {
+            **base,
+            "begindatum": _iso_date(levering.get("begindatum"), "begindatum"),
+            "levering_einddatum": _iso_date(levering.get("einddatum"), "levering einddatum"),
+            "reden_beeindiging": _str(reden.get("code") if isinstance(reden, dict) else reden),
+        }
+
+
+def _parse_csv(text: str, context: ParseContext) -> Iterator[Parsed]:
+    for line, record in read_csv(text, CSV_ALIASES, CSV_REQUIRED, context.notes):
+        if FIELD_COUNT_ERROR in record:
+            yield Parsed(line, error=f"line {line}: {record[FIELD_COUNT_ERROR]}")
+            continue
+        regeling = record.get("regeling", WMO).upper() or WMO
+        if regeling != WMO:
+            context.notes[f"skipped: regeling {regeling}"] += 1
+            continue
+        try:
+            row = _csv_row(record, context)
+        except RecordError as err:
+            yield Parsed(line, error=str(err), raw={"melding_id": record.get("melding_id")})
+            continue
+        yield Parsed(line, row=row)
+
+
+def _csv_row(record: dict, context: ParseContext) -> dict:
+    dates = {name: _dutch_or_iso(record.get(name), name)
+             for name in ("datum_melding", "datum_onderzoek_afgerond", "datum_aanvraag", "datum_beschikking")}
+    if dates["datum_melding"] is None:
+        raise RecordError("melding without a datum melding")
+    person = _person({"bsn": record.get("bsn"), "geboortedatum": record.get("geboortedatum"),
+                      "postcode": record.get("postcode")}, context, dates["datum_melding"])
+    return {
+        "melding_id": record["melding_id"],
+        "aanvraag_id": record.get("aanvraag_id") or None,
+        "gemeentecode": context.settings.gemeentecode,
+        **person,
+        "wijkcode": (record.get("wijkcode") or "").strip() or None,
+        **dates,
+        "beschikkingnummer": record.get("beschikkingnummer") or None,
+        "beschikt_product_id": None,
+        "productcategorie": _category(record.get("productcategorie")),
+        "productcode": None,
+        "resultaat": record.get("resultaat") or None,
+        "leveringsvorm": None,
+        "aanbieder": None,
+        "ingangsdatum": None,
+        "einddatum": None,
+        "bron_formaat": "zorgned_csv",
+    }
+
+
+def _person(client: dict, context: ParseContext, on: dt.date | None) -> dict:
+    """Pseudonym, elfproef outcome, age band and postcode area; the BSN itself goes no further."""
+    bsn = _str(client.get("bsn") or client.get("burgerservicenummer"))
+    birth = _dutch_or_iso(_str(client.get("geboortedatum")), "geboortedatum")
+    postcode = (_str(client.get("postcode")) or "").replace(" ", "")
+    return {
+        "persoon_pseudoniem": pseudonym(bsn, context.settings.pseudonym_key) if bsn else None,
+        "bsn_geldig": bsn_is_valid(bsn) if bsn else None,
+        "leeftijdsklasse": age_band(birth, on or context.settings.peildatum),
+        "postcode4": postcode[:4] if len(postcode) >= 4 and postcode[:4].isdigit() else None,
+    }
+
+
+def _str(value) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _category(code) -> str | None:
+    return str(code).strip().zfill(2) if code not in (None, "") else None
+
+
+def _iso_date(value, field: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise RecordError(f"{field} {value!r} is not a valid date") from None
+
+
+def _dutch_or_iso(value: str | None, field: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.strptime(value, "%d-%m-%Y").date() if value[2:3] == "-" else dt.date.fromisoformat(value)
+    except ValueError:
+        raise RecordError(f"{field} {value!r} is not a valid date") from None
+
+
+ZORGNED = Source(system="zorgned", tables=(ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING), parse=parse)

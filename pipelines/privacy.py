@@ -1,0 +1,39 @@
+"""Privacy at the border: what of a person may enter bronze, and in which form.
+
+The BSN (or, without one, the source's client number) becomes a keyed pseudonym: HMAC-SHA256 with the
+municipality's secret key, so the same person gets the same pseudonym in every source and Wmo and BRP data
+can be linked without a BSN, while nobody without the key can go back. A birth date becomes an age band.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+
+from stdnum.nl import bsn as nl_bsn
+
+AGE_BANDS = ((0, "0-17"), (18, "18-29"), (30, "30-44"), (45, "45-64"), (65, "65-74"), (75, "75-84"), (85, "85+"))
+
+
+def pseudonym(identifier: str, key: bytes, kind: str = "bsn") -> str:
+    """Keyed pseudonym of a BSN (`kind="bsn"`) or of another identifier such as a client number.
+
+    The kind is part of the message, so a client number never collides with a BSN of the same digits.
+    """
+    normalised = identifier.strip().zfill(9) if kind == "bsn" else identifier.strip()
+    return hmac.new(key, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def bsn_is_valid(value: str) -> bool:
+    """Nine digits passing the elfproef (python-stdnum)."""
+    return nl_bsn.is_valid(value.strip().zfill(9)) if value and value.strip().isdigit() else False
+
+
+def age_band(birth_date: dt.date | None, on: dt.date) -> str | None:
+    if birth_date is None:
+        return None
+    age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    if age < 0:
+        return None
+    return [label for lower, label in AGE_BANDS if age >= lower][-1]
