@@ -30,10 +30,14 @@ def bsn_is_valid(value: str) -> bool:
     return nl_bsn.is_valid(value.strip().zfill(9)) if value and value.strip().isdigit() else False
 
 
+def age_on(birth_date: dt.date, on: dt.date) -> int:
+    """Age in whole years on a date."""
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+def band_of_age(age: int) -> str | None:
+    return [label for lower, label in AGE_BANDS if age >= lower][-1] if age >= 0 else None
+
+
 def age_band(birth_date: dt.date | None, on: dt.date) -> str | None:
-    if birth_date is None:
-        return None
-    age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-    if age < 0:
-        return None
-    return [label for lower, label in AGE_BANDS if age >= lower][-1]
+    return band_of_age(age_on(birth_date, on)) if birth_date is not None else None

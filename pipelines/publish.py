@@ -4,13 +4,17 @@ Everything is written under a staging name first and then moved into place with 
 atomic per file: a reader sees the old file or the new one, never half of one, and a run that fails before
 the swap leaves yesterday's gold untouched. `gold.duckdb` is rebuilt as a new file too, so an analyst
 holding the old one open (which locks it) never blocks the run; their views read the new Parquet files.
+Each subject area publishes on its own; `_publicatie.json` remembers when and by which run each table was
+published, and the catalogue is rebuilt from it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -21,20 +25,22 @@ from pipelines.settings import Settings
 
 DQ_TABLE = "dq_resultaten"
 CATALOGUE_TABLE = "publicatie"
+MANIFEST = "_publicatie.json"
 
 
 def publish(settings: Settings, tables: list[str], run_id: str) -> dict[str, int]:
-    """Publish the gold tables of the build database and the data-quality results; returns row counts."""
+    """Publish gold tables of the build database and the data-quality results; returns row counts."""
     settings.gold.mkdir(parents=True, exist_ok=True)
     _remove_stale_staging(settings.gold)
-    staging = settings.gold / f".staging-{run_id}"
+    staging = settings.gold / f".staging-{uuid.uuid4().hex}"
     staging.mkdir()
     counts = _export_tables(settings, tables, staging)
     counts[DQ_TABLE] = _export_dq_results(settings, staging)
     for name in counts:
         os.replace(staging / f"{name}.parquet", settings.gold / f"{name}.parquet")
     shutil.rmtree(staging)
-    write_catalogue(settings, counts, run_id)
+    _record(settings, counts, run_id)
+    write_catalogue(settings)
     return counts
 
 
@@ -68,13 +74,23 @@ def _export_dq_results(settings: Settings, staging: Path) -> int:
         return db.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
 
 
-def write_catalogue(settings: Settings, counts: dict[str, int], run_id: str) -> None:
-    """(Re)write `gold.duckdb`: views over the published files (absolute paths) and the `publicatie` table."""
+def _record(settings: Settings, counts: dict[str, int], run_id: str) -> None:
+    manifest = settings.gold / MANIFEST
+    published = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    published.update({name: {"aantal_rijen": n, "run_id": run_id, "gepubliceerd_op": now} for name, n in counts.items()})
+    tmp = manifest.with_suffix(".tmp")
+    tmp.write_text(json.dumps(published, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, manifest)
+
+
+def write_catalogue(settings: Settings) -> None:
+    """(Re)write `gold.duckdb`: a view per published file (absolute paths) and the `publicatie` table."""
     gold = settings.gold
-    path = gold / f".gold-{run_id}.duckdb"
-    published = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    published = json.loads((gold / MANIFEST).read_text(encoding="utf-8"))
+    path = gold / f".gold-{uuid.uuid4().hex}.duckdb"
     with duckdb.connect(str(path)) as db:
-        for name in counts:
+        for name in sorted(published):
             db.execute(f"create view \"{name}\" as select * from read_parquet('{gold / name}.parquet')")
         db.execute(
             f"create table {CATALOGUE_TABLE} (tabel varchar, aantal_rijen bigint, bestand varchar, "
@@ -82,6 +98,7 @@ def write_catalogue(settings: Settings, counts: dict[str, int], run_id: str) -> 
         )
         db.executemany(
             f"insert into {CATALOGUE_TABLE} values (?, ?, ?, ?, ?)",
-            [(name, count, str(gold / f"{name}.parquet"), run_id, published) for name, count in counts.items()],
+            [(name, facts["aantal_rijen"], str(gold / f"{name}.parquet"), facts["run_id"], facts["gepubliceerd_op"])
+             for name, facts in sorted(published.items())],
         )
     os.replace(path, settings.gold_db)

@@ -73,7 +73,7 @@ class Settings:
     @cached_property
     def afhandeltermijnen(self) -> dict[str, int]:
         """Handling term in working days per conformed Fixi category; the dbt seed is the one source."""
-        with open(DBT_PROJECT_DIR / "seeds" / "fixi_categorie.csv", encoding="utf-8") as seed:
+        with open(DBT_PROJECT_DIR / "seeds" / "fixi" / "fixi_categorie.csv", encoding="utf-8") as seed:
             return {row["categorie"]: int(row["afhandeltermijn_werkdagen"]) for row in csv.DictReader(seed)}
 
     def dbt_env(self) -> dict[str, str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from dagster_dbt import DbtCliResource
 from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
 
 from pipelines.lineage import LineageRun, dataset, namespace
-from pipelines.settings import Settings
+from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
 
 
 def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings) -> Iterator:
@@ -50,6 +52,14 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
         raise error
     # Each invocation writes its own target folder; kept only when dbt failed, for its logs.
     shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
+def parse_project() -> None:
+    """`dbt parse` in the settings' environment: runs copy this parse, and dbt parses everything again when
+    the profile it was made with differs from theirs."""
+    os.environ.update(load_settings().dbt_env())
+    dbt = Path(sys.executable).parent / "dbt"
+    subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", "."], cwd=DBT_PROJECT_DIR, check=True)
 
 
 def dbt_docs(dbt: DbtCliResource, settings: Settings) -> Path:
@@ -130,3 +140,7 @@ def _output_dataset(settings: Settings, node: dict, facts: dict, extra: dict) ->
         }
     columns = {name: meta["data_type"] for name, meta in facts["columns"].items()}
     return dataset(namespace(settings), f"{node['schema']}.{node['alias']}", columns, column_lineage)
+
+
+if __name__ == "__main__":
+    parse_project()

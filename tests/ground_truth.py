@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
+SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "fixi"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 

@@ -37,7 +37,8 @@ def test_gold_tables_are_published_as_parquet_and_views(demo_run):
     settings, _ = demo_run
     tables = {row[0]: row[1] for row in gold(settings, "select tabel, aantal_rijen from publicatie")}
     assert set(tables) == {"fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling", "dq_resultaten",
-                           "wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder"}
+                           "wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder",
+                           "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week", "reisdocumenten_prognose"}
     for name, rows in tables.items():
         assert (settings.gold / f"{name}.parquet").exists()
         assert gold(settings, f"select count(*) from {name}")[0][0] == rows > 0
@@ -183,7 +184,7 @@ def test_openlineage_events_cover_every_asset_with_column_lineage(demo_run):
     for e in events:
         by_job[e["job"]["name"]].add(e["eventType"])
         assert e["run"]["facets"]["parent"]["run"]["runId"] == result.run_id
-    for job in ("bronze.fixi", "silver.fixi_melding", "gold.fixi_pieken", "gold.publicatie"):
+    for job in ("bronze.fixi", "silver.fixi_melding", "gold.fixi_pieken", "gold.publicatie_fixi"):
         assert by_job[job] == {"START", "COMPLETE"}, job
     week = next(e for e in events if e["job"]["name"] == "gold.fixi_meldingen_week" and e["eventType"] == "COMPLETE")
     lineage = week["outputs"][0]["facets"]["columnLineage"]["fields"]
@@ -343,3 +344,74 @@ def test_no_bsn_name_address_or_email_of_wmo_clients_in_any_zone(demo_run):
     personal = wmo_truth.personal_data(settings.landing / "zorgned", settings.landing / "iwmo")
     assert len(personal) > 5_000
     assert personal & all_stored_strings(settings) == set()
+
+
+# ------------------------------------------------------------------------------------------ reisdocumenten
+
+
+def _gba_rows(settings):
+    text = (settings.landing / "brp" / "brp_reisdocumenten_gba.csv").read_text(encoding="utf-8-sig")
+    return list(gt.csv.DictReader(gt.io.StringIO(text), delimiter=";"))
+
+
+def _applications(settings):
+    rows = []
+    for path in sorted((settings.landing / "burgerzaken").glob("*.csv")):
+        rows += list(gt.csv.DictReader(gt.io.StringIO(path.read_text(encoding="utf-8")), delimiter=";"))
+    return rows
+
+
+def test_expiries_show_the_2024_2029_renewal_peak(demo_run):
+    settings, _ = demo_run
+    per_year = dict(gold(settings, """select year(maand_start), sum(aantal_verlopend) from reisdocumenten_verloop_maand
+                                      where soort in ('PN', 'NI') group by 1"""))
+    dip = statistics.mean(per_year[y] for y in range(2019, 2024))
+    peak = statistics.mean(per_year[y] for y in range(2024, 2029))
+    assert peak > 2.5 * dip
+    assert max(per_year) >= 2036  # ten years ahead of the peildatum
+    forecast = gold(settings, "select maand_start, verwacht from reisdocumenten_prognose where verwacht is not null")
+    assert len(forecast) == 2 * 24  # PN and NI
+    assert statistics.mean(v for _, v in forecast) > 1.5 * dip / 12 / 2  # per soort and month, above the dip
+    peaks = [m for (m,) in gold(settings, "select maand_start from reisdocumenten_prognose where is_piek")]
+    assert peaks and all(2024 <= m.year <= 2029 for m in peaks)
+
+
+def test_weekly_applications_match_the_counter_exports(demo_run):
+    settings, _ = demo_run
+    expected = Counter()
+    for row in _applications(settings):
+        day = gt.dt.datetime.strptime(row["Aanvraagdatum"], "%d-%m-%Y").date()
+        expected[(day - gt.dt.timedelta(days=day.weekday()), row["Soort"], row["Locatie"])] += 1
+    actual = {(w, s, loc): n for w, s, loc, n in gold(
+        settings, "select week_start, soort, locatie, aantal_aanvragen from reisdocumenten_aanvragen_week")}
+    assert actual == dict(expected)
+    kings_day = gold(settings, "select distinct feestdag_namen from reisdocumenten_aanvragen_week "
+                               "where week_start = '2025-04-21'")
+    assert kings_day and "Koningsdag" in kings_day[0][0]
+
+
+def test_the_demo_backtest_is_reasonable(demo_run):
+    settings, _ = demo_run
+    errors = [abs(r[0]) for r in gold(settings, "select backtest_afwijking from reisdocumenten_prognose "
+                                                "where backtest_afwijking is not null")]
+    assert len(errors) == 2 * 12 and statistics.mean(errors) < 0.25
+
+
+def test_no_bsn_or_name_anywhere_and_no_document_number_in_gold(demo_run):
+    settings, _ = demo_run
+    gba, applications = _gba_rows(settings), _applications(settings)
+    bsns = {r["01.01.20"] for r in gba if r["01.01.20"]} | {r["BSN"] for r in applications}
+    names = {r["01.02.40"] for r in gba if r["01.02.40"]}
+    numbers = {r["12.35.20"] for r in gba}
+    assert len(bsns) > 30_000 and len(numbers) > 50_000
+    stored = all_stored_strings(settings)
+    assert bsns & stored == set()
+    full_names = {f"{r['01.02.10']} {r['01.02.40']}" for r in gba if r["01.02.40"]}
+    assert full_names & stored == set() and len(names) > 100
+    with duckdb.connect() as db:
+        gold_strings = set()
+        for parquet in settings.gold.glob("*.parquet"):
+            for (name,) in db.execute(f"select column_name from (describe select * from read_parquet('{parquet}')) "
+                                      "where column_type = 'VARCHAR'").fetchall():
+                gold_strings |= {v for (v,) in db.execute(f'select distinct "{name}" from read_parquet(\'{parquet}\')').fetchall()}
+    assert numbers & gold_strings == set()

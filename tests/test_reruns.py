@@ -85,11 +85,11 @@ def test_an_open_analyst_session_does_not_block_the_run_and_then_sees_the_new_go
         analyst.wait(timeout=30)
 
 
-def test_a_critical_silver_failure_blocks_gold_and_keeps_yesterdays_gold(demo_run, tmp_path, monkeypatch):
+def test_a_critical_silver_failure_blocks_its_own_gold_only_and_keeps_yesterdays(demo_run, tmp_path, monkeypatch):
     settings = copy_data_root(demo_run[0], tmp_path / "blocked", monkeypatch)
-    published = {p.name: file_digest(p) for p in settings.gold.glob("*.parquet")}
+    fixi_files = {t: file_digest(settings.gold / f"{t}.parquet") for t in GOLD_MARTS}
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
-        run_before = db.execute("select distinct run_id from publicatie").fetchall()
+        before = dict(db.execute("select tabel, run_id from publicatie").fetchall())
     # Valid Dutch coordinates (bronze accepts them) but in Amsterdam: far more than the 2% silver tolerates.
     new_export(settings, "verkeerde_gemeente", 3_000, lat="52,3702", lon="4,8952")
 
@@ -99,11 +99,14 @@ def test_a_critical_silver_failure_blocks_gold_and_keeps_yesterdays_gold(demo_ru
     failed = {(c.asset_key.to_user_string(), c.check_name) for c in result.get_asset_check_evaluations() if not c.passed}
     assert ("silver/fixi_melding", "gx_fixi_melding") in failed
     built = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
-    assert "silver/fixi_melding" in built and not built & {"gold/fixi_pieken", "gold/publicatie"}
-    assert {p.name: file_digest(p) for p in settings.gold.glob("*.parquet")} == published
+    assert "silver/fixi_melding" in built and not built & {"gold/fixi_pieken", "gold/publicatie_fixi"}
+    assert {"gold/wmo_wachtlijst", "gold/publicatie_wmo", "gold/publicatie_reisdocumenten"} <= built
+    assert {t: file_digest(settings.gold / f"{t}.parquet") for t in GOLD_MARTS} == fixi_files
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
-        assert db.execute("select distinct run_id from publicatie").fetchall() == run_before
+        after = dict(db.execute("select tabel, run_id from publicatie").fetchall())
         assert db.execute("select count(*) from fixi_pieken").fetchone()[0] > 0
+    assert {t: after[t] for t in GOLD_MARTS} == {t: before[t] for t in GOLD_MARTS}  # yesterday's Fixi gold
+    assert after["wmo_wachtlijst"] == result.run_id  # the other areas published in the same run
 
 
 def test_an_interrupted_publication_leaves_nothing_half_published(demo_run, tmp_path, monkeypatch):

@@ -31,3 +31,17 @@
 {% macro peildatum() -%}
     cast('{{ env_var("LAKEHOUSE_PEILDATUM", modules.datetime.date.today().isoformat()) }}' as date)
 {%- endmacro %}
+
+{% macro month_index(date) -%}
+    (extract(year from {{ date }}) * 12 + extract(month from {{ date }}))
+{%- endmacro %}
+
+{% macro add_months(date, months) -%}
+    {{ return(adapter.dispatch('add_months')(date, months)) }}
+{%- endmacro %}
+{% macro duckdb__add_months(date, months) -%}
+    cast({{ date }} + to_months(cast({{ months }} as integer)) as date)
+{%- endmacro %}
+{% macro default__add_months(date, months) -%}
+    add_months({{ date }}, {{ months }})
+{%- endmacro %}

@@ -82,6 +82,16 @@ def dutch_timestamp(value: str, field: str) -> dt.datetime | None:
     raise RecordError(f"{field} {value!r} is not a valid date (expected dd-mm-jjjj hh:mm)")
 
 
+def dutch_or_iso_date(value: str | None, field: str) -> dt.date | None:
+    """A date written `dd-mm-jjjj` or `jjjj-mm-dd`; empty gives None."""
+    if not value:
+        return None
+    try:
+        return dt.datetime.strptime(value, "%d-%m-%Y").date() if value[2:3] == "-" else dt.date.fromisoformat(value)
+    except ValueError:
+        raise RecordError(f"{field} {value!r} is not a valid date") from None
+
+
 def iso_timestamp(value: str | None, field: str) -> dt.datetime | None:
     """ISO 8601 with or without offset, converted to Dutch local time without zone."""
     if not value:

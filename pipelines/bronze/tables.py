@@ -233,3 +233,46 @@ ZORGNED_TOEWIJZING = BronzeTable(
         *LINEAGE_COLUMNS,
     ),
 )
+
+BRP_REISDOCUMENT = BronzeTable(
+    name="brp_reisdocument",
+    folder="brp/reisdocument",
+    description=(
+        "BRP category 12 reisdocumenten from LO GBA extracts (CSV) and the Haal Centraal Reisdocumenten API (JSON), "
+        "one row per document. The holder is pseudonymised; names and addresses are not read."
+    ),
+    columns=(
+        Column("reisdocumentnummer", pa.string(), "12.35.20 nummer (identifying: kept out of gold)", nullable=False),
+        Column("gemeentecode", pa.string(), "CBS gemeentecode", nullable=False),
+        Column("soort", pa.string(), "12.35.10 soort Nederlands reisdocument (PN, NI, ZN, ...)"),
+        Column("datum_uitgifte", pa.date32(), "12.35.30 datum uitgifte"),
+        Column("autoriteit", pa.string(), "12.35.40 autoriteit van afgifte (e.g. B0518)"),
+        Column("datum_einde_geldigheid", pa.date32(), "12.35.50 datum einde geldigheid"),
+        Column("datum_inhouding_vermissing", pa.date32(), "12.35.60 datum inhouding/vermissing"),
+        Column("aanduiding_inhouding_vermissing", pa.string(), "12.35.70: I ingehouden, R van rechtswege vervallen, V vermist"),
+        Column("persoon_pseudoniem", pa.string(), "Keyed pseudonym of the holder's BSN"),
+        Column("bsn_geldig", pa.bool_(), "The holder's BSN passed the elfproef"),
+        Column("leeftijd_bij_uitgifte", pa.int64(), "Holder's age in whole years at the datum uitgifte"),
+        Column("leeftijdsklasse", pa.string(), "Holder's age band at the peildatum"),
+        Column("bron_formaat", pa.string(), "gba_csv or haalcentraal_json", nullable=False),
+        *LINEAGE_COLUMNS,
+    ),
+)
+
+BURGERZAKEN_AANVRAAG = BronzeTable(
+    name="burgerzaken_aanvraag",
+    folder="burgerzaken/aanvraag",
+    description="Applications for reisdocumenten at the counter (the burgerzaken application export), one row each.",
+    columns=(
+        Column("aanvraagnummer", pa.string(), "Application number", nullable=False),
+        Column("gemeentecode", pa.string(), "CBS gemeentecode", nullable=False),
+        Column("aanvraagdatum", pa.date32(), "Date of the application", nullable=False),
+        Column("soort", pa.string(), "Soort reisdocument applied for"),
+        Column("spoed", pa.bool_(), "Urgent procedure"),
+        Column("uitreikdatum", pa.date32(), "Date the document was handed out"),
+        Column("locatie", pa.string(), "Counter location"),
+        Column("persoon_pseudoniem", pa.string(), "Keyed pseudonym of the applicant's BSN, when exported"),
+        Column("leeftijdsklasse", pa.string(), "Applicant's age band at the application"),
+        *LINEAGE_COLUMNS,
+    ),
+)

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 
-from pipelines.bronze.formats import FIELD_COUNT_ERROR, decode_text, read_csv
+from pipelines.bronze.formats import FIELD_COUNT_ERROR, decode_text, dutch_or_iso_date, read_csv
 from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
@@ -152,7 +152,7 @@ def _parse_csv(text: str, context: ParseContext) -> Iterator[Parsed]:
 
 
 def _csv_row(record: dict, context: ParseContext) -> dict:
-    dates = {name: _dutch_or_iso(record.get(name), name)
+    dates = {name: dutch_or_iso_date(record.get(name), name)
              for name in ("datum_melding", "datum_onderzoek_afgerond", "datum_aanvraag", "datum_beschikking")}
     if dates["datum_melding"] is None:
         raise RecordError("melding without a datum melding")
@@ -181,7 +181,7 @@ def _csv_row(record: dict, context: ParseContext) -> dict:
 def _person(client: dict, context: ParseContext, on: dt.date | None) -> dict:
     """Pseudonym, elfproef outcome, age band and postcode area; the BSN itself goes no further."""
     bsn = _str(client.get("bsn") or client.get("burgerservicenummer"))
-    birth = _dutch_or_iso(_str(client.get("geboortedatum")), "geboortedatum")
+    birth = dutch_or_iso_date(_str(client.get("geboortedatum")), "geboortedatum")
     postcode = (_str(client.get("postcode")) or "").replace(" ", "")
     return {
         "persoon_pseudoniem": pseudonym(bsn, context.settings.pseudonym_key) if bsn else None,
@@ -204,15 +204,6 @@ def _iso_date(value, field: str) -> dt.date | None:
         return None
     try:
         return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise RecordError(f"{field} {value!r} is not a valid date") from None
-
-
-def _dutch_or_iso(value: str | None, field: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.datetime.strptime(value, "%d-%m-%Y").date() if value[2:3] == "-" else dt.date.fromisoformat(value)
     except ValueError:
         raise RecordError(f"{field} {value!r} is not a valid date") from None
 

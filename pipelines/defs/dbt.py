@@ -45,33 +45,43 @@ def _meta(props) -> dict:
 
 
 TRANSLATOR = LakehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# Subject areas get their own dbt steps, so a blocking check on one source stops only its own area.
+SILVER_AREAS = ("referentie", "fixi", "wmo", "reisdocumenten")
+GOLD_AREAS = ("fixi", "wmo", "reisdocumenten")
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    select="path:models/silver path:seeds",
-    name="dbt_silver",
-    dagster_dbt_translator=TRANSLATOR,
+def area_assets(zone: str, area: str) -> dg.AssetsDefinition:
+    seeds = DBT_PROJECT_DIR / "seeds" / area
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        select=f"path:models/{zone}/{area}" + (f" path:seeds/{area}" if zone == "silver" and seeds.exists() else ""),
+        name=f"dbt_{zone}_{area}",
+        dagster_dbt_translator=TRANSLATOR,
+    )
+    def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        yield from dbt_build(context, dbt, load_settings())
+
+    return _assets
+
+
+SILVER = {area: area_assets("silver", area) for area in SILVER_AREAS}
+GOLD = {area: area_assets("gold", area) for area in GOLD_AREAS}
+
+
+@dg.asset(
+    key=["lineage", "dbt_docs"],
+    group_name="lineage",
+    deps=[key for assets in GOLD.values() for key in assets.keys],
+    kinds={"dbt"},
+    owners=["team:data-platform"],
 )
-def dbt_silver(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Silver: cleaned, deduplicated and conformed tables, plus the codelist seeds."""
-    yield from dbt_build(context, dbt, load_settings())
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    select="path:models/gold",
-    name="dbt_gold",
-    dagster_dbt_translator=TRANSLATOR,
-)
-def dbt_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Gold: the marts analysts read, built in the build database; publication makes them public."""
-    settings = load_settings()
-    yield from dbt_build(context, dbt, settings)
-    docs = dbt_docs(dbt, settings)
-    context.log.info(f"dbt docs generated: {docs}")
+def dbt_documentation(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
+    """dbt docs (model graph, descriptions, owners, privacy classes, catalogue) in `lineage/dbt_docs/`,
+    regenerated once every subject area's gold is built."""
+    index = dbt_docs(dbt, load_settings())
+    return dg.MaterializeResult(metadata={"index": dg.MetadataValue.path(str(index))})
 
 
 @dg.definitions
@@ -79,6 +89,6 @@ def dbt_definitions() -> dg.Definitions:
     # The dbt next to this interpreter, so the product works without an activated virtual environment.
     dbt_executable = str(Path(sys.executable).parent / "dbt")
     return dg.Definitions(
-        assets=[dbt_silver, dbt_gold],
+        assets=[*SILVER.values(), *GOLD.values(), dbt_documentation],
         resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable)},
     )

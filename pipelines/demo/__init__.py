@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from faker import Faker
 
-from pipelines.demo import fixi, municipality, wmo
+from pipelines.demo import fixi, municipality, reisdocumenten, wmo
 
 DEFAULT_SEED = 301
 DEFAULT_YEARS = 3
@@ -41,4 +41,12 @@ def generate_demo(
     berichten = wmo.write_iwmo_berichten(cases, gemeentecode, landing / "iwmo", rng)
     progress(f"demo: {len(cases):,} Wmo meldingen in {case_files} case-system exports -> {landing / 'zorgned'} "
              f"and {berichten} iWmo berichten -> {landing / 'iwmo'}")
-    return {"fixi_meldingen": len(reports), "fixi_bestanden": files, "wmo_meldingen": len(cases)}
+    population = reisdocumenten.people(rng, fake, end, sorted({b.postcode4 for b in buurten}))
+    documents = reisdocumenten.documents(population, end, rng)
+    reisdocumenten.write_brp(documents, end, landing / "brp", rng)
+    months = reisdocumenten.write_applications(documents, start, end, landing / "burgerzaken")
+    held = sum(1 for d in documents if d.issued <= end < d.ends and not d.lost)
+    progress(f"demo: {len(population):,} inhabitants holding {held:,} valid reisdocumenten -> {landing / 'brp'}, "
+             f"{months} months of counter applications -> {landing / 'burgerzaken'}")
+    return {"fixi_meldingen": len(reports), "fixi_bestanden": files, "wmo_meldingen": len(cases),
+            "reisdocumenten_geldig": held}

@@ -86,3 +86,21 @@ def write_wijken_buurten(buurten: list[Buurt], folder: Path) -> Path:
                  b.buurtnaam, b.postcode4, b.lat[0], b.lat[1], b.lon[0], b.lon[1]]
             )
     return path
+
+
+def valid_bsn(rng: np.random.Generator) -> str:
+    """A random BSN that passes the elfproef."""
+    while True:
+        digits = [int(d) for d in rng.integers(0, 10, size=8)]
+        digits[0] = int(rng.integers(1, 7))
+        check = sum(w * d for w, d in zip(range(9, 1, -1), digits)) % 11
+        if check < 10:
+            return "".join(map(str, digits)) + str(check)
+
+
+def unique_bsns(count: int, rng: np.random.Generator) -> list[str]:
+    """`count` different BSNs: drawn at random, tens of thousands would otherwise share a few."""
+    found: dict[str, None] = {}
+    while len(found) < count:
+        found[valid_bsn(rng)] = None
+    return list(found)

@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 from faker import Faker
 
-from pipelines.demo.municipality import Buurt
+from pipelines.demo.municipality import Buurt, valid_bsn
 
 MELDINGEN_PER_YEAR = 1_500
 # productcategorie -> (share, productcode, aanbieders (AGB), median days toewijzing -> start, via iWmo)
@@ -77,15 +77,6 @@ class Case:
     @property
     def toewijzingnummer(self) -> str:
         return f"{5000000 + self.number}"
-
-
-def valid_bsn(rng: np.random.Generator) -> str:
-    while True:
-        digits = [int(d) for d in rng.integers(0, 10, size=8)]
-        digits[0] = int(rng.integers(1, 7))
-        check = sum(w * d for w, d in zip(range(9, 1, -1), digits)) % 11
-        if check < 10:
-            return "".join(map(str, digits)) + str(check)
 
 
 def clients(buurten: list[Buurt], count: int, rng: np.random.Generator, fake: Faker, end: dt.date) -> list[Client]:

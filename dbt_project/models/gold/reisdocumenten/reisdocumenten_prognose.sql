@@ -1,0 +1,151 @@
+{#- Applications per month and soort: realised for past months, expected for the coming 24 months.
+
+    Method: each application is tied to the applicant's document of the same soort that ends nearest to it
+    (within a year); the offset in months between application and end of validity is the renewal behaviour.
+    For an origin month, the behaviour is measured on documents that ended in the 24 months up to 6 months
+    before the origin (so their renewals could be seen): the share renewed at each offset from -6 to +6
+    months. Expected applications in a month = sum over offsets of (documents ending offset months later)
+    x (share at that offset), plus the monthly average of applications not tied to an ending document
+    (first documents, replacements) over the 12 months before the origin.
+    The backtest runs the same method from an origin 12 months back and sets it beside what happened. -#}
+{%- set max_offset = 6 -%}
+with soorten as (
+    select code as soort, minuten_per_aanvraag from {{ ref('reisdocument_soort') }} where in_prognose
+),
+
+documenten as (
+    select d.* from {{ ref('reisdocument') }} as d inner join soorten as s using (soort)
+),
+
+aanvragen as (
+    select a.* from {{ ref('reisdocument_aanvraag') }} as a inner join soorten as s using (soort)
+),
+
+oorsprong as (
+    select 'prognose' as doel, cast(date_trunc('month', {{ peildatum() }}) as date) as maand, 24 as horizon
+    union all
+    select 'backtest', {{ add_months("cast(date_trunc('month', " ~ peildatum() ~ ") as date)", -12) }}, 12
+),
+
+koppeling as (
+    select
+        a.aanvraagnummer, a.soort, a.aanvraagdatum, d.datum_einde_geldigheid,
+        {{ month_index('a.aanvraagdatum') }} - {{ month_index('d.datum_einde_geldigheid') }} as verschuiving,
+        row_number() over (
+            partition by a.aanvraagnummer
+            order by abs({{ days_between('d.datum_einde_geldigheid', 'a.aanvraagdatum') }}), d.reisdocumentnummer
+        ) as volgorde
+    from aanvragen as a
+    inner join documenten as d
+        on d.persoon_pseudoniem = a.persoon_pseudoniem and d.soort = a.soort
+        and d.datum_uitgifte < a.aanvraagdatum
+        and d.datum_einde_geldigheid between {{ add_months('a.aanvraagdatum', -12) }} and {{ add_months('a.aanvraagdatum', 12) }}
+),
+
+verlenging as (
+    select * from koppeling where volgorde = 1 and verschuiving between -{{ max_offset }} and {{ max_offset }}
+),
+
+meetvenster as (
+    select doel, maand, {{ add_months('maand', -30) }} as van, {{ add_months('maand', -max_offset) }} as tot from oorsprong
+),
+
+geeindigd_in_venster as (
+    select v.doel, d.soort, count(*) as documenten
+    from meetvenster as v
+    inner join documenten as d on d.datum_einde_geldigheid >= v.van and d.datum_einde_geldigheid < v.tot
+    group by v.doel, d.soort
+),
+
+gedrag as (
+    select v.doel, r.soort, r.verschuiving, count(*) / max(g.documenten) as kans
+    from meetvenster as v
+    inner join verlenging as r on r.datum_einde_geldigheid >= v.van and r.datum_einde_geldigheid < v.tot
+        and r.aanvraagdatum < v.maand
+    inner join geeindigd_in_venster as g on g.doel = v.doel and g.soort = r.soort
+    group by v.doel, r.soort, r.verschuiving
+),
+
+los as (
+    select a.* from aanvragen as a left join verlenging as r using (aanvraagnummer) where r.aanvraagnummer is null
+),
+
+basis as (
+    select o.doel, s.soort, coalesce(count(l.aanvraagnummer), 0) / 12.0 as per_maand
+    from oorsprong as o
+    cross join soorten as s
+    left join los as l on l.soort = s.soort and l.aanvraagdatum >= {{ add_months('o.maand', -12) }} and l.aanvraagdatum < o.maand
+    group by o.doel, s.soort
+),
+
+einde_per_maand as (
+    select soort, cast(date_trunc('month', datum_einde_geldigheid) as date) as maand_start, count(*) as documenten
+    from documenten
+    where not vervallen_voor_einde
+    group by soort, cast(date_trunc('month', datum_einde_geldigheid) as date)
+),
+
+horizon as (
+    select o.doel, s.soort, {{ add_months('o.maand', 'n.stap') }} as maand_start
+    from oorsprong as o
+    cross join soorten as s
+    cross join (select range as stap from range(0, 24)) as n
+    where n.stap < o.horizon
+),
+
+verwacht as (
+    select
+        h.doel, h.soort, h.maand_start,
+        coalesce(sum(e.documenten * g.kans), 0) + max(b.per_maand) as aanvragen
+    from horizon as h
+    inner join basis as b on b.doel = h.doel and b.soort = h.soort
+    left join gedrag as g on g.doel = h.doel and g.soort = h.soort
+    left join einde_per_maand as e on e.soort = h.soort and e.maand_start = {{ add_months('h.maand_start', '-g.verschuiving') }}
+    group by h.doel, h.soort, h.maand_start
+),
+
+gerealiseerd as (
+    select soort, cast(date_trunc('month', aanvraagdatum) as date) as maand_start, count(*) as aanvragen
+    from aanvragen
+    group by soort, cast(date_trunc('month', aanvraagdatum) as date)
+),
+
+maanden as (
+    select soort, maand_start from gerealiseerd
+    union
+    select soort, maand_start from horizon where doel = 'prognose'
+),
+
+samen as (
+    select
+        m.maand_start,
+        m.soort,
+        m.maand_start < cast(date_trunc('month', {{ peildatum() }}) as date) as verleden,
+        cast(r.aanvragen as integer) as gerealiseerd,
+        p.aanvragen as verwacht,
+        b.aanvragen as backtest_verwacht
+    from maanden as m
+    left join gerealiseerd as r using (soort, maand_start)
+    left join verwacht as p on p.doel = 'prognose' and p.soort = m.soort and p.maand_start = m.maand_start
+    left join verwacht as b on b.doel = 'backtest' and b.soort = m.soort and b.maand_start = m.maand_start
+),
+
+final as (
+    select
+        (select any_value(gemeentecode) from documenten) as gemeentecode,
+        s.maand_start,
+        s.soort,
+        s.verleden,
+        case when s.verleden then coalesce(s.gerealiseerd, 0) end as gerealiseerd,
+        s.verwacht,
+        s.backtest_verwacht,
+        case when s.verleden and s.backtest_verwacht is not null and s.gerealiseerd > 0
+            then (s.backtest_verwacht - s.gerealiseerd) / s.gerealiseerd end as backtest_afwijking,
+        coalesce(s.verwacht, s.gerealiseerd) >= 1.2 * avg(coalesce(s.verwacht, s.gerealiseerd)) over (partition by s.soort)
+            as is_piek,
+        round(coalesce(s.verwacht, s.gerealiseerd) * so.minuten_per_aanvraag / 60.0, 1) as baliefuncties_uren
+    from samen as s
+    inner join soorten as so using (soort)
+)
+
+select * from final

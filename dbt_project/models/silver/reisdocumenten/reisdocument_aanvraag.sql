@@ -1,0 +1,31 @@
+{#- One row per application at the counter, with its soort checked against the codelist. -#}
+with bron as (
+    select * from {{ source('bronze', 'burgerzaken_aanvraag') }}
+),
+
+genummerd as (
+    select *, row_number() over (partition by gemeentecode, aanvraagnummer order by geladen_op desc, bron_bestand desc, bron_record desc) as volgorde
+    from bron
+),
+
+final as (
+    select
+        a.aanvraagnummer,
+        a.gemeentecode,
+        a.aanvraagdatum,
+        a.soort,
+        s.code is not null as soort_bekend,
+        a.spoed,
+        a.uitreikdatum,
+        coalesce(a.uitreikdatum >= a.aanvraagdatum, true) as datumvolgorde_geldig,
+        a.locatie,
+        a.persoon_pseudoniem,
+        a.leeftijdsklasse,
+        a.bron_bestand,
+        a.bron_record
+    from genummerd as a
+    left join {{ ref('reisdocument_soort') }} as s on s.code = a.soort
+    where a.volgorde = 1
+)
+
+select * from final

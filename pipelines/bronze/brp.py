@@ -1,0 +1,172 @@
+"""BRP reisdocumenten -> bronze `brp_reisdocument`: LO GBA extracts (CSV) and Haal Centraal JSON.
+
+A GBA-V style extract has one column per element number (`12.35.10` ...), `;`-separated, UTF-8 with BOM; a
+person's first row names the person in its first column, and further documents follow on continuation rows
+whose first column is empty. Haal Centraal serves one reisdocument or a list, with dates as `{datum, jaar,
+maand, dag}` objects or `JJJJMMDD` strings; the holder's BSN is in `houder` or at the end of the
+`ingeschrevenPersoon` link. Only the BSN (pseudonymised at once) and the birth date (as an age) are read of
+the person.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Iterator
+
+from pipelines.bronze.formats import decode_text
+from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
+from pipelines.bronze.tables import BRP_REISDOCUMENT
+from pipelines.privacy import age_band, age_on, bsn_is_valid, pseudonym
+
+GBA = {"soort": "12.35.10", "nummer": "12.35.20", "uitgifte": "12.35.30", "autoriteit": "12.35.40",
+       "einde": "12.35.50", "inhouding": "12.35.60", "aanduiding": "12.35.70", "bsn": "01.01.20",
+       "geboortedatum": "01.03.10"}
+INHOUDING = {"ingehouden": "I", "van_rechtswege_vervallen": "R", "vermist": "V", "I": "I", "R": "R", "V": "V"}
+BSN_IN_LINK = re.compile(r"/ingeschrevenpersonen/(\d{9})(?:\D|$)")
+
+
+def parse(context: ParseContext) -> Iterator[Parsed]:
+    text = decode_text(context.file.content).lstrip()
+    if text.startswith(("{", "[")):
+        context.notes["format: haalcentraal_json"] += 1
+        yield from _parse_haal_centraal(text, context)
+    elif GBA["nummer"] in text.split("\n", 1)[0]:
+        context.notes["format: gba_csv"] += 1
+        yield from _parse_gba(text, context)
+    else:
+        raise UnreadableFile("not a BRP extract: neither LO GBA CSV (column 12.35.20) nor Haal Centraal JSON")
+
+
+def _parse_gba(text: str, context: ParseContext) -> Iterator[Parsed]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    header = next(reader)
+    position = {name: header.index(element) for name, element in GBA.items() if element in header}
+    category_12 = [i for i, element in enumerate(header) if element.startswith("12.")]
+    person = None
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        def field(name: str, values=values) -> str:
+            index = position.get(name)
+            return values[index].strip() if index is not None and index < len(values) else ""
+
+        if values[0].strip():
+            person = {"bsn": field("bsn"), "geboortedatum": field("geboortedatum")}
+        if not field("nummer"):
+            if any(i < len(values) and values[i].strip() for i in category_12):
+                context.notes["category 12 rows without a reisdocument (12.35.20 empty)"] += 1
+            continue
+        if person is None:
+            yield Parsed(line, error=f"line {line}: reisdocument on a continuation row before any person")
+            continue
+        try:
+            yield Parsed(line, row=_row(context, person["bsn"], _gba_birth(person["geboortedatum"]), "gba_csv",
+                                        nummer=field("nummer"), soort=field("soort"),
+                                        uitgifte=_gba_date(field("uitgifte"), "12.35.30"), autoriteit=field("autoriteit"),
+                                        einde=_gba_date(field("einde"), "12.35.50"),
+                                        inhouding=_gba_date(field("inhouding"), "12.35.60"),
+                                        aanduiding=field("aanduiding")))
+        except RecordError as err:
+            yield Parsed(line, error=f"line {line}: {err}", raw={"reisdocumentnummer": field("nummer")})
+
+
+def _gba_date(value: str, element: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        raise RecordError(f"{element} {value!r} is not a valid JJJJMMDD date") from None
+
+
+def _gba_birth(value: str) -> dt.date | None:
+    """Birth dates may be partly unknown in the BRP (JJJJ0000): the middle of the year then stands in."""
+    if not value or not value.isdigit() or len(value) != 8 or value[:4] == "0000":
+        return None
+    year, month, day = int(value[:4]), int(value[4:6]) or 7, int(value[6:]) or 1
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _parse_haal_centraal(text: str, context: ParseContext) -> Iterator[Parsed]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise UnreadableFile(f"invalid JSON: {err}") from None
+    if isinstance(document, dict) and "reisdocumentnummer" in document:
+        documents = [document]
+    elif isinstance(document, dict):
+        documents = document.get("reisdocumenten") or (document.get("_embedded") or {}).get("reisdocumenten")
+    else:
+        documents = document
+    if not isinstance(documents, list):
+        raise UnreadableFile("JSON without reisdocumenten: not a Haal Centraal Reisdocumenten response")
+    for number, item in enumerate(documents, start=1):
+        try:
+            houder = item.get("houder") or {}
+            bsn = houder.get("burgerservicenummer") or _bsn_from_link(item)
+            aanduiding = item.get("aanduidingInhoudingOfVermissing")
+            if isinstance(aanduiding, dict):
+                aanduiding = aanduiding.get("code")
+            yield Parsed(number, row=_row(
+                context, bsn or "", _hc_date(houder.get("geboortedatum"), "geboortedatum"), "haalcentraal_json",
+                nummer=item.get("reisdocumentnummer") or "", soort=(item.get("soortReisdocument") or {}).get("code"),
+                uitgifte=_hc_date(item.get("datumUitgifte"), "datumUitgifte"),
+                autoriteit=(item.get("autoriteitAfgifte") or {}).get("code"),
+                einde=_hc_date(item.get("datumEindeGeldigheid"), "datumEindeGeldigheid"),
+                inhouding=_hc_date(item.get("datumInhoudingOfVermissing"), "datumInhoudingOfVermissing"),
+                aanduiding=INHOUDING.get(aanduiding or "", aanduiding)))
+        except (RecordError, AttributeError) as err:
+            yield Parsed(number, error=f"reisdocument {number}: {err}",
+                         raw={"reisdocumentnummer": item.get("reisdocumentnummer") if isinstance(item, dict) else None})
+
+
+def _bsn_from_link(item: dict) -> str | None:
+    href = ((item.get("_links") or {}).get("ingeschrevenPersoon") or {}).get("href") or ""
+    match = BSN_IN_LINK.search(href)
+    return match.group(1) if match else None
+
+
+def _hc_date(value, field: str) -> dt.date | None:
+    """`{datum, jaar, maand, dag}`, `JJJJMMDD` or `JJJJ-MM-DD`."""
+    if isinstance(value, dict):
+        value = value.get("datum") or (f"{value['jaar']:04d}{value['maand']:02d}{value['dag']:02d}"
+                                       if {"jaar", "maand", "dag"} <= set(value) else None)
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value) if "-" in value else dt.datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        raise RecordError(f"{field} {value!r} is not a valid date") from None
+
+
+def _row(context: ParseContext, bsn: str, birth: dt.date | None, formaat: str, *, nummer: str, soort, uitgifte,
+         autoriteit, einde, inhouding, aanduiding) -> dict:
+    if not nummer:
+        raise RecordError("reisdocument without a nummer (12.35.20)")
+    key = context.settings.pseudonym_key
+    return {
+        "reisdocumentnummer": nummer,
+        "gemeentecode": context.settings.gemeentecode,
+        "soort": soort or None,
+        "datum_uitgifte": uitgifte,
+        "autoriteit": autoriteit or None,
+        "datum_einde_geldigheid": einde,
+        "datum_inhouding_vermissing": inhouding,
+        "aanduiding_inhouding_vermissing": aanduiding or None,
+        "persoon_pseudoniem": pseudonym(bsn, key) if bsn else None,
+        "bsn_geldig": bsn_is_valid(bsn) if bsn else None,
+        "leeftijd_bij_uitgifte": age_on(birth, uitgifte) if birth and uitgifte else None,
+        "leeftijdsklasse": age_band(birth, context.settings.peildatum),
+        "bron_formaat": formaat,
+    }
+
+
+BRP = Source(system="brp", tables=(BRP_REISDOCUMENT,), parse=parse)

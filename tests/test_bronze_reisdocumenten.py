@@ -1,0 +1,79 @@
+"""BRP reisdocumenten and counter applications into bronze: the real fixtures to exact values, and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+
+import duckdb
+
+from pipelines.bronze.brp import BRP
+from pipelines.bronze.burgerzaken import BURGERZAKEN
+from pipelines.bronze.ingest import ingest
+from pipelines.privacy import pseudonym
+from tests.conftest import FIXTURES
+
+LOG = logging.getLogger("test")
+
+
+def documents(settings) -> dict[str, dict]:
+    with duckdb.connect() as db:
+        rows = db.execute(f"select * from read_parquet('{settings.bronze}/brp/reisdocument/*.parquet')").df()
+    return {r["reisdocumentnummer"]: r for r in rows.to_dict("records")}
+
+
+def day(value) -> dt.date:
+    return value.date() if hasattr(value, "date") else value
+
+
+def test_gba_v_sample_parses_completely(settings):
+    (settings.landing / "brp").mkdir(parents=True)
+    shutil.copy(FIXTURES / "brp" / "gba-v-testset-sample.csv", settings.landing / "brp")
+    report = ingest(BRP, settings, "run-1", LOG)
+    assert report.rows["brp_reisdocument"] == 55 and report.quarantined == 0
+    # Two rows carry only source-document data of category 12 (12.82-12.86), no reisdocument: counted, not lost.
+    assert report.notes["category 12 rows without a reisdocument (12.35.20 empty)"] == 2
+    docs = documents(settings)
+    known = docs["IX34JH673"]
+    assert (known["soort"], day(known["datum_uitgifte"]), day(known["datum_einde_geldigheid"]), known["autoriteit"]) == (
+        "NI", dt.date(2021, 5, 26), dt.date(2022, 5, 26), "B1810")
+    withheld = docs["NV7968PR6"]  # on a continuation row of the person before it
+    assert (withheld["aanduiding_inhouding_vermissing"], day(withheld["datum_inhouding_vermissing"])) == ("I", dt.date(2020, 12, 3))
+    assert docs["NTLBCL731"]["persoon_pseudoniem"] == docs["IR7LK4HB7"]["persoon_pseudoniem"]  # one holder, two rows
+    assert all(d["persoon_pseudoniem"] and d["leeftijd_bij_uitgifte"] is not None for d in docs.values())
+
+
+def test_haal_centraal_fixtures_and_both_date_shapes(settings):
+    shutil.copytree(FIXTURES / "brp" / "haalcentraal", settings.landing / "brp")
+    listing = {"reisdocumenten": [{"reisdocumentnummer": "NX1234567", "soortReisdocument": {"code": "PN"},
+                                   "datumUitgifte": "20190102", "datumEindeGeldigheid": "20290102",
+                                   "houder": {"burgerservicenummer": "999993653", "geboortedatum": {"datum": "1980-05-01"}}}]}
+    (settings.landing / "brp" / "lijst.json").write_text(json.dumps(listing))
+    report = ingest(BRP, settings, "run-1", LOG)
+    assert report.rows["brp_reisdocument"] == 7
+    docs = documents(settings)
+    lost = docs["BD8P7H2C7"]  # date objects, vermist, BSN only in the ingeschrevenPersoon link
+    assert (lost["soort"], day(lost["datum_uitgifte"]), lost["aanduiding_inhouding_vermissing"]) == ("ZN", dt.date(2012, 1, 12), "V")
+    assert lost["persoon_pseudoniem"] == pseudonym("999993872", settings.pseudonym_key)
+    listed = docs["NX1234567"]  # JJJJMMDD strings
+    assert (day(listed["datum_uitgifte"]), day(listed["datum_einde_geldigheid"]), listed["leeftijd_bij_uitgifte"]) == (
+        dt.date(2019, 1, 2), dt.date(2029, 1, 2), 38)
+    stored = json.dumps(list(docs.values()), default=str)
+    assert "999993872" not in stored and "ingeschrevenpersonen" not in stored
+
+
+def test_counter_export_with_age_instead_of_birth_date(settings):
+    (settings.landing / "burgerzaken").mkdir(parents=True)
+    (settings.landing / "burgerzaken" / "aanvragen.csv").write_text(
+        "Aanvraagnummer;Aanvraagdatum;Soort;Spoed;Uitreikdatum;Locatie;Leeftijd\n"
+        "A1;2026-05-04;pn;ja;2026-05-08;Stadhuis;34\n"
+        "A2;31-04-2026;NI;nee;;Stadhuis;70\n"
+        "A3;2026-05-05;XX;nee;;Stadhuis;8\n", encoding="utf-8")
+    report = ingest(BURGERZAKEN, settings, "run-1", LOG)
+    with duckdb.connect() as db:
+        rows = db.execute(f"select aanvraagnummer, soort, spoed, leeftijdsklasse from "
+                          f"read_parquet('{settings.bronze}/burgerzaken/aanvraag/*.parquet') order by 1").fetchall()
+    assert rows == [("A1", "PN", True, "30-44"), ("A3", "XX", False, "0-17")]  # XX reaches silver, flagged there
+    assert report.quarantined == 1  # 31 April
