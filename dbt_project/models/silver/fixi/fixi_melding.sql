@@ -27,10 +27,7 @@ kalender as (
 genummerd as (
     select
         *,
-        row_number() over (
-            partition by gemeentecode, melding_id
-            order by datum_gewijzigd desc nulls last, geladen_op desc, bron_bestand desc, bron_record desc
-        ) as volgorde,
+        {{ delivery_rank('gemeentecode, melding_id', prefer='datum_gewijzigd desc nulls last') }} as volgorde,
         count(*) over (partition by gemeentecode, melding_id) as aantal_leveringen
     from bron
 ),

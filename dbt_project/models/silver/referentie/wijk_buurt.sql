@@ -6,7 +6,7 @@ with bron as (
 genummerd as (
     select
         *,
-        row_number() over (partition by trim(buurtcode) order by geladen_op desc, bron_record desc) as volgorde
+        {{ delivery_rank('trim(buurtcode)') }} as volgorde
     from bron
 ),
 

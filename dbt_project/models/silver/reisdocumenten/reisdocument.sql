@@ -10,7 +10,7 @@ soorten as (
 ),
 
 genummerd as (
-    select *, row_number() over (partition by reisdocumentnummer order by geladen_op desc, bron_bestand desc, bron_record desc) as volgorde
+    select *, {{ delivery_rank('reisdocumentnummer') }} as volgorde
     from bron
 ),
 

@@ -4,7 +4,7 @@ with bron as (
 ),
 
 genummerd as (
-    select *, row_number() over (partition by gemeentecode, aanvraagnummer order by geladen_op desc, bron_bestand desc, bron_record desc) as volgorde
+    select *, {{ delivery_rank('gemeentecode, aanvraagnummer') }} as volgorde
     from bron
 ),
 

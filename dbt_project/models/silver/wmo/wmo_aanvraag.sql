@@ -10,11 +10,8 @@ meldingen as (
 genummerd as (
     select
         *,
-        row_number() over (
-            partition by gemeentecode, aanvraag_id
-            order by case when bron_formaat = 'zorgned_csv' then 0 else 1 end, geladen_op desc, bron_bestand desc,
-                bron_record desc
-        ) as volgorde
+        {{ delivery_rank('gemeentecode, aanvraag_id', prefer="case when bron_formaat = 'zorgned_csv' then 0 else 1 end") }}
+            as volgorde
     from bron
 ),
 

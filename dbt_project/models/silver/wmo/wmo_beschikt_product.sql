@@ -20,10 +20,7 @@ iwmo as (
 genummerd as (
     select
         *,
-        row_number() over (
-            partition by beschikkingnummer, productcategorie
-            order by voorkeur, geladen_op desc, bron_bestand desc, bron_record desc
-        ) as volgorde
+        {{ delivery_rank('beschikkingnummer, productcategorie', prefer='voorkeur') }} as volgorde
     from (select * from zorgned union all select * from iwmo) as alle
 ),
 

@@ -14,11 +14,8 @@ genummerd as (
     select
         *,
         coalesce(melding_id, aanvraag_id) as melding_sleutel,
-        row_number() over (
-            partition by gemeentecode, coalesce(melding_id, aanvraag_id)
-            order by case when bron_formaat = 'zorgned_csv' then 0 else 1 end, geladen_op desc, bron_bestand desc,
-                bron_record desc
-        ) as volgorde
+        {{ delivery_rank('gemeentecode, coalesce(melding_id, aanvraag_id)',
+                         prefer="case when bron_formaat = 'zorgned_csv' then 0 else 1 end") }} as volgorde
     from bron
 ),
 

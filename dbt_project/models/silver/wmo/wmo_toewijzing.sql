@@ -20,7 +20,7 @@ zorgned as (
 ),
 
 genummerd as (
-    select *, row_number() over (partition by toewijzing_id order by geladen_op desc, bron_bestand desc, bron_record desc) as volgorde
+    select *, {{ delivery_rank('toewijzing_id') }} as volgorde
     from (select * from iwmo union all select * from zorgned) as alle
 ),
 
