@@ -36,15 +36,11 @@ final as (
     select
         maand_start, gemeentecode, productcategorie, wijkcode,
         aantal_clienten < {{ min_clients() }} as onderdrukt,
-        cast({{ suppressed('aantal_clienten', 'aantal_clienten') }} as integer) as aantal_clienten,
-        cast({{ suppressed('onderzoeken_afgerond', 'aantal_clienten') }} as integer) as onderzoeken_afgerond,
-        cast({{ suppressed('onderzoek_dagen_mediaan', 'aantal_clienten') }} as double) as onderzoek_dagen_mediaan,
-        cast({{ suppressed('onderzoek_dagen_p90', 'aantal_clienten') }} as double) as onderzoek_dagen_p90,
-        cast({{ suppressed('onderzoek_aandeel_binnen_termijn', 'aantal_clienten') }} as double) as onderzoek_aandeel_binnen_termijn,
-        cast({{ suppressed('beschikkingen_afgegeven', 'aantal_clienten') }} as integer) as beschikkingen_afgegeven,
-        cast({{ suppressed('beschikking_dagen_mediaan', 'aantal_clienten') }} as double) as beschikking_dagen_mediaan,
-        cast({{ suppressed('beschikking_dagen_p90', 'aantal_clienten') }} as double) as beschikking_dagen_p90,
-        cast({{ suppressed('beschikking_aandeel_binnen_termijn', 'aantal_clienten') }} as double) as beschikking_aandeel_binnen_termijn
+        {{ suppressed_columns([('aantal_clienten', 'integer'), ('onderzoeken_afgerond', 'integer'),
+                               ('onderzoek_dagen_mediaan', 'double'), ('onderzoek_dagen_p90', 'double'),
+                               ('onderzoek_aandeel_binnen_termijn', 'double'), ('beschikkingen_afgegeven', 'integer'),
+                               ('beschikking_dagen_mediaan', 'double'), ('beschikking_dagen_p90', 'double'),
+                               ('beschikking_aandeel_binnen_termijn', 'double')], 'aantal_clienten') }}
     from per_cel
 )
 

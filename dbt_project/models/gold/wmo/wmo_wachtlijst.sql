@@ -50,11 +50,11 @@ final as (
         pc.omschrijving as productcategorie_omschrijving,
         c.wijkcode,
         c.aantal_clienten < {{ min_clients() }} as onderdrukt,
-        cast({{ suppressed('c.aantal_clienten', 'c.aantal_clienten') }} as integer) as aantal_clienten,
-        {%- for column in ['open_meldingen', 'meldingen_0_2_weken', 'meldingen_2_4_weken', 'meldingen_4_6_weken',
-                           'meldingen_over_termijn', 'open_aanvragen', 'aanvragen_binnen_termijn', 'aanvragen_over_termijn'] %}
-        cast({{ suppressed('c.' ~ column, 'c.aantal_clienten') }} as integer) as {{ column }}{{ "," if not loop.last }}
-        {%- endfor %}
+        {{ suppressed_columns([('aantal_clienten', 'integer'), ('open_meldingen', 'integer'),
+                               ('meldingen_0_2_weken', 'integer'), ('meldingen_2_4_weken', 'integer'),
+                               ('meldingen_4_6_weken', 'integer'), ('meldingen_over_termijn', 'integer'),
+                               ('open_aanvragen', 'integer'), ('aanvragen_binnen_termijn', 'integer'),
+                               ('aanvragen_over_termijn', 'integer')], 'aantal_clienten', prefix='c.') }}
     from per_cel as c
     left join {{ ref('wmo_productcategorie') }} as pc on pc.code = c.productcategorie
 )

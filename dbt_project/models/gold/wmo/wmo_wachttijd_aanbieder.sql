@@ -31,14 +31,10 @@ final as (
     select
         gemeentecode, aanbieder, productcategorie,
         aantal_clienten < {{ min_clients() }} as onderdrukt,
-        cast({{ suppressed('aantal_clienten', 'aantal_clienten') }} as integer) as aantal_clienten,
-        cast({{ suppressed('toewijzingen', 'aantal_clienten') }} as integer) as toewijzingen,
-        cast({{ suppressed('gestart', 'aantal_clienten') }} as integer) as gestart,
-        cast({{ suppressed('dagen_tot_start_mediaan', 'aantal_clienten') }} as double) as dagen_tot_start_mediaan,
-        cast({{ suppressed('dagen_tot_start_p90', 'aantal_clienten') }} as double) as dagen_tot_start_p90,
-        cast({{ suppressed('wachtend', 'aantal_clienten') }} as integer) as wachtend,
-        cast({{ suppressed('wachtend_dagen_mediaan', 'aantal_clienten') }} as double) as wachtend_dagen_mediaan,
-        cast({{ suppressed('wachtend_dagen_max', 'aantal_clienten') }} as integer) as wachtend_dagen_max
+        {{ suppressed_columns([('aantal_clienten', 'integer'), ('toewijzingen', 'integer'), ('gestart', 'integer'),
+                               ('dagen_tot_start_mediaan', 'double'), ('dagen_tot_start_p90', 'double'),
+                               ('wachtend', 'integer'), ('wachtend_dagen_mediaan', 'double'),
+                               ('wachtend_dagen_max', 'integer')], 'aantal_clienten') }}
     from per_cel
 )
 
