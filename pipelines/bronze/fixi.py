@@ -17,6 +17,7 @@ from pipelines.bronze.formats import (
     decimal,
     decode_text,
     dutch_timestamp,
+    looks_delimited,
     iso_timestamp,
     plausible,
     read_csv,
@@ -47,7 +48,7 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
     if text.startswith(("{", '"')):
         context.notes["format: api_json"] += 1
         yield from _parse_api_page(text, context)
-    elif text and any(sep in text.split("\n", 1)[0] for sep in ";,\t"):
+    elif text and looks_delimited(text):
         context.notes["format: backoffice_csv"] += 1
         yield from _parse_csv(text, context)
     else:

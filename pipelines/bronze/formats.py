@@ -15,6 +15,7 @@ from pipelines.settings import TIMEZONE
 
 EARLIEST_PLAUSIBLE = dt.datetime(2000, 1, 1)
 FIELD_COUNT_ERROR = "__field_count__"  # key under which read_csv reports a row with the wrong number of fields
+DELIMITERS = ";,\t|"
 
 
 def decode_text(data: bytes) -> str:
@@ -33,6 +34,11 @@ def decode_text(data: bytes) -> str:
         raise UnreadableFile(f"the file is neither UTF-8 nor Windows-1252 (byte {data[err.start]:#04x} at {err.start})")
 
 
+def looks_delimited(text: str) -> bool:
+    """The first line separates fields with one of the delimiters `read_csv` reads."""
+    return any(sep in text.split("\n", 1)[0] for sep in DELIMITERS)
+
+
 def normalise_header(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -46,7 +52,7 @@ def read_csv(
     not know are not read (data minimisation) and are listed in `notes` so a new export layout shows up.
     """
     first_line = text.split("\n", 1)[0]
-    delimiter = max(";,\t|", key=first_line.count)
+    delimiter = max(DELIMITERS, key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)

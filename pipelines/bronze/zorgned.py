@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 
-from pipelines.bronze.formats import FIELD_COUNT_ERROR, decode_text, dutch_or_iso_date, read_csv
+from pipelines.bronze.formats import FIELD_COUNT_ERROR, decode_text, dutch_or_iso_date, looks_delimited, read_csv
 from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
@@ -42,7 +42,7 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
     if text.startswith("{"):
         context.notes["format: zorgned_json"] += 1
         yield from _parse_json(text, context)
-    elif text and any(sep in text.split("\n", 1)[0] for sep in ";,\t"):
+    elif text and looks_delimited(text):
         context.notes["format: zorgned_csv"] += 1
         yield from _parse_csv(text, context)
     else:

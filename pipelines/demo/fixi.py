@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import holidays
@@ -68,7 +68,6 @@ class Report:
     reporter: tuple[str, str, str]
     dirty: str | None = None
     likes: int = 0
-    extra: dict = field(default_factory=dict)
 
     def changes(self) -> list[dt.datetime]:
         return [t for t in (self.created, self.in_progress, self.closed) if t is not None]

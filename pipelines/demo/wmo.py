@@ -165,7 +165,7 @@ def write_case_exports(cases: list[Case], end: dt.date, folder: Path, rng: np.ra
     for c in cases:
         if not PRODUCTS[c.categorie][4] and c.beschikking and c.fault != "toewijzing_zonder_beschikking":
             by_client[c.client.bsn].append(c)
-    for n, (bsn, client_cases) in enumerate(sorted(by_client.items()), start=1):
+    for n, (_, client_cases) in enumerate(sorted(by_client.items()), start=1):
         (folder / f"zorgned_aanvragen_{n:05d}.json").write_text(
             json.dumps(_zorgned_document(client_cases), ensure_ascii=False, indent=1), encoding="utf-8")
         files += 1
