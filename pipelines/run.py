@@ -15,15 +15,16 @@ import time
 import dagster as dg
 import duckdb
 
-from pipelines.bronze.ingest import rejected_files
+from pipelines.bronze.ingest import landing_files, rejected_files
 from pipelines.bronze.sources import SOURCES
-from pipelines.demo import generate_demo
+from pipelines.demo import generate_gemeenten
 from pipelines.settings import Settings, SettingsError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--demo", action="store_true", help="(re)generate the demo exports even if landing holds files")
+    parser.add_argument("--gemeenten", type=int, default=1, help="number of demo municipalities to generate (default 1)")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -35,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         if settings.mode != "demo":
             print("error: demo data is only generated in demo mode (LAKEHOUSE_MODE=demo)", file=sys.stderr)
             return 2
-        generate_demo(settings.landing, settings.gemeentecode, settings.peildatum - dt.timedelta(days=1),
-                      settings.afhandeltermijnen)
+        generate_gemeenten(settings.landing, args.gemeenten, settings.gemeentecode,
+                           settings.peildatum - dt.timedelta(days=1), settings.afhandeltermijnen)
     started = time.monotonic()
     result = materialise_everything()
     print_summary(settings, result, time.monotonic() - started)
@@ -44,10 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _has_exports(settings: Settings) -> bool:
-    return any(
-        p.is_file() for source in SOURCES if (settings.landing / source.system).exists()
-        for p in (settings.landing / source.system).rglob("*")
-    )
+    return any(landing_files(settings, source.system) for source in SOURCES)
 
 
 def materialise_everything() -> dg.ExecuteInProcessResult:

@@ -7,9 +7,11 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from pipelines.demo import generate_demo
+from pipelines.demo.municipality import buurten, write_wijken_buurten, zutphen
 from pipelines.publish import write_catalogue
 from pipelines.settings import Settings, load_settings
 
@@ -40,8 +42,14 @@ def run_lakehouse():
     return materialise_everything()
 
 
+def demo_reference(settings: Settings) -> None:
+    """Only the demo municipality's wijken and buurten, for tests that bring their own source files."""
+    gemeente = zutphen(settings.gemeentecode)
+    write_wijken_buurten(gemeente, buurten(gemeente, np.random.default_rng(1)), settings.landing / "referentie")
+
+
 def demo_landing(settings: Settings, years: int = 3) -> None:
-    generate_demo(settings.landing, settings.gemeentecode, settings.peildatum - dt.timedelta(days=1),
+    generate_demo(settings.landing, zutphen(settings.gemeentecode), settings.peildatum - dt.timedelta(days=1),
                   settings.afhandeltermijnen, years=years, progress=lambda _: None)
 
 

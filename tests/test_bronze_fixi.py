@@ -6,13 +6,11 @@ import json
 import logging
 
 import duckdb
-import numpy as np
 import pytest
 
 from pipelines.bronze.fixi import FIXI
 from pipelines.bronze.ingest import ingest, rejected_files
-from pipelines.demo import municipality
-from tests.conftest import run_lakehouse
+from tests.conftest import demo_reference, run_lakehouse
 
 HEADER = "Meldingnummer;Categorie;Status;Omschrijving;Datum melding;Datum afgehandeld;Laatst gewijzigd;" \
          "Breedtegraad;Lengtegraad;Postcode;Naam melder"
@@ -160,8 +158,7 @@ def test_free_text_reporter_and_address_never_reach_bronze(settings):
 
 
 def test_a_full_run_with_bad_files_completes_and_reports_them(settings):
-    municipality.write_wijken_buurten(municipality.buurten(settings.gemeentecode, np.random.default_rng(1)),
-                                      settings.landing / "referentie")
+    demo_reference(settings)
     good = "\r\n".join([HEADER] + [csv_line(n) for n in range(1, 60)])
     write(settings, "goed.csv", good.encode("cp1252"))
     write(settings, "goed_nogmaals.csv", good.encode("cp1252"))

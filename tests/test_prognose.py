@@ -13,8 +13,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from pipelines.demo.municipality import buurten, unique_bsns, write_wijken_buurten
-from tests.conftest import run_lakehouse
+from pipelines.demo.municipality import unique_bsns
+from tests.conftest import demo_reference, run_lakehouse
 
 GBA_HEADER = ";01.01.20;01.03.10;12.35.10;12.35.20;12.35.30;12.35.40;12.35.50"
 
@@ -47,7 +47,7 @@ def constructed(settings):
     for folder, name, lines in (("brp", "gba.csv", gba), ("burgerzaken", "aanvragen.csv", applications)):
         (settings.landing / folder).mkdir(parents=True)
         (settings.landing / folder / name).write_text("\n".join(lines), encoding="utf-8")
-    write_wijken_buurten(buurten(settings.gemeentecode, np.random.default_rng(1)), settings.landing / "referentie")
+    demo_reference(settings)
     return settings
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import shutil
 
 import duckdb
-import numpy as np
 
-from pipelines.demo import municipality
-from tests.conftest import FIXTURES, all_stored_strings, run_lakehouse
+from tests.conftest import FIXTURES, all_stored_strings, demo_reference, run_lakehouse
 
 PERSONAL = {"123456782", "Gaastra", "Mistral", "Castricum", "Eekholt", "dsmistral@email.nl", "DHRGaastra@email.nl",
             "0201234567", "1234AB", "1985-01-06", "1986-04-01"}
@@ -17,8 +15,7 @@ PERSONAL = {"123456782", "Gaastra", "Mistral", "Castricum", "Eekholt", "dsmistra
 def test_fixtures_reach_silver_with_their_contradictions_reported_and_no_personal_data(settings):
     shutil.copytree(FIXTURES / "iwmo", settings.landing / "iwmo")
     shutil.copytree(FIXTURES / "zorgned", settings.landing / "zorgned")
-    municipality.write_wijken_buurten(municipality.buurten(settings.gemeentecode, np.random.default_rng(1)),
-                                      settings.landing / "referentie")
+    demo_reference(settings)
 
     result = run_lakehouse()
 

@@ -154,7 +154,7 @@ def _row(context: ParseContext, bsn: str, birth: dt.date | None, formaat: str, *
     key = context.settings.pseudonym_key
     return {
         "reisdocumentnummer": nummer,
-        "gemeentecode": context.settings.gemeentecode,
+        "gemeentecode": context.gemeentecode,
         "soort": soort or None,
         "datum_uitgifte": uitgifte,
         "autoriteit": autoriteit or None,

@@ -50,7 +50,7 @@ def _row(record: dict, context: ParseContext) -> dict:
     bsn = record.get("bsn")
     return {
         "aanvraagnummer": record["aanvraagnummer"],
-        "gemeentecode": context.settings.gemeentecode,
+        "gemeentecode": context.gemeentecode,
         "aanvraagdatum": aanvraagdatum,
         "soort": record["soort"].strip().upper() or None,
         "spoed": record.get("spoed", "").strip().lower() in YES,

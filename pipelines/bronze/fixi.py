@@ -167,7 +167,7 @@ def _record(number: int, source_record: dict, read_fields, context: ParseContext
         return Parsed(number, error=str(err), raw=_minimised(source_record))
     postcode = fields.pop("postcode") or ""
     fields["postcode4"] = nl_postcode.compact(postcode)[:4] if nl_postcode.is_valid(postcode) else None
-    fields["gemeentecode"] = context.settings.gemeentecode
+    fields["gemeentecode"] = context.gemeentecode
     return Parsed(number, row=fields)
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -28,6 +29,9 @@ import pyarrow.parquet as pq
 
 from pipelines.bronze.tables import QUARANTAINE, BronzeTable
 from pipelines.settings import Settings
+
+
+MUNICIPALITY_FOLDER = re.compile(r"GM\d{4}")
 
 
 class UnreadableFile(Exception):
@@ -63,6 +67,7 @@ class Parsed:
 class ParseContext:
     settings: Settings
     file: LandingFile
+    gemeentecode: str  # the municipality whose drop folder holds the file
     notes: Counter = field(default_factory=Counter)  # file-level observations, e.g. the format detected
 
 
@@ -93,13 +98,14 @@ class IngestReport:
 
 def ingest(source: Source, settings: Settings, run_id: str, log) -> IngestReport:
     report = IngestReport()
-    folder = settings.landing / source.system
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")) if folder.exists() else []
-    log.info(f"{source.system}: {len(files)} landing files in {folder}")
+    files = landing_files(settings, source.system)
+    municipalities = sorted({gemeentecode for gemeentecode, _ in files})
+    log.info(f"{source.system}: {len(files)} landing files of {len(municipalities)} municipalities "
+             f"({', '.join(municipalities[:5])}{', ...' if len(municipalities) > 5 else ''})")
     known = _known_hashes(source, settings)
     batch = _Batch(source, settings, run_id)
     register = []
-    for n, path in enumerate(files, start=1):
+    for n, (gemeentecode, path) in enumerate(files, start=1):
         file = LandingFile(path, path.read_bytes())
         if file.sha256 in known:
             report.files_known += 1
@@ -107,15 +113,15 @@ def ingest(source: Source, settings: Settings, run_id: str, log) -> IngestReport
         known.add(file.sha256)  # the same content under another name in this delivery
         report.inputs.append(str(path))
         try:
-            rows, quarantined, notes = _parse_file(source, settings, file, run_id)
+            rows, quarantined, notes = _parse_file(source, ParseContext(settings, file, gemeentecode), run_id)
         except UnreadableFile as err:
-            register.append(_set_aside(settings, source, file, str(err)))
+            register.append(_set_aside(settings, source, file, str(err), gemeentecode))
             report.files_rejected.append(f"{path.name}: {err}")
             log.error(f"{source.system}: file {path} cannot be read and was set aside: {err}")
             continue
         batch.add(rows, quarantined)
         counts = {name: len(r) for name, r in rows.items()}
-        register.append(_entry(file, status="ingested", rows=counts, quarantined=len(quarantined)))
+        register.append(_entry(file, gemeentecode, status="ingested", rows=counts, quarantined=len(quarantined)))
         report.files_new += 1
         report.rows.update(counts)
         report.quarantined += len(quarantined)
@@ -187,8 +193,22 @@ def _ensure_readable_when_empty(source: Source, settings: Settings) -> None:
             write_parquet([], table, folder / "_leeg.parquet")
 
 
-def _parse_file(source: Source, settings: Settings, file: LandingFile, run_id: str):
-    context = ParseContext(settings, file)
+def landing_files(settings: Settings, system: str) -> list[tuple[str, Path]]:
+    """A source's landing files with the municipality each belongs to, in a stable order.
+
+    Each municipality of a shared platform delivers into its own drop folder `landing/GMxxxx/<system>/`;
+    files directly in `landing/<system>/` belong to the platform's own municipality (LAKEHOUSE_GEMEENTECODE).
+    """
+    folders = [(settings.gemeentecode, settings.landing / system)] + [
+        (folder.name, folder / system) for folder in sorted(settings.landing.glob("GM*"))
+        if MUNICIPALITY_FOLDER.fullmatch(folder.name)
+    ]
+    return [(gemeentecode, path) for gemeentecode, folder in folders if folder.is_dir()
+            for path in sorted(folder.rglob("*")) if path.is_file() and not path.name.startswith(".")]
+
+
+def _parse_file(source: Source, context: ParseContext, run_id: str):
+    file = context.file
     stamp = {
         "bron_systeem": source.system,
         "bron_bestand": file.path.name,
@@ -221,8 +241,8 @@ def write_parquet(rows: list[dict], table: BronzeTable, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _entry(file: LandingFile, **facts) -> dict:
-    return {"bestand": str(file.path), "hash": file.sha256, **facts}
+def _entry(file: LandingFile, gemeentecode: str, **facts) -> dict:
+    return {"bestand": str(file.path), "gemeentecode": gemeentecode, "hash": file.sha256, **facts}
 
 
 def _write_register(settings: Settings, source: Source, run_id: str, entries: list[dict]) -> None:
@@ -243,11 +263,11 @@ def _register_entries(settings: Settings, source: Source | None = None) -> list[
             for e in json.loads(p.read_text(encoding="utf-8"))["bestanden"]]
 
 
-def _set_aside(settings: Settings, source: Source, file: LandingFile, error: str) -> dict:
+def _set_aside(settings: Settings, source: Source, file: LandingFile, error: str, gemeentecode: str) -> dict:
     target = settings.quarantine / "bestanden" / source.system / f"{file.sha256[:12]}_{file.path.name}"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(file.path, target)
-    return _entry(file, status="rejected", error=error, copy=str(target))
+    return _entry(file, gemeentecode, status="rejected", error=error, copy=str(target))
 
 
 def rejected_files(settings: Settings) -> list[dict]:

@@ -78,7 +78,7 @@ def _aanvraag_rows(aanvraag: dict, person: dict, context: ParseContext) -> Itera
     base = {
         "melding_id": _str(aanvraag.get("procesIdentificatie")),
         "aanvraag_id": _str(aanvraag.get("identificatie")),
-        "gemeentecode": context.settings.gemeentecode,
+        "gemeentecode": context.gemeentecode,
         **person,
         "wijkcode": None,
         "datum_melding": _iso_date((aanvraag.get("hulpvraag") or {}).get("datumRegistratie"), "datumRegistratie")
@@ -161,7 +161,7 @@ def _csv_row(record: dict, context: ParseContext) -> dict:
     return {
         "melding_id": record["melding_id"],
         "aanvraag_id": record.get("aanvraag_id") or None,
-        "gemeentecode": context.settings.gemeentecode,
+        "gemeentecode": context.gemeentecode,
         **person,
         "wijkcode": (record.get("wijkcode") or "").strip() or None,
         **dates,

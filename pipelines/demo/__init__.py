@@ -1,52 +1,117 @@
-"""The demo municipality (GM0301, about 48,000 inhabitants): deterministic source exports in real formats."""
+"""Demo municipalities: deterministic source exports in real formats, from one municipality to national scale.
+
+The first municipality is the platform's own (Zutphen-sized, about 48,000 inhabitants) and delivers into
+`landing/<system>/`; every other one into its own drop folder `landing/GMxxxx/<system>/`, as the
+municipalities of a shared platform do. Each municipality's volumes follow its number of inhabitants.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from faker import Faker
 
 from pipelines.demo import fixi, municipality, reisdocumenten, wmo
+from pipelines.demo.municipality import Gemeente
 
 DEFAULT_SEED = 301
 DEFAULT_YEARS = 3
-CLIENTS = 3_000  # Wmo clients among the 48,000 inhabitants
+CLIENTS = 3_000  # Wmo clients among the demo municipality's 48,000 inhabitants
 
 
 def generate_demo(
     landing: Path,
-    gemeentecode: str,
+    gemeente: Gemeente,
     end: dt.date,
     afhandeltermijnen: dict[str, int],
     years: int = DEFAULT_YEARS,
     seed: int = DEFAULT_SEED,
     progress=print,
 ) -> dict[str, int]:
-    """Write the demo exports into `landing/`; the same arguments always give byte-identical files."""
+    """Write one municipality's exports into `landing/`; the same arguments always give byte-identical files."""
     rng = np.random.default_rng(seed)
     fake = Faker("nl_NL")
     fake.seed_instance(seed)
     start = dt.date(end.year - years, end.month, 1)
-    buurten = municipality.buurten(gemeentecode, rng)
-    municipality.write_wijken_buurten(buurten, landing / "referentie")
-    progress(f"demo: {len(buurten)} buurten in {len(municipality.WIJKEN)} wijken -> {landing / 'referentie'}")
-    reports = fixi.generate_reports(buurten, start, end, afhandeltermijnen, rng, fake)
+    code = gemeente.gemeentecode
+    buurten = municipality.buurten(gemeente, rng)
+    municipality.write_wijken_buurten(gemeente, buurten, landing / "referentie")
+    reports = fixi.generate_reports(buurten, start, end, afhandeltermijnen, rng, fake, gemeente.scale)
     files = fixi.write_exports(reports, start, end, landing / "fixi", rng)
-    progress(f"demo: {len(reports):,} Fixi meldingen {start} .. {end} in {files} export files -> {landing / 'fixi'}")
-    pool = wmo.clients(buurten, CLIENTS, rng, fake, end)
-    cases = wmo.generate_cases(pool, start, end, rng)
+    progress(f"demo {code}: {len(reports):,} Fixi meldingen {start} .. {end} in {files} export files")
+    pool = wmo.clients(buurten, round(CLIENTS * gemeente.scale), rng, fake, end)
+    cases = wmo.generate_cases(pool, start, end, rng, gemeente.scale)
     case_files = wmo.write_case_exports(cases, end, landing / "zorgned", rng)
-    berichten = wmo.write_iwmo_berichten(cases, gemeentecode, landing / "iwmo", rng)
-    progress(f"demo: {len(cases):,} Wmo meldingen in {case_files} case-system exports -> {landing / 'zorgned'} "
-             f"and {berichten} iWmo berichten -> {landing / 'iwmo'}")
-    population = reisdocumenten.people(rng, fake, end, sorted({b.postcode4 for b in buurten}))
+    berichten = wmo.write_iwmo_berichten(cases, code, landing / "iwmo", rng)
+    progress(f"demo {code}: {len(cases):,} Wmo meldingen in {case_files} case-system exports and {berichten} "
+             "iWmo berichten")
+    population = reisdocumenten.people(rng, fake, end, sorted({b.postcode4 for b in buurten}), gemeente.inwoners)
     documents = reisdocumenten.documents(population, end, rng)
     reisdocumenten.write_brp(documents, end, landing / "brp", rng)
     months = reisdocumenten.write_applications(documents, start, end, landing / "burgerzaken")
     held = sum(1 for d in documents if d.issued <= end < d.ends and not d.lost)
-    progress(f"demo: {len(population):,} inhabitants holding {held:,} valid reisdocumenten -> {landing / 'brp'}, "
-             f"{months} months of counter applications -> {landing / 'burgerzaken'}")
+    progress(f"demo {code}: {len(population):,} inhabitants holding {held:,} valid reisdocumenten, "
+             f"{months} months of counter applications")
     return {"fixi_meldingen": len(reports), "fixi_bestanden": files, "wmo_meldingen": len(cases),
-            "reisdocumenten_geldig": held}
+            "reisdocumenten": len(documents), "reisdocumenten_geldig": held, "inwoners": gemeente.inwoners}
+
+
+def generate_gemeenten(
+    landing: Path,
+    count: int,
+    first_code: str,
+    end: dt.date,
+    afhandeltermijnen: dict[str, int],
+    years: int = DEFAULT_YEARS,
+    seed: int = DEFAULT_SEED,
+    processes: int = 2,
+    progress=print,
+) -> dict[str, int]:
+    """Write `count` municipalities' exports, spread over `processes` processes; returns the summed volumes."""
+    started = time.monotonic()
+    places = municipality.gemeenten(count, first_code, seed)
+    jobs = [(drop_folder(landing, g, first_code), g, seed + i) for i, g in enumerate(places)]
+    write = partial(_generate_one, end=end, afhandeltermijnen=afhandeltermijnen, years=years, quiet=count > 1)
+    if processes > 1 and count > 1:
+        with ProcessPoolExecutor(processes) as pool:
+            volumes = list(pool.map(write, jobs))
+    else:
+        volumes = [write(job) for job in jobs]
+    totals = {key: sum(v[key] for v in volumes) for key in volumes[0]}
+    progress(f"demo: {count} municipalities ({totals['inwoners']:,} inhabitants): {totals['fixi_meldingen']:,} Fixi "
+             f"meldingen, {totals['wmo_meldingen']:,} Wmo meldingen, {totals['reisdocumenten']:,} reisdocumenten "
+             f"in {time.monotonic() - started:.0f} s -> {landing}")
+    return totals
+
+
+def generate_next_day(
+    landing: Path, count: int, first_code: str, day: dt.date, afhandeltermijnen: dict[str, int],
+    seed: int = DEFAULT_SEED, progress=print,
+) -> int:
+    """What a night brings: each municipality's Fixi reports of `day` as new API pages. Returns the report count."""
+    total = 0
+    for i, gemeente in enumerate(municipality.gemeenten(count, first_code, seed)):
+        rng = np.random.default_rng([seed + i, day.toordinal()])
+        fake = Faker("nl_NL")
+        fake.seed_instance(seed + i + day.toordinal())
+        reports = fixi.generate_day(municipality.buurten(gemeente, np.random.default_rng(seed + i)), day,
+                                    afhandeltermijnen, rng, fake, gemeente.scale)
+        fixi.write_day_export(reports, day, drop_folder(landing, gemeente, first_code) / "fixi", rng)
+        total += len(reports)
+    progress(f"demo: {total:,} new Fixi meldingen of {day} for {count} municipalities -> {landing}")
+    return total
+
+
+def drop_folder(landing: Path, gemeente: Gemeente, own_code: str) -> Path:
+    return landing if gemeente.gemeentecode == own_code else landing / gemeente.gemeentecode
+
+
+def _generate_one(job: tuple[Path, Gemeente, int], end, afhandeltermijnen, years, quiet) -> dict[str, int]:
+    folder, gemeente, seed = job
+    return generate_demo(folder, gemeente, end, afhandeltermijnen, years, seed,
+                         progress=(lambda message: None) if quiet else print)

@@ -1,10 +1,11 @@
-"""Generate the demo municipality's exports on their own: `python -m pipelines.demo --years 3`."""
+"""Generate demo exports on their own: `python -m pipelines.demo --gemeenten 10 --years 3`."""
 
 import argparse
 import datetime as dt
 from pathlib import Path
 
-from pipelines.demo import DEFAULT_SEED, DEFAULT_YEARS, generate_demo
+from pipelines.demo import DEFAULT_SEED, DEFAULT_YEARS, generate_gemeenten
+from pipelines.demo.municipality import NATIONAL_GEMEENTEN
 from pipelines.settings import load_settings
 
 
@@ -12,6 +13,8 @@ def main() -> None:
     settings = load_settings()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--landing", type=Path, default=settings.landing, help="folder to write into")
+    parser.add_argument("--gemeenten", type=int, default=1,
+                        help=f"number of municipalities (default 1; {NATIONAL_GEMEENTEN} is national scale)")
     parser.add_argument("--years", type=int, default=DEFAULT_YEARS, help="years of history (default 3)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument(
@@ -19,7 +22,10 @@ def main() -> None:
         help="last day of data (default: the day before the peildatum)",
     )
     args = parser.parse_args()
-    generate_demo(args.landing, settings.gemeentecode, args.end, settings.afhandeltermijnen, args.years, args.seed)
+    if not 1 <= args.gemeenten <= NATIONAL_GEMEENTEN:
+        parser.error(f"--gemeenten must be between 1 and {NATIONAL_GEMEENTEN}")
+    generate_gemeenten(args.landing, args.gemeenten, settings.gemeentecode, args.end, settings.afhandeltermijnen,
+                       args.years, args.seed)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import holidays
@@ -81,16 +81,31 @@ class Report:
         return "ontvangen", None, self.created
 
 
+def generate_day(
+    buurten: list[Buurt], day: dt.date, terms: dict[str, int], rng: np.random.Generator, fake: Faker, scale: float,
+) -> list[Report]:
+    """One more day's new reports, numbered by the day so they never collide with the history's numbers."""
+    reports = generate_reports(buurten, day, day, terms, rng, fake, scale)
+    return [replace(r, public_id=f"F{day:%Y%m%d}-{n:05d}") for n, r in enumerate(reports, start=1)]
+
+
+def write_day_export(reports: list[Report], day: dt.date, folder: Path, rng: np.random.Generator) -> list[Path]:
+    """The morning pull after `day`, from the issues API."""
+    folder.mkdir(parents=True, exist_ok=True)
+    moment = dt.datetime.combine(day + dt.timedelta(1), dt.time(6))
+    return _write_api_pages(reports, moment, folder, f"{day:%Y-%m-%d}", rng, cut_off=False)
+
+
 def generate_reports(
-    buurten: list[Buurt], start: dt.date, end: dt.date, terms: dict[str, int], rng: np.random.Generator, fake: Faker
+    buurten: list[Buurt], start: dt.date, end: dt.date, terms: dict[str, int], rng: np.random.Generator, fake: Faker,
+    scale: float = 1.0,
 ) -> list[Report]:
     """Draw each day's reports per category from its seasonal, weekly and event-driven intensity."""
     days = [start + dt.timedelta(d) for d in range((end - start).days + 1)]
     storms = _storm_days(days, rng)
     names = list(CATEGORIES)
     weights = np.array([[_intensity(day, name, storms) for name in names] for day in days])
-    scale = REPORTS_PER_YEAR * len(days) / 365.25 / weights.sum()
-    counts = rng.poisson(weights * scale)
+    counts = rng.poisson(weights * (scale * REPORTS_PER_YEAR * len(days) / 365.25 / weights.sum()))
     nl_holidays = holidays.NL(years=range(start.year, end.year + 2))
     buurt_p = np.array([b.weight for b in buurten])
     buurt_p /= buurt_p.sum()

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from faker import Faker
 
-GEMEENTENAAM = "Zutphen"
-EXTENT = {"lat": (52.105, 52.165), "lon": (6.165, 6.265)}
+DEMO_INWONERS = 48_000
 # (wijknaam, postcode4): each wijk is one postcode area, so a postcode alone still places a melding in a wijk.
-WIJKEN = [
+ZUTPHEN_WIJKEN = (
     ("Binnenstad", "7201"),
     ("Noordveen", "7202"),
     ("Waterkwartier", "7203"),
@@ -24,9 +24,71 @@ WIJKEN = [
     ("Zuidwijken", "7206"),
     ("Warnsveld", "7231"),
     ("Eefde", "7211"),
-]
+)
+WIJKNAMEN = ("Centrum", "Noord", "Oost", "Zuid", "West", "Haven", "Dorp", "Buitengebied")
+EXTENT_SIZE = (0.06, 0.10)  # degrees latitude x longitude
+# Where the synthetic municipalities of a national demo lie: a grid over the Netherlands, no overlaps.
+NETHERLANDS = {"lat": (50.80, 53.40), "lon": (3.40, 7.20)}
+NATIONAL_INWONERS = 18_000_000
+NATIONAL_GEMEENTEN = 342
 BUURTEN_PER_WIJK = 3
 WIJK_GRID = (2, 4)  # rows (latitude) x columns (longitude)
+
+
+@dataclass(frozen=True)
+class Gemeente:
+    """One demo municipality: its CBS code, size and place. Volumes of every source follow `inwoners`."""
+
+    gemeentecode: str
+    naam: str
+    inwoners: int
+    south_west: tuple[float, float]  # (latitude, longitude) of the extent's corner
+    wijken: tuple[tuple[str, str], ...]  # (wijknaam, postcode4)
+
+    @property
+    def scale(self) -> float:
+        """Size relative to the original demo municipality, whose volumes the generators are tuned to."""
+        return self.inwoners / DEMO_INWONERS
+
+    @property
+    def extent(self) -> dict[str, tuple[float, float]]:
+        lat, lon = self.south_west
+        return {"lat": (lat, lat + EXTENT_SIZE[0]), "lon": (lon, lon + EXTENT_SIZE[1])}
+
+
+def zutphen(gemeentecode: str) -> Gemeente:
+    return Gemeente(gemeentecode, "Zutphen", DEMO_INWONERS, (52.105, 6.165), ZUTPHEN_WIJKEN)
+
+
+def gemeenten(count: int, first_code: str, seed: int) -> list[Gemeente]:
+    """The demo municipality and `count - 1` synthetic others with sizes drawn like the Dutch municipalities.
+
+    342 of them hold about 18 million inhabitants, as the Netherlands does; codes, names and places are
+    made up but stable for a seed.
+    """
+    rng = np.random.default_rng(seed)
+    fake = Faker("nl_NL")
+    fake.seed_instance(seed)
+    taken = int(first_code[2:])
+    codes = [c for c in rng.permutation(np.arange(1, 2000)) if c != taken][: count - 1]
+    # Lognormal sizes, scaled so that the full national set sums to the national population.
+    sizes = rng.lognormal(mean=10.3, sigma=0.9, size=NATIONAL_GEMEENTEN - 1)
+    sizes *= (NATIONAL_INWONERS - DEMO_INWONERS) / sizes.sum()
+    columns = int(np.ceil(np.sqrt(NATIONAL_GEMEENTEN)))
+    lat_step = (NETHERLANDS["lat"][1] - NETHERLANDS["lat"][0]) / columns
+    lon_step = (NETHERLANDS["lon"][1] - NETHERLANDS["lon"][0]) / columns
+    result = [zutphen(first_code)]
+    for i, code in enumerate(codes):
+        postcode = 1000 + 25 * (i % 355)
+        result.append(Gemeente(
+            gemeentecode=f"GM{int(code):04d}",
+            naam=fake.city(),
+            inwoners=max(1_000, int(sizes[i])),
+            south_west=(round(NETHERLANDS["lat"][0] + (i // columns) * lat_step, 4),
+                        round(NETHERLANDS["lon"][0] + (i % columns) * lon_step, 4)),
+            wijken=tuple((naam, str(postcode + w)) for w, naam in enumerate(WIJKNAMEN)),
+        ))
+    return result
 
 
 @dataclass(frozen=True)
@@ -42,16 +104,17 @@ class Buurt:
     weight: float  # share of inhabitants, drives where reports come from
 
 
-def buurten(gemeentecode: str, rng: np.random.Generator) -> list[Buurt]:
+def buurten(gemeente: Gemeente, rng: np.random.Generator) -> list[Buurt]:
     """Lay the wijken out as a grid over the extent and cut each wijk into buurt strips."""
+    gemeentecode, extent = gemeente.gemeentecode, gemeente.extent
     digits = gemeentecode[2:]
     rows, cols = WIJK_GRID
-    lat_step = (EXTENT["lat"][1] - EXTENT["lat"][0]) / rows
-    lon_step = (EXTENT["lon"][1] - EXTENT["lon"][0]) / cols
+    lat_step = (extent["lat"][1] - extent["lat"][0]) / rows
+    lon_step = (extent["lon"][1] - extent["lon"][0]) / cols
     result = []
-    for w, (wijknaam, postcode4) in enumerate(WIJKEN):
-        lat0 = EXTENT["lat"][0] + (w // cols) * lat_step
-        lon0 = EXTENT["lon"][0] + (w % cols) * lon_step
+    for w, (wijknaam, postcode4) in enumerate(gemeente.wijken):
+        lat0 = extent["lat"][0] + (w // cols) * lat_step
+        lon0 = extent["lon"][0] + (w % cols) * lon_step
         strip = lon_step / BUURTEN_PER_WIJK
         for b in range(BUURTEN_PER_WIJK):
             result.append(
@@ -70,7 +133,7 @@ def buurten(gemeentecode: str, rng: np.random.Generator) -> list[Buurt]:
     return result
 
 
-def write_wijken_buurten(buurten: list[Buurt], folder: Path) -> Path:
+def write_wijken_buurten(gemeente: Gemeente, buurten: list[Buurt], folder: Path) -> Path:
     """Write the reference table the way CBS OData serves it: codes padded with spaces."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "cbs_wijken_buurten.csv"
@@ -82,7 +145,7 @@ def write_wijken_buurten(buurten: list[Buurt], folder: Path) -> Path:
         )
         for b in buurten:
             writer.writerow(
-                [f"{b.gemeentecode}  ", GEMEENTENAAM, f"{b.wijkcode}  ", b.wijknaam, f"{b.buurtcode}  ",
+                [f"{b.gemeentecode}  ", gemeente.naam, f"{b.wijkcode}  ", b.wijknaam, f"{b.buurtcode}  ",
                  b.buurtnaam, b.postcode4, b.lat[0], b.lat[1], b.lon[0], b.lon[1]]
             )
     return path

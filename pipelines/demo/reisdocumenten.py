@@ -24,7 +24,6 @@ from faker import Faker
 from pipelines.demo.municipality import unique_bsns
 from pipelines.privacy import age_on
 
-INHABITANTS = 48_000
 TEN_YEARS_FROM = dt.date(2014, 3, 9)
 HISTORY_YEARS = 15
 LOCATIES = ("Stadhuis", "Servicepunt Warnsveld")
@@ -68,13 +67,13 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def people(rng: np.random.Generator, fake: Faker, end: dt.date, postcodes: list[str]) -> list[Person]:
-    ages = np.clip(rng.normal(42, 23, size=INHABITANTS), 0, 98).astype(int)
+def people(rng: np.random.Generator, fake: Faker, end: dt.date, postcodes: list[str], inhabitants: int) -> list[Person]:
+    ages = np.clip(rng.normal(42, 23, size=inhabitants), 0, 98).astype(int)
     return [
         Person(bsn, end - dt.timedelta(days=int(365.25 * age + rng.integers(0, 365))), fake.first_name(),
                fake.last_name(), f"{postcodes[int(rng.integers(len(postcodes)))]}{fake.random_uppercase_letter()}"
                f"{fake.random_uppercase_letter()}")
-        for bsn, age in zip(unique_bsns(INHABITANTS, rng), ages)
+        for bsn, age in zip(unique_bsns(inhabitants, rng), ages)
     ]
 
 

@@ -96,7 +96,8 @@ def clients(buurten: list[Buurt], count: int, rng: np.random.Generator, fake: Fa
     return result
 
 
-def generate_cases(pool: list[Client], start: dt.date, end: dt.date, rng: np.random.Generator) -> list[Case]:
+def generate_cases(pool: list[Client], start: dt.date, end: dt.date, rng: np.random.Generator,
+                   scale: float = 1.0) -> list[Case]:
     codes = list(PRODUCTS)
     shares = np.array([PRODUCTS[c][0] for c in codes])
     shortage = (dt.date(start.year + 1, 11, 1), dt.date(start.year + 2, 3, 1))
@@ -104,7 +105,7 @@ def generate_cases(pool: list[Client], start: dt.date, end: dt.date, rng: np.ran
     day = start
     while day <= end:
         if day.weekday() < 5:
-            for _ in range(rng.poisson(MELDINGEN_PER_YEAR / 255)):
+            for _ in range(rng.poisson(scale * MELDINGEN_PER_YEAR / 255)):
                 cases.append(_case(len(cases) + 1, pool[int(rng.integers(len(pool)))], str(rng.choice(codes, p=shares)),
                                    day, end, shortage, rng))
         day += dt.timedelta(days=1)

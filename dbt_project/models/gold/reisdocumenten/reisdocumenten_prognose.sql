@@ -21,6 +21,12 @@ aanvragen as (
     select a.* from {{ ref('reisdocument_aanvraag') }} as a inner join soorten as s using (soort)
 ),
 
+gemeente_soort as (
+    select g.gemeentecode, s.soort
+    from (select gemeentecode from documenten union select gemeentecode from aanvragen) as g
+    cross join soorten as s
+),
+
 oorsprong as (
     select 'prognose' as doel, cast(date_trunc('month', {{ peildatum() }}) as date) as maand, 24 as horizon
     union all
@@ -29,15 +35,15 @@ oorsprong as (
 
 koppeling as (
     select
-        a.aanvraagnummer, a.soort, a.aanvraagdatum, d.datum_einde_geldigheid,
+        a.gemeentecode, a.aanvraagnummer, a.soort, a.aanvraagdatum, d.datum_einde_geldigheid,
         {{ month_index('a.aanvraagdatum') }} - {{ month_index('d.datum_einde_geldigheid') }} as verschuiving,
         row_number() over (
-            partition by a.aanvraagnummer
+            partition by a.gemeentecode, a.aanvraagnummer
             order by abs({{ days_between('d.datum_einde_geldigheid', 'a.aanvraagdatum') }}), d.reisdocumentnummer
         ) as volgorde
     from aanvragen as a
     inner join documenten as d
-        on d.persoon_pseudoniem = a.persoon_pseudoniem and d.soort = a.soort
+        on d.gemeentecode = a.gemeentecode and d.persoon_pseudoniem = a.persoon_pseudoniem and d.soort = a.soort
         and d.datum_uitgifte < a.aanvraagdatum
         and d.datum_einde_geldigheid between {{ add_months('a.aanvraagdatum', -12) }} and {{ add_months('a.aanvraagdatum', 12) }}
 ),
@@ -51,88 +57,94 @@ meetvenster as (
 ),
 
 geeindigd_in_venster as (
-    select v.doel, d.soort, count(*) as documenten
+    select v.doel, d.gemeentecode, d.soort, count(*) as documenten
     from meetvenster as v
     inner join documenten as d on d.datum_einde_geldigheid >= v.van and d.datum_einde_geldigheid < v.tot
-    group by v.doel, d.soort
+    group by v.doel, d.gemeentecode, d.soort
 ),
 
 gedrag as (
-    select v.doel, r.soort, r.verschuiving, count(*) / max(g.documenten) as kans
+    select v.doel, r.gemeentecode, r.soort, r.verschuiving, count(*) / max(g.documenten) as kans
     from meetvenster as v
     inner join verlenging as r on r.datum_einde_geldigheid >= v.van and r.datum_einde_geldigheid < v.tot
         and r.aanvraagdatum < v.maand
-    inner join geeindigd_in_venster as g on g.doel = v.doel and g.soort = r.soort
-    group by v.doel, r.soort, r.verschuiving
+    inner join geeindigd_in_venster as g on g.doel = v.doel and g.gemeentecode = r.gemeentecode and g.soort = r.soort
+    group by v.doel, r.gemeentecode, r.soort, r.verschuiving
 ),
 
 los as (
-    select a.* from aanvragen as a left join verlenging as r using (aanvraagnummer) where r.aanvraagnummer is null
+    select a.* from aanvragen as a left join verlenging as r using (gemeentecode, aanvraagnummer) where r.aanvraagnummer is null
 ),
 
 basis as (
-    select o.doel, s.soort, coalesce(count(l.aanvraagnummer), 0) / 12.0 as per_maand
+    select o.doel, gs.gemeentecode, gs.soort, coalesce(count(l.aanvraagnummer), 0) / 12.0 as per_maand
     from oorsprong as o
-    cross join soorten as s
-    left join los as l on l.soort = s.soort and l.aanvraagdatum >= {{ add_months('o.maand', -12) }} and l.aanvraagdatum < o.maand
-    group by o.doel, s.soort
+    cross join gemeente_soort as gs
+    left join los as l on l.gemeentecode = gs.gemeentecode and l.soort = gs.soort
+        and l.aanvraagdatum >= {{ add_months('o.maand', -12) }} and l.aanvraagdatum < o.maand
+    group by o.doel, gs.gemeentecode, gs.soort
 ),
 
 einde_per_maand as (
-    select soort, cast(date_trunc('month', datum_einde_geldigheid) as date) as maand_start, count(*) as documenten
+    select gemeentecode, soort, cast(date_trunc('month', datum_einde_geldigheid) as date) as maand_start, count(*) as documenten
     from documenten
     where not vervallen_voor_einde
-    group by soort, cast(date_trunc('month', datum_einde_geldigheid) as date)
+    group by gemeentecode, soort, cast(date_trunc('month', datum_einde_geldigheid) as date)
 ),
 
 horizon as (
-    select o.doel, s.soort, {{ add_months('o.maand', 'n.stap') }} as maand_start
+    select o.doel, gs.gemeentecode, gs.soort, {{ add_months('o.maand', 'n.stap') }} as maand_start
     from oorsprong as o
-    cross join soorten as s
+    cross join gemeente_soort as gs
     cross join (select range as stap from range(0, 24)) as n
     where n.stap < o.horizon
 ),
 
 verwacht as (
     select
-        h.doel, h.soort, h.maand_start,
+        h.doel, h.gemeentecode, h.soort, h.maand_start,
         coalesce(sum(e.documenten * g.kans), 0) + max(b.per_maand) as aanvragen
     from horizon as h
-    inner join basis as b on b.doel = h.doel and b.soort = h.soort
-    left join gedrag as g on g.doel = h.doel and g.soort = h.soort
-    left join einde_per_maand as e on e.soort = h.soort and e.maand_start = {{ add_months('h.maand_start', '-g.verschuiving') }}
-    group by h.doel, h.soort, h.maand_start
+    inner join basis as b on b.doel = h.doel and b.gemeentecode = h.gemeentecode and b.soort = h.soort
+    left join gedrag as g on g.doel = h.doel and g.gemeentecode = h.gemeentecode and g.soort = h.soort
+    left join einde_per_maand as e on e.gemeentecode = h.gemeentecode and e.soort = h.soort
+        and e.maand_start = {{ add_months('h.maand_start', '-g.verschuiving') }}
+    group by h.doel, h.gemeentecode, h.soort, h.maand_start
 ),
 
 gerealiseerd as (
-    select soort, cast(date_trunc('month', aanvraagdatum) as date) as maand_start, count(*) as aanvragen
+    select gemeentecode, soort, cast(date_trunc('month', aanvraagdatum) as date) as maand_start, count(*) as aanvragen
     from aanvragen
-    group by soort, cast(date_trunc('month', aanvraagdatum) as date)
+    group by gemeentecode, soort, cast(date_trunc('month', aanvraagdatum) as date)
 ),
 
 maanden as (
-    select soort, maand_start from gerealiseerd
+    select gemeentecode, soort, maand_start from gerealiseerd
     union
-    select soort, maand_start from horizon where doel = 'prognose'
+    select gemeentecode, soort, maand_start from horizon where doel = 'prognose'
 ),
 
 samen as (
     select
+        m.gemeentecode,
         m.maand_start,
         m.soort,
         m.maand_start < cast(date_trunc('month', {{ peildatum() }}) as date) as verleden,
         cast(r.aanvragen as integer) as gerealiseerd,
-        p.aanvragen as verwacht,
-        b.aanvragen as backtest_verwacht
+        -- Rounded: a sum of doubles differs in its last bits with the order DuckDB's threads add them up.
+        round(p.aanvragen, 2) as verwacht,
+        round(b.aanvragen, 2) as backtest_verwacht
     from maanden as m
-    left join gerealiseerd as r using (soort, maand_start)
-    left join verwacht as p on p.doel = 'prognose' and p.soort = m.soort and p.maand_start = m.maand_start
-    left join verwacht as b on b.doel = 'backtest' and b.soort = m.soort and b.maand_start = m.maand_start
+    left join gerealiseerd as r using (gemeentecode, soort, maand_start)
+    left join verwacht as p
+        on p.doel = 'prognose' and p.gemeentecode = m.gemeentecode and p.soort = m.soort and p.maand_start = m.maand_start
+    left join verwacht as b
+        on b.doel = 'backtest' and b.gemeentecode = m.gemeentecode and b.soort = m.soort and b.maand_start = m.maand_start
 ),
 
 final as (
     select
-        (select any_value(gemeentecode) from documenten) as gemeentecode,
+        s.gemeentecode,
         s.maand_start,
         s.soort,
         s.verleden,
@@ -141,7 +153,7 @@ final as (
         s.backtest_verwacht,
         case when s.verleden and s.backtest_verwacht is not null and s.gerealiseerd > 0
             then (s.backtest_verwacht - s.gerealiseerd) / s.gerealiseerd end as backtest_afwijking,
-        coalesce(s.verwacht, s.gerealiseerd) >= 1.2 * avg(coalesce(s.verwacht, s.gerealiseerd)) over (partition by s.soort)
+        coalesce(s.verwacht, s.gerealiseerd) >= 1.2 * avg(coalesce(s.verwacht, s.gerealiseerd)) over (partition by s.gemeentecode, s.soort)
             as is_piek,
         round(coalesce(s.verwacht, s.gerealiseerd) * so.minuten_per_aanvraag / 60.0, 1) as baliefuncties_uren
     from samen as s

@@ -8,7 +8,7 @@ with toewijzingen as (
             then {{ days_between('t.toewijzingsdatum', 'l.begindatum') }} end as wachtdagen_tot_start,
         case when l.begindatum is null then {{ days_between('t.toewijzingsdatum', peildatum()) }} end as wachtend_dagen
     from {{ ref('wmo_toewijzing') }} as t
-    left join {{ ref('wmo_levering') }} as l on l.toewijzing_id = t.toewijzing_id
+    left join {{ ref('wmo_levering') }} as l on l.gemeentecode = t.gemeentecode and l.toewijzing_id = t.toewijzing_id
     where t.toewijzingsdatum <= {{ peildatum() }}
 ),
 

@@ -4,7 +4,7 @@ with bron as (
 ),
 
 meldingen as (
-    select melding_id, wijkcode from {{ ref('wmo_melding') }}
+    select gemeentecode, melding_id, wijkcode from {{ ref('wmo_melding') }}
 ),
 
 genummerd as (
@@ -35,7 +35,8 @@ final as (
         a.bron_bestand,
         a.bron_record
     from genummerd as a
-    left join meldingen as m on m.melding_id = coalesce(a.melding_id, a.aanvraag_id)
+    left join meldingen as m
+        on m.gemeentecode = a.gemeentecode and m.melding_id = coalesce(a.melding_id, a.aanvraag_id)
     where a.volgorde = 1
 )
 

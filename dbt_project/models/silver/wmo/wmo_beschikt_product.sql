@@ -20,7 +20,7 @@ iwmo as (
 genummerd as (
     select
         *,
-        {{ delivery_rank('beschikkingnummer, productcategorie', prefer='voorkeur') }} as volgorde
+        {{ delivery_rank('gemeentecode, beschikkingnummer, productcategorie', prefer='voorkeur') }} as volgorde
     from (select * from zorgned union all select * from iwmo) as alle
 ),
 

@@ -21,8 +21,8 @@ zorgned as (
 
 per_toewijzing as (
     select
+        gemeentecode,
         toewijzing_id,
-        min(gemeentecode) as gemeentecode,
         min(persoon_pseudoniem) as persoon_pseudoniem,
         min(aanbieder) as aanbieder,
         min(productcategorie) as productcategorie,
@@ -32,11 +32,11 @@ per_toewijzing as (
         min(bron_bestand) as bron_bestand,
         min(bron_record) as bron_record
     from (select * from iwmo union all select * from zorgned) as alle
-    group by toewijzing_id
+    group by gemeentecode, toewijzing_id
 ),
 
 toewijzingen as (
-    select toewijzing_id, toewijzingsdatum from {{ ref('wmo_toewijzing') }}
+    select gemeentecode, toewijzing_id, toewijzingsdatum from {{ ref('wmo_toewijzing') }}
 ),
 
 final as (
@@ -47,7 +47,7 @@ final as (
         coalesce(l.begindatum >= t.toewijzingsdatum, true) as start_na_toewijzing,
         l.bron_bestand, l.bron_record
     from per_toewijzing as l
-    left join toewijzingen as t on t.toewijzing_id = l.toewijzing_id
+    left join toewijzingen as t on t.gemeentecode = l.gemeentecode and t.toewijzing_id = l.toewijzing_id
 )
 
 select * from final

@@ -20,12 +20,12 @@ zorgned as (
 ),
 
 genummerd as (
-    select *, {{ delivery_rank('toewijzing_id') }} as volgorde
+    select *, {{ delivery_rank('gemeentecode, toewijzing_id') }} as volgorde
     from (select * from iwmo union all select * from zorgned) as alle
 ),
 
 beschikkingen as (
-    select distinct beschikkingnummer from {{ source('bronze', 'zorgned_aanvraag') }} where beschikkingnummer is not null
+    select distinct gemeentecode, beschikkingnummer from {{ source('bronze', 'zorgned_aanvraag') }} where beschikkingnummer is not null
 ),
 
 final as (
@@ -35,7 +35,8 @@ final as (
         b.beschikkingnummer is not null as beschikking_bekend,
         t.bron_systeem, t.bron_bestand, t.bron_record
     from genummerd as t
-    left join beschikkingen as b on b.beschikkingnummer = t.beschikkingnummer
+    left join beschikkingen as b
+        on b.gemeentecode = t.gemeentecode and b.beschikkingnummer = t.beschikkingnummer
     where t.volgorde = 1
 )
 

@@ -1,0 +1,119 @@
+"""A shared platform: two municipalities in one lakehouse, a bad file in one of them, and a nightly increment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections import Counter
+
+import duckdb
+import pytest
+
+from pipelines.bronze.ingest import rejected_files
+from pipelines.demo import generate_gemeenten, generate_next_day
+from pipelines.demo.municipality import gemeenten
+from pipelines.settings import DBT_PROJECT_DIR
+from tests import ground_truth as gt
+from tests.conftest import copy_data_root, run_lakehouse, use_data_root
+
+SEED = 301
+SEEDS = {p.stem for p in (DBT_PROJECT_DIR / "seeds").rglob("*.csv")}  # code lists, the same for every municipality
+RUN_SPECIFIC = {"dq_resultaten"}  # holds run ids and timestamps; every other gold table must be reproducible
+
+
+def quiet(_):
+    pass
+
+
+@pytest.fixture(scope="module")
+def two_municipalities(tmp_path_factory):
+    """GM0301 and one other municipality, one year each, with an unreadable BRP file in the other's drop folder."""
+    root = tmp_path_factory.mktemp("gemeenten")
+    with pytest.MonkeyPatch.context() as mp:
+        settings = use_data_root(mp, root)
+        generate_gemeenten(settings.landing, 2, settings.gemeentecode, settings.peildatum - dt.timedelta(days=2),
+                           settings.afhandeltermijnen, years=1, seed=SEED, processes=1, progress=quiet)
+        other = gemeenten(2, settings.gemeentecode, SEED)[1].gemeentecode
+        (settings.landing / other / "brp" / "kapot.csv").write_bytes(b"\x00\x01 dit is geen BRP-bestand \xff")
+        yield settings, run_lakehouse(), other
+
+
+def gold_table(settings, table: str) -> list[tuple]:
+    with duckdb.connect() as db:
+        return sorted(db.execute(f"select * from read_parquet('{settings.gold / table}.parquet')").fetchall(), key=repr)
+
+
+def published(settings) -> list[str]:
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        return [t for (t,) in db.execute("select tabel from publicatie order by tabel").fetchall()]
+
+
+def test_a_bad_file_of_one_municipality_is_set_aside_and_stops_nobody(two_municipalities):
+    settings, result, other = two_municipalities
+    assert result.success
+    rejected = rejected_files(settings)
+    assert [(r["gemeentecode"], r["bestand"].endswith(f"{other}/brp/kapot.csv")) for r in rejected] == [(other, True)]
+    with duckdb.connect() as db:
+        documents = dict(db.execute(
+            f"select gemeentecode, count(*) from read_parquet('{settings.bronze}/brp/reisdocument/*.parquet') group by 1"
+        ).fetchall())
+    assert set(documents) == {settings.gemeentecode, other} and min(documents.values()) > 10_000
+
+
+def test_every_table_in_silver_and_gold_carries_both_municipalities(two_municipalities):
+    settings, _, other = two_municipalities
+    both = {settings.gemeentecode, other}
+    for table in set(published(settings)) - RUN_SPECIFIC:
+        with duckdb.connect() as db:
+            codes = {c for (c,) in db.execute(
+                f"select distinct gemeentecode from read_parquet('{settings.gold / table}.parquet')").fetchall()}
+        assert codes == both, table
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        silver = [t for (t,) in db.execute(
+            "select table_name from information_schema.tables where table_schema = 'silver' order by 1").fetchall()
+            if t not in SEEDS]
+        without = [t for t in silver if not db.execute(
+            "select count(*) from information_schema.columns where table_schema = 'silver' and table_name = ? "
+            "and column_name = 'gemeentecode'", [t]).fetchone()[0]]
+        assert without == ["kalender"]  # the calendar is national
+        for table in set(silver) - {"kalender"}:
+            codes = {c for (c,) in db.execute(f"select distinct gemeentecode from silver.{table}").fetchall()}
+            assert codes == both, table
+
+
+def test_weekly_counts_per_municipality_match_each_drop_folder(two_municipalities):
+    settings, _, other = two_municipalities
+    expected = Counter()
+    for code, folder in ((settings.gemeentecode, settings.landing / "fixi"), (other, settings.landing / other / "fixi")):
+        for m in gt.latest_state(gt.read_landing(folder)).values():
+            expected[(code, gt.week_start(m.created), m.categorie)] += 1
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        actual = {(g, w, c): n for g, w, c, n in db.execute(
+            "select gemeentecode, week_start, categorie, sum(aantal_meldingen) from fixi_meldingen_week group by all"
+        ).fetchall()}
+    assert actual == dict(expected)
+    assert {g for g, _, _ in actual} == {settings.gemeentecode, other}
+
+
+def test_a_nightly_increment_gives_the_same_gold_as_a_full_rebuild(two_municipalities, tmp_path, monkeypatch):
+    built, _, _ = two_municipalities
+    nightly = copy_data_root(built, tmp_path / "nightly", monkeypatch)
+    new = generate_next_day(nightly.landing, 2, nightly.gemeentecode, nightly.peildatum - dt.timedelta(days=1),
+                            nightly.afhandeltermijnen, seed=SEED, progress=quiet)
+    increment = run_lakehouse()
+    assert increment.success and new > 20
+    bronze = {m.asset_key.to_user_string(): m.materialization.metadata
+              for m in increment.get_asset_materialization_events()}
+    fixi = bronze["bronze/fixi_melding"]
+    assert fixi["files_new"].value == 2  # one API page per municipality; nothing already ingested is read again
+    assert fixi["rows_added"].value + fixi["records_quarantined"].value == new
+    assert bronze["bronze/brp_reisdocument"]["files_new"].value == 0
+
+    rebuild = use_data_root(monkeypatch, tmp_path / "rebuild")
+    shutil.copytree(nightly.landing, rebuild.landing)
+    assert run_lakehouse().success
+    for table in set(published(nightly)) - RUN_SPECIFIC:
+        assert gold_table(nightly, table) == gold_table(rebuild, table), table
+    counted = {name: duckdb.execute(f"select sum(aantal_meldingen) from read_parquet('{root.gold}/fixi_meldingen_week.parquet')")
+               .fetchone()[0] for name, root in (("before", built), ("after", nightly))}
+    assert counted["after"] > counted["before"]
