@@ -11,13 +11,18 @@ export DAGSTER_HOME := $(CURDIR)/.dagster
 # The project's own tools (dbt, dagster) come first, also for tools that call them by name.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test dev clean
+.PHONY: run test dev bench clean
 
 run: $(MANIFEST)
-	$(BIN)/python -m pipelines.run $(if $(DEMO),--demo,)
+	$(BIN)/python -m pipelines.run $(if $(DEMO),--demo,) $(if $(GEMEENTEN),--gemeenten $(GEMEENTEN),)
 
 test: $(MANIFEST)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# Generation, full build and nightly run at 1 and 10 municipalities against a pandas and a bare-DuckDB baseline;
+# NATIONAL=1 adds all 342 municipalities. Report in benchmarks/results/.
+bench: $(MANIFEST)
+	$(BIN)/python -m benchmarks $(if $(NATIONAL),--national,) $(if $(GEMEENTEN),--gemeenten $(GEMEENTEN),)
 
 dev: $(MANIFEST)
 	$(BIN)/dagster dev -m pipelines.definitions

@@ -44,6 +44,7 @@ class Settings:
     gemeentecode: str
     pseudonym_key: bytes
     peildatum: dt.date
+    full_refresh: bool = False  # rebuild incremental silver models from all of bronze
 
     @property
     def build_db(self) -> Path:
@@ -67,6 +68,11 @@ class Settings:
         return self.silver / "_dq_resultaten"
 
     @property
+    def dbt_state(self) -> Path:
+        """dbt's parse of the project for this data root, and each invocation's target folder."""
+        return self.silver / "_dbt"
+
+    @property
     def dbt_docs(self) -> Path:
         return self.lineage / "dbt_docs"
 
@@ -82,6 +88,7 @@ class Settings:
             "LAKEHOUSE_BRONZE": str(self.bronze),
             "LAKEHOUSE_BUILD_DB": str(self.build_db),
             "LAKEHOUSE_PEILDATUM": self.peildatum.isoformat(),
+            "DBT_TARGET_PATH": str(self.dbt_state),
         }
 
 
@@ -106,6 +113,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         gemeentecode=_gemeentecode(env.get("LAKEHOUSE_GEMEENTECODE", DEMO_GEMEENTECODE)),
         pseudonym_key=_pseudonym_key(mode, env.get("LAKEHOUSE_PSEUDONYM_KEY")),
         peildatum=_peildatum(env.get("LAKEHOUSE_PEILDATUM")),
+        full_refresh=env.get("LAKEHOUSE_FULL_REFRESH", "") not in ("", "0"),
     )
 
 

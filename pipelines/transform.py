@@ -7,6 +7,7 @@ them. Column lineage comes from dagster-dbt's own sqlglot analysis of the compil
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,11 +23,15 @@ from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_l
 from pipelines.lineage import LineageRun, dataset, namespace
 from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
 
+PROJECT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+
 
 def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings) -> Iterator:
     """`dbt build` for the selected assets; yields Dagster events enriched once dbt is done."""
+    prepare_parse(settings)
     os.environ.update(settings.dbt_env())  # the dbt subprocess inherits the environment
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    flags = ["--full-refresh"] if settings.full_refresh else []
+    invocation = dbt.cli(["build", *flags], context=context, raise_on_error=False)
     manifest = invocation.manifest
     selected = [n for n in manifest["nodes"].values()
                 if n["resource_type"] in ("model", "seed") and _asset_key(invocation, n) in context.selected_asset_keys]
@@ -55,18 +60,50 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
 
 
 def parse_project() -> None:
-    """`dbt parse` in the settings' environment: runs copy this parse, and dbt parses everything again when
-    the profile it was made with differs from theirs."""
-    os.environ.update(load_settings().dbt_env())
+    """`dbt parse` into `dbt_project/target`: the manifest Dagster builds the asset graph from."""
+    _parse(PROJECT_MANIFEST.parent, load_settings())
+
+
+def prepare_parse(settings: Settings) -> None:
+    """Parse once per data root and project version; every dbt invocation of a run starts from that parse.
+
+    dbt parses the whole project again in any invocation whose profile (the build database's path)
+    differs from the parse it starts from: without this, each of a run's dbt steps would spend seconds on it.
+    """
+    marker = settings.dbt_state / "parsed_for.json"
+    if (settings.dbt_state / "partial_parse.msgpack").exists() and _made_for(marker, settings):
+        return
+    _parse(settings.dbt_state, settings)
+    marker.write_text(_project_state(settings))
+
+
+def _project_state(settings: Settings) -> str:
+    """What a parse or the docs depend on: the environment dbt sees and the version of the project."""
+    return json.dumps({**settings.dbt_env(), "project": PROJECT_MANIFEST.stat().st_mtime_ns}, sort_keys=True)
+
+
+def _made_for(marker: Path, settings: Settings) -> bool:
+    return marker.exists() and marker.read_text() == _project_state(settings)
+
+
+def _parse(target: Path, settings: Settings) -> None:
     dbt = Path(sys.executable).parent / "dbt"
-    subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", "."], cwd=DBT_PROJECT_DIR, check=True)
+    subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", ".", "--target-path", str(target)],
+                   cwd=DBT_PROJECT_DIR, env={**os.environ, **settings.dbt_env()}, check=True)
 
 
-def dbt_docs(dbt: DbtCliResource, settings: Settings) -> Path:
-    """Generate dbt docs (manifest, catalog, index.html) into the lineage folder."""
+def dbt_docs(dbt: DbtCliResource, settings: Settings) -> bool:
+    """Generate dbt docs (manifest, catalog, index.html) into the lineage folder, unless the docs there were
+    made for this same project and environment (they describe models and columns, which only the project
+    changes). Returns whether they were generated."""
+    marker = settings.dbt_docs / "generated_for.json"
+    if (settings.dbt_docs / "index.html").exists() and _made_for(marker, settings):
+        return False
+    prepare_parse(settings)
     os.environ.update(settings.dbt_env())
     dbt.cli(["docs", "generate"], target_path=settings.dbt_docs).wait()
-    return settings.dbt_docs / "index.html"
+    marker.write_text(_project_state(settings))
+    return True
 
 
 def _asset_key(invocation, node) -> dg.AssetKey:

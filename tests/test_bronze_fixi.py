@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -173,3 +175,31 @@ def test_a_full_run_with_bad_files_completes_and_reports_them(settings):
     assert [(f, n) for f, n, _ in quarantine(settings)] == [("datums.csv", 2)]
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
         assert db.execute("select sum(aantal_meldingen) from fixi_meldingen_week").fetchone()[0] == 59
+
+
+def test_a_registered_file_untouched_since_is_not_read_again_and_a_touched_one_is_recognised(settings, monkeypatch):
+    write(settings, "export.csv", "\r\n".join([HEADER, csv_line(1)]).encode("cp1252"))
+    assert ingest(FIXI, settings, "run-1", LOG).files_new == 1
+    with monkeypatch.context() as m:
+        m.setattr(Path, "read_bytes", lambda path: pytest.fail(f"{path} was read again"))
+        again = ingest(FIXI, settings, "run-2", LOG)
+    assert (again.files_new, again.files_known) == (0, 1)
+
+    path = settings.landing / "fixi" / "export.csv"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # copied or touched
+    touched = ingest(FIXI, settings, "run-3", LOG)
+    assert (touched.files_new, touched.files_known, len(bronze(settings))) == (0, 1, 1)  # known by its content
+
+
+def test_files_in_a_municipality_drop_folder_carry_that_gemeentecode(settings):
+    write(settings, "eigen.csv", "\r\n".join([HEADER, csv_line(1)]).encode("cp1252"))
+    other = settings.landing / "GM0363" / "fixi"
+    other.mkdir(parents=True)
+    (other / "amsterdam.json").write_text(api_page(issue("A-1"), issue("A-2")), encoding="utf-8")
+    (settings.landing / "GM03XX" / "fixi").mkdir(parents=True)  # not a CBS code: not a drop folder
+    (settings.landing / "GM03XX" / "fixi" / "x.json").write_text(api_page(issue("X-1")), encoding="utf-8")
+
+    ingest(FIXI, settings, "run-1", LOG)
+
+    assert sorted((r["gemeentecode"], r["melding_id"]) for r in bronze(settings)) == [
+        ("GM0301", "F-1"), ("GM0363", "A-1"), ("GM0363", "A-2")]

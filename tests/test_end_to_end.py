@@ -9,6 +9,10 @@ from collections import Counter, defaultdict
 import duckdb
 import pytest
 
+from benchmarks import pandas_fixi
+from benchmarks.compare import parquet, same_rows
+from benchmarks.floor import build as build_floor
+from benchmarks.floor import compile_models
 from tests import ground_truth as gt
 from tests.conftest import all_stored_strings
 
@@ -410,8 +414,28 @@ def test_no_bsn_or_name_anywhere_and_no_document_number_in_gold(demo_run):
     assert full_names & stored == set() and len(names) > 100
     with duckdb.connect() as db:
         gold_strings = set()
-        for parquet in settings.gold.glob("*.parquet"):
-            for (name,) in db.execute(f"select column_name from (describe select * from read_parquet('{parquet}')) "
+        for path in settings.gold.glob("*.parquet"):
+            for (name,) in db.execute(f"select column_name from (describe select * from read_parquet('{path}')) "
                                       "where column_type = 'VARCHAR'").fetchall():
-                gold_strings |= {v for (v,) in db.execute(f'select distinct "{name}" from read_parquet(\'{parquet}\')').fetchall()}
+                gold_strings |= {v for (v,) in db.execute(f'select distinct "{name}" from read_parquet(\'{path}\')').fetchall()}
     assert numbers & gold_strings == set()
+
+
+def test_the_benchmark_baselines_compute_the_same_gold_as_the_pipeline(demo_run, tmp_path):
+    """`make bench` compares the pipeline with a pandas script and with its own SQL on bare DuckDB; both must
+    agree with the published gold, or their timings compare different work."""
+    settings, _ = demo_run
+    weeks = pandas_fixi.per_week(pandas_fixi.meldingen(settings.bronze, settings.peildatum))
+    weeks.to_parquet(tmp_path / "pandas.parquet", index=False)
+    manifest = json.loads(compile_models(settings, tmp_path / "dbt").read_text())
+    seconds = build_floor(settings.build_db, manifest, tmp_path / settings.build_db.name)
+
+    assert len(weeks) > 5_000 and set(seconds) >= {"silver.fixi_melding", "gold.fixi_meldingen_week"}
+    with duckdb.connect() as db:
+        db.execute(f"attach '{tmp_path / settings.build_db.name}' as floor (read_only)")
+        published = parquet(settings.gold / "fixi_meldingen_week.parquet")
+        assert same_rows(db, parquet(tmp_path / "pandas.parquet"), published)
+        for table in ("fixi_meldingen_week", "wmo_wachtlijst", "reisdocumenten_prognose"):
+            assert same_rows(db, f"floor.gold.{table}", parquet(settings.gold / f"{table}.parquet")), table
+        # and the comparison itself notices a difference
+        assert not same_rows(db, f"(select * from {published} limit 10)", published)

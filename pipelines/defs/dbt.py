@@ -1,10 +1,12 @@
 """dbt models as Dagster assets: silver and gold as two steps, so blocking silver checks can stop gold."""
 
+import importlib.metadata
 import sys
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from packaging import version
 
 from pipelines.settings import DBT_PROJECT_DIR, load_settings
 from pipelines.transform import dbt_build, dbt_docs
@@ -79,16 +81,26 @@ GOLD = {area: area_assets("gold", area) for area in GOLD_AREAS}
 )
 def dbt_documentation(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
     """dbt docs (model graph, descriptions, owners, privacy classes, catalogue) in `lineage/dbt_docs/`,
-    regenerated once every subject area's gold is built."""
-    index = dbt_docs(dbt, load_settings())
-    return dg.MaterializeResult(metadata={"index": dg.MetadataValue.path(str(index))})
+    regenerated after every subject area's gold is built when the project changed since the last docs."""
+    settings = load_settings()
+    regenerated = dbt_docs(dbt, settings)
+    return dg.MaterializeResult(metadata={"index": dg.MetadataValue.path(str(settings.dbt_docs / "index.html")),
+                                          "regenerated": regenerated})
+
+
+class LakehouseDbt(DbtCliResource):
+    """The dbt next to this interpreter, so the product works without an activated virtual environment."""
+
+    @property
+    def _cli_version(self) -> version.Version:
+        # dagster-dbt asks `dbt --version` in every step (~3 s each); the installed dbt-core is that dbt.
+        return version.parse(importlib.metadata.version("dbt-core"))
 
 
 @dg.definitions
 def dbt_definitions() -> dg.Definitions:
-    # The dbt next to this interpreter, so the product works without an activated virtual environment.
     dbt_executable = str(Path(sys.executable).parent / "dbt")
     return dg.Definitions(
         assets=[*SILVER.values(), *GOLD.values(), dbt_documentation],
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable)},
+        resources={"dbt": LakehouseDbt(project_dir=dbt_project, dbt_executable=dbt_executable)},
     )

@@ -1,10 +1,14 @@
-"""Generate demo exports on their own: `python -m pipelines.demo --gemeenten 10 --years 3`."""
+"""Generate demo exports on their own: `python -m pipelines.demo --gemeenten 10 --years 3`.
+
+`--next-day` instead writes what one more night brings (each municipality's Fixi reports of the day after
+`--end`), to try an incremental run on top of exports generated before with the same arguments.
+"""
 
 import argparse
 import datetime as dt
 from pathlib import Path
 
-from pipelines.demo import DEFAULT_SEED, DEFAULT_YEARS, generate_gemeenten
+from pipelines.demo import DEFAULT_SEED, DEFAULT_YEARS, generate_gemeenten, generate_next_day
 from pipelines.demo.municipality import NATIONAL_GEMEENTEN
 from pipelines.settings import load_settings
 
@@ -21,9 +25,14 @@ def main() -> None:
         "--end", type=dt.date.fromisoformat, default=settings.peildatum - dt.timedelta(days=1),
         help="last day of data (default: the day before the peildatum)",
     )
+    parser.add_argument("--next-day", action="store_true", help="only the new reports of the day after --end")
     args = parser.parse_args()
     if not 1 <= args.gemeenten <= NATIONAL_GEMEENTEN:
         parser.error(f"--gemeenten must be between 1 and {NATIONAL_GEMEENTEN}")
+    if args.next_day:
+        generate_next_day(args.landing, args.gemeenten, settings.gemeentecode, args.end + dt.timedelta(days=1),
+                          settings.afhandeltermijnen, args.seed)
+        return
     generate_gemeenten(args.landing, args.gemeenten, settings.gemeentecode, args.end, settings.afhandeltermijnen,
                        args.years, args.seed)
 

@@ -1,6 +1,22 @@
-{#- One row per melding: the latest state across all exports, conformed to shared codelists and areas. -#}
+{#- One row per melding: the latest state across all exports, conformed to shared codelists and areas.
+
+    Incremental, keyed on ingestion: a nightly build takes only the meldingen with a delivery ingested since
+    the last build (with all their deliveries, so the latest state and the count of deliveries still look at
+    a melding's whole history) and replaces those rows. New CBS wijken and buurten move meldingen between
+    areas, so they rebuild the whole table; after a change to a codelist (seed) or to this SQL, run once with
+    LAKEHOUSE_FULL_REFRESH=1. -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['gemeentecode', 'melding_id']) }}
+
 with bron as (
     select * from {{ source('bronze', 'fixi_melding') }}
+    {% if is_incremental() %}
+    where (gemeentecode, melding_id) in (
+            select gemeentecode, melding_id from {{ source('bronze', 'fixi_melding') }}
+            where geladen_op > (select max(laatst_geladen_op) from {{ this }})
+        )
+        or (select max(geladen_op) from {{ source('bronze', 'cbs_wijk_buurt') }})
+            > (select max(laatst_geladen_op) from {{ this }})
+    {% endif %}
 ),
 
 categorie_bron as (
@@ -28,7 +44,8 @@ genummerd as (
     select
         *,
         {{ delivery_rank('gemeentecode, melding_id', prefer='datum_gewijzigd desc nulls last') }} as volgorde,
-        count(*) over (partition by gemeentecode, melding_id) as aantal_leveringen
+        count(*) over (partition by gemeentecode, melding_id) as aantal_leveringen,
+        max(geladen_op) over (partition by gemeentecode, melding_id) as laatst_geladen_op
     from bron
 ),
 
@@ -94,6 +111,7 @@ geconformeerd as (
         bl.buurtcode,
         coalesce(b.wijkcode, wp.wijkcode) as wijkcode,
         m.aantal_leveringen,
+        m.laatst_geladen_op,
         m.bron_bestand,
         m.bron_bestand_hash,
         m.bron_record
@@ -141,6 +159,7 @@ final as (
         w.wijknaam,
         c.buurtcode,
         c.aantal_leveringen,
+        c.laatst_geladen_op,
         c.bron_bestand,
         c.bron_bestand_hash,
         c.bron_record

@@ -1,0 +1,129 @@
+"""One scale of the benchmark: generate, build, run the baselines, compare gold, then one nightly run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+
+from benchmarks.compare import parquet, same_rows
+from benchmarks.floor import compile_models
+from benchmarks.measure import Measured, run_measured
+from benchmarks.stages import stages_of_last_run
+from pipelines.bronze.sources import BRONZE_TABLES
+from pipelines.settings import PROJECT_ROOT, load_settings
+
+PEILDATUM = dt.date(2026, 6, 30)  # fixed, so every bench run builds the same data
+PANDAS_RSS_LIMIT = 16 * 1024**3  # of the machine's 24 GB; beyond it the pandas baseline counts as out of memory
+FIXI_STEPS = ("dbt_silver_referentie", "dbt_silver_fixi", "dbt_gold_fixi")  # what pandas computes, in the pipeline
+FIXI_MODELS = ("silver.kalender", "silver.wijk_buurt", "silver.fixi_melding", "gold.fixi_meldingen_week")
+PYTHON = sys.executable
+
+
+def bench_scale(count: int, years: int, root: Path) -> dict:
+    shutil.rmtree(root, ignore_errors=True)
+    (root / ".dagster").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", root / ".dagster" / "dagster.yaml")
+    env = {"LAKEHOUSE_DATA_ROOT": str(root), "DAGSTER_HOME": str(root / ".dagster"),
+           "LAKEHOUSE_PEILDATUM": PEILDATUM.isoformat(), "LAKEHOUSE_MODE": "demo"}
+    settings = load_settings(env)
+    last_day = PEILDATUM - dt.timedelta(days=2)  # the nightly run brings the day after
+
+    demo = [PYTHON, "-m", "pipelines.demo", "--gemeenten", str(count), "--years", str(years), "--end", str(last_day)]
+    generation = _step("generation", run_measured(demo, env, root / "generation.log"))
+    full = run_measured([PYTHON, "-m", "pipelines.run"], env, root / "full.log")
+    full_ok, full_stages, full_steps = stages_of_last_run(root / ".dagster", full)
+    print(f"bench: full build {full.seconds:.0f} s ({'ok' if full_ok else 'FAILED'})", flush=True)
+
+    floor, floor_models = _floor(settings, env, root)
+    pandas = run_measured([PYTHON, "-m", "benchmarks.pandas_fixi", str(root), PEILDATUM.isoformat(),
+                           str(root / "pandas_fixi_meldingen_week.parquet")], env, root / "pandas.log",
+                          rss_limit=PANDAS_RSS_LIMIT)
+    print(f"bench: floor {sum(floor_models.values()):.1f} s, pandas {pandas.seconds:.0f} s", flush=True)
+    comparison = _compare_gold(settings, root, pandas)
+
+    nightly_files = _step("next day", run_measured(demo + ["--next-day"], env, root / "next_day.log"))
+    nightly = run_measured([PYTHON, "-m", "pipelines.run"], env, root / "nightly.log")
+    nightly_ok, nightly_stages, _ = stages_of_last_run(root / ".dagster", nightly)
+    print(f"bench: nightly run {nightly.seconds:.0f} s ({'ok' if nightly_ok else 'FAILED'})", flush=True)
+
+    return {
+        "gemeenten": count,
+        "years": years,
+        "volumes": _volumes(settings, root / "generation.log"),
+        "generation": generation,
+        "full": {"ok": full_ok, "seconds": full.seconds, "peak_rss": full.peak_rss,
+                 "stages": [s.as_dict() for s in full_stages], "steps": full_steps},
+        "nightly": {"ok": nightly_ok, "seconds": nightly.seconds, "peak_rss": nightly.peak_rss,
+                    "new_files": nightly_files, "stages": [s.as_dict() for s in nightly_stages]},
+        "floor": {"seconds": sum(floor_models.values()), "peak_rss": floor.peak_rss, "models": floor_models,
+                  "fixi_seconds": sum(floor_models.get(m, 0.0) for m in FIXI_MODELS)},
+        "pandas": {"seconds": pandas.seconds, "peak_rss": pandas.peak_rss, "completed": pandas.returncode == 0,
+                   "out_of_memory": pandas.stopped_for_memory or "MemoryError" in pandas.output,
+                   "table": "gold.fixi_meldingen_week"},
+        "pipeline_fixi_seconds": sum(full_steps.get(step, 0.0) for step in FIXI_STEPS),
+        "gold_identical": comparison,
+        "correct": full_ok and nightly_ok and all(v is True for v in comparison.values()),
+    }
+
+
+def _step(name: str, measured: Measured) -> dict:
+    if measured.returncode != 0:
+        raise RuntimeError(f"bench: {name} failed ({' '.join(measured.command)}):\n{measured.output[-3000:]}")
+    return {"seconds": measured.seconds, "peak_rss": measured.peak_rss}
+
+
+def _floor(settings, env: dict, root: Path) -> tuple[Measured, dict[str, float]]:
+    """Compile the models against this scale's bronze (not timed), then run their SQL on bare DuckDB."""
+    manifest = compile_models(settings, root / "floor" / "dbt_target")
+    out_db = root / "floor" / settings.build_db.name
+    measured = run_measured([PYTHON, "-m", "benchmarks.floor", str(settings.build_db), str(manifest), str(out_db)],
+                            env, root / "floor.log")
+    _step("floor", measured)
+    return measured, json.loads(measured.output.strip().splitlines()[-1])
+
+
+def _compare_gold(settings, root: Path, pandas: Measured) -> dict[str, bool | str]:
+    """Whether the floor's and the pandas baseline's gold equal the published gold, row for row."""
+    result = {}
+    floor_db = root / "floor" / settings.build_db.name
+    with duckdb.connect() as db:
+        db.execute(f"attach '{floor_db}' as floor (read_only)")
+        tables = [t for (t,) in db.execute(
+            "select table_name from information_schema.tables where table_catalog = 'floor' and table_schema = 'gold'"
+        ).fetchall()]
+        for table in sorted(tables):
+            result[f"floor: {table}"] = same_rows(db, f"floor.gold.{table}", parquet(settings.gold / f"{table}.parquet"))
+        if pandas.returncode == 0:
+            result["pandas: fixi_meldingen_week"] = same_rows(
+                db, parquet(root / "pandas_fixi_meldingen_week.parquet"),
+                parquet(settings.gold / "fixi_meldingen_week.parquet"))
+        else:
+            result["pandas: fixi_meldingen_week"] = "did not complete"
+    return result
+
+
+def _volumes(settings, generation_log: Path) -> dict:
+    files = [p for p in settings.landing.rglob("*") if p.is_file()]
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        published = dict(db.execute("select tabel, aantal_rijen from publicatie").fetchall())
+    return {
+        "landing_files": len(files),
+        "landing_mb": round(sum(p.stat().st_size for p in files) / 1e6, 1),
+        "bronze_rows": _bronze_rows(settings),
+        "gold_rows": published,
+        "generated": generation_log.read_text(encoding="utf-8").strip().splitlines()[-1],
+    }
+
+
+def _bronze_rows(settings) -> dict[str, int]:
+    rows = {}
+    with duckdb.connect() as db:
+        for table in BRONZE_TABLES.values():
+            parts = [str(p) for p in (settings.bronze / table.folder).glob("*.parquet")]
+            rows[table.name] = db.execute("select count(*) from readparquet(?)", [parts]).fetchone()[0] if parts else 0
+    return rows
