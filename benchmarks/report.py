@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 
-from pipelines.demo.municipality import NATIONAL_GEMEENTEN
+from pipelines.demo.municipality import NATIONAL_GEMEENTEN, NATIONAL_INWONERS
 
 GB = 1024**3
 FULL_BUILD_LIMIT = 600  # seconds, national scale
@@ -46,12 +46,13 @@ def goals(results: list[dict]) -> list[dict]:
                           national["full"]["peak_rss"] < RSS_LIMIT, "peak in stage " + _peak_stage(national["full"])))
     else:
         rows.append({"goal": "National full build within 10 minutes, peak RSS under 6 GB",
-                     "measured": "not run (make bench NATIONAL=1)", "met": None, "held_back_by": ""})
+                     "measured": "not run (make bench NATIONAL=1)", "met": None,
+                     "held_back_by": _national_estimate(max(results, key=lambda r: r["gemeenten"]))})
     for r in results:
         scale = f"{r['gemeenten']} gemeente(n)"
         share = r["nightly"]["seconds"] / r["full"]["seconds"]
         rows.append(_goal(f"Nightly run within 5% of the full build ({scale})", f"{share:.0%}",
-                          share <= NIGHTLY_SHARE, "recomputed in full every night: " + _slowest_stage(r["nightly"])))
+                          share <= NIGHTLY_SHARE, _nightly_reason(r)))
         transform = _stage_seconds(r["full"], "dbt silver") + _stage_seconds(r["full"], "dbt gold")
         ratio = transform / r["floor"]["seconds"]
         rows.append(_goal(f"Transform within 1.5x of the bare DuckDB floor ({scale})",
@@ -75,6 +76,24 @@ def goals(results: list[dict]) -> list[dict]:
         rows.append(_goal(f"Quality checks under 20% of the build ({scale})", f"{quality:.0%}",
                           quality < QUALITY_SHARE, "slowest check: " + _slowest_check(r)))
     return rows
+
+
+def _national_estimate(r: dict) -> str:
+    """What the largest measured scale implies for national volumes, if generation and ingest scale linearly."""
+    factor = NATIONAL_INWONERS / r["volumes"]["inwoners"]
+    ingest = next(s for s in r["full"]["stages"] if s["name"] == "ingest")
+    return (f"extrapolated from {r['gemeenten']} gemeenten ({factor:.0f}x fewer inhabitants): generation "
+            f"~{factor * r['generation']['seconds'] / 60:.0f} min and ingest alone ~{factor * ingest['seconds'] / 60:.0f} "
+            f"min at the measured {ingest['rows_per_second']:,.0f} rows/s (records are parsed one by one in Python)")
+
+
+def _nightly_reason(r: dict) -> str:
+    nightly = r["nightly"]
+    dbt = _stage_seconds(nightly, "dbt silver") + _stage_seconds(nightly, "dbt gold")
+    return (f"costs that do not shrink with the new data: {dbt:.0f} s in {_dbt_invocations(r)} dbt invocations "
+            f"(start-up and tests; silver and gold recomputed from silver except the incremental fixi_melding), "
+            f"{_stage_seconds(nightly, 'quality checks'):.0f} s of checks on whole tables; ingesting the new "
+            f"files took {_stage_seconds(nightly, 'ingest'):.1f} s")
 
 
 def _goal(goal: str, measured: str, met: bool, reason: str) -> dict:

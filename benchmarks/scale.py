@@ -15,6 +15,8 @@ from benchmarks.floor import compile_models
 from benchmarks.measure import Measured, run_measured
 from benchmarks.stages import stages_of_last_run
 from pipelines.bronze.sources import BRONZE_TABLES
+from pipelines.demo import DEFAULT_SEED
+from pipelines.demo.municipality import gemeenten
 from pipelines.settings import PROJECT_ROOT, load_settings
 
 PEILDATUM = dt.date(2026, 6, 30)  # fixed, so every bench run builds the same data
@@ -54,7 +56,8 @@ def bench_scale(count: int, years: int, root: Path) -> dict:
     return {
         "gemeenten": count,
         "years": years,
-        "volumes": _volumes(settings, root / "generation.log"),
+        "volumes": {"inwoners": sum(g.inwoners for g in gemeenten(count, settings.gemeentecode, DEFAULT_SEED)),
+                    **_volumes(settings, root / "generation.log")},
         "generation": generation,
         "full": {"ok": full_ok, "seconds": full.seconds, "peak_rss": full.peak_rss,
                  "stages": [s.as_dict() for s in full_stages], "steps": full_steps},
@@ -125,5 +128,5 @@ def _bronze_rows(settings) -> dict[str, int]:
     with duckdb.connect() as db:
         for table in BRONZE_TABLES.values():
             parts = [str(p) for p in (settings.bronze / table.folder).glob("*.parquet")]
-            rows[table.name] = db.execute("select count(*) from readparquet(?)", [parts]).fetchone()[0] if parts else 0
+            rows[table.name] = db.execute("select count(*) from read_parquet(?)", [parts]).fetchone()[0] if parts else 0
     return rows
