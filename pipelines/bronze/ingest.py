@@ -101,7 +101,7 @@ def ingest(source: Source, settings: Settings, run_id: str, log) -> IngestReport
     report = IngestReport()
     files = landing_files(settings, source.system)
     municipalities = sorted({gemeentecode for gemeentecode, _ in files})
-    log.info(f"{source.system}: {len(files)} landing files of {len(municipalities)} municipalities "
+    log.info(f"{source.system}: {len(files)} landing files of {_municipalities(len(municipalities))} "
              f"({', '.join(municipalities[:5])}{', ...' if len(municipalities) > 5 else ''})")
     known = _known_hashes(source, settings)
     unchanged = _registered_stats(settings, source)
@@ -196,6 +196,10 @@ def _ensure_readable_when_empty(source: Source, settings: Settings) -> None:
         folder = settings.bronze / table.folder
         if not any(folder.glob("*.parquet")):
             write_parquet([], table, folder / "_leeg.parquet")
+
+
+def _municipalities(n: int) -> str:
+    return f"{n} municipality" if n == 1 else f"{n} municipalities"
 
 
 def landing_files(settings: Settings, system: str) -> list[tuple[str, Path]]:

@@ -83,8 +83,9 @@ def generate_gemeenten(
     else:
         volumes = [write(job) for job in jobs]
     totals = {key: sum(v[key] for v in volumes) for key in volumes[0]}
-    progress(f"demo: {count} municipalities ({totals['inwoners']:,} inhabitants): {totals['fixi_meldingen']:,} Fixi "
-             f"meldingen, {totals['wmo_meldingen']:,} Wmo meldingen, {totals['reisdocumenten']:,} reisdocumenten "
+    progress(f"demo: {count} municipalit{'y' if count == 1 else 'ies'} ({totals['inwoners']:,} inhabitants): "
+             f"{totals['fixi_meldingen']:,} Fixi meldingen, {totals['wmo_meldingen']:,} Wmo meldingen, "
+             f"{totals['reisdocumenten']:,} reisdocumenten "
              f"in {time.monotonic() - started:.0f} s -> {landing}")
     return totals
 
