@@ -1,36 +1,20 @@
 """The floor: the lakehouse's own silver and gold SQL run straight on DuckDB, no dbt, no Dagster.
 
 `python -m benchmarks.floor BUILD_DB MANIFEST OUT_DB` takes the compiled SQL of every model from a dbt
-manifest (`dbt compile` in the same environment, so it reads the same bronze) and creates each table in
-dependency order in a fresh database. Seeds are reference inputs like bronze: they are copied from the
-pipeline's build database, not timed. Prints the seconds per model as JSON.
+manifest (`pipelines.transform.compile_models` in the same environment, so it reads the same bronze) and
+creates each table in dependency order in a fresh database. Seeds are reference inputs like bronze: they are
+copied from the pipeline's build database, not timed. Prints the seconds per model as JSON.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
 from graphlib import TopologicalSorter
 from pathlib import Path
 
 import duckdb
-
-from pipelines.settings import DBT_PROJECT_DIR, Settings
-
-
-def compile_models(settings: Settings, target: Path) -> Path:
-    """`dbt compile` against the settings' bronze into `target`; returns the manifest with the compiled SQL.
-
-    --full-refresh: incremental models compile to their full-build SQL, which needs no existing table.
-    """
-    dbt = Path(sys.executable).parent / "dbt"
-    subprocess.run([str(dbt), "compile", "--quiet", "--full-refresh", "--profiles-dir", ".", "--target-path",
-                    str(target)], cwd=DBT_PROJECT_DIR, env={**os.environ, **settings.dbt_env()}, check=True,
-                   stdout=subprocess.DEVNULL)
-    return target / "manifest.json"
 
 
 def models_in_order(manifest: dict) -> list[dict]:

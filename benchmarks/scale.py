@@ -11,13 +11,14 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.compare import parquet, same_rows
-from benchmarks.floor import compile_models
 from benchmarks.measure import Measured, run_measured
 from benchmarks.stages import stages_of_last_run
+from pipelines.bronze.ingest import row_count
 from pipelines.bronze.sources import BRONZE_TABLES
 from pipelines.demo import DEFAULT_SEED
 from pipelines.demo.municipality import gemeenten
 from pipelines.settings import PROJECT_ROOT, load_settings
+from pipelines.transform import compile_models
 
 PEILDATUM = dt.date(2026, 6, 30)  # fixed, so every bench run builds the same data
 PANDAS_RSS_LIMIT = 16 * 1024**3  # of the machine's 24 GB; beyond it the pandas baseline counts as out of memory
@@ -117,16 +118,7 @@ def _volumes(settings, generation_log: Path) -> dict:
     return {
         "landing_files": len(files),
         "landing_mb": round(sum(p.stat().st_size for p in files) / 1e6, 1),
-        "bronze_rows": _bronze_rows(settings),
+        "bronze_rows": {t.name: row_count(settings.bronze / t.folder) for t in BRONZE_TABLES.values()},
         "gold_rows": published,
         "generated": generation_log.read_text(encoding="utf-8").strip().splitlines()[-1],
     }
-
-
-def _bronze_rows(settings) -> dict[str, int]:
-    rows = {}
-    with duckdb.connect() as db:
-        for table in BRONZE_TABLES.values():
-            parts = [str(p) for p in (settings.bronze / table.folder).glob("*.parquet")]
-            rows[table.name] = db.execute("select count(*) from read_parquet(?)", [parts]).fetchone()[0] if parts else 0
-    return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,6 +22,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 TIMEZONE = ZoneInfo("Europe/Amsterdam")
 
+GEMEENTECODE = re.compile(r"GM[0-9]{4}")  # CBS code: also the name of a municipality's drop folder
 DEMO_GEMEENTECODE = "GM0301"
 # Only accepted in demo mode: the demo data holds no real persons, so its pseudonyms protect nobody.
 DEMO_PSEUDONYM_KEY = "demo-sleutel-alleen-voor-de-demogemeente"
@@ -119,7 +121,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 def _gemeentecode(code: str) -> str:
     code = code.strip().upper()
-    if len(code) != 6 or not code.startswith("GM") or not code[2:].isdigit():
+    if not GEMEENTECODE.fullmatch(code):
         raise SettingsError(f"LAKEHOUSE_GEMEENTECODE must look like GM0301 (CBS code), not {code!r}")
     return code
 

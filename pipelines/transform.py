@@ -24,6 +24,8 @@ from pipelines.lineage import LineageRun, dataset, namespace
 from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
 
 PROJECT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+# The dbt next to this interpreter, so the product works without an activated virtual environment.
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
 
 def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings) -> Iterator:
@@ -61,7 +63,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
 
 def parse_project() -> None:
     """`dbt parse` into `dbt_project/target`: the manifest Dagster builds the asset graph from."""
-    _parse(PROJECT_MANIFEST.parent, load_settings())
+    _run_dbt(["parse"], PROJECT_MANIFEST.parent, load_settings())
 
 
 def prepare_parse(settings: Settings) -> None:
@@ -73,7 +75,7 @@ def prepare_parse(settings: Settings) -> None:
     marker = settings.dbt_state / "parsed_for.json"
     if (settings.dbt_state / "partial_parse.msgpack").exists() and _made_for(marker, settings):
         return
-    _parse(settings.dbt_state, settings)
+    _run_dbt(["parse"], settings.dbt_state, settings)
     marker.write_text(_project_state(settings))
 
 
@@ -86,9 +88,17 @@ def _made_for(marker: Path, settings: Settings) -> bool:
     return marker.exists() and marker.read_text() == _project_state(settings)
 
 
-def _parse(target: Path, settings: Settings) -> None:
-    dbt = Path(sys.executable).parent / "dbt"
-    subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", ".", "--target-path", str(target)],
+def compile_models(settings: Settings, target: Path) -> Path:
+    """`dbt compile` against the settings' bronze into `target`; returns the manifest with the compiled SQL
+    (the benchmark runs it on bare DuckDB). --full-refresh: incremental models compile to their full-build
+    SQL, which needs no existing table."""
+    _run_dbt(["compile", "--full-refresh"], target, settings)
+    return target / "manifest.json"
+
+
+def _run_dbt(command: list[str], target: Path, settings: Settings) -> None:
+    """A dbt command outside a Dagster step, in the settings' environment, writing into `target`."""
+    subprocess.run([str(DBT_EXECUTABLE), *command, "--quiet", "--profiles-dir", ".", "--target-path", str(target)],
                    cwd=DBT_PROJECT_DIR, env={**os.environ, **settings.dbt_env()}, check=True)
 
 

@@ -72,6 +72,12 @@ def copy_data_root(settings: Settings, target: Path, mp: pytest.MonkeyPatch) -> 
     return copy
 
 
+def gold_rows(settings: Settings, table: str) -> list[tuple]:
+    """A published gold table's rows in a stable order, to compare two builds."""
+    with duckdb.connect() as db:
+        return sorted(db.execute(f"select * from read_parquet('{settings.gold / table}.parquet')").fetchall(), key=repr)
+
+
 def all_stored_strings(settings: Settings) -> set[str]:
     """Every distinct text value in bronze, quarantine, silver and gold: what a privacy test scans."""
     strings = set()

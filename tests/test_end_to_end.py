@@ -12,7 +12,7 @@ import pytest
 from benchmarks import pandas_fixi
 from benchmarks.compare import parquet, same_rows
 from benchmarks.floor import build as build_floor
-from benchmarks.floor import compile_models
+from pipelines.transform import compile_models
 from tests import ground_truth as gt
 from tests.conftest import all_stored_strings
 

@@ -14,7 +14,7 @@ from pipelines.demo import generate_gemeenten, generate_next_day
 from pipelines.demo.municipality import gemeenten
 from pipelines.settings import DBT_PROJECT_DIR
 from tests import ground_truth as gt
-from tests.conftest import copy_data_root, run_lakehouse, use_data_root
+from tests.conftest import copy_data_root, gold_rows, run_lakehouse, use_data_root
 
 SEED = 303  # the second municipality is small (17,573 inhabitants): a quicker test
 SEEDS = {p.stem for p in (DBT_PROJECT_DIR / "seeds").rglob("*.csv")}  # code lists, the same for every municipality
@@ -36,11 +36,6 @@ def two_municipalities(tmp_path_factory):
         other = gemeenten(2, settings.gemeentecode, SEED)[1].gemeentecode
         (settings.landing / other / "brp" / "kapot.csv").write_bytes(b"\x00\x01 dit is geen BRP-bestand \xff")
         yield settings, run_lakehouse(), other
-
-
-def gold_table(settings, table: str) -> list[tuple]:
-    with duckdb.connect() as db:
-        return sorted(db.execute(f"select * from read_parquet('{settings.gold / table}.parquet')").fetchall(), key=repr)
 
 
 def published(settings) -> list[str]:
@@ -113,7 +108,7 @@ def test_a_nightly_increment_gives_the_same_gold_as_a_full_rebuild(two_municipal
     shutil.copytree(nightly.landing, rebuild.landing)
     assert run_lakehouse().success
     for table in set(published(nightly)) - RUN_SPECIFIC:
-        assert gold_table(nightly, table) == gold_table(rebuild, table), table
+        assert gold_rows(nightly, table) == gold_rows(rebuild, table), table
     counted = {name: duckdb.execute(f"select sum(aantal_meldingen) from read_parquet('{root.gold}/fixi_meldingen_week.parquet')")
                .fetchone()[0] for name, root in (("before", built), ("after", nightly))}
     assert counted["after"] > counted["before"]

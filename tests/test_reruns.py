@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import duckdb
-import pyarrow.parquet as pq
 
-from tests.conftest import copy_data_root, run_lakehouse
+from pipelines.bronze.ingest import row_count
+from tests.conftest import copy_data_root, gold_rows, run_lakehouse
 
 GOLD_MARTS = ("fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling")
 CSV_HEADER = "Meldingnummer;Categorie;Status;Omschrijving;Datum melding;Datum afgehandeld;Laatst gewijzigd;" \
@@ -28,12 +28,7 @@ def new_export(settings, name: str, count: int, lat: str = "52,1300", lon: str =
 
 
 def bronze_rows(settings) -> int:
-    return sum(pq.ParquetFile(p).metadata.num_rows for p in (settings.bronze / "fixi" / "melding").glob("*.parquet"))
-
-
-def gold_rows(settings, table: str) -> list[tuple]:
-    with duckdb.connect() as db:
-        return sorted(db.execute(f"select * from read_parquet('{settings.gold / table}.parquet')").fetchall(), key=repr)
+    return row_count(settings.bronze / "fixi" / "melding")
 
 
 def file_digest(path) -> str:

@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -29,10 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.bronze.tables import QUARANTAINE, BronzeTable
-from pipelines.settings import Settings
-
-
-MUNICIPALITY_FOLDER = re.compile(r"GM\d{4}")
+from pipelines.settings import GEMEENTECODE, Settings
 
 
 class UnreadableFile(Exception):
@@ -47,6 +43,8 @@ class RecordError(Exception):
 class LandingFile:
     path: Path
     content: bytes
+    size: int  # size and modification time as read: together with the path they say the file is unchanged
+    mtime_ns: int
 
     @cached_property
     def sha256(self) -> str:
@@ -103,15 +101,17 @@ def ingest(source: Source, settings: Settings, run_id: str, log) -> IngestReport
     municipalities = sorted({gemeentecode for gemeentecode, _ in files})
     log.info(f"{source.system}: {len(files)} landing files of {_municipalities(len(municipalities))} "
              f"({', '.join(municipalities[:5])}{', ...' if len(municipalities) > 5 else ''})")
-    known = _known_hashes(source, settings)
-    unchanged = _registered_stats(settings, source)
+    registered = _register_entries(settings, source)
+    known = _known_hashes(source, settings, registered)
+    unchanged = {(e["bestand"], e["bytes"], e["mtime_ns"]) for e in registered if "bytes" in e}
     batch = _Batch(source, settings, run_id)
     register = []
     for n, (gemeentecode, path) in enumerate(files, start=1):
-        if _stat(path) in unchanged:  # registered before and untouched since: not even read
+        stat = path.stat()
+        if (str(path), stat.st_size, stat.st_mtime_ns) in unchanged:  # registered, untouched since: not even read
             report.files_known += 1
             continue
-        file = LandingFile(path, path.read_bytes())
+        file = LandingFile(path, path.read_bytes(), stat.st_size, stat.st_mtime_ns)
         if file.sha256 in known:
             report.files_known += 1
             continue
@@ -174,11 +174,11 @@ class _Batch:
         self.parts += 1
 
 
-def _known_hashes(source: Source, settings: Settings) -> set[str]:
+def _known_hashes(source: Source, settings: Settings, registered: list[dict]) -> set[str]:
     """Content hashes already in bronze or quarantine, or set aside: those files are not read again."""
     folders = [settings.bronze / t.folder for t in source.tables] + [_quarantine_folder(settings, source)]
     parts = [str(p) for folder in folders for p in folder.glob("*.parquet")]
-    known = {e["hash"] for e in _register_entries(settings, source) if e["status"] == "rejected"}
+    known = {e["hash"] for e in registered if e["status"] == "rejected"}
     if parts:
         with duckdb.connect() as db:
             known |= {h for (h,) in db.execute(
@@ -210,7 +210,7 @@ def landing_files(settings: Settings, system: str) -> list[tuple[str, Path]]:
     """
     folders = [(settings.gemeentecode, settings.landing / system)] + [
         (folder.name, folder / system) for folder in sorted(settings.landing.glob("GM*"))
-        if MUNICIPALITY_FOLDER.fullmatch(folder.name)
+        if GEMEENTECODE.fullmatch(folder.name)
     ]
     return [(gemeentecode, path) for gemeentecode, folder in folders if folder.is_dir()
             for path in sorted(folder.rglob("*")) if path.is_file() and not path.name.startswith(".")]
@@ -238,6 +238,11 @@ def _parse_file(source: Source, context: ParseContext, run_id: str):
     return rows, quarantined, context.notes
 
 
+def row_count(folder: Path) -> int:
+    """Rows in a bronze table's folder, from the Parquet footers: nothing is read but metadata."""
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*.parquet"))
+
+
 def write_parquet(rows: list[dict], table: BronzeTable, path: Path) -> None:
     """Write with the table's enforced schema, atomically, so a crash never leaves half a file."""
     data = pa.Table.from_pylist(rows, schema=table.arrow_schema)
@@ -251,20 +256,8 @@ def write_parquet(rows: list[dict], table: BronzeTable, path: Path) -> None:
 
 
 def _entry(file: LandingFile, gemeentecode: str, **facts) -> dict:
-    size, mtime = _stat(file.path)[1:]
-    return {"bestand": str(file.path), "gemeentecode": gemeentecode, "hash": file.sha256, "bytes": size,
-            "mtime_ns": mtime, **facts}
-
-
-def _stat(path: Path) -> tuple[str, int, int]:
-    stat = path.stat()
-    return str(path), stat.st_size, stat.st_mtime_ns
-
-
-def _registered_stats(settings: Settings, source: Source) -> set[tuple[str, int, int]]:
-    """Path, size and modification time of every file the register lists: a nightly run over years of
-    history then reads only what is new, instead of hashing every landing file again."""
-    return {(e["bestand"], e["bytes"], e["mtime_ns"]) for e in _register_entries(settings, source) if "bytes" in e}
+    return {"bestand": str(file.path), "gemeentecode": gemeentecode, "hash": file.sha256, "bytes": file.size,
+            "mtime_ns": file.mtime_ns, **facts}
 
 
 def _write_register(settings: Settings, source: Source, run_id: str, entries: list[dict]) -> None:

@@ -1,9 +1,8 @@
 """Bronze assets: one per source system, landing files -> typed, minimised Parquet with lineage columns."""
 
 import dagster as dg
-import pyarrow.parquet as pq
 
-from pipelines.bronze.ingest import Source, ingest, write_parquet
+from pipelines.bronze.ingest import Source, ingest, row_count, write_parquet
 from pipelines.bronze.referentie import public_holidays
 from pipelines.bronze.sources import SOURCES
 from pipelines.bronze.tables import FEESTDAG
@@ -40,7 +39,7 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(
                 asset_key=["bronze", table.name],
                 metadata={
-                    "dagster/row_count": _row_count(settings.bronze / table.folder),
+                    "dagster/row_count": row_count(settings.bronze / table.folder),
                     "rows_added": report.rows[table.name],
                     "files_new": report.files_new,
                     "files_already_ingested": report.files_known,
@@ -52,10 +51,6 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
             )
 
     return _asset
-
-
-def _row_count(folder) -> int:
-    return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*.parquet"))
 
 
 

@@ -1,15 +1,13 @@
 """dbt models as Dagster assets: silver and gold as two steps, so blocking silver checks can stop gold."""
 
 import importlib.metadata
-import sys
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
 from pipelines.settings import DBT_PROJECT_DIR, load_settings
-from pipelines.transform import dbt_build, dbt_docs
+from pipelines.transform import DBT_EXECUTABLE, dbt_build, dbt_docs
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
@@ -89,7 +87,7 @@ def dbt_documentation(context: dg.AssetExecutionContext, dbt: DbtCliResource) ->
 
 
 class LakehouseDbt(DbtCliResource):
-    """The dbt next to this interpreter, so the product works without an activated virtual environment."""
+    """dbt as Dagster runs it: the dbt next to this interpreter (DBT_EXECUTABLE)."""
 
     @property
     def _cli_version(self) -> version.Version:
@@ -99,8 +97,7 @@ class LakehouseDbt(DbtCliResource):
 
 @dg.definitions
 def dbt_definitions() -> dg.Definitions:
-    dbt_executable = str(Path(sys.executable).parent / "dbt")
     return dg.Definitions(
         assets=[*SILVER.values(), *GOLD.values(), dbt_documentation],
-        resources={"dbt": LakehouseDbt(project_dir=dbt_project, dbt_executable=dbt_executable)},
+        resources={"dbt": LakehouseDbt(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))},
     )

@@ -74,8 +74,7 @@ def generate_gemeenten(
 ) -> dict[str, int]:
     """Write `count` municipalities' exports, spread over `processes` processes; returns the summed volumes."""
     started = time.monotonic()
-    places = municipality.gemeenten(count, first_code, seed)
-    jobs = [(drop_folder(landing, g, first_code), g, seed + i) for i, g in enumerate(places)]
+    jobs = _deliveries(landing, count, first_code, seed)
     write = partial(_generate_one, end=end, afhandeltermijnen=afhandeltermijnen, years=years, quiet=count > 1)
     if processes > 1 and count > 1:
         with ProcessPoolExecutor(processes) as pool:
@@ -96,20 +95,24 @@ def generate_next_day(
 ) -> int:
     """What a night brings: each municipality's Fixi reports of `day` as new API pages. Returns the report count."""
     total = 0
-    for i, gemeente in enumerate(municipality.gemeenten(count, first_code, seed)):
-        rng = np.random.default_rng([seed + i, day.toordinal()])
+    for folder, gemeente, own_seed in _deliveries(landing, count, first_code, seed):
+        rng = np.random.default_rng([own_seed, day.toordinal()])
         fake = Faker("nl_NL")
-        fake.seed_instance(seed + i + day.toordinal())
-        reports = fixi.generate_day(municipality.buurten(gemeente, np.random.default_rng(seed + i)), day,
-                                    afhandeltermijnen, rng, fake, gemeente.scale)
-        fixi.write_day_export(reports, day, drop_folder(landing, gemeente, first_code) / "fixi", rng)
+        fake.seed_instance(own_seed + day.toordinal())
+        # The buurten generate_demo drew: they are the first draw from the municipality's seed.
+        buurten = municipality.buurten(gemeente, np.random.default_rng(own_seed))
+        reports = fixi.generate_day(buurten, day, afhandeltermijnen, rng, fake, gemeente.scale)
+        fixi.write_day_export(reports, day, folder / "fixi", rng)
         total += len(reports)
     progress(f"demo: {total:,} new Fixi meldingen of {day} for {count} municipalities -> {landing}")
     return total
 
 
-def drop_folder(landing: Path, gemeente: Gemeente, own_code: str) -> Path:
-    return landing if gemeente.gemeentecode == own_code else landing / gemeente.gemeentecode
+def _deliveries(landing: Path, count: int, first_code: str, seed: int) -> list[tuple[Path, Gemeente, int]]:
+    """Each municipality with its drop folder (the platform's own one delivers into `landing/` itself) and
+    its own seed."""
+    return [(landing if g.gemeentecode == first_code else landing / g.gemeentecode, g, seed + i)
+            for i, g in enumerate(municipality.gemeenten(count, first_code, seed))]
 
 
 def _generate_one(job: tuple[Path, Gemeente, int], end, afhandeltermijnen, years, quiet) -> dict[str, int]:
