@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterator
 
-from pipelines.bronze.formats import decode_text
+from pipelines.bronze.formats import decode_text, dutch_or_iso_date
 from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import BRP_REISDOCUMENT
 from pipelines.privacy import age_band, age_on, bsn_is_valid, pseudonym
@@ -67,21 +67,12 @@ def _parse_gba(text: str, context: ParseContext) -> Iterator[Parsed]:
         try:
             yield Parsed(line, row=_row(context, person["bsn"], _gba_birth(person["geboortedatum"]), "gba_csv",
                                         nummer=field("nummer"), soort=field("soort"),
-                                        uitgifte=_gba_date(field("uitgifte"), "12.35.30"), autoriteit=field("autoriteit"),
-                                        einde=_gba_date(field("einde"), "12.35.50"),
-                                        inhouding=_gba_date(field("inhouding"), "12.35.60"),
+                                        uitgifte=dutch_or_iso_date(field("uitgifte"), "12.35.30"), autoriteit=field("autoriteit"),
+                                        einde=dutch_or_iso_date(field("einde"), "12.35.50"),
+                                        inhouding=dutch_or_iso_date(field("inhouding"), "12.35.60"),
                                         aanduiding=field("aanduiding")))
         except RecordError as err:
             yield Parsed(line, error=f"line {line}: {err}", raw={"reisdocumentnummer": field("nummer")})
-
-
-def _gba_date(value: str, element: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.datetime.strptime(value, "%Y%m%d").date()
-    except ValueError:
-        raise RecordError(f"{element} {value!r} is not a valid JJJJMMDD date") from None
 
 
 def _gba_birth(value: str) -> dt.date | None:
@@ -139,12 +130,7 @@ def _hc_date(value, field: str) -> dt.date | None:
     if isinstance(value, dict):
         value = value.get("datum") or (f"{value['jaar']:04d}{value['maand']:02d}{value['dag']:02d}"
                                        if {"jaar", "maand", "dag"} <= set(value) else None)
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value) if "-" in value else dt.datetime.strptime(value, "%Y%m%d").date()
-    except ValueError:
-        raise RecordError(f"{field} {value!r} is not a valid date") from None
+    return dutch_or_iso_date(value, field)
 
 
 def _row(context: ParseContext, bsn: str, birth: dt.date | None, formaat: str, *, nummer: str, soort, uitgifte,

@@ -9,12 +9,12 @@ once), birth date (as an age band) and postcode (four digits) are read.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator
 
 from lxml import etree
 
+from pipelines.bronze.formats import dutch_or_iso_date
 from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import IWMO_BERICHT, IWMO_PRODUCT
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
@@ -58,7 +58,7 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
         "afzender": _text(header, "Afzender"),
         "ontvanger": _text(header, "Ontvanger"),
         "bericht_identificatie": _text(header, "Berichtidentificatie", "Identificatie"),
-        "dagtekening": _date(_text(header, "Berichtidentificatie", "Dagtekening"), "Dagtekening"),
+        "dagtekening": dutch_or_iso_date(_text(header, "Berichtidentificatie", "Dagtekening"), "Dagtekening"),
     }
     if not bericht["bericht_identificatie"]:
         raise UnreadableFile(f"{message.upper()} without Berichtidentificatie")
@@ -108,15 +108,6 @@ def _text(element, *path: str) -> str | None:
     return value or None
 
 
-def _date(value: str | None, field: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise RecordError(f"{field} {value!r} is not a valid date") from None
-
-
 def _product_lines(client, message: str) -> Iterator[tuple]:
     """(product line element, kind, enclosing Beschikking element or None) for each product line."""
     for container_name, element_name, kind in PRODUCT_LINES[message]:
@@ -147,18 +138,18 @@ def _product_row(bericht: dict, client, line: tuple, context: ParseContext) -> d
         "gemeentecode": bericht["gemeentecode"],
         "persoon_pseudoniem": pseudonym(bsn, key) if bsn else pseudonym(client_number, key, kind="clientnummer"),
         "bsn_geldig": bsn_is_valid(bsn) if bsn else None,
-        "leeftijdsklasse": age_band(_date(_text(client, "Geboortedatum", "Datum"), "Geboortedatum"), on),
+        "leeftijdsklasse": age_band(dutch_or_iso_date(_text(client, "Geboortedatum", "Datum"), "Geboortedatum"), on),
         "postcode4": postcode[:4] if postcode else None,
         "beschikkingnummer": beschikkingnummer,
         "toewijzingnummer": _text(product, "ToewijzingNummer"),
         "productcategorie": _text(product, "Product", "Categorie"),
         "productcode": _text(product, "Product", "Code"),
         "aanbieder": _text(product, "Aanbieder"),
-        "afgiftedatum": _date(_text(beschikking, "Afgiftedatum"), "Afgiftedatum"),
-        "toewijzingsdatum": _date(_text(product, "Toewijzingsdatum"), "Toewijzingsdatum"),
-        "ingangsdatum": _date(_text(product, "Ingangsdatum") or _text(product, "ToewijzingIngangsdatum"), "Ingangsdatum"),
-        "einddatum": _date(_text(product, "Einddatum") or _text(product, "ToewijzingEinddatum"), "Einddatum"),
-        "begindatum": _date(_text(product, "Begindatum"), "Begindatum"),
+        "afgiftedatum": dutch_or_iso_date(_text(beschikking, "Afgiftedatum"), "Afgiftedatum"),
+        "toewijzingsdatum": dutch_or_iso_date(_text(product, "Toewijzingsdatum"), "Toewijzingsdatum"),
+        "ingangsdatum": dutch_or_iso_date(_text(product, "Ingangsdatum") or _text(product, "ToewijzingIngangsdatum"), "Ingangsdatum"),
+        "einddatum": dutch_or_iso_date(_text(product, "Einddatum") or _text(product, "ToewijzingEinddatum"), "Einddatum"),
+        "begindatum": dutch_or_iso_date(_text(product, "Begindatum"), "Begindatum"),
         "volume": float(v) if (v := _text(omvang, "Volume")) else None,
         "eenheid": _text(omvang, "Eenheid"),
         "frequentie": _text(omvang, "Frequentie"),

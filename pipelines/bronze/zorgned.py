@@ -200,12 +200,7 @@ def _category(code) -> str | None:
 
 
 def _iso_date(value, field: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise RecordError(f"{field} {value!r} is not a valid date") from None
+    return dutch_or_iso_date(_str(value), field)
 
 
 ZORGNED = Source(system="zorgned", tables=(ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING), parse=parse)
