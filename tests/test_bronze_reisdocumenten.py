@@ -77,3 +77,31 @@ def test_counter_export_with_age_instead_of_birth_date(settings):
                           f"read_parquet('{settings.bronze}/burgerzaken/aanvraag/*.parquet') order by 1").fetchall()
     assert rows == [("A1", "PN", True, "30-44"), ("A3", "XX", False, "0-17")]  # XX reaches silver, flagged there
     assert report.quarantined == 1  # 31 April
+
+
+def test_a_large_delivery_spread_over_processes_gives_the_same_bronze(tmp_path, monkeypatch):
+    """Chunks parsed in worker processes write what one process writes: rows, quarantine and register."""
+    from pipelines.bronze import ingest as ingest_module
+    from tests.conftest import use_data_root
+
+    monkeypatch.setattr(ingest_module, "CHUNK_FILES", 2)
+    monkeypatch.setattr(ingest_module, "PARALLEL_FROM_CHUNKS", 2)
+    outcomes = []
+    for processes in (1, 2):
+        settings = use_data_root(monkeypatch, tmp_path / f"processes_{processes}")
+        shutil.copytree(FIXTURES / "brp" / "haalcentraal", settings.landing / "brp")
+        shutil.copy(FIXTURES / "brp" / "gba-v-testset-sample.csv", settings.landing / "brp")
+        (settings.landing / "GM0363" / "brp").mkdir(parents=True)
+        (settings.landing / "GM0363" / "brp" / "kapot.json").write_text('{"reisdocumenten": [', encoding="utf-8")
+        report = ingest(BRP, settings, "run-1", LOG, processes=processes)
+        with duckdb.connect() as db:
+            rows = db.execute(f"select * exclude (geladen_op) from read_parquet('{settings.bronze}/brp/reisdocument/"
+                              "*.parquet') order by all").fetchall()
+        register = sorted((e["bestand"].split("/landing/")[1], e["status"], str(e.get("rows"))) for e in report.register)
+        outcomes.append((rows, register, report.files_rejected,
+                         len(list((settings.bronze / "brp" / "reisdocument").glob("*.parquet")))))
+    (rows_1, register_1, rejected_1, parts_1), (rows_2, register_2, rejected_2, parts_2) = outcomes
+    assert len(rows_1) == 55 + 6 and rows_2 == rows_1
+    assert register_2 == register_1 and len(register_1) == 8
+    assert rejected_1 == rejected_2 and len(rejected_1) == 1 and rejected_1[0].startswith("kapot.json: invalid JSON")
+    assert parts_1 == parts_2 == 4  # one part per chunk of two files

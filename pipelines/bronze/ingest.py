@@ -14,12 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 import duckdb
@@ -93,50 +96,112 @@ class IngestReport:
     quarantined: int = 0
     notes: Counter = field(default_factory=Counter)
     inputs: list[str] = field(default_factory=list)
+    register: list[dict] = field(default_factory=list)  # one entry per file read or rejected
+
+    def add(self, other: IngestReport) -> None:
+        self.files_new += other.files_new
+        self.files_known += other.files_known
+        self.files_rejected += other.files_rejected
+        self.rows.update(other.rows)
+        self.quarantined += other.quarantined
+        self.notes.update(other.notes)
+        self.inputs += other.inputs
+        self.register += other.register
 
 
-def ingest(source: Source, settings: Settings, run_id: str, log) -> IngestReport:
-    report = IngestReport()
+CHUNK_BYTES, CHUNK_FILES = 8 * 2**20, 1_000  # a chunk closes at either
+PARALLEL_FROM_CHUNKS = 8  # below this, starting worker processes costs more than it saves
+
+
+def ingest(source: Source, settings: Settings, run_id: str, log, processes: int | None = None) -> IngestReport:
+    """Read the new landing files of one source into bronze. A large delivery is parsed in chunks spread over
+    `processes` worker processes (default: one per core); each chunk writes its own Parquet parts."""
     files = landing_files(settings, source.system)
     municipalities = sorted({gemeentecode for gemeentecode, _ in files})
     log.info(f"{source.system}: {len(files)} landing files of {_municipalities(len(municipalities))} "
              f"({', '.join(municipalities[:5])}{', ...' if len(municipalities) > 5 else ''})")
+    report = IngestReport()
+    new = _new_files(source, settings, files, report)
+    chunks = _chunks(new)
+    workers = min(processes or os.cpu_count() or 1, len(chunks))
+    parallel = workers > 1 and len(chunks) >= PARALLEL_FROM_CHUNKS
+    if parallel:
+        log.info(f"{source.system}: parsing {len(new)} new files in {len(chunks)} chunks over {workers} processes")
+    parse = partial(_parse_chunk, source, settings, run_id)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if parallel else nullcontext() as pool:
+        done = 0
+        for chunk in (pool.map(parse, enumerate(chunks)) if parallel else map(parse, enumerate(chunks))):
+            report.add(chunk)
+            done += chunk.files_new + len(chunk.files_rejected)
+            for entry in chunk.register:
+                if entry["status"] == "rejected":
+                    log.error(f"{source.system}: file {entry['bestand']} cannot be read and was set aside: {entry['error']}")
+            log.info(f"{source.system}: {done}/{len(new)} new files read, {sum(report.rows.values()):,} rows, "
+                     f"{report.quarantined} quarantined")
+    _write_register(settings, source, run_id, report.register)
+    _ensure_readable_when_empty(source, settings)
+    return report
+
+
+def _new_files(source: Source, settings: Settings, files: list[tuple[str, Path]],
+               report: IngestReport) -> list[tuple[str, Path, int]]:
+    """(gemeentecode, path, size) of the files to read: neither registered and untouched since, nor a copy of
+    content bronze already holds (also within this delivery)."""
     registered = _register_entries(settings, source)
     known = _known_hashes(source, settings, registered)
     unchanged = {(e["bestand"], e["bytes"], e["mtime_ns"]) for e in registered if "bytes" in e}
-    batch = _Batch(source, settings, run_id)
-    register = []
-    for n, (gemeentecode, path) in enumerate(files, start=1):
+    new = []
+    for gemeentecode, path in files:
         stat = path.stat()
         if (str(path), stat.st_size, stat.st_mtime_ns) in unchanged:  # registered, untouched since: not even read
             report.files_known += 1
             continue
-        file = LandingFile(path, path.read_bytes(), stat.st_size, stat.st_mtime_ns)
-        if file.sha256 in known:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest in known:
             report.files_known += 1
             continue
-        known.add(file.sha256)  # the same content under another name in this delivery
+        known.add(digest)
+        new.append((gemeentecode, path, stat.st_size))
+    return new
+
+
+def _chunks(files: list[tuple[str, Path, int]]) -> list[list[tuple[str, Path, int]]]:
+    """Consecutive files in chunks of about CHUNK_BYTES or CHUNK_FILES, so the work spreads evenly over the
+    processes."""
+    chunks, current, size = [], [], 0
+    for file in files:
+        current.append(file)
+        size += file[2]
+        if size >= CHUNK_BYTES or len(current) >= CHUNK_FILES:
+            chunks.append(current)
+            current, size = [], 0
+    return chunks + [current] if current else chunks
+
+
+def _parse_chunk(source: Source, settings: Settings, run_id: str,
+                 numbered: tuple[int, list[tuple[str, Path, int]]]) -> IngestReport:
+    """Parse one chunk of landing files into its own Parquet parts; runs in a worker process or inline."""
+    number, files = numbered
+    report = IngestReport()
+    batch = _Batch(source, settings, f"{run_id}-{number:04d}")
+    for gemeentecode, path, _ in files:
+        stat = path.stat()
+        file = LandingFile(path, path.read_bytes(), stat.st_size, stat.st_mtime_ns)
         report.inputs.append(str(path))
         try:
             rows, quarantined, notes = _parse_file(source, ParseContext(settings, file, gemeentecode), run_id)
         except UnreadableFile as err:
-            register.append(_set_aside(settings, source, file, str(err), gemeentecode))
+            report.register.append(_set_aside(settings, source, file, str(err), gemeentecode))
             report.files_rejected.append(f"{path.name}: {err}")
-            log.error(f"{source.system}: file {path} cannot be read and was set aside: {err}")
             continue
         batch.add(rows, quarantined)
         counts = {name: len(r) for name, r in rows.items()}
-        register.append(_entry(file, gemeentecode, status="ingested", rows=counts, quarantined=len(quarantined)))
+        report.register.append(_entry(file, gemeentecode, status="ingested", rows=counts, quarantined=len(quarantined)))
         report.files_new += 1
         report.rows.update(counts)
         report.quarantined += len(quarantined)
         report.notes.update(notes)
-        if n % 500 == 0 or n == len(files):
-            log.info(f"{source.system}: {n}/{len(files)} files read, {sum(report.rows.values()):,} rows, "
-                     f"{report.quarantined} quarantined")
     batch.flush()
-    _write_register(settings, source, run_id, register)
-    _ensure_readable_when_empty(source, settings)
     return report
 
 
@@ -149,8 +214,8 @@ class _Batch:
 
     FLUSH_ROWS = 250_000
 
-    def __init__(self, source: Source, settings: Settings, run_id: str):
-        self.source, self.settings, self.run_id = source, settings, run_id
+    def __init__(self, source: Source, settings: Settings, prefix: str):
+        self.source, self.settings, self.prefix = source, settings, prefix
         self.rows = {table.name: [] for table in source.tables}
         self.quarantined: list[dict] = []
         self.parts = 0
@@ -163,7 +228,7 @@ class _Batch:
             self.flush()
 
     def flush(self) -> None:
-        name = f"{self.run_id}-{self.parts:04d}.parquet"
+        name = f"{self.prefix}-{self.parts:04d}.parquet"
         for table in self.source.tables:
             if self.rows[table.name]:
                 write_parquet(self.rows[table.name], table, self.settings.bronze / table.folder / name)
