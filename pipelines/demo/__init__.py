@@ -17,7 +17,7 @@ import numpy as np
 from faker import Faker
 
 from pipelines.demo import fixi, municipality, reisdocumenten, wmo
-from pipelines.demo.municipality import Gemeente
+from pipelines.demo.municipality import FakeDetails, Gemeente
 
 DEFAULT_SEED = 301
 DEFAULT_YEARS = 3
@@ -35,8 +35,7 @@ def generate_demo(
 ) -> dict[str, int]:
     """Write one municipality's exports into `landing/`; the same arguments always give byte-identical files."""
     rng = np.random.default_rng(seed)
-    fake = Faker("nl_NL")
-    fake.seed_instance(seed)
+    fake = _fake_details(seed)
     start = dt.date(end.year - years, end.month, 1)
     code = gemeente.gemeentecode
     buurten = municipality.buurten(gemeente, rng)
@@ -97,8 +96,7 @@ def generate_next_day(
     total = 0
     for folder, gemeente, own_seed in _deliveries(landing, count, first_code, seed):
         rng = np.random.default_rng([own_seed, day.toordinal()])
-        fake = Faker("nl_NL")
-        fake.seed_instance(own_seed + day.toordinal())
+        fake = _fake_details(own_seed + day.toordinal())
         # The buurten generate_demo drew: they are the first draw from the municipality's seed.
         buurten = municipality.buurten(gemeente, np.random.default_rng(own_seed))
         reports = fixi.generate_day(buurten, day, afhandeltermijnen, rng, fake, gemeente.scale)
@@ -106,6 +104,12 @@ def generate_next_day(
         total += len(reports)
     progress(f"demo: {total:,} new Fixi meldingen of {day} for {count} municipalities -> {landing}")
     return total
+
+
+def _fake_details(seed: int) -> FakeDetails:
+    fake = Faker("nl_NL")
+    fake.seed_instance(seed)
+    return FakeDetails.draw(fake)
 
 
 def _deliveries(landing: Path, count: int, first_code: str, seed: int) -> list[tuple[Path, Gemeente, int]]:

@@ -8,6 +8,7 @@ records carry the faults real exports have; `DIRTY_KINDS` lists them.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import io
@@ -17,9 +18,7 @@ from pathlib import Path
 
 import holidays
 import numpy as np
-from faker import Faker
-
-from pipelines.demo.municipality import Buurt
+from pipelines.demo.municipality import Buurt, FakeDetails
 from pipelines.settings import TIMEZONE
 
 REPORTS_PER_YEAR = 15_000
@@ -82,7 +81,7 @@ class Report:
 
 
 def generate_day(
-    buurten: list[Buurt], day: dt.date, terms: dict[str, int], rng: np.random.Generator, fake: Faker, scale: float,
+    buurten: list[Buurt], day: dt.date, terms: dict[str, int], rng: np.random.Generator, fake: FakeDetails, scale: float,
 ) -> list[Report]:
     """One more day's new reports, numbered by the day so they never collide with the history's numbers."""
     reports = generate_reports(buurten, day, day, terms, rng, fake, scale)
@@ -97,7 +96,7 @@ def write_day_export(reports: list[Report], day: dt.date, folder: Path, rng: np.
 
 
 def generate_reports(
-    buurten: list[Buurt], start: dt.date, end: dt.date, terms: dict[str, int], rng: np.random.Generator, fake: Faker,
+    buurten: list[Buurt], start: dt.date, end: dt.date, terms: dict[str, int], rng: np.random.Generator, fake: FakeDetails,
     scale: float = 1.0,
 ) -> list[Report]:
     """Draw each day's reports per category from its seasonal, weekly and event-driven intensity."""
@@ -165,11 +164,11 @@ def _report(n, category, term, day, buurt, rng, fake, nl_holidays) -> Report:
         closed=closed,
         lat=round(float(rng.uniform(*buurt.lat)), 6),
         lon=round(float(rng.uniform(*buurt.lon)), 6),
-        street=fake.street_name(),
-        house_number=str(fake.building_number()),
-        postcode=f"{buurt.postcode4} {fake.random_uppercase_letter()}{fake.random_uppercase_letter()}",
-        description=f"{fake.sentence(nb_words=8)} Bel mij: {fake.phone_number()}. Groet, {fake.first_name()}",
-        reporter=(fake.name(), fake.email(), fake.phone_number()),
+        street=fake.pick(fake.streets),
+        house_number=fake.house_number(),
+        postcode=f"{buurt.postcode4} {fake.letters()}",
+        description=f"{fake.pick(fake.sentences)} Bel mij: {fake.pick(fake.phones)}. Groet, {fake.pick(fake.first_names)}",
+        reporter=(fake.pick(fake.names), fake.pick(fake.emails), fake.pick(fake.phones)),
         likes=int(rng.poisson(0.4)),
     )
 
@@ -225,21 +224,30 @@ def write_exports(reports: list[Report], start: dt.date, end: dt.date, folder: P
     folder.mkdir(parents=True, exist_ok=True)
     moments = pull_moments(start, end)
     switch = len(moments) // 2
-    previous = dt.datetime.combine(start, dt.time())
     files = []
-    for k, moment in enumerate(moments):
-        delta = [r for r in reports if r.created < moment and any(previous <= t < moment for t in r.changes())]
+    for k, (moment, delta) in enumerate(zip(moments, _deltas(reports, start, moments))):
         label = (moment - dt.timedelta(days=1)).strftime("%Y-%m-%d")
         if k < switch:
             files.append(_write_csv(delta, moment, folder / f"fixi_export_{label}.csv", rng))
         else:
             # One pull, a month before the end, lost its connection while writing its last page.
             files.extend(_write_api_pages(delta, moment, folder, label, rng, cut_off=k == len(moments) - 3))
-        previous = moment
     # The back office once delivered an export twice under another name: identical content.
     duplicate = folder / (files[1].stem + "_opnieuw.csv")
     duplicate.write_bytes(files[1].read_bytes())
     return len(files) + 1
+
+
+def _deltas(reports: list[Report], start: dt.date, moments: list[dt.datetime]) -> list[list[Report]]:
+    """Per pull, the reports made before it that changed since the previous pull, in report order."""
+    deltas: list[list[Report]] = [[] for _ in moments]
+    first = dt.datetime.combine(start, dt.time())
+    for r in reports:
+        pulls = {bisect.bisect_right(moments, t) for t in r.changes() if first <= t < moments[-1]}
+        for k in sorted(pulls):
+            if r.created < moments[k]:
+                deltas[k].append(r)
+    return deltas
 
 
 def _write_csv(reports: list[Report], moment: dt.datetime, path: Path, rng: np.random.Generator) -> Path:
@@ -284,7 +292,7 @@ def _write_api_pages(reports, moment, folder, label, rng, cut_off: bool) -> list
             "next": f"https://fixi.example/api/v1/issues?modifiedSince={label}&page={p + 1}" if p < len(pages) else None,
             "results": [_api_issue(r, moment) for r in page],
         }
-        text = json.dumps(body, ensure_ascii=False, indent=1)
+        text = json.dumps(body, ensure_ascii=False)
         if rng.random() < 0.2:
             text = json.dumps(text)  # some API clients store the response double-encoded
         if cut_off and p == len(pages):

@@ -7,6 +7,8 @@ bounding box, so the demo lays its buurten out as a grid of boxes inside the mun
 from __future__ import annotations
 
 import csv
+import random
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +94,46 @@ def gemeenten(count: int, first_code: str, seed: int) -> list[Gemeente]:
 
 
 @dataclass(frozen=True)
+class FakeDetails:
+    """Personal details and free text drawn once per municipality with Faker, then picked at random.
+
+    Real exports are full of names, e-mail addresses, phone numbers and addresses, and the pipeline must keep
+    every one of them out; which ones they are does not matter, and calling Faker for each record took most
+    of the generation time. Picks use Faker's own random generator, so the numpy draws stay as they were.
+    """
+
+    names: tuple[str, ...]
+    first_names: tuple[str, ...]
+    last_names: tuple[str, ...]
+    emails: tuple[str, ...]
+    phones: tuple[str, ...]
+    streets: tuple[str, ...]
+    sentences: tuple[str, ...]
+    chance: random.Random
+
+    SIZE = 1_000
+
+    @classmethod
+    def draw(cls, fake: Faker) -> FakeDetails:
+        def many(make) -> tuple[str, ...]:
+            return tuple(make() for _ in range(cls.SIZE))
+
+        return cls(many(fake.name), many(fake.first_name), many(fake.last_name), many(fake.email),
+                   many(fake.phone_number), many(fake.street_name), many(lambda: fake.sentence(nb_words=8)),
+                   fake.random)
+
+    def pick(self, values: tuple[str, ...]) -> str:
+        return values[self.chance.randrange(len(values))]
+
+    def letters(self) -> str:
+        """The two letters of a postcode."""
+        return "".join(self.chance.choices(string.ascii_uppercase, k=2))
+
+    def house_number(self) -> str:
+        return str(self.chance.randint(1, 250))
+
+
+@dataclass(frozen=True)
 class Buurt:
     gemeentecode: str
     wijkcode: str
@@ -153,17 +195,26 @@ def write_wijken_buurten(gemeente: Gemeente, buurten: list[Buurt], folder: Path)
 
 def valid_bsn(rng: np.random.Generator) -> str:
     """A random BSN that passes the elfproef."""
-    while True:
-        digits = [int(d) for d in rng.integers(0, 10, size=8)]
-        digits[0] = int(rng.integers(1, 7))
-        check = sum(w * d for w, d in zip(range(9, 1, -1), digits)) % 11
-        if check < 10:
-            return "".join(map(str, digits)) + str(check)
+    return random_bsns(1, rng)[0]
+
+
+def random_bsns(count: int, rng: np.random.Generator) -> list[str]:
+    """`count` random BSNs that pass the elfproef (nine digits, weights 9..2 and -1, divisible by 11)."""
+    found: list[str] = []
+    while len(found) < count:
+        # About one in eleven draws has no valid check digit: draw a few more than needed.
+        digits = rng.integers(0, 10, size=(count - len(found) + (count - len(found)) // 8 + 8, 8))
+        digits[:, 0] = rng.integers(1, 7, size=len(digits))
+        check = digits @ np.arange(9, 1, -1) % 11
+        valid = check < 10
+        first_eight = digits[valid] @ 10 ** np.arange(7, -1, -1)
+        found += [f"{n:08d}{c}" for n, c in zip(first_eight.tolist(), check[valid].tolist())]
+    return found[:count]
 
 
 def unique_bsns(count: int, rng: np.random.Generator) -> list[str]:
     """`count` different BSNs: drawn at random, tens of thousands would otherwise share a few."""
     found: dict[str, None] = {}
     while len(found) < count:
-        found[valid_bsn(rng)] = None
+        found.update(dict.fromkeys(random_bsns(count - len(found), rng)))
     return list(found)

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from faker import Faker
 
-from pipelines.demo.municipality import unique_bsns
+from pipelines.demo.municipality import FakeDetails, unique_bsns
 from pipelines.privacy import age_on
 
 TEN_YEARS_FROM = dt.date(2014, 3, 9)
@@ -67,12 +66,11 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def people(rng: np.random.Generator, fake: Faker, end: dt.date, postcodes: list[str], inhabitants: int) -> list[Person]:
+def people(rng: np.random.Generator, fake: FakeDetails, end: dt.date, postcodes: list[str], inhabitants: int) -> list[Person]:
     ages = np.clip(rng.normal(42, 23, size=inhabitants), 0, 98).astype(int)
     return [
-        Person(bsn, end - dt.timedelta(days=int(365.25 * age + rng.integers(0, 365))), fake.first_name(),
-               fake.last_name(), f"{postcodes[int(rng.integers(len(postcodes)))]}{fake.random_uppercase_letter()}"
-               f"{fake.random_uppercase_letter()}")
+        Person(bsn, end - dt.timedelta(days=int(365.25 * age + rng.integers(0, 365))), fake.pick(fake.first_names),
+               fake.pick(fake.last_names), f"{postcodes[int(rng.integers(len(postcodes)))]}{fake.letters()}")
         for bsn, age in zip(unique_bsns(inhabitants, rng), ages)
     ]
 
@@ -84,6 +82,8 @@ def documents(persons: list[Person], end: dt.date, rng: np.random.Generator) -> 
         for soort, share in (("PN", 0.62), ("NI", 0.55)):
             if rng.random() < share:
                 result.extend(_chain(person, soort, end, rng))
+    for document, nummer in zip(result, _numbers([d.soort for d in result], rng)):
+        document.nummer = nummer
     return result
 
 
@@ -94,7 +94,7 @@ def _chain(person: Person, soort: str, end: dt.date, rng: np.random.Generator) -
     while issued <= end:
         applied = issued - dt.timedelta(days=int(rng.integers(5, 9)))
         ends = add_years(issued, validity_years(soort, person.birth, issued))
-        document = Document(_number(soort, rng), soort, person, issued, applied,
+        document = Document("", soort, person, issued, applied,
                             issued + dt.timedelta(days=int(rng.integers(0, 15))), ends, rng.random() < 0.05,
                             LOCATIES[int(rng.random() < 0.2)])
         chain.append(document)
@@ -118,13 +118,15 @@ def _renewal(ends: dt.date, rng: np.random.Generator) -> dt.date:
     return ends - dt.timedelta(days=days) if before else ends + dt.timedelta(days=days)
 
 
-def _number(soort: str, rng: np.random.Generator) -> str:
-    """Nine characters: two letters (the first N for passports, I for identity cards), six letters or
+def _numbers(soorten: list[str], rng: np.random.Generator) -> list[str]:
+    """Nine characters each: two letters (the first N for passports, I for identity cards), six letters or
     digits (never the letter O), and a check digit."""
     letters = [c for c in NUMBER_CHARACTERS if c.isalpha()]
-    second = letters[int(rng.integers(len(letters)))]
-    body = "".join(NUMBER_CHARACTERS[i] for i in rng.integers(0, len(NUMBER_CHARACTERS), size=6))
-    return f"{'N' if soort == 'PN' else 'I'}{second}{body}{int(rng.integers(0, 10))}"
+    seconds = rng.integers(len(letters), size=len(soorten)).tolist()
+    bodies = rng.integers(0, len(NUMBER_CHARACTERS), size=(len(soorten), 6)).tolist()
+    checks = rng.integers(0, 10, size=len(soorten)).tolist()
+    return [f"{'N' if soort == 'PN' else 'I'}{letters[second]}{''.join(NUMBER_CHARACTERS[i] for i in body)}{check}"
+            for soort, second, body, check in zip(soorten, seconds, bodies, checks)]
 
 
 def write_brp(documents: list[Document], end: dt.date, folder: Path, rng: np.random.Generator) -> int:
@@ -149,7 +151,7 @@ def write_brp(documents: list[Document], end: dt.date, folder: Path, rng: np.ran
     (folder / "brp_reisdocumenten_gba.csv").write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
     recent = [d for d in documents if d.lost and end - dt.timedelta(days=30) <= d.lost[0] <= end]
     (folder / "haalcentraal_reisdocumenten_mutaties.json").write_text(json.dumps(
-        {"reisdocumenten": [_haal_centraal(d) for d in recent]}, indent=1, ensure_ascii=False), encoding="utf-8")
+        {"reisdocumenten": [_haal_centraal(d) for d in recent]}, ensure_ascii=False), encoding="utf-8")
     return 2
 
 

@@ -1,8 +1,8 @@
 """Demo Wmo case load: meldingen through onderzoek, aanvraag and beschikking to toewijzing and care.
 
-About 1,500 meldingen a year. Onderzoek usually takes three weeks, but in the summer holidays and in a
-staff shortage (the second winter) a backlog builds up past the six-week term. Providers of Begeleiding and
-Dagbesteding have long waiting lists. Delivered as the municipality receives it: the case system's monthly CSV
+About 1,800 meldingen a year (over 2 million in three years at national scale). Onderzoek usually takes
+three weeks, but in the summer holidays and in a staff shortage (the second winter) a backlog builds up past
+the six-week term. Providers of Begeleiding and Dagbesteding have long waiting lists. Delivered as the municipality receives it: the case system's monthly CSV
 export of meldingen and aanvragen, per-client ZorgNed JSON for voorzieningen (vervoer, wonen, hulpmiddelen),
 and iWmo berichten for care in kind (2.x until 2025, 3.2 after, plus some retour messages), with the
 contradictions real data has: an aanvraag dated after its beschikking, a toewijzing without a beschikking,
@@ -21,11 +21,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
-from faker import Faker
+from pipelines.demo.municipality import Buurt, FakeDetails, valid_bsn
 
-from pipelines.demo.municipality import Buurt, valid_bsn
-
-MELDINGEN_PER_YEAR = 1_500
+MELDINGEN_PER_YEAR = 1_800
 # productcategorie -> (share, productcode, aanbieders (AGB), median days toewijzing -> start, via iWmo)
 PRODUCTS = {
     "01": (0.32, "01A01", ("98100012", "98100034"), 7, True),
@@ -79,7 +77,7 @@ class Case:
         return f"{5000000 + self.number}"
 
 
-def clients(buurten: list[Buurt], count: int, rng: np.random.Generator, fake: Faker, end: dt.date) -> list[Client]:
+def clients(buurten: list[Buurt], count: int, rng: np.random.Generator, fake: FakeDetails, end: dt.date) -> list[Client]:
     result = []
     for i in range(count):
         buurt = buurten[int(rng.integers(len(buurten)))]
@@ -89,8 +87,8 @@ def clients(buurten: list[Buurt], count: int, rng: np.random.Generator, fake: Fa
             bsn = bsn[:-1] + str((int(bsn[-1]) + 1) % 10)
         result.append(Client(
             bsn=bsn, birth=end - dt.timedelta(days=365 * age + int(rng.integers(0, 365))),
-            name=fake.name(), email=fake.email(), phone=fake.phone_number(), street=fake.street_address(),
-            postcode=f"{buurt.postcode4}{fake.random_uppercase_letter()}{fake.random_uppercase_letter()}",
+            name=fake.pick(fake.names), email=fake.pick(fake.emails), phone=fake.pick(fake.phones),
+            street=f"{fake.pick(fake.streets)} {fake.house_number()}", postcode=f"{buurt.postcode4}{fake.letters()}",
             wijkcode=buurt.wijkcode,
         ))
     return result
@@ -109,7 +107,7 @@ def generate_cases(pool: list[Client], start: dt.date, end: dt.date, rng: np.ran
                 cases.append(_case(len(cases) + 1, pool[int(rng.integers(len(pool)))], str(rng.choice(codes, p=shares)),
                                    day, end, shortage, rng))
         day += dt.timedelta(days=1)
-    _contradict(cases, rng)
+    _contradict(cases, end, rng)
     return cases
 
 
@@ -131,9 +129,10 @@ def _case(number, client, categorie, melding, end, shortage, rng) -> Case:
                 aanbieders[int(rng.integers(len(aanbieders)))], known(toewijzing), known(start), known(stop))
 
 
-def _contradict(cases: list[Case], rng: np.random.Generator) -> None:
+def _contradict(cases: list[Case], end: dt.date, rng: np.random.Generator) -> None:
     """The contradictions of real case data, each in about 1% of the cases that can have it."""
-    with_beschikking = [c for c in cases if c.beschikking and c.aanvraag]
+    # The late aanvraag (up to 30 days after the beschikking) must have happened by the last export.
+    with_beschikking = [c for c in cases if c.beschikking and c.aanvraag and c.beschikking + dt.timedelta(30) <= end]
     for c in rng.choice(with_beschikking, size=len(with_beschikking) // 100, replace=False):
         c.fault = "aanvraag_na_beschikking"
         c.aanvraag = c.beschikking + dt.timedelta(days=int(rng.integers(1, 30)))
@@ -168,7 +167,7 @@ def write_case_exports(cases: list[Case], end: dt.date, folder: Path, rng: np.ra
             by_client[c.client.bsn].append(c)
     for n, (_, client_cases) in enumerate(sorted(by_client.items()), start=1):
         (folder / f"zorgned_aanvragen_{n:05d}.json").write_text(
-            json.dumps(_zorgned_document(client_cases), ensure_ascii=False, indent=1), encoding="utf-8")
+            json.dumps(_zorgned_document(client_cases), ensure_ascii=False), encoding="utf-8")
         files += 1
     return files
 
