@@ -1,11 +1,12 @@
 """The one place that runs Great Expectations.
 
 GX 1.x cannot validate DuckDB through duckdb-engine (every metric comes back empty), so suites are run
-on pandas dataframes that `pipelines.quality.suites` fetches from DuckDB.
+on pandas dataframes that `pipelines.quality.suites` fetches from DuckDB; a large table in slices.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -35,30 +36,82 @@ def _batch_definition():
     return context.data_sources.add_pandas("lakehouse").add_dataframe_asset("frame").add_batch_definition_whole_dataframe("geheel")
 
 
-def validate(name: str, expectations: list[dict], frame: pd.DataFrame, parameters: dict) -> list[Outcome]:
-    """Validate `frame` against the expectations (GX suite JSON entries), with `$PARAMETER` values filled in."""
+def validate(name: str, expectations: list[dict], frame: pd.DataFrame, parameters: dict,
+             rows: int | None = None) -> list[Outcome]:
+    """Validate `frame` against the expectations (GX suite JSON entries), with `$PARAMETER` values filled in.
+
+    `rows` is the table's row count when `frame` stands in for it (an aggregate computed in DuckDB).
+    """
     if not expectations:
         return []
+    return [_outcome(r, len(frame) if rows is None else rows) for r in _results(name, expectations, frame, parameters)]
+
+
+def validate_slices(name: str, expectations: list[dict], frames: Iterable[pd.DataFrame],
+                    parameters: dict) -> list[Outcome]:
+    """The outcomes of validating the slices together, holding one slice at a time.
+
+    Only for expectations whose counts add up over slices: column-map expectations (one verdict per row),
+    and uniqueness when every slice holds all rows of its key values. Success is decided on the totals
+    the way GX decides it on one frame: the share of expected values among the non-missing ones, against
+    `mostly`.
+    """
+    if not expectations:
+        return []
+    configs, totals, rows, errors = None, None, 0, {}
+    for frame in frames:
+        results = _results(name, expectations, frame, parameters)
+        configs = configs or [r.expectation_config for r in results]
+        counts = [[(r.result or {}).get(k) or 0 for k in ("element_count", "missing_count", "unexpected_count")]
+                  for r in results]
+        totals = counts if totals is None else [[a + b for a, b in zip(t, c)] for t, c in zip(totals, counts)]
+        errors.update({i: r.exception_info["exception_message"] for i, r in enumerate(results)
+                       if (r.exception_info or {}).get("exception_message")})
+        rows += len(frame)
+    return [_summed_outcome(config, total, rows, errors.get(i)) for i, (config, total) in enumerate(zip(configs, totals))]
+
+
+def _results(name: str, expectations: list[dict], frame: pd.DataFrame, parameters: dict) -> list:
     suite = gx.ExpectationSuite(name=name, expectations=[ExpectationConfiguration(**e).to_domain_obj() for e in expectations])
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, expectation_parameters=parameters)
-    return [_outcome(r, len(frame)) for r in result.results]
+    return batch.validate(suite, expectation_parameters=parameters).results
+
+
+def _summed_outcome(config, total: list[int], rows: int, error: str | None) -> Outcome:
+    elements, missing, unexpected = total
+    considered = elements - missing
+    mostly = config.kwargs.get("mostly", 1)
+    return _described(
+        config,
+        geslaagd=error is None and (considered == 0 or (considered - unexpected) / considered >= mostly),
+        aantal_rijen=rows,
+        aantal_onverwacht=unexpected,
+        percentage_onverwacht=100 * unexpected / considered if considered else None,
+        waargenomen=f"error: {error}" if error else None,
+    )
 
 
 def _outcome(result, rows: int) -> Outcome:
-    config = result.expectation_config
     details = result.result or {}
     observed = details.get("observed_value")
     error = (result.exception_info or {}).get("exception_message")
+    return _described(
+        result.expectation_config,
+        geslaagd=bool(result.success),
+        aantal_rijen=rows,
+        aantal_onverwacht=details.get("unexpected_count"),
+        percentage_onverwacht=details.get("unexpected_percent"),
+        waargenomen=f"error: {error}" if error else (None if observed is None else str(observed)),
+    )
+
+
+def _described(config, **found) -> Outcome:
+    """An outcome with what the expectation's configuration says of it: type, column, dimension, severity."""
     return Outcome(
         expectation=config.type,
         kolom=config.kwargs.get("column") or ",".join(config.kwargs.get("column_list") or []) or None,
         dimensie=config.meta.get("dimensie", "onbekend"),
         ernst=config.severity.value if hasattr(config.severity, "value") else str(config.severity),
         omschrijving=config.meta.get("omschrijving", ""),
-        geslaagd=bool(result.success),
-        aantal_rijen=rows,
-        aantal_onverwacht=details.get("unexpected_count"),
-        percentage_onverwacht=details.get("unexpected_percent"),
-        waargenomen=f"error: {error}" if error else (None if observed is None else str(observed)),
+        **found,
     )

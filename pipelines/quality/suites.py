@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import median
@@ -22,10 +23,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.bronze.sources import BRONZE_TABLES
-from pipelines.quality.gx import Outcome, validate
+from pipelines.quality.gx import Outcome, validate, validate_slices
 from pipelines.settings import EXPECTATIONS_DIR, Settings
 
 LATEST_DAY = "laatste_dag"
+SLICE_ROWS = 500_000  # larger tables are validated in slices of about this many rows
+DUCKDB_VECTOR = 2_048  # rows per DuckDB vector, the unit a result is fetched in
+TABLE_LEVEL = {"expect_table_row_count_to_be_between"}
+AGGREGATES = {"expect_column_max_to_be_between": "max", "expect_column_mean_to_be_between": "avg"}
+UNIQUENESS = {"expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ def run_suite(suite: Suite, settings: Settings) -> list[Outcome]:
         parameters = _parameters(suite, settings, db, relation)
         whole = [e for e in suite.expectations if e.get("meta", {}).get("deel") != LATEST_DAY]
         latest = [e for e in suite.expectations if e.get("meta", {}).get("deel") == LATEST_DAY]
-        outcomes = validate(suite.name, whole, db.sql(f"select {_projection(whole)} from {relation}").df(), parameters)
+        outcomes = _validate_table(suite.name, whole, db, relation, parameters)
         if latest:
             column = suite.meta["volume"]["kolom"]
             day = settings.peildatum - dt.timedelta(days=1)
@@ -67,6 +73,46 @@ def run_suite(suite: Suite, settings: Settings) -> list[Outcome]:
                                [day]).df()
             outcomes += validate(f"{suite.name}:{LATEST_DAY}", latest, frame, parameters)
     return outcomes
+
+
+def _validate_table(name: str, expectations: list[dict], db, relation: str, parameters: dict) -> list[Outcome]:
+    """Validate a whole table; one larger than SLICE_ROWS never enters pandas whole.
+
+    A large table's aggregates (max, mean) are computed in DuckDB and validated as one row, its row count
+    on an index without columns, its per-row expectations on one scan fetched in slices, and each
+    uniqueness expectation in slices by the hash of its own key, so that duplicates meet in one slice.
+    """
+    (rows,), = db.sql(f"select count(*) from {relation}").fetchall()
+    if rows <= SLICE_ROWS:
+        return validate(name, expectations, db.sql(f"select {_projection(expectations)} from {relation}").df(), parameters)
+    outcomes = validate(name, [e for e in expectations if e["type"] in TABLE_LEVEL],
+                        pd.DataFrame(index=pd.RangeIndex(rows)), parameters)
+    for e in (e for e in expectations if e["type"] in AGGREGATES):
+        if "row_condition" in e["kwargs"]:
+            raise ValueError(f"{name}: {e['type']} with a row_condition cannot be computed in DuckDB")
+        column = e["kwargs"]["column"]
+        aggregate = db.sql(f'select {AGGREGATES[e["type"]]}("{column}") as "{column}" from {relation}').df()
+        outcomes += validate(name, [e], aggregate, parameters, rows=rows)
+    per_row = [e for e in expectations if e["type"] not in (*TABLE_LEVEL, *AGGREGATES, *UNIQUENESS)]
+    outcomes += validate_slices(name, per_row, _scan_in_slices(db, relation, per_row), parameters)
+    for e in (e for e in expectations if e["type"] in UNIQUENESS):
+        outcomes += validate_slices(name, [e], _slices_by_key(db, relation, e, math.ceil(rows / SLICE_ROWS)), parameters)
+    return outcomes
+
+
+def _scan_in_slices(db, relation: str, expectations: list[dict]) -> Iterator[pd.DataFrame]:
+    """The expectations' columns of every row, fetched SLICE_ROWS at a time from one scan."""
+    scan = db.execute(f"select {_projection(expectations)} from {relation}")
+    while not (frame := scan.fetch_df_chunk(max(1, SLICE_ROWS // DUCKDB_VECTOR))).empty:
+        yield frame
+
+
+def _slices_by_key(db, relation: str, expectation: dict, count: int) -> Iterator[pd.DataFrame]:
+    """`count` slices by the hash of the expectation's key: all rows with the same key land in one slice."""
+    kwargs = expectation["kwargs"]
+    key = ", ".join(f'"{c}"' for c in kwargs.get("column_list") or [kwargs["column"]])
+    for i in range(count):
+        yield db.sql(f"select {_projection([expectation])} from {relation} where hash({key}) % {count} = {i}").df()
 
 
 def _projection(expectations: list[dict]) -> str:

@@ -1,0 +1,52 @@
+"""Great Expectations outcomes summed over slices equal those of the whole frame, failures included."""
+
+import numpy as np
+import pandas as pd
+
+from pipelines.quality.gx import validate, validate_slices
+
+
+def expectation(kind: str, **kwargs) -> dict:
+    return {"type": kind, "kwargs": kwargs, "meta": {"dimensie": "juistheid", "omschrijving": kind}}
+
+
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    status = rng.choice(["open", "dicht", "onbekend"], size=600, p=[0.5, 0.35, 0.15])
+    made = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 100, size=600), unit="D")
+    closed = made + pd.to_timedelta(rng.integers(-3, 30, size=600), unit="D")
+    frame = pd.DataFrame({"id": [f"M{i % 590}" for i in range(600)], "status": status, "gemaakt": made,
+                          "gesloten": closed})
+    frame.loc[rng.choice(600, size=20, replace=False), "status"] = None
+    return frame
+
+
+ROW_WISE = [
+    expectation("expect_column_values_to_be_in_set", column="status", value_set=["open", "dicht"], mostly=0.9),
+    expectation("expect_column_values_to_be_in_set", column="status", value_set=["open", "dicht"], mostly=0.8),
+    expectation("expect_column_values_to_not_be_null", column="status", mostly=0.99),
+    expectation("expect_column_values_to_not_be_null", column="status", mostly=0.95),
+    expectation("expect_column_pair_values_a_to_be_greater_than_b", column_A="gesloten", column_B="gemaakt",
+                or_equal=True, mostly=0.95),
+]
+UNIQUE = expectation("expect_column_values_to_be_unique", column="id")
+
+
+def summary(outcomes) -> list[tuple]:
+    return sorted((o.expectation, o.geslaagd, o.aantal_rijen, o.aantal_onverwacht, round(o.percentage_onverwacht, 9))
+                  for o in outcomes)
+
+
+def test_row_wise_outcomes_add_up_over_any_slices():
+    whole = frame()
+    expected = summary(validate("t", ROW_WISE, whole, {}))
+    assert [o[1] for o in expected].count(False) == 3  # 15% outside the set, 3% empty, a tenth closed early
+    assert summary(validate_slices("t", ROW_WISE, (whole.iloc[i:i + 250] for i in range(0, 600, 250)), {})) == expected
+
+
+def test_uniqueness_adds_up_when_each_key_stays_in_one_slice():
+    whole = frame()
+    expected = summary(validate("t", [UNIQUE], whole, {}))
+    assert expected[0][1:4] == (False, 600, 20)  # ten ids occur twice
+    by_key = [whole[whole["id"].map(hash) % 3 == i] for i in range(3)]
+    assert summary(validate_slices("t", [UNIQUE], by_key, {})) == expected
