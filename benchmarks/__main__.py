@@ -28,11 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=HERE / "results")
     args = parser.parse_args(argv)
     scales = [int(n) for n in args.gemeenten.split(",")] + ([NATIONAL_GEMEENTEN] if args.national else [])
-    results = []
+    results, markdown = [], ""
     for count in scales:
         print(f"bench: {count} municipalities, {args.years} years of history", flush=True)
         results.append(bench_scale(count, args.years, args.work / f"gemeenten_{count}"))
-    markdown = write_report(results, args.results, dt.date.today())
+        # latest.* after every scale, so that a long national run that is stopped still leaves the smaller
+        # scales' report; the dated report once all scales are done.
+        markdown = write_report(results, args.results, dt.date.today(), dated=len(results) == len(scales))
     print(markdown)
     return 0 if all(r["correct"] for r in results) else 1
 

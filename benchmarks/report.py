@@ -22,13 +22,14 @@ PANDAS_RATIO = 10
 QUALITY_SHARE = 0.20
 
 
-def write_report(results: list[dict], folder: Path, day: dt.date) -> str:
+def write_report(results: list[dict], folder: Path, day: dt.date, dated: bool = True) -> str:
+    """`latest.md` and `.json`, and with `dated` the same under the date and scales."""
     report = {"date": day.isoformat(), "machine": _machine(), "commit": _commit(), "goals": goals(results),
               "scales": results}
     markdown = _markdown(report)
     folder.mkdir(parents=True, exist_ok=True)
     label = "_".join(str(r["gemeenten"]) for r in results)
-    for name in (f"{day.isoformat()}_gemeenten_{label}", "latest"):
+    for name in [f"{day.isoformat()}_gemeenten_{label}"] * dated + ["latest"]:
         (folder / f"{name}.json").write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
         (folder / f"{name}.md").write_text(markdown, encoding="utf-8")
     return markdown
@@ -84,7 +85,8 @@ def _national_estimate(r: dict) -> str:
     ingest = next(s for s in r["full"]["stages"] if s["name"] == "ingest")
     return (f"extrapolated from {r['gemeenten']} gemeenten ({factor:.0f}x fewer inhabitants): generation "
             f"~{factor * r['generation']['seconds'] / 60:.0f} min and ingest alone ~{factor * ingest['seconds'] / 60:.0f} "
-            f"min at the measured {ingest['rows_per_second']:,.0f} rows/s (records are parsed one by one in Python)")
+            f"min at the measured {ingest['rows_per_second']:,.0f} rows/s (records are parsed one by one in Python, "
+            f"in as many processes as the machine has cores)")
 
 
 def _nightly_reason(r: dict) -> str:
