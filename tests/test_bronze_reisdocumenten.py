@@ -79,6 +79,17 @@ def test_counter_export_with_age_instead_of_birth_date(settings):
     assert report.quarantined == 1  # 31 April
 
 
+def test_an_empty_haal_centraal_answer_is_read_not_set_aside(settings):
+    """A small municipality can have no changed documents in a month: `{"reisdocumenten": []}` is an answer."""
+    (settings.landing / "brp").mkdir(parents=True)
+    (settings.landing / "brp" / "mutaties.json").write_text('{"reisdocumenten": []}', encoding="utf-8")
+    (settings.landing / "brp" / "hal.json").write_text('{"_embedded": {"reisdocumenten": []}}', encoding="utf-8")
+    (settings.landing / "brp" / "anders.json").write_text('{"personen": []}', encoding="utf-8")
+    report = ingest(BRP, settings, "run-1", LOG)
+    assert report.files_new == 2 and report.rows["brp_reisdocument"] == 0
+    assert report.files_rejected == ["anders.json: JSON without reisdocumenten: not a Haal Centraal Reisdocumenten response"]
+
+
 def test_a_large_delivery_spread_over_processes_gives_the_same_bronze(tmp_path, monkeypatch):
     """Chunks parsed in worker processes write what one process writes: rows, quarantine and register."""
     from pipelines.bronze import ingest as ingest_module

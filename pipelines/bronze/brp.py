@@ -94,7 +94,9 @@ def _parse_haal_centraal(text: str, context: ParseContext) -> Iterator[Parsed]:
     if isinstance(document, dict) and "reisdocumentnummer" in document:
         documents = [document]
     elif isinstance(document, dict):
-        documents = document.get("reisdocumenten") or (document.get("_embedded") or {}).get("reisdocumenten")
+        # An empty list is an answer too: no document changed in the period asked for.
+        documents = document["reisdocumenten"] if "reisdocumenten" in document else (
+            (document.get("_embedded") or {}).get("reisdocumenten"))
     else:
         documents = document
     if not isinstance(documents, list):
