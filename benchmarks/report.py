@@ -29,7 +29,8 @@ def write_report(results: list[dict], folder: Path, day: dt.date, dated: bool = 
     markdown = _markdown(report)
     folder.mkdir(parents=True, exist_ok=True)
     label = "_".join(str(r["gemeenten"]) for r in results)
-    for name in [f"{day.isoformat()}_gemeenten_{label}"] * dated + ["latest"]:
+    names = ([f"{day.isoformat()}_gemeenten_{label}"] if dated else []) + ["latest"]
+    for name in names:
         (folder / f"{name}.json").write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
         (folder / f"{name}.md").write_text(markdown, encoding="utf-8")
     return markdown

@@ -21,7 +21,6 @@ import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -129,19 +128,24 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
     if parallel:
         log.info(f"{source.system}: parsing {len(new)} new files in {len(chunks)} chunks over {workers} processes")
     parse = partial(_parse_chunk, source, settings, run_id)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if parallel else nullcontext() as pool:
-        done = 0
-        for chunk in (pool.map(parse, enumerate(chunks)) if parallel else map(parse, enumerate(chunks))):
-            report.add(chunk)
-            done += chunk.files_new + len(chunk.files_rejected)
-            for entry in chunk.register:
-                if entry["status"] == "rejected":
-                    log.error(f"{source.system}: file {entry['bestand']} cannot be read and was set aside: {entry['error']}")
-            log.info(f"{source.system}: {done}/{len(new)} new files read, {sum(report.rows.values()):,} rows, "
-                     f"{report.quarantined} quarantined")
+    done = 0
+    for chunk in _in_processes(parse, enumerate(chunks), workers) if parallel else map(parse, enumerate(chunks)):
+        report.add(chunk)
+        done += len(chunk.register)
+        for entry in chunk.register:
+            if entry["status"] == "rejected":
+                log.error(f"{source.system}: file {entry['bestand']} cannot be read and was set aside: {entry['error']}")
+        log.info(f"{source.system}: {done}/{len(new)} new files read, {sum(report.rows.values()):,} rows, "
+                 f"{report.quarantined} quarantined")
     _write_register(settings, source, run_id, report.register)
     _ensure_readable_when_empty(source, settings)
     return report
+
+
+def _in_processes(function, items, workers: int) -> Iterator:
+    """`map` over spawned worker processes (a fork could inherit Dagster's threads mid-lock), in order."""
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(function, items)
 
 
 def _new_files(source: Source, settings: Settings, files: list[tuple[str, Path]],

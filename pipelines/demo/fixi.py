@@ -18,6 +18,7 @@ from pathlib import Path
 
 import holidays
 import numpy as np
+
 from pipelines.demo.municipality import Buurt, FakeDetails
 from pipelines.settings import TIMEZONE
 
