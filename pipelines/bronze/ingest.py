@@ -336,9 +336,12 @@ def _write_register(settings: Settings, source: Source, run_id: str, entries: li
         return
     path = settings.file_register / source.system / f"{run_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"run_id": run_id, "geregistreerd_op": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "bestanden": entries}
-    path.with_suffix(".tmp").write_text(json.dumps(document, indent=1), encoding="utf-8")
+    header = {"run_id": run_id, "geregistreerd_op": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    # One file per line: easy to grep, and json's fast C encoder (an indented dump of a national delivery's
+    # million entries took over a minute).
+    files = ",\n".join(json.dumps(e, ensure_ascii=False) for e in entries)
+    text = json.dumps(header, ensure_ascii=False)[:-1] + f', "bestanden": [\n{files}\n]}}\n'
+    path.with_suffix(".tmp").write_text(text, encoding="utf-8")
     os.replace(path.with_suffix(".tmp"), path)
 
 
