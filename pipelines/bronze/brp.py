@@ -49,15 +49,13 @@ def _parse_gba(text: str, context: ParseContext) -> Iterator[Parsed]:
     person = None
     for values in reader:
         line = reader.line_num
-        if not any(v.strip() for v in values):
+        if not "".join(values).strip():
             continue
-        def field(name: str, values=values) -> str:
-            index = position.get(name)
-            return values[index].strip() if index is not None and index < len(values) else ""
-
+        field = {name: values[i].strip() if i < len(values) else "" for name, i in position.items()}
+        nummer = field.get("nummer", "")
         if values[0].strip():
-            person = {"bsn": field("bsn"), "geboortedatum": field("geboortedatum")}
-        if not field("nummer"):
+            person = {"bsn": field.get("bsn", ""), "geboortedatum": field.get("geboortedatum", "")}
+        if not nummer:
             if any(i < len(values) and values[i].strip() for i in category_12):
                 context.notes["category 12 rows without a reisdocument (12.35.20 empty)"] += 1
             continue
@@ -66,13 +64,14 @@ def _parse_gba(text: str, context: ParseContext) -> Iterator[Parsed]:
             continue
         try:
             yield Parsed(line, row=_row(context, person["bsn"], _gba_birth(person["geboortedatum"]), "gba_csv",
-                                        nummer=field("nummer"), soort=field("soort"),
-                                        uitgifte=dutch_or_iso_date(field("uitgifte"), "12.35.30"), autoriteit=field("autoriteit"),
-                                        einde=dutch_or_iso_date(field("einde"), "12.35.50"),
-                                        inhouding=dutch_or_iso_date(field("inhouding"), "12.35.60"),
-                                        aanduiding=field("aanduiding")))
+                                        nummer=nummer, soort=field.get("soort"),
+                                        uitgifte=dutch_or_iso_date(field.get("uitgifte"), "12.35.30"),
+                                        autoriteit=field.get("autoriteit"),
+                                        einde=dutch_or_iso_date(field.get("einde"), "12.35.50"),
+                                        inhouding=dutch_or_iso_date(field.get("inhouding"), "12.35.60"),
+                                        aanduiding=field.get("aanduiding")))
         except RecordError as err:
-            yield Parsed(line, error=f"line {line}: {err}", raw={"reisdocumentnummer": field("nummer")})
+            yield Parsed(line, error=f"line {line}: {err}", raw={"reisdocumentnummer": nummer})
 
 
 def _gba_birth(value: str) -> dt.date | None:

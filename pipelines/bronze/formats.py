@@ -77,13 +77,10 @@ def read_csv(
         yield reader.line_num, {ours: values[i].strip() for ours, i in positions.items()}
 
 
-DUTCH_TIMESTAMP = ("%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y")
-
-
 @lru_cache(maxsize=1 << 17)
 def parse_moment(value: str, formats: tuple[str, ...]) -> dt.datetime:
     """`strptime` with the first format that fits, else ValueError. Cached: an export repeats the same dates
-    and minutes endlessly, and strptime was the largest single cost of ingesting a CSV."""
+    endlessly, and strptime was the largest single cost of ingesting a CSV."""
     for fmt in formats:
         try:
             return dt.datetime.strptime(value, fmt)
@@ -93,11 +90,19 @@ def parse_moment(value: str, formats: tuple[str, ...]) -> dt.datetime:
 
 
 def dutch_timestamp(value: str, field: str) -> dt.datetime | None:
-    """`dd-mm-jjjj hh:mm` (seconds optional) as local time; empty gives None."""
+    """`dd-mm-jjjj hh:mm` (seconds optional) as local time; empty gives None.
+
+    Day and time of day are parsed apart: a few thousand days and minutes recur, where whole timestamps rarely
+    do, so both stay in the cache."""
     if not value:
         return None
+    day, _, clock = value.partition(" ")
     try:
-        return parse_moment(value, DUTCH_TIMESTAMP)
+        moment = parse_moment(day, ("%d-%m-%Y",))
+        if clock:
+            time = parse_moment(clock, ("%H:%M", "%H:%M:%S"))
+            moment = moment.replace(hour=time.hour, minute=time.minute, second=time.second)
+        return moment
     except ValueError:
         raise RecordError(f"{field} {value!r} is not a valid date (expected dd-mm-jjjj hh:mm)") from None
 
