@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -102,6 +103,19 @@ def test_impossible_dates_and_missing_ids_go_to_quarantine_with_file_and_line(se
     assert "2099-01-01 is impossible" in reasons[1][2]
     assert reasons[2][2] == "melding without a publicID / meldingnummer"
     assert report.notes["blank lines skipped"] == 1
+
+
+def test_back_office_timestamps_with_seconds_without_time_or_with_an_impossible_time(settings):
+    lines = [HEADER, csv_line(1, made="02-06-2026 09:15:42", closed="04-06-2026"),
+             csv_line(2, made="02-06-2026 24:15"), csv_line(3, made="2-6-2026 9:05")]
+    write(settings, "tijden.csv", "\r\n".join(lines))
+    ingest(FIXI, settings, "run-1", LOG)
+    rows = {r["melding_id"]: r for r in bronze(settings)}
+    assert rows["F-1"]["datum_melding"] == dt.datetime(2026, 6, 2, 9, 15, 42)
+    assert rows["F-1"]["datum_afgehandeld"] == dt.datetime(2026, 6, 4)
+    assert rows["F-3"]["datum_melding"] == dt.datetime(2026, 6, 2, 9, 5)
+    [(file, line, reason)] = quarantine(settings)
+    assert (file, line) == ("tijden.csv", 3) and "'02-06-2026 24:15' is not a valid date" in reason
 
 
 @pytest.mark.parametrize(
