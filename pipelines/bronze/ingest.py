@@ -283,7 +283,17 @@ def landing_files(settings: Settings, system: str) -> list[tuple[str, Path]]:
         if GEMEENTECODE.fullmatch(folder.name)
     ]
     return [(gemeentecode, path) for gemeentecode, folder in folders if folder.is_dir()
-            for path in sorted(folder.rglob("*")) if path.is_file() and not path.name.startswith(".")]
+            for path in sorted(files_under(folder))]
+
+
+def files_under(folder: Path) -> Iterator[Path]:
+    """The files in a folder and its subfolders, hidden ones left out. A directory listing says which entries
+    are files without a stat per file: at national scale landing holds two million of them."""
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            yield from files_under(Path(entry.path))
+        elif entry.is_file() and not entry.name.startswith("."):
+            yield Path(entry.path)
 
 
 def _parse_file(source: Source, context: ParseContext, run_id: str):

@@ -4,6 +4,7 @@ import hashlib
 
 import dagster as dg
 
+from pipelines.bronze.ingest import files_under
 from pipelines.settings import load_settings
 
 lakehouse_job = dg.define_asset_job(
@@ -27,8 +28,8 @@ def new_landing_files(context: dg.SensorEvaluationContext):
     """Start a run when files appear or change in `landing/`; the cursor is a digest of what was there."""
     landing = load_settings().landing
     listing = sorted(
-        (str(p.relative_to(landing)), p.stat().st_size, p.stat().st_mtime_ns)
-        for p in landing.rglob("*") if p.is_file() and not p.name.startswith(".")
+        (str(path.relative_to(landing)), stat.st_size, stat.st_mtime_ns)
+        for path in files_under(landing) for stat in [path.stat()]
     ) if landing.exists() else []
     digest = hashlib.sha256(repr(listing).encode()).hexdigest()
     if digest == context.cursor:

@@ -53,8 +53,6 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
     return _asset
 
 
-
-
 @dg.asset(
     key=["bronze", FEESTDAG.name],
     group_name="bronze",
