@@ -121,15 +121,13 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
     log.info(f"{source.system}: {len(files)} landing files of {_municipalities(len(municipalities))} "
              f"({', '.join(municipalities[:5])}{', ...' if len(municipalities) > 5 else ''})")
     report = IngestReport()
-    new = _new_files(source, settings, files, report)
+    new = _new_files(source, settings, files, report, processes)
     chunks = _chunks(new)
-    workers = min(processes or os.cpu_count() or 1, len(chunks))
-    parallel = workers > 1 and len(chunks) >= PARALLEL_FROM_CHUNKS
-    if parallel:
+    workers = _workers(chunks, processes)
+    if workers > 1:
         log.info(f"{source.system}: parsing {len(new)} new files in {len(chunks)} chunks over {workers} processes")
-    parse = partial(_parse_chunk, source, settings, run_id)
     done = 0
-    for chunk in _in_processes(parse, enumerate(chunks), workers) if parallel else map(parse, enumerate(chunks)):
+    for chunk in _over_chunks(partial(_parse_chunk, source, settings, run_id), list(enumerate(chunks)), workers):
         report.add(chunk)
         done += len(chunk.register)
         for entry in chunk.register:
@@ -142,32 +140,52 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
     return report
 
 
-def _in_processes(function, items, workers: int) -> Iterator:
-    """`map` over spawned worker processes (a fork could inherit Dagster's threads mid-lock), in order."""
+def _workers(chunks: list, processes: int | None) -> int:
+    """Worker processes for this many chunks: one per core (or `processes`), or 1 (inline) when starting
+    processes would cost more than it saves."""
+    workers = min(processes or os.cpu_count() or 1, len(chunks))
+    return workers if len(chunks) >= PARALLEL_FROM_CHUNKS else 1
+
+
+def _over_chunks(function, chunks: list, workers: int) -> Iterator:
+    """`function` over the chunks, in order: inline, or over spawned worker processes (a fork could inherit
+    Dagster's threads mid-lock)."""
+    if workers == 1:
+        yield from map(function, chunks)
+        return
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield from pool.map(function, items)
+        yield from pool.map(function, chunks)
 
 
-def _new_files(source: Source, settings: Settings, files: list[tuple[str, Path]],
-               report: IngestReport) -> list[tuple[str, Path, int]]:
+def _new_files(source: Source, settings: Settings, files: list[tuple[str, Path]], report: IngestReport,
+               processes: int | None) -> list[tuple[str, Path, int]]:
     """(gemeentecode, path, size) of the files to read: neither registered and untouched since, nor a copy of
-    content bronze already holds (also within this delivery)."""
+    content bronze already holds (also within this delivery). Files are hashed in chunks over the worker
+    processes: for a national delivery of 1.5 million iWmo files hashing alone took three minutes in one."""
     registered = _register_entries(settings, source)
     known = _known_hashes(source, settings, registered)
     unchanged = {(e["bestand"], e["bytes"], e["mtime_ns"]) for e in registered if "bytes" in e}
-    new = []
+    candidates = []
     for gemeentecode, path in files:
         stat = path.stat()
         if (str(path), stat.st_size, stat.st_mtime_ns) in unchanged:  # registered, untouched since: not even read
             report.files_known += 1
-            continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            candidates.append((gemeentecode, path, stat.st_size))
+    chunks = _chunks(candidates)
+    digests = [d for chunk in _over_chunks(_content_hashes, chunks, _workers(chunks, processes)) for d in chunk]
+    new = []
+    for candidate, digest in zip(candidates, digests, strict=True):
         if digest in known:
             report.files_known += 1
             continue
         known.add(digest)
-        new.append((gemeentecode, path, stat.st_size))
+        new.append(candidate)
     return new
+
+
+def _content_hashes(files: list[tuple[str, Path, int]]) -> list[str]:
+    return [hashlib.sha256(path.read_bytes()).hexdigest() for _, path, _ in files]
 
 
 def _chunks(files: list[tuple[str, Path, int]]) -> list[list[tuple[str, Path, int]]]:
