@@ -203,6 +203,9 @@ def test_a_registered_file_untouched_since_is_not_read_again_and_a_touched_one_i
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # copied or touched
     touched = ingest(FIXI, settings, "run-3", LOG)
     assert (touched.files_new, touched.files_known, len(bronze(settings))) == (0, 1, 1)  # known by its content
+    with monkeypatch.context() as m:  # and registered as such: the next run does not read it either
+        m.setattr(Path, "read_bytes", lambda path: pytest.fail(f"{path} was read again"))
+        assert ingest(FIXI, settings, "run-4", LOG).files_known == 1
 
 
 def test_files_in_a_municipality_drop_folder_carry_that_gemeentecode(settings):

@@ -178,10 +178,18 @@ def _new_files(source: Source, settings: Settings, files: list[tuple[str, Path]]
     for candidate, digest in zip(candidates, digests, strict=True):
         if digest in known:
             report.files_known += 1
+            report.register.append(_duplicate(candidate, digest))
             continue
         known.add(digest)
         new.append(candidate)
     return new
+
+
+def _duplicate(file: tuple[str, Path, int], digest: str) -> dict:
+    """The register entry of a file whose content bronze already holds: not read again while it is unchanged."""
+    gemeentecode, path, size = file
+    return {"bestand": str(path), "gemeentecode": gemeentecode, "hash": digest, "bytes": size,
+            "mtime_ns": path.stat().st_mtime_ns, "status": "duplicate"}
 
 
 def _content_hashes(files: list[tuple[str, Path, int]]) -> list[str]:
