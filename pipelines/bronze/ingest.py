@@ -165,31 +165,33 @@ def _new_files(source: Source, settings: Settings, files: list[tuple[str, Path]]
     registered = _register_entries(settings, source)
     known = _known_hashes(source, settings, registered)
     unchanged = {(e["bestand"], e["bytes"], e["mtime_ns"]) for e in registered if "bytes" in e}
-    candidates = []
+    candidates, mtimes = [], []
     for gemeentecode, path in files:
         stat = path.stat()
         if (str(path), stat.st_size, stat.st_mtime_ns) in unchanged:  # registered, untouched since: not even read
             report.files_known += 1
         else:
             candidates.append((gemeentecode, path, stat.st_size))
+            mtimes.append(stat.st_mtime_ns)
     chunks = _chunks(candidates)
     digests = [d for chunk in _over_chunks(_content_hashes, chunks, _workers(chunks, processes)) for d in chunk]
     new = []
-    for candidate, digest in zip(candidates, digests, strict=True):
+    for candidate, mtime_ns, digest in zip(candidates, mtimes, digests, strict=True):
         if digest in known:
             report.files_known += 1
-            report.register.append(_duplicate(candidate, digest))
+            report.register.append(_duplicate(candidate, mtime_ns, digest))
             continue
         known.add(digest)
         new.append(candidate)
     return new
 
 
-def _duplicate(file: tuple[str, Path, int], digest: str) -> dict:
-    """The register entry of a file whose content bronze already holds: not read again while it is unchanged."""
+def _duplicate(file: tuple[str, Path, int], mtime_ns: int, digest: str) -> dict:
+    """The register entry of a file whose content bronze already holds: not read again while it is unchanged.
+    Size and modification time are the ones checked against the register, from one stat."""
     gemeentecode, path, size = file
     return {"bestand": str(path), "gemeentecode": gemeentecode, "hash": digest, "bytes": size,
-            "mtime_ns": path.stat().st_mtime_ns, "status": "duplicate"}
+            "mtime_ns": mtime_ns, "status": "duplicate"}
 
 
 def _content_hashes(files: list[tuple[str, Path, int]]) -> list[str]:

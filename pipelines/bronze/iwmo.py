@@ -101,8 +101,7 @@ def _text(element, *path: str) -> str | None:
     """The stripped text at a path of local names; None when absent or empty."""
     if element is None:
         return None
-    value = element.findtext(_any_namespace(path))
-    return value.strip() or None if value else None
+    return (element.findtext(_any_namespace(path)) or "").strip() or None
 
 
 @lru_cache(maxsize=None)
