@@ -7,7 +7,9 @@
     months. Expected applications in a month = sum over offsets of (documents ending offset months later)
     x (share at that offset), plus the monthly average of applications not tied to an ending document
     (first documents, replacements) over the 12 months before the origin.
-    The backtest runs the same method from an origin 12 months back and sets it beside what happened. -#}
+    The backtest runs the same method from an origin 12 months back and sets it beside what happened.
+    Shares and sums are exact decimals: a sum of doubles differs in its last bits with the order DuckDB's threads
+    add it up, and rounding to cents carried that into the published figure (seen at national scale). -#}
 {%- set max_offset = 6 -%}
 with soorten as (
     select code as soort, minuten_per_aanvraag from {{ ref('reisdocument_soort') }} where in_prognose
@@ -64,7 +66,7 @@ geeindigd_in_venster as (
 ),
 
 gedrag as (
-    select v.doel, r.gemeentecode, r.soort, r.verschuiving, count(*) / max(g.documenten) as kans
+    select v.doel, r.gemeentecode, r.soort, r.verschuiving, cast(count(*) / max(g.documenten) as decimal(18, 12)) as kans
     from meetvenster as v
     inner join verlenging as r on r.datum_einde_geldigheid >= v.van and r.datum_einde_geldigheid < v.tot
         and r.aanvraagdatum < v.maand
@@ -77,7 +79,7 @@ los as (
 ),
 
 basis as (
-    select o.doel, gs.gemeentecode, gs.soort, coalesce(count(l.aanvraagnummer), 0) / 12.0 as per_maand
+    select o.doel, gs.gemeentecode, gs.soort, cast(count(l.aanvraagnummer) / 12 as decimal(18, 12)) as per_maand
     from oorsprong as o
     cross join gemeente_soort as gs
     left join los as l on l.gemeentecode = gs.gemeentecode and l.soort = gs.soort
@@ -131,9 +133,8 @@ samen as (
         m.soort,
         m.maand_start < cast(date_trunc('month', {{ peildatum() }}) as date) as verleden,
         cast(r.aanvragen as integer) as gerealiseerd,
-        -- Rounded: a sum of doubles differs in its last bits with the order DuckDB's threads add them up.
-        round(p.aanvragen, 2) as verwacht,
-        round(b.aanvragen, 2) as backtest_verwacht
+        cast(round(p.aanvragen, 2) as double) as verwacht,
+        cast(round(b.aanvragen, 2) as double) as backtest_verwacht
     from maanden as m
     left join gerealiseerd as r using (gemeentecode, soort, maand_start)
     left join verwacht as p
@@ -153,7 +154,8 @@ final as (
         s.backtest_verwacht,
         case when s.verleden and s.backtest_verwacht is not null and s.gerealiseerd > 0
             then (s.backtest_verwacht - s.gerealiseerd) / s.gerealiseerd end as backtest_afwijking,
-        coalesce(s.verwacht, s.gerealiseerd) >= 1.2 * avg(coalesce(s.verwacht, s.gerealiseerd)) over (partition by s.gemeentecode, s.soort)
+        coalesce(s.verwacht, s.gerealiseerd)
+            >= 1.2 * avg(cast(coalesce(s.verwacht, s.gerealiseerd) as decimal(18, 2))) over (partition by s.gemeentecode, s.soort)
             as is_piek,
         round(coalesce(s.verwacht, s.gerealiseerd) * so.minuten_per_aanvraag / 60.0, 1) as baliefuncties_uren
     from samen as s
