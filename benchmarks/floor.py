@@ -2,8 +2,9 @@
 
 `python -m benchmarks.floor BUILD_DB MANIFEST OUT_DB` takes the compiled SQL of every model from a dbt
 manifest (`pipelines.transform.compile_models` in the same environment, so it reads the same bronze) and
-creates each table in dependency order in a fresh database. Seeds are reference inputs like bronze: they are
-copied from the pipeline's build database, not timed. Prints the seconds per model as JSON.
+creates each table in dependency order in a fresh database, with the pipeline's DuckDB memory limit so both
+run the same engine the same way. Seeds are reference inputs like bronze: they are copied from the pipeline's
+build database, not timed. Prints the seconds per model as JSON.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.settings import load_settings
+
 
 def models_in_order(manifest: dict) -> list[dict]:
     models = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"}
@@ -23,12 +26,12 @@ def models_in_order(manifest: dict) -> list[dict]:
     return [models[uid] for uid in TopologicalSorter(graph).static_order()]
 
 
-def build(build_db: Path, manifest: dict, out_db: Path) -> dict[str, float]:
+def build(build_db: Path, manifest: dict, out_db: Path, memory_limit: str) -> dict[str, float]:
     # The compiled SQL names relations "<catalog>"."<schema>"."<table>"; the floor's file gets the same catalog name.
     if out_db.stem != build_db.stem:
         raise ValueError(f"the floor database must be named {build_db.name}, like the build database")
     seconds = {}
-    with duckdb.connect(str(out_db)) as db:
+    with duckdb.connect(str(out_db), config={"memory_limit": memory_limit}) as db:
         db.execute(f"attach '{build_db}' as pipeline (read_only)")
         for schema in ("silver", "gold"):
             db.execute(f"create schema if not exists {schema}")
@@ -44,4 +47,5 @@ def build(build_db: Path, manifest: dict, out_db: Path) -> dict[str, float]:
 
 if __name__ == "__main__":
     build_db, manifest_path, out_db = map(Path, sys.argv[1:4])
-    print(json.dumps(build(build_db, json.loads(manifest_path.read_text()), out_db)))
+    memory_limit = load_settings().memory_limit
+    print(json.dumps(build(build_db, json.loads(manifest_path.read_text()), out_db, memory_limit)))

@@ -28,6 +28,10 @@ DEMO_GEMEENTECODE = "GM0301"
 DEMO_PSEUDONYM_KEY = "demo-sleutel-alleen-voor-de-demogemeente"
 MIN_KEY_LENGTH = 32
 MODES = ("demo", "productie")
+# DuckDB's own cap on what it holds in memory; past it, it spills to disk next to the database. 4 GB keeps a
+# national build (with Python and dbt around it) under 6 GB on a 24 GB machine at no measurable cost in time.
+DEFAULT_MEMORY_LIMIT = "4GB"
+MEMORY_LIMIT = re.compile(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 class SettingsError(ValueError):
@@ -47,6 +51,7 @@ class Settings:
     pseudonym_key: bytes
     peildatum: dt.date
     full_refresh: bool = False  # rebuild incremental silver models from all of bronze
+    memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's, for dbt's builds
 
     @property
     def build_db(self) -> Path:
@@ -91,6 +96,7 @@ class Settings:
             "LAKEHOUSE_BUILD_DB": str(self.build_db),
             "LAKEHOUSE_PEILDATUM": self.peildatum.isoformat(),
             "DBT_TARGET_PATH": str(self.dbt_state),
+            "LAKEHOUSE_MEMORY_LIMIT": self.memory_limit,
         }
 
 
@@ -116,6 +122,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pseudonym_key=_pseudonym_key(mode, env.get("LAKEHOUSE_PSEUDONYM_KEY")),
         peildatum=_peildatum(env.get("LAKEHOUSE_PEILDATUM")),
         full_refresh=env.get("LAKEHOUSE_FULL_REFRESH", "") not in ("", "0"),
+        memory_limit=_memory_limit(env.get("LAKEHOUSE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)),
     )
 
 
@@ -124,6 +131,12 @@ def _gemeentecode(code: str) -> str:
     if not GEMEENTECODE.fullmatch(code):
         raise SettingsError(f"LAKEHOUSE_GEMEENTECODE must look like GM0301 (CBS code), not {code!r}")
     return code
+
+
+def _memory_limit(limit: str) -> str:
+    if not MEMORY_LIMIT.fullmatch(limit.strip()):
+        raise SettingsError(f"LAKEHOUSE_MEMORY_LIMIT must be an amount like 4GB or 512MB, not {limit!r}")
+    return limit.strip()
 
 
 def _pseudonym_key(mode: str, key: str | None) -> bytes:

@@ -25,6 +25,11 @@ def test_every_zone_follows_the_data_root_unless_set_itself(tmp_path):
     assert settings.dbt_env()["LAKEHOUSE_BRONZE"] == str(tmp_path / "bronze")
 
 
+def test_dbt_gets_the_memory_limit():
+    assert load_settings({}).dbt_env()["LAKEHOUSE_MEMORY_LIMIT"] == "4GB"
+    assert load_settings({"LAKEHOUSE_MEMORY_LIMIT": " 512MiB "}).dbt_env()["LAKEHOUSE_MEMORY_LIMIT"] == "512MiB"
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -34,6 +39,7 @@ def test_every_zone_follows_the_data_root_unless_set_itself(tmp_path):
         ({"LAKEHOUSE_MODE": "test"}, "LAKEHOUSE_MODE must be one of"),
         ({"LAKEHOUSE_GEMEENTECODE": "0301"}, "must look like GM0301"),
         ({"LAKEHOUSE_PEILDATUM": "23-11-2026"}, "must be a date like"),
+        ({"LAKEHOUSE_MEMORY_LIMIT": "4 gigabytes"}, "must be an amount like 4GB"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(env, message):
