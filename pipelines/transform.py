@@ -18,8 +18,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
 
+from pipelines.incremental import definitions_to_rebuild, record_definitions
 from pipelines.lineage import LineageRun, dataset, namespace
 from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
 
@@ -32,12 +34,15 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
     """`dbt build` for the selected assets; yields Dagster events enriched once dbt is done."""
     prepare_parse(settings)
     os.environ.update(settings.dbt_env())  # the dbt subprocess inherits the environment
-    # No manifest.json or run_results.json per invocation: nothing reads them, and writing them cost 0.6 s a step.
-    flags = ["--no-write-json", *(["--full-refresh"] if settings.full_refresh else [])]
-    invocation = dbt.cli(["build", *flags], context=context, raise_on_error=False)
-    manifest = invocation.manifest
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     selected = [n for n in manifest["nodes"].values()
-                if n["resource_type"] in ("model", "seed") and _asset_key(invocation, n) in context.selected_asset_keys]
+                if n["resource_type"] in ("model", "seed") and translator.get_asset_key(n) in context.selected_asset_keys]
+    rebuild = definitions_to_rebuild(manifest, [n["unique_id"] for n in selected], settings.dbt_state)
+    for uid, reason in rebuild.items():
+        context.log.info(f"{manifest['nodes'][uid]['name']} is rebuilt from all of bronze: {reason}")
+    # No manifest.json or run_results.json per invocation: nothing reads them, and writing them cost 0.6 s a step.
+    flags = ["--no-write-json", *(["--full-refresh"] if settings.full_refresh or rebuild else [])]
+    invocation = dbt.cli(["build", *flags], context=context, raise_on_error=False)
     runs = {n["unique_id"]: LineageRun(settings, context.run_id, f"{n['schema']}.{n['alias']}",
                                        _inputs(settings, manifest, n)) for n in selected}
     for run in runs.values():
@@ -46,6 +51,8 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
     error = invocation.get_error()
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
         facts = {uid: _table_facts(db, manifest, manifest["nodes"][uid]) for uid in runs}
+    built = [uid for uid in map(_unique_id, (e for e in events if isinstance(e, dg.Output))) if uid in facts]
+    record_definitions(manifest, built, settings.dbt_state)
     for event in events:
         uid = _unique_id(event)
         if isinstance(event, dg.Output) and uid in facts:
@@ -115,10 +122,6 @@ def dbt_docs(dbt: DbtCliResource, settings: Settings) -> bool:
     dbt.cli(["docs", "generate"], target_path=settings.dbt_docs).wait()
     marker.write_text(_project_state(settings))
     return True
-
-
-def _asset_key(invocation, node) -> dg.AssetKey:
-    return invocation.dagster_dbt_translator.get_asset_key(node)
 
 
 def _unique_id(event) -> str | None:

@@ -3,8 +3,8 @@
     Incremental, keyed on ingestion: a nightly build takes only the meldingen with a delivery ingested since
     the last build (with all their deliveries, so the latest state and the count of deliveries still look at
     a melding's whole history) and replaces those rows. New CBS wijken and buurten move meldingen between
-    areas, so they rebuild the whole table; after a change to a codelist (seed) or to this SQL, run once with
-    LAKEHOUSE_FULL_REFRESH=1. -#}
+    areas, so they rebuild the whole table. A change to this SQL, or to a model, seed or macro it is built from,
+    rebuilds it whole too (pipelines/incremental.py). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['gemeentecode', 'melding_id']) }}
 
 with bron as (
