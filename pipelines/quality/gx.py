@@ -7,7 +7,7 @@ on pandas dataframes that `pipelines.quality.suites` fetches from DuckDB; a larg
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import great_expectations as gx
@@ -47,28 +47,51 @@ def validate(name: str, expectations: list[dict], frame: pd.DataFrame, parameter
     return [_outcome(r, len(frame) if rows is None else rows) for r in _results(name, expectations, frame, parameters)]
 
 
+@dataclass
+class Counts:
+    """Per expectation, [element, missing, unexpected] counts over the rows validated so far, and any error."""
+
+    totals: list[list[int]]
+    rows: int = 0
+    errors: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls, expectations: list[dict]) -> Counts:
+        return cls([[0, 0, 0] for _ in expectations])
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts([[a + b for a, b in zip(t, o)] for t, o in zip(self.totals, other.totals)],
+                      self.rows + other.rows, {**self.errors, **other.errors})
+
+
 def validate_slices(name: str, expectations: list[dict], frames: Iterable[pd.DataFrame],
                     parameters: dict) -> list[Outcome]:
     """The outcomes of validating the slices together, holding one slice at a time.
 
     Only for expectations whose counts add up over slices: column-map expectations (one verdict per row),
-    and uniqueness when every slice holds all rows of its key values. Success is decided on the totals
-    the way GX decides it on one frame: the share of expected values among the non-missing ones, against
-    `mostly`.
+    and uniqueness when every slice holds all rows of its key values.
     """
-    if not expectations:
-        return []
-    configs, totals, rows, errors = None, None, 0, {}
+    return summed_outcomes(expectations, count_slices(name, expectations, frames, parameters))
+
+
+def count_slices(name: str, expectations: list[dict], frames: Iterable[pd.DataFrame], parameters: dict) -> Counts:
+    counts = Counts.empty(expectations)
     for frame in frames:
         results = _results(name, expectations, frame, parameters)
-        configs = configs or [r.expectation_config for r in results]
-        counts = [[(r.result or {}).get(k) or 0 for k in ("element_count", "missing_count", "unexpected_count")]
-                  for r in results]
-        totals = counts if totals is None else [[a + b for a, b in zip(t, c)] for t, c in zip(totals, counts)]
-        errors.update({i: r.exception_info["exception_message"] for i, r in enumerate(results)
-                       if (r.exception_info or {}).get("exception_message")})
-        rows += len(frame)
-    return [_summed_outcome(config, total, rows, errors.get(i)) for i, (config, total) in enumerate(zip(configs, totals))]
+        counts += Counts(
+            [[(r.result or {}).get(k) or 0 for k in ("element_count", "missing_count", "unexpected_count")] for r in results],
+            len(frame),
+            {i: r.exception_info["exception_message"] for i, r in enumerate(results)
+             if (r.exception_info or {}).get("exception_message")},
+        )
+    return counts
+
+
+def summed_outcomes(expectations: list[dict], counts: Counts) -> list[Outcome]:
+    """Success decided on the totals the way GX decides it on one frame: the share of expected values among
+    the non-missing ones, against `mostly`."""
+    return [_summed_outcome(ExpectationConfiguration(**e), total, counts.rows, counts.errors.get(i))
+            for i, (e, total) in enumerate(zip(expectations, counts.totals))]
 
 
 def _results(name: str, expectations: list[dict], frame: pd.DataFrame, parameters: dict) -> list:

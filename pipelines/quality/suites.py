@@ -9,6 +9,7 @@ A suite's `meta` may ask for two derived parameters:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import re
@@ -23,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.bronze.sources import BRONZE_TABLES
-from pipelines.quality.gx import Outcome, validate, validate_slices
+from pipelines.quality.gx import Counts, Outcome, count_slices, summed_outcomes, validate, validate_slices
 from pipelines.settings import EXPECTATIONS_DIR, Settings
 
 LATEST_DAY = "laatste_dag"
@@ -32,6 +33,7 @@ DUCKDB_VECTOR = 2_048  # rows per DuckDB vector, the unit a result is fetched in
 TABLE_LEVEL = {"expect_table_row_count_to_be_between"}
 AGGREGATES = {"expect_column_max_to_be_between": "max", "expect_column_mean_to_be_between": "avg"}
 UNIQUENESS = {"expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"}
+CHECKED_PARTS = "_gecontroleerde_delen"  # per bronze suite: the parts counted so far, and their counts
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,12 @@ def run_suite(suite: Suite, settings: Settings) -> list[Outcome]:
         parameters = _parameters(suite, settings, db, relation)
         whole = [e for e in suite.expectations if e.get("meta", {}).get("deel") != LATEST_DAY]
         latest = [e for e in suite.expectations if e.get("meta", {}).get("deel") == LATEST_DAY]
-        outcomes = _validate_table(suite.name, whole, db, relation, parameters)
+        outcomes = []
+        if suite.zone == "bronze":
+            per_part = [e for e in whole if _adds_up_over_parts(e)]
+            whole = [e for e in whole if e not in per_part]
+            outcomes += _validate_new_parts(suite, per_part, db, settings, parameters)
+        outcomes += _validate_table(suite.name, whole, db, relation, parameters)
         if latest:
             column = suite.meta["volume"]["kolom"]
             day = settings.peildatum - dt.timedelta(days=1)
@@ -98,6 +105,58 @@ def _validate_table(name: str, expectations: list[dict], db, relation: str, para
     for e in (e for e in expectations if e["type"] in UNIQUENESS):
         outcomes += validate_slices(name, [e], _slices_by_key(db, relation, e, math.ceil(rows / SLICE_ROWS)), parameters)
     return outcomes
+
+
+def _adds_up_over_parts(expectation: dict) -> bool:
+    """A per-row verdict that does not depend on the day: counted once per part, it holds for good."""
+    return (expectation["type"] not in (*TABLE_LEVEL, *AGGREGATES, *UNIQUENESS)
+            and "$PARAMETER" not in json.dumps(expectation["kwargs"]))
+
+
+def _validate_new_parts(suite: Suite, expectations: list[dict], db, settings: Settings, parameters: dict) -> list[Outcome]:
+    """The whole bronze table's outcomes, scanning only the Parquet parts written since the last check.
+
+    Bronze is append-only and a part never changes once written, so the counts over parts checked before
+    are kept (in `CHECKED_PARTS`) and added to those of the new parts. A kept part that is gone or changed,
+    a changed suite, or LAKEHOUSE_FULL_REFRESH start the count again from the whole table.
+    """
+    if not expectations:
+        return []
+    folder = settings.bronze / BRONZE_TABLES[suite.table].folder
+    parts = {p.name: p.stat().st_size for p in sorted(folder.glob("*.parquet"))}
+    checked, counts = _kept_counts(suite, expectations, parts, settings)
+    new = [folder / name for name in parts if name not in checked]
+    if new:
+        relation = f"read_parquet([{', '.join(_quoted(p) for p in new)}], union_by_name = true)"
+        counts += count_slices(suite.name, expectations, _scan_in_slices(db, relation, expectations), parameters)
+    if not counts.errors:
+        _keep_counts(suite, expectations, parts, counts, settings)
+    return summed_outcomes(expectations, counts)
+
+
+def _kept_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], settings: Settings) -> tuple[dict, Counts]:
+    path = settings.dq_results / CHECKED_PARTS / f"{suite.name}.json"
+    kept = json.loads(path.read_text()) if path.exists() else None
+    if (settings.full_refresh or kept is None or kept["suite"] != _fingerprint(expectations)
+            or any(parts.get(name) != size for name, size in kept["parts"].items())):
+        return {}, Counts.empty(expectations)
+    return kept["parts"], Counts(kept["totals"], kept["rows"])
+
+
+def _keep_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], counts: Counts,
+                 settings: Settings) -> None:
+    path = settings.dq_results / CHECKED_PARTS / f"{suite.name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = {"suite": _fingerprint(expectations), "parts": parts, "totals": counts.totals, "rows": counts.rows}
+    path.write_text(json.dumps(kept))
+
+
+def _fingerprint(expectations: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(expectations, sort_keys=True).encode()).hexdigest()
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _scan_in_slices(db, relation: str, expectations: list[dict]) -> Iterator[pd.DataFrame]:

@@ -1,0 +1,96 @@
+"""Bronze checks scan only the parts written since the last check, and still give the whole table's outcome."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from pipelines.bronze.ingest import write_parquet
+from pipelines.bronze.tables import FIXI_MELDING
+from pipelines.quality import suites
+from pipelines.quality.suites import CHECKED_PARTS, load_suites, run_suite
+
+SUITE = next(s for s in load_suites() if s.name == "bronze.fixi_melding")
+
+
+def write_part(settings, name: str, count: int, bad: dict | None = None, bad_rows: int = 0) -> None:
+    """A bronze part of `count` Fixi meldingen; the first `bad_rows` of them get the values in `bad`."""
+    moment = dt.datetime.combine(settings.peildatum, dt.time(9)) - dt.timedelta(days=1)
+    rows = [{
+        "melding_id": f"{name}-{i}", "gemeentecode": "GM0301", "categorie_bron": "Straatverlichting",
+        "status_bron": "open", "datum_melding": moment, "datum_afgehandeld": None, "datum_gewijzigd": moment,
+        "breedtegraad": 52.14, "lengtegraad": 6.20, "postcode4": "7201", "bron_formaat": "backoffice_csv",
+        "bron_systeem": "fixi", "bron_bestand": f"{name}.csv", "bron_bestand_hash": name, "bron_record": i + 2,
+        "run_id": name, "geladen_op": moment,
+    } | (bad if i < bad_rows else {}) for i in range(count)]
+    write_parquet(rows, FIXI_MELDING, settings.bronze / FIXI_MELDING.folder / f"{name}-0000-0000.parquet")
+
+
+@pytest.fixture
+def scanned(monkeypatch) -> list[str]:
+    """The relations the per-row expectations were fetched from."""
+    seen, scan = [], suites._scan_in_slices
+    monkeypatch.setattr(suites, "_scan_in_slices", lambda db, relation, e: seen.append(relation) or scan(db, relation, e))
+    return seen
+
+
+def summary(outcomes) -> list[tuple]:
+    return sorted((o.expectation, o.kolom or "", o.geslaagd, o.aantal_rijen, o.aantal_onverwacht) for o in outcomes)
+
+
+def from_scratch(settings) -> list[tuple]:
+    return summary(run_suite(SUITE, dataclasses.replace(settings, full_refresh=True)))
+
+
+def test_a_nightly_check_scans_only_the_new_part_and_gives_the_whole_tables_outcome(settings, scanned):
+    write_part(settings, "maandag", 1_000, {"postcode4": "72"}, bad_rows=10)
+    run_suite(SUITE, settings)
+    write_part(settings, "dinsdag", 500, {"breedtegraad": 40.0}, bad_rows=20)
+    scanned.clear()
+
+    outcomes = run_suite(SUITE, settings)
+
+    assert len(scanned) == 1 and "dinsdag" in scanned[0] and "maandag" not in scanned[0]
+    assert summary(outcomes) == from_scratch(settings)
+    by_column = {(o.expectation, o.kolom): o for o in outcomes}
+    postcode = by_column[("expect_column_values_to_match_regex", "postcode4")]
+    latitude = by_column[("expect_column_values_to_be_between", "breedtegraad")]
+    assert (postcode.aantal_rijen, postcode.aantal_onverwacht, postcode.geslaagd) == (1_500, 10, False)
+    assert (latitude.aantal_onverwacht, latitude.geslaagd) == (20, True)  # 1.3%: within the 2% it allows
+
+
+def test_failing_rows_keep_failing_until_their_part_is_removed(settings, scanned):
+    write_part(settings, "goed", 300)
+    write_part(settings, "fout", 50, {"gemeentecode": "XX01"}, bad_rows=50)
+    assert not all(o.geslaagd for o in run_suite(SUITE, settings))
+    scanned.clear()
+
+    again = run_suite(SUITE, settings)
+
+    assert scanned == []  # nothing new to read: the kept counts still hold the 50 bad rows
+    assert [o.aantal_onverwacht for o in again if o.kolom == "gemeentecode"] == [50]
+    (settings.bronze / FIXI_MELDING.folder / "fout-0000-0000.parquet").unlink()
+
+    repaired = run_suite(SUITE, settings)
+
+    assert all(o.geslaagd for o in repaired)
+    assert {o.aantal_rijen for o in repaired if o.expectation != "expect_table_row_count_to_be_between"} == {300}
+
+
+def test_a_changed_suite_counts_again_from_the_whole_table(settings, scanned):
+    write_part(settings, "maandag", 200)
+    run_suite(SUITE, settings)
+    stricter = dataclasses.replace(SUITE, expectations=[*SUITE.expectations, {
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {"column": "status_bron", "value_set": ["gesloten"]},
+        "meta": {"dimensie": "juistheid", "omschrijving": "only closed meldingen"},
+    }])
+    scanned.clear()
+
+    outcomes = run_suite(stricter, settings)
+
+    assert len(scanned) == 1 and "maandag" in scanned[0]
+    assert [(o.aantal_rijen, o.aantal_onverwacht) for o in outcomes if o.kolom == "status_bron"] == [(200, 200)]
+    assert (settings.dq_results / CHECKED_PARTS / "bronze.fixi_melding.json").exists()
