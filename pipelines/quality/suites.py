@@ -135,7 +135,7 @@ def _validate_new_parts(suite: Suite, expectations: list[dict], db, settings: Se
 
 
 def _kept_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], settings: Settings) -> tuple[dict, Counts]:
-    path = settings.dq_results / CHECKED_PARTS / f"{suite.name}.json"
+    path = _kept_path(suite, settings)
     kept = json.loads(path.read_text()) if path.exists() else None
     if (settings.full_refresh or kept is None or kept["suite"] != _fingerprint(expectations)
             or any(parts.get(name) != size for name, size in kept["parts"].items())):
@@ -145,10 +145,14 @@ def _kept_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], 
 
 def _keep_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], counts: Counts,
                  settings: Settings) -> None:
-    path = settings.dq_results / CHECKED_PARTS / f"{suite.name}.json"
+    path = _kept_path(suite, settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     kept = {"suite": _fingerprint(expectations), "parts": parts, "totals": counts.totals, "rows": counts.rows}
     path.write_text(json.dumps(kept))
+
+
+def _kept_path(suite: Suite, settings: Settings) -> Path:
+    return settings.dq_results / CHECKED_PARTS / f"{suite.name}.json"
 
 
 def _fingerprint(expectations: list[dict]) -> str:
