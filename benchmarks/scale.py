@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks.compare import parquet, same_rows
+from benchmarks.compare import DID_NOT_COMPLETE, all_identical, parquet, same_rows
 from benchmarks.measure import Measured, run_measured
 from benchmarks.stages import stages_of_last_run
 from pipelines.bronze.ingest import row_count
@@ -71,7 +71,7 @@ def bench_scale(count: int, years: int, root: Path) -> dict:
                    "table": "gold.fixi_meldingen_week"},
         "pipeline_fixi_seconds": sum(full_steps.get(step, 0.0) for step in FIXI_STEPS),
         "gold_identical": comparison,
-        "correct": full_ok and nightly_ok and all(v is True for v in comparison.values()),
+        "correct": full_ok and nightly_ok and all_identical(comparison),
     }
 
 
@@ -107,7 +107,7 @@ def _compare_gold(settings, root: Path, pandas: Measured) -> dict[str, bool | st
                 db, parquet(root / "pandas_fixi_meldingen_week.parquet"),
                 parquet(settings.gold / "fixi_meldingen_week.parquet"))
         else:
-            result["pandas: fixi_meldingen_week"] = "did not complete"
+            result["pandas: fixi_meldingen_week"] = DID_NOT_COMPLETE
     return result
 
 
