@@ -33,6 +33,9 @@ DUCKDB_VECTOR = 2_048  # rows per DuckDB vector, the unit a result is fetched in
 TABLE_LEVEL = {"expect_table_row_count_to_be_between"}
 AGGREGATES = {"expect_column_max_to_be_between": "max", "expect_column_mean_to_be_between": "avg"}
 UNIQUENESS = {"expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"}
+# Nationally the key sort of 34 million reisdocumenten took the same 36 s with this limit, at 1.2 GB instead of 2.3 GB.
+CHECK_MEMORY_LIMIT = "512MB"
+SLICE_COLUMN = "_deel"  # the slice a row's key hashes to
 CHECKED_PARTS = "_gecontroleerde_delen"  # per bronze suite: the parts counted so far, and their counts
 
 
@@ -171,11 +174,25 @@ def _scan_in_slices(db, relation: str, expectations: list[dict]) -> Iterator[pd.
 
 
 def _slices_by_key(db, relation: str, expectation: dict, count: int) -> Iterator[pd.DataFrame]:
-    """`count` slices by the hash of the expectation's key: all rows with the same key land in one slice."""
+    """`count` slices by the hash of the expectation's key, so all rows with the same key land in one slice.
+
+    One scan, sorted by slice, cut where the slice changes: a filtered scan per slice made the cost grow with
+    the square of the table (69 scans of 34 million BRP rows).
+    """
     kwargs = expectation["kwargs"]
     key = ", ".join(f'"{c}"' for c in kwargs.get("column_list") or [kwargs["column"]])
-    for i in range(count):
-        yield db.sql(f"select {_projection([expectation])} from {relation} where hash({key}) % {count} = {i}").df()
+    scan = db.execute(f"select {_projection([expectation])}, hash({key}) % {count} as {SLICE_COLUMN} "
+                      f"from {relation} order by {SLICE_COLUMN}")
+    pending: list[pd.DataFrame] = []
+    while not (frame := scan.fetch_df_chunk(max(1, SLICE_ROWS // DUCKDB_VECTOR))).empty:
+        pending.append(frame)
+        rows = pd.concat(pending, ignore_index=True) if len(pending) > 1 else frame
+        complete = rows[SLICE_COLUMN] < rows[SLICE_COLUMN].iat[-1]  # the last slice may go on in the next chunk
+        for _, part in rows[complete].groupby(SLICE_COLUMN, sort=False):
+            yield part.drop(columns=SLICE_COLUMN)
+        pending = [rows[~complete]]
+    if pending and not pending[0].empty:
+        yield pending[0].drop(columns=SLICE_COLUMN)
 
 
 def _projection(expectations: list[dict]) -> str:
@@ -196,9 +213,12 @@ def _names_in(condition: str) -> set[str]:
 
 
 def _connect(suite: Suite, settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A connection whose sorts spill to disk beyond CHECK_MEMORY_LIMIT, into a folder of the suite's own (two
+    checks may run at once)."""
+    config = {"memory_limit": CHECK_MEMORY_LIMIT, "temp_directory": str(settings.dq_results / "_tmp" / suite.name)}
     if suite.zone == "bronze":
-        return duckdb.connect()
-    return duckdb.connect(str(settings.build_db), read_only=True)
+        return duckdb.connect(config=config)
+    return duckdb.connect(str(settings.build_db), read_only=True, config=config)
 
 
 def _relation(suite: Suite, settings: Settings) -> str:
