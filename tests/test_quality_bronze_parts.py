@@ -94,3 +94,14 @@ def test_a_changed_suite_counts_again_from_the_whole_table(settings, scanned):
     assert len(scanned) == 1 and "maandag" in scanned[0]
     assert [(o.aantal_rijen, o.aantal_onverwacht) for o in outcomes if o.kolom == "status_bron"] == [(200, 200)]
     assert (settings.dq_results / CHECKED_PARTS / "bronze.fixi_melding.json").exists()
+
+
+def test_a_sort_beyond_the_checks_memory_limit_spills_to_disk(settings, monkeypatch):
+    """Nationally a uniqueness check sorts 34 million keys: beyond the limit DuckDB must spill into the suite's
+    own folder, not fail (it failed when the folder's parent did not exist yet)."""
+    monkeypatch.setattr(suites, "CHECK_MEMORY_LIMIT", "64MB")
+    with suites._connect(SUITE, settings) as db:
+        first = db.execute("select hash(i) % 7 as deel, 'sleutel-' || i as sleutel from range(4000000) t(i) "
+                           "order by deel, sleutel").fetchone()
+    assert first[0] == 0
+    assert (settings.dq_results / "_tmp" / SUITE.name).is_dir()

@@ -215,7 +215,9 @@ def _names_in(condition: str) -> set[str]:
 def _connect(suite: Suite, settings: Settings) -> duckdb.DuckDBPyConnection:
     """A connection whose sorts spill to disk beyond CHECK_MEMORY_LIMIT, into a folder of the suite's own (two
     checks may run at once)."""
-    config = {"memory_limit": CHECK_MEMORY_LIMIT, "temp_directory": str(settings.dq_results / "_tmp" / suite.name)}
+    spill = settings.dq_results / "_tmp" / suite.name
+    spill.mkdir(parents=True, exist_ok=True)  # DuckDB makes only the last folder of it
+    config = {"memory_limit": CHECK_MEMORY_LIMIT, "temp_directory": str(spill)}
     if suite.zone == "bronze":
         return duckdb.connect(config=config)
     return duckdb.connect(str(settings.build_db), read_only=True, config=config)
