@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     scales = [int(n) for n in args.gemeenten.split(",")] + ([NATIONAL_GEMEENTEN] if args.national else [])
     results, markdown = [], ""
     for count in scales:
-        print(f"bench: {count} municipalities, {args.years} years of history", flush=True)
+        print(f"bench: {count} municipalit{'y' if count == 1 else 'ies'}, {args.years} years of history", flush=True)
         results.append(bench_scale(count, args.years, args.work / f"gemeenten_{count}"))
         # latest.* after every scale, so that a long national run that is stopped still leaves the smaller
         # scales' report; the dated report once all scales are done.

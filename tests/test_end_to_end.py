@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics
 from collections import Counter, defaultdict
@@ -448,9 +449,11 @@ def test_a_large_table_is_checked_in_slices_with_the_outcomes_of_the_whole(demo_
     settings, _ = demo_run
 
     def outcomes() -> dict[str, list[tuple]]:
+        # full_refresh: bronze suites count every part again rather than add to the counts kept by the run
+        recount = dataclasses.replace(settings, full_refresh=True)
         return {suite.name: sorted((o.expectation, o.kolom or "", o.omschrijving, o.geslaagd, o.aantal_rijen,
                                     o.aantal_onverwacht, _number(o.percentage_onverwacht), _number(o.waargenomen))
-                                   for o in suites.run_suite(suite, settings)) for suite in suites.load_suites()}
+                                   for o in suites.run_suite(suite, recount)) for suite in suites.load_suites()}
 
     whole = outcomes()
     slices = []
