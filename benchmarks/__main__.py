@@ -13,6 +13,7 @@ from pathlib import Path
 
 from benchmarks.report import write_report
 from benchmarks.scale import bench_scale
+from pipelines.bronze.ingest import municipality_count
 from pipelines.demo import DEFAULT_YEARS
 from pipelines.demo.municipality import NATIONAL_GEMEENTEN
 
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     scales = [int(n) for n in args.gemeenten.split(",")] + ([NATIONAL_GEMEENTEN] if args.national else [])
     results, markdown = [], ""
     for count in scales:
-        print(f"bench: {count} municipalit{'y' if count == 1 else 'ies'}, {args.years} years of history", flush=True)
+        print(f"bench: {municipality_count(count)}, {args.years} years of history", flush=True)
         results.append(bench_scale(count, args.years, args.work / f"gemeenten_{count}"))
         # latest.* after every scale, so that a long national run that is stopped still leaves the smaller
         # scales' report; the dated report once all scales are done.

@@ -118,7 +118,7 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
     `processes` worker processes (default: one per core); each chunk writes its own Parquet parts."""
     files = landing_files(settings, source.system)
     municipalities = sorted({gemeentecode for gemeentecode, _ in files})
-    log.info(f"{source.system}: {len(files)} landing files of {_municipalities(len(municipalities))} "
+    log.info(f"{source.system}: {len(files)} landing files of {municipality_count(len(municipalities))} "
              f"({', '.join(municipalities[:5])}{', ...' if len(municipalities) > 5 else ''})")
     report = IngestReport()
     new = _new_files(source, settings, files, report, processes)
@@ -296,7 +296,7 @@ def _ensure_readable_when_empty(source: Source, settings: Settings) -> None:
             write_parquet([], table, folder / "_leeg.parquet")
 
 
-def _municipalities(n: int) -> str:
+def municipality_count(n: int) -> str:
     return f"{n} municipality" if n == 1 else f"{n} municipalities"
 
 

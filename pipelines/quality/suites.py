@@ -183,16 +183,15 @@ def _slices_by_key(db, relation: str, expectation: dict, count: int) -> Iterator
     key = ", ".join(f'"{c}"' for c in kwargs.get("column_list") or [kwargs["column"]])
     scan = db.execute(f"select {_projection([expectation])}, hash({key}) % {count} as {SLICE_COLUMN} "
                       f"from {relation} order by {SLICE_COLUMN}")
-    pending: list[pd.DataFrame] = []
+    rest = None  # the start of a slice that may go on in the next chunk
     while not (frame := scan.fetch_df_chunk(max(1, SLICE_ROWS // DUCKDB_VECTOR))).empty:
-        pending.append(frame)
-        rows = pd.concat(pending, ignore_index=True) if len(pending) > 1 else frame
-        complete = rows[SLICE_COLUMN] < rows[SLICE_COLUMN].iat[-1]  # the last slice may go on in the next chunk
+        rows = frame if rest is None else pd.concat([rest, frame], ignore_index=True)
+        complete = rows[SLICE_COLUMN] < rows[SLICE_COLUMN].iat[-1]
         for _, part in rows[complete].groupby(SLICE_COLUMN, sort=False):
             yield part.drop(columns=SLICE_COLUMN)
-        pending = [rows[~complete]]
-    if pending and not pending[0].empty:
-        yield pending[0].drop(columns=SLICE_COLUMN)
+        rest = rows[~complete]
+    if rest is not None:
+        yield rest.drop(columns=SLICE_COLUMN)
 
 
 def _projection(expectations: list[dict]) -> str:
