@@ -11,6 +11,8 @@ import datetime as dt
 import hashlib
 import hmac
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from stdnum.nl import bsn as nl_bsn
 
 AGE_BANDS = ((0, "0-17"), (18, "18-29"), (30, "30-44"), (45, "45-64"), (65, "65-74"), (75, "75-84"), (85, "85+"))
@@ -37,6 +39,14 @@ def bsn_is_valid(value: str) -> bool:
 def age_on(birth_date: dt.date, on: dt.date) -> int:
     """Age in whole years on a date."""
     return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+def ages_on(birth_dates: pa.Array, on: pa.Array) -> pa.Array:
+    """`age_on` over two date columns at once; null where either date is."""
+    def month_day(dates):
+        return pc.add(pc.multiply(pc.month(dates), 100), pc.day(dates))
+    birthday_to_come = pc.less(month_day(on), month_day(birth_dates))
+    return pc.subtract(pc.subtract(pc.year(on), pc.year(birth_dates)), pc.cast(birthday_to_come, pa.int64()))
 
 
 def band_of_age(age: int) -> str | None:

@@ -13,6 +13,7 @@ import pytest
 
 from pipelines.bronze.fixi import FIXI
 from pipelines.bronze.ingest import ingest, rejected_files
+from tests.bulk import read_both_ways
 from tests.conftest import demo_reference, run_lakehouse
 
 HEADER = "Meldingnummer;Categorie;Status;Omschrijving;Datum melding;Datum afgehandeld;Laatst gewijzigd;" \
@@ -103,6 +104,27 @@ def test_impossible_dates_and_missing_ids_go_to_quarantine_with_file_and_line(se
     assert "2099-01-01 is impossible" in reasons[1][2]
     assert reasons[2][2] == "melding without a publicID / meldingnummer"
     assert report.notes["blank lines skipped"] == 1
+
+
+def test_a_back_office_export_read_column_wise_equals_record_by_record(settings):
+    """A regular export, Windows-1252 included, is read column-wise (`bulk`): exactly the rows, quarantine
+    and notes of reading it record by record, with impossible dates and times, a missing id, a blank line,
+    numbers written either way and a bad postcode."""
+    lines = [HEADER + ";Extra", csv_line(1, extra=";x"), csv_line(2, made="31-02-2026 10:00", extra=";x"),
+             csv_line(3, made="01-01-2099 10:00", extra=";x"), csv_line(4, extra=";x").replace("F-4", "", 1), "",
+             csv_line(5, made="2-6-2026 9:05:07", closed="04-06-2026", extra=";x").replace("52,1301", "52.13"),
+             csv_line(6, made="02-06-2026 24:15", extra=";x"), csv_line(7, extra=";Zoë").replace("7201 AB", "0201 AB"),
+             csv_line(8, made="", extra=";x").replace("6,2002", "zes")]
+    bulk, rows, quarantined = read_both_ways(FIXI, settings, "export.csv", "\r\n".join(lines).encode("cp1252"))
+    assert bulk.rows["fixi_melding"].to_pylist() == rows["fixi_melding"]
+    assert bulk.quarantined.to_pylist() == quarantined
+    assert [r["melding_id"] for r in rows["fixi_melding"]] == ["F-1", "F-5", "F-7"]
+    assert [(r["bron_record"], r["reden"]) for r in quarantined] == [
+        (3, "datum_melding '31-02-2026 10:00' is not a valid date (expected dd-mm-jjjj hh:mm)"),
+        (4, "datum_melding 2099-01-01 is impossible (before 2000 or after the peildatum 2026-06-30)"),
+        (5, "melding without a publicID / meldingnummer"),
+        (8, "datum_melding '02-06-2026 24:15' is not a valid date (expected dd-mm-jjjj hh:mm)"),
+        (10, "lengtegraad 'zes' is not a number")]
 
 
 def test_back_office_timestamps_with_seconds_without_time_or_with_an_impossible_time(settings):

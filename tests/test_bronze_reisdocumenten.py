@@ -13,6 +13,7 @@ from pipelines.bronze.brp import BRP
 from pipelines.bronze.burgerzaken import BURGERZAKEN
 from pipelines.bronze.ingest import ingest
 from pipelines.privacy import pseudonym
+from tests.bulk import read_both_ways
 from tests.conftest import FIXTURES
 
 LOG = logging.getLogger("test")
@@ -118,3 +119,47 @@ def test_a_large_delivery_spread_over_processes_gives_the_same_bronze(tmp_path, 
     assert register_2 == register_1 and len(register_1) == 9  # 8 read or rejected, 1 duplicate
     assert rejected_1 == rejected_2 and len(rejected_1) == 1 and rejected_1[0].startswith("kapot.json: invalid JSON")
     assert parts_1 == parts_2 == 4  # one part per chunk of two files
+
+
+BAD_EXTRACT = (
+    "\ufeff;01.01.20;01.03.10;12.35.10;12.35.20;12.35.30;12.35.40;12.35.50;12.35.60;12.35.70;12.85.10\n"
+    ";;;PN;NA0000001;20200101;B0301;20300101;;;\n"  # a document before any person
+    "P1;999993653;19800000;PN;NA0000002;20200101;B0301;20300101;;;\n"  # birth month and day unknown
+    ";;;NI;NA0000003;20201341;B0301;20301301;;;\n"  # two impossible dates: the first is the reason
+    ";;;;;;;;;;20200101\n"  # category 12 without a reisdocument
+    ";;;;;;;;;;\n"  # all fields empty
+    "\n"
+    "P2;123456789;;;NA0000004;01-02-2021;;2031-02-01;15-03-2022;I;\n"  # invalid BSN, no birth date, empty codes
+    "P3;;20101231;PN;NA0000005;20221231;B0301;20271231;;;\n"  # no BSN
+)
+
+
+def test_a_gba_extract_read_column_wise_equals_record_by_record(settings):
+    """A plain extract is read column-wise (`bulk`); rows, quarantine and notes must be exactly those of reading
+    it record by record, bad records included."""
+    bulk, rows, quarantined = read_both_ways(BRP, settings, "extract.csv", BAD_EXTRACT.encode("utf-8"))
+    bronze = rows["brp_reisdocument"]
+    assert bulk.rows["brp_reisdocument"].to_pylist() == bronze
+    assert bulk.quarantined.to_pylist() == quarantined
+    assert [(r["reisdocumentnummer"], r["bron_record"], r["leeftijd_bij_uitgifte"], r["bsn_geldig"]) for r in bronze] == [
+        ("NA0000002", 3, 39, True), ("NA0000004", 8, None, False), ("NA0000005", 9, 12, None)]
+    assert [r["reden"] for r in quarantined] == [
+        "line 2: reisdocument on a continuation row before any person",
+        "line 4: 12.35.30 '20201341' is not a valid date"]
+
+
+def test_an_irregular_extract_is_left_to_the_record_parser(settings):
+    """Column-wise reading promises line numbers; a short row or a line break inside a value breaks that
+    promise, so such a file is read record by record."""
+    from pipelines.bronze.ingest import LandingFile, ParseContext
+
+    lines = BAD_EXTRACT.split("\n")
+    irregular = {
+        "short row": "\n".join(lines[:3] + [";;;PN"] + lines[3:]).encode(),
+        "line break in a value": BAD_EXTRACT.replace(";B0301;20300101;;;", ';"B03\n01";20300101;;;', 1).encode(),
+    }
+    for content in irregular.values():
+        path = settings.landing / "extract.csv"
+        context = ParseContext(settings, LandingFile(path, content, 0, 0), settings.gemeentecode)
+        assert BRP.bulk(context) is None
+        assert any(parsed.row for parsed in BRP.parse(context))

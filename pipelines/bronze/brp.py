@@ -10,6 +10,7 @@ the person.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -17,10 +18,21 @@ import json
 import re
 from collections.abc import Iterator
 
-from pipelines.bronze.formats import decode_text, dutch_or_iso_date
-from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipelines.bronze.formats import (
+    any_of,
+    count,
+    csv_columns,
+    decode_text,
+    dutch_or_iso_date,
+    none_when_empty,
+    through_distinct,
+)
+from pipelines.bronze.ingest import Bulk, Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import BRP_REISDOCUMENT
-from pipelines.privacy import age_band, age_on, bsn_is_valid, pseudonym
+from pipelines.privacy import age_band, age_on, ages_on, bsn_is_valid, pseudonym
 
 GBA = {"soort": "12.35.10", "nummer": "12.35.20", "uitgifte": "12.35.30", "autoriteit": "12.35.40",
        "einde": "12.35.50", "inhouding": "12.35.60", "aanduiding": "12.35.70", "bsn": "01.01.20",
@@ -72,6 +84,77 @@ def _parse_gba(text: str, context: ParseContext) -> Iterator[Parsed]:
                                         aanduiding=field.get("aanduiding")))
         except RecordError as err:
             yield Parsed(line, error=f"line {line}: {err}", raw={"reisdocumentnummer": nummer})
+
+
+def bulk(context: ParseContext) -> Bulk | None:
+    """A plain GBA extract read column-wise, to the same rows and quarantine as `_parse_gba` record by record.
+    A national extract holds millions of documents; JSON and irregular extracts are left to `parse`."""
+    content = context.file.content.removeprefix(codecs.BOM_UTF8)
+    if GBA["nummer"].encode() not in content.partition(b"\n")[0] or not (columns := csv_columns(content, ";")):
+        return None
+    context.notes["format: gba_csv"] += 1
+    header, values = columns
+    rows = len(values[0])
+    field = {name: values[header.index(element)] if element in header else pa.array([""] * rows)
+             for name, element in GBA.items()}
+    filled = [pc.not_equal(column, "") for column in values]
+    has_document = filled[header.index(GBA["nummer"])]
+    category_12 = [filled[i] for i, element in enumerate(header) if element.startswith("12.")]
+    no_document = pc.and_not(any_of(category_12), has_document)
+    count(context.notes, "category 12 rows without a reisdocument (12.35.20 empty)", pc.sum(no_document).as_py())
+    # A person's first row names the person in its first column; their further documents follow on rows whose
+    # first column is empty, so each row's person is the last one named above it.
+    person_number = pc.cumulative_sum(pc.cast(filled[0], pa.int64()))
+    persons = _persons(pc.filter(field["bsn"], filled[0]), pc.filter(field["geboortedatum"], filled[0]), context)
+    lines = pc.add(pc.indices_nonzero(has_document), 2)
+    document = {name: pc.filter(column, has_document) for name, column in field.items()}
+    person = pc.subtract(pc.filter(person_number, has_document), 1)
+    person = pc.if_else(pc.less(person, 0), pa.scalar(None, pa.int64()), person)
+    dates, errors = {}, [pc.if_else(pc.is_null(person), "reisdocument on a continuation row before any person", None)]
+    for name in ("uitgifte", "einde", "inhouding"):
+        dates[name], error = through_distinct(document[name], lambda v, e=GBA[name]: dutch_or_iso_date(v, e), pa.date32())
+        errors.append(error)
+    holder = {name: column.take(person) for name, column in persons.items()}
+    table = pa.table({
+        "reisdocumentnummer": document["nummer"],
+        "gemeentecode": pa.array([context.gemeentecode] * len(person)),
+        "soort": none_when_empty(document["soort"]),
+        "datum_uitgifte": dates["uitgifte"],
+        "autoriteit": none_when_empty(document["autoriteit"]),
+        "datum_einde_geldigheid": dates["einde"],
+        "datum_inhouding_vermissing": dates["inhouding"],
+        "aanduiding_inhouding_vermissing": none_when_empty(document["aanduiding"]),
+        "persoon_pseudoniem": holder["pseudoniem"],
+        "bsn_geldig": holder["bsn_geldig"],
+        "leeftijd_bij_uitgifte": ages_on(holder["geboortedatum"], dates["uitgifte"]),
+        "leeftijdsklasse": holder["leeftijdsklasse"],
+        "bron_formaat": pa.array(["gba_csv"] * len(person)),
+        "bron_record": lines,
+    })
+    error = pc.coalesce(*errors)
+    failed = pc.is_valid(error)
+    return Bulk.of({BRP_REISDOCUMENT.name: table.filter(pc.invert(failed))},
+                   _quarantined(*(pc.filter(column, failed) for column in (lines, error, document["nummer"], person))))
+
+
+def _persons(bsn: pa.Array, geboortedatum: pa.Array, context: ParseContext) -> dict[str, pa.Array]:
+    """Per person of the extract: pseudonym, elfproef, birth date and age band, each computed once per value."""
+    key, peildatum = context.settings.pseudonym_key, context.settings.peildatum
+    birth, _ = through_distinct(geboortedatum, _gba_birth, pa.date32())
+    return {
+        "pseudoniem": through_distinct(bsn, lambda v: pseudonym(v, key) if v else None, pa.string())[0],
+        "bsn_geldig": through_distinct(bsn, lambda v: bsn_is_valid(v) if v else None, pa.bool_())[0],
+        "geboortedatum": birth,
+        "leeftijdsklasse": through_distinct(birth, lambda b: age_band(b, peildatum), pa.string())[0],
+    }
+
+
+def _quarantined(lines: pa.Array, errors: pa.Array, nummers: pa.Array, persons: pa.Array) -> list[dict]:
+    """Quarantined documents as `_parse_gba` words them: a date error keeps the document's number."""
+    return [{"bron_tabel": BRP_REISDOCUMENT.name, "reden": f"line {line}: {error}", "bron_record": line,
+             "record": json.dumps({"reisdocumentnummer": nummer}, ensure_ascii=False) if person is not None else None}
+            for line, error, nummer, person in zip(lines.to_pylist(), errors.to_pylist(), nummers.to_pylist(),
+                                                   persons.to_pylist(), strict=True)]
 
 
 def _gba_birth(value: str) -> dt.date | None:
@@ -156,4 +239,4 @@ def _row(context: ParseContext, bsn: str, birth: dt.date | None, formaat: str, *
     }
 
 
-BRP = Source(system="brp", tables=(BRP_REISDOCUMENT,), parse=parse)
+BRP = Source(system="brp", tables=(BRP_REISDOCUMENT,), parse=parse, bulk=bulk)

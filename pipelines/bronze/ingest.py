@@ -73,7 +73,24 @@ class ParseContext:
     notes: Counter = field(default_factory=Counter)  # file-level observations, e.g. the format detected
 
 
+@dataclass
+class Bulk:
+    """What a column-wise reader makes of a whole file: per table its bronze columns with `bron_record`, and the
+    quarantined records as `bron_tabel`, `reden`, `record` and `bron_record`."""
+
+    rows: dict[str, pa.Table]
+    quarantined: pa.Table
+
+    QUARANTINED = pa.schema([("bron_tabel", pa.string()), ("reden", pa.string()), ("record", pa.string()),
+                             ("bron_record", pa.int64())])
+
+    @classmethod
+    def of(cls, rows: dict[str, pa.Table], quarantined: list[dict]) -> Bulk:
+        return cls(rows, pa.Table.from_pylist(quarantined, schema=cls.QUARANTINED))
+
+
 Parser = Callable[[ParseContext], Iterator[Parsed]]
+BulkReader = Callable[[ParseContext], Bulk | None]
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,9 @@ class Source:
     system: str  # source system, also the landing folder name
     tables: tuple[BronzeTable, ...]  # the first is where a parser's rows go unless they name another
     parse: Parser
+    # Reads a large, regular file column-wise to the same rows and quarantine as `parse`; None leaves the file
+    # to `parse`, record by record.
+    bulk: BulkReader | None = None
 
     @property
     def table(self) -> BronzeTable:
@@ -249,27 +269,50 @@ class _Batch:
 
     def __init__(self, source: Source, settings: Settings, prefix: str):
         self.source, self.settings, self.prefix = source, settings, prefix
-        self.rows = {table.name: [] for table in source.tables}
-        self.quarantined: list[dict] = []
         self.parts = 0
+        self._empty()
 
-    def add(self, rows: dict[str, list[dict]], quarantined: list[dict]) -> None:
+    def _empty(self) -> None:
+        self.rows: dict[str, _Rows] = {table.name: _Rows(table) for table in self.source.tables}
+        self.quarantined = _Rows(QUARANTAINE)
+
+    def add(self, rows: dict[str, list[dict] | pa.Table], quarantined: list[dict] | pa.Table) -> None:
         for name, table_rows in rows.items():
-            self.rows[name].extend(table_rows)
-        self.quarantined.extend(quarantined)
-        if sum(map(len, self.rows.values())) >= self.FLUSH_ROWS:
+            self.rows[name].add(table_rows)
+        self.quarantined.add(quarantined)
+        if sum(len(r) for r in self.rows.values()) >= self.FLUSH_ROWS:
             self.flush()
 
     def flush(self) -> None:
         name = f"{self.prefix}-{self.parts:04d}.parquet"
         for table in self.source.tables:
             if self.rows[table.name]:
-                write_parquet(self.rows[table.name], table, self.settings.bronze / table.folder / name)
+                write_parquet(self.rows[table.name].table(), table, self.settings.bronze / table.folder / name)
         if self.quarantined:
-            write_parquet(self.quarantined, QUARANTAINE, _quarantine_folder(self.settings, self.source) / name)
-        self.rows = {table.name: [] for table in self.source.tables}
-        self.quarantined = []
+            write_parquet(self.quarantined.table(), QUARANTAINE, _quarantine_folder(self.settings, self.source) / name)
+        self._empty()
         self.parts += 1
+
+
+class _Rows:
+    """One table's rows of a batch: record by record from parsers, whole tables from bulk readers."""
+
+    def __init__(self, table: BronzeTable):
+        self.schema = table.arrow_schema
+        self.records: list[dict] = []
+        self.tables: list[pa.Table] = []
+
+    def add(self, rows: list[dict] | pa.Table) -> None:
+        if isinstance(rows, pa.Table):
+            self.tables.append(rows)
+        else:
+            self.records.extend(rows)
+
+    def __len__(self) -> int:
+        return len(self.records) + sum(t.num_rows for t in self.tables)
+
+    def table(self) -> pa.Table:
+        return pa.concat_tables([pa.Table.from_pylist(self.records, schema=self.schema), *self.tables])
 
 
 def _known_hashes(source: Source, settings: Settings, registered: list[dict]) -> set[str]:
@@ -333,6 +376,11 @@ def _parse_file(source: Source, context: ParseContext, run_id: str):
         "run_id": run_id,
         "geladen_op": dt.datetime.now(dt.UTC).replace(tzinfo=None),
     }
+    bulk = source.bulk(context) if source.bulk else None
+    if bulk is not None:
+        tables = {table.name: table for table in source.tables}
+        rows = {name: _stamped(data, stamp, tables[name]) for name, data in bulk.rows.items()}
+        return rows, _stamped(bulk.quarantined, stamp, QUARANTAINE), context.notes
     rows: dict[str, list[dict]] = {table.name: [] for table in source.tables}
     quarantined = []
     for parsed in source.parse(context):
@@ -346,14 +394,21 @@ def _parse_file(source: Source, context: ParseContext, run_id: str):
     return rows, quarantined, context.notes
 
 
+def _stamped(data: pa.Table, stamp: dict, table: BronzeTable) -> pa.Table:
+    """A bulk reader's table with the file's lineage, in the bronze table's schema."""
+    for name, value in stamp.items():
+        data = data.append_column(name, pa.array([value] * data.num_rows, table.arrow_schema.field(name).type))
+    return data.select(table.arrow_schema.names).cast(table.arrow_schema)
+
+
 def row_count(folder: Path) -> int:
     """Rows in a bronze table's folder, from the Parquet footers: nothing is read but metadata."""
     return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*.parquet"))
 
 
-def write_parquet(rows: list[dict], table: BronzeTable, path: Path) -> None:
+def write_parquet(rows: list[dict] | pa.Table, table: BronzeTable, path: Path) -> None:
     """Write with the table's enforced schema, atomically, so a crash never leaves half a file."""
-    data = pa.Table.from_pylist(rows, schema=table.arrow_schema)
+    data = rows.cast(table.arrow_schema) if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=table.arrow_schema)
     for name in table.required:
         if pc.any(pc.is_null(data[name])).as_py():
             raise ValueError(f"bronze {table.name}: column {name} must not be empty")
