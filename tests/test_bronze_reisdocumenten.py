@@ -163,3 +163,31 @@ def test_an_irregular_extract_is_left_to_the_record_parser(settings):
         context = ParseContext(settings, LandingFile(path, content, 0, 0), settings.gemeentecode)
         assert BRP.bulk(context) is None
         assert any(parsed.row for parsed in BRP.parse(context))
+
+
+def test_a_counter_export_read_column_wise_equals_record_by_record(settings):
+    """The application export's bulk reading against record by record: impossible, missing and future dates, a
+    birth date and an age column, spoed written in several ways, an empty soort and no BSN."""
+    export = (
+        "Aanvraagnummer;Aanvraagdatum;Soort;Spoed;Uitreikdatum;Locatie;Geboortedatum;Leeftijd;BSN;Opmerking\n"
+        "A1;2026-05-04;pn;ja;2026-05-08;Stadhuis;04-05-1990;;999993653;x\n"
+        "A2;31-04-2026;NI;nee;;Stadhuis;;70;;x\n"
+        "A3;2026-05-05;;J;;;;8;;x\n"
+        ";2026-05-05;NI;nee;;Stadhuis;;;;x\n"
+        "A5;2026-08-01;NI;nee;;Stadhuis;;;;x\n"
+        "A6;2026-05-05;NI;Y;32-05-2026;Stadhuis;;;;x\n"
+        ";;;;;;;;;\n"
+        "A7;20260506;ZN;1;2026-05-09;Balie 2;2010-13-01;;;x\n"
+        "A8;06-05-2026;NI;nee;2026-05-09;Balie 2;07-05-2008;;999993653;x\n"
+    ).encode("cp1252")
+    bulk, rows, quarantined = read_both_ways(BURGERZAKEN, settings, "aanvragen.csv", export)
+    assert bulk.rows["burgerzaken_aanvraag"].to_pylist() == rows["burgerzaken_aanvraag"]
+    assert bulk.quarantined.to_pylist() == quarantined
+    assert [(r["aanvraagnummer"], r["soort"], r["spoed"], r["leeftijdsklasse"]) for r in rows["burgerzaken_aanvraag"]] == [
+        ("A1", "PN", True, "30-44"), ("A3", None, True, "0-17"), ("A8", "NI", False, "0-17")]
+    assert [r["reden"] for r in quarantined] == [
+        "line 3: aanvraagdatum '31-04-2026' is not a valid date",
+        "line 5: application without a number or date",
+        "line 6: aanvraagdatum 2026-08-01 lies after the peildatum",
+        "line 7: uitreikdatum '32-05-2026' is not a valid date",
+        "line 9: geboortedatum '2010-13-01' is not a valid date"]
