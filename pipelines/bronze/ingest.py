@@ -177,8 +177,8 @@ def _over_chunks(function, chunks: list, workers: int) -> Iterator:
         yield from pool.map(function, chunks)
 
 
-def _new_files(source: Source, settings: Settings, files: list[tuple[str, Path]], report: IngestReport,
-               processes: int | None) -> list[tuple[str, Path, int]]:
+def _new_files(source: Source, settings: Settings, files: list[tuple[str, str]], report: IngestReport,
+               processes: int | None) -> list[tuple[str, str, int]]:
     """(gemeentecode, path, size) of the files to read: neither registered and untouched since, nor a copy of
     content bronze already holds (also within this delivery). Files are hashed in chunks over the worker
     processes: for a national delivery of 1.5 million iWmo files hashing alone took three minutes in one."""
@@ -187,8 +187,8 @@ def _new_files(source: Source, settings: Settings, files: list[tuple[str, Path]]
     unchanged = {(e["bestand"], e["bytes"], e["mtime_ns"]) for e in registered if "bytes" in e}
     candidates, mtimes = [], []
     for gemeentecode, path in files:
-        stat = path.stat()
-        if (str(path), stat.st_size, stat.st_mtime_ns) in unchanged:  # registered, untouched since: not even read
+        stat = os.stat(path)
+        if (path, stat.st_size, stat.st_mtime_ns) in unchanged:  # registered, untouched since: not even read
             report.files_known += 1
         else:
             candidates.append((gemeentecode, path, stat.st_size))
@@ -206,19 +206,24 @@ def _new_files(source: Source, settings: Settings, files: list[tuple[str, Path]]
     return new
 
 
-def _duplicate(file: tuple[str, Path, int], mtime_ns: int, digest: str) -> dict:
+def _duplicate(file: tuple[str, str, int], mtime_ns: int, digest: str) -> dict:
     """The register entry of a file whose content bronze already holds: not read again while it is unchanged.
     Size and modification time are the ones checked against the register, from one stat."""
     gemeentecode, path, size = file
-    return {"bestand": str(path), "gemeentecode": gemeentecode, "hash": digest, "bytes": size,
+    return {"bestand": path, "gemeentecode": gemeentecode, "hash": digest, "bytes": size,
             "mtime_ns": mtime_ns, "status": "duplicate"}
 
 
-def _content_hashes(files: list[tuple[str, Path, int]]) -> list[str]:
-    return [hashlib.sha256(path.read_bytes()).hexdigest() for _, path, _ in files]
+def _content_hashes(files: list[tuple[str, str, int]]) -> list[str]:
+    return [hashlib.sha256(_read(path)).hexdigest() for _, path, _ in files]
 
 
-def _chunks(files: list[tuple[str, Path, int]]) -> list[list[tuple[str, Path, int]]]:
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def _chunks(files: list[tuple[str, str, int]]) -> list[list[tuple[str, str, int]]]:
     """Consecutive files in chunks of about CHUNK_BYTES or CHUNK_FILES, so the work spreads evenly over the
     processes."""
     chunks, current, size = [], [], 0
@@ -232,20 +237,20 @@ def _chunks(files: list[tuple[str, Path, int]]) -> list[list[tuple[str, Path, in
 
 
 def _parse_chunk(source: Source, settings: Settings, run_id: str,
-                 numbered: tuple[int, list[tuple[str, Path, int]]]) -> IngestReport:
+                 numbered: tuple[int, list[tuple[str, str, int]]]) -> IngestReport:
     """Parse one chunk of landing files into its own Parquet parts; runs in a worker process or inline."""
     number, files = numbered
     report = IngestReport()
     batch = _Batch(source, settings, f"{run_id}-{number:04d}")
     for gemeentecode, path, _ in files:
-        stat = path.stat()
-        file = LandingFile(path, path.read_bytes(), stat.st_size, stat.st_mtime_ns)
-        report.inputs.append(str(path))
+        stat = os.stat(path)
+        file = LandingFile(Path(path), _read(path), stat.st_size, stat.st_mtime_ns)
+        report.inputs.append(path)
         try:
             rows, quarantined, notes = _parse_file(source, ParseContext(settings, file, gemeentecode), run_id)
         except UnreadableFile as err:
             report.register.append(_set_aside(settings, source, file, str(err), gemeentecode))
-            report.files_rejected.append(f"{path.name}: {err}")
+            report.files_rejected.append(f"{file.path.name}: {err}")
             continue
         batch.add(rows, quarantined)
         counts = {name: len(r) for name, r in rows.items()}
@@ -343,8 +348,8 @@ def municipality_count(n: int) -> str:
     return f"{n} municipality" if n == 1 else f"{n} municipalities"
 
 
-def landing_files(settings: Settings, system: str) -> list[tuple[str, Path]]:
-    """A source's landing files with the municipality each belongs to, in a stable order.
+def landing_files(settings: Settings, system: str) -> list[tuple[str, str]]:
+    """A source's landing files (paths as text) with the municipality each belongs to, in a stable order.
 
     Each municipality of a shared platform delivers into its own drop folder `landing/GMxxxx/<system>/`;
     files directly in `landing/<system>/` belong to the platform's own municipality (LAKEHOUSE_GEMEENTECODE).
@@ -357,14 +362,15 @@ def landing_files(settings: Settings, system: str) -> list[tuple[str, Path]]:
             for path in sorted(files_under(folder))]
 
 
-def files_under(folder: Path) -> Iterator[Path]:
-    """The files in a folder and its subfolders, hidden ones left out. A directory listing says which entries
-    are files without a stat per file: at national scale landing holds two million of them."""
+def files_under(folder: Path | str) -> Iterator[str]:
+    """The paths of the files in a folder and its subfolders, hidden ones left out. A directory listing says
+    which entries are files without a stat per file: at national scale landing holds two million of them, and
+    as text rather than `Path` objects they are made and sorted in a tenth of the time."""
     for entry in os.scandir(folder):
         if entry.is_dir(follow_symlinks=False):
-            yield from files_under(Path(entry.path))
+            yield from files_under(entry.path)
         elif entry.is_file() and not entry.name.startswith("."):
-            yield Path(entry.path)
+            yield entry.path
 
 
 def _parse_file(source: Source, context: ParseContext, run_id: str):

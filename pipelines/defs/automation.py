@@ -1,6 +1,7 @@
 """When the lakehouse runs: nightly at 02:00 Amsterdam time, and whenever new files land."""
 
 import hashlib
+import os
 
 import dagster as dg
 
@@ -28,8 +29,8 @@ def new_landing_files(context: dg.SensorEvaluationContext):
     """Start a run when files appear or change in `landing/`; the cursor is a digest of what was there."""
     landing = load_settings().landing
     listing = sorted(
-        (str(path.relative_to(landing)), stat.st_size, stat.st_mtime_ns)
-        for path in files_under(landing) for stat in [path.stat()]
+        (os.path.relpath(path, landing), stat.st_size, stat.st_mtime_ns)
+        for path in files_under(landing) for stat in [os.stat(path)]
     ) if landing.exists() else []
     digest = hashlib.sha256(repr(listing).encode()).hexdigest()
     if digest == context.cursor:
