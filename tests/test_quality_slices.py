@@ -50,3 +50,20 @@ def test_uniqueness_adds_up_when_each_key_stays_in_one_slice():
     assert expected[0][1:4] == (False, 600, 20)  # ten ids occur twice
     by_key = [whole[whole["id"].map(hash) % 3 == i] for i in range(3)]
     assert summary(validate_slices("t", [UNIQUE], by_key, {})) == expected
+
+
+def test_outcomes_follow_the_suite_order_whatever_order_gx_reports_them():
+    """GX reports results grouped by column, not in the suite's order; summed counts were once given to the
+    wrong expectation that way (a not-null count under a value-set expectation)."""
+    whole = frame()
+    interleaved = [
+        expectation("expect_column_values_to_be_in_set", column="status", value_set=["open"]),
+        expectation("expect_column_values_to_not_be_null", column="gemaakt"),
+        expectation("expect_column_values_to_not_be_null", column="status"),
+    ]
+    outcomes = validate("t", interleaved, whole, {})
+    assert [(o.expectation, o.kolom) for o in outcomes] == [(e["type"], e["kwargs"]["column"]) for e in interleaved]
+    assert [o.aantal_onverwacht for o in outcomes] == [(whole["status"].notna() & (whole["status"] != "open")).sum(), 0, 20]
+    sliced = validate_slices("t", interleaved, (whole.iloc[i:i + 250] for i in range(0, 600, 250)), {})
+    assert [(o.expectation, o.kolom, o.aantal_onverwacht) for o in sliced] == [
+        (o.expectation, o.kolom, o.aantal_onverwacht) for o in outcomes]

@@ -15,6 +15,9 @@ import pandas as pd
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 
+POSITION = "_positie"  # an expectation's place in its suite, carried through GX in its meta
+
+
 @dataclass(frozen=True)
 class Outcome:
     expectation: str
@@ -95,9 +98,13 @@ def summed_outcomes(expectations: list[dict], counts: Counts) -> list[Outcome]:
 
 
 def _results(name: str, expectations: list[dict], frame: pd.DataFrame, parameters: dict) -> list:
-    suite = gx.ExpectationSuite(name=name, expectations=[ExpectationConfiguration(**e).to_domain_obj() for e in expectations])
+    """GX's results in the order of `expectations`: GX reports them grouped by column, and counts summed over
+    slices are matched to expectations by position."""
+    numbered = [{**e, "meta": {**e.get("meta", {}), POSITION: i}} for i, e in enumerate(expectations)]
+    suite = gx.ExpectationSuite(name=name, expectations=[ExpectationConfiguration(**e).to_domain_obj() for e in numbered])
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    return batch.validate(suite, expectation_parameters=parameters).results
+    return sorted(batch.validate(suite, expectation_parameters=parameters).results,
+                  key=lambda result: result.expectation_config.meta[POSITION])
 
 
 def _summed_outcome(config, total: list[int], rows: int, error: str | None) -> Outcome:
