@@ -28,8 +28,14 @@
     select cast(range as date) as datum from range(cast({{ first }} as date), cast({{ last }} as date) + interval 1 day, interval 1 day)
 {%- endmacro %}
 
+{#- The reference date, read when a model runs, not when dbt parses the project: an environment variable read
+    while parsing makes dbt parse the models again whenever it changes, that is every night. -#}
 {% macro peildatum() -%}
-    cast('{{ env_var("LAKEHOUSE_PEILDATUM", modules.datetime.date.today().isoformat()) }}' as date)
+    {%- if execute -%}
+        cast('{{ env_var("LAKEHOUSE_PEILDATUM", modules.datetime.date.today().isoformat()) }}' as date)
+    {%- else -%}
+        cast(null as date)
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro month_index(date) -%}

@@ -1,6 +1,7 @@
 """Bronze assets: one per source system, landing files -> typed, minimised Parquet with lineage columns."""
 
 import dagster as dg
+import pyarrow.parquet as pq
 
 from pipelines.bronze.ingest import Source, ingest, row_count, write_parquet
 from pipelines.bronze.referentie import public_holidays
@@ -61,14 +62,19 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
     metadata={"dagster/column_schema": FEESTDAG.dagster_schema, "zone": "bronze", "privacy": "openbaar"},
 )
 def feestdag(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Dutch public holidays from the `holidays` package, for counting working days."""
+    """Dutch public holidays from the `holidays` package, for counting working days. The file is rewritten only
+    when the holidays differ (once a year, as the peildatum's year moves on), so what is built from it stays
+    up to date in between."""
     settings = load_settings()
     rows = public_holidays(FIRST_CALENDAR_YEAR, settings.peildatum.year + CALENDAR_YEARS_AHEAD)
     path = settings.bronze / FEESTDAG.folder / "feestdagen.parquet"
+    changed = not path.exists() or pq.read_table(path).to_pylist() != rows
     with lineage_run(settings, context.run_id, f"bronze.{FEESTDAG.name}") as run:
-        write_parquet(rows, FEESTDAG, path)
+        if changed:
+            write_parquet(rows, FEESTDAG, path)
         run.outputs = [dataset(namespace(settings), f"bronze.{FEESTDAG.name}", {"datum": "date", "naam": "string"})]
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "path": dg.MetadataValue.path(str(path))})
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "rows_added": len(rows) if changed else 0,
+                                          "path": dg.MetadataValue.path(str(path))})
 
 
 @dg.definitions

@@ -1,12 +1,14 @@
-{#- One row per day with the facts every model counts with: ISO week, month, and working days. -#}
-with dagen as (
-    {{ date_series("'2000-01-01'", peildatum() ~ " + interval 11 year") }}
-),
-
-feestdagen as (
+{#- One row per day with the facts every model counts with: ISO week, month, and working days. It runs to the
+    end of the last year with public holidays in bronze (the peildatum's year plus eleven), so it changes once a
+    year, not with every peildatum. -#}
+with feestdagen as (
     select datum, min(naam) as feestdag_naam
     from {{ source('bronze', 'feestdag') }}
     group by datum
+),
+
+dagen as (
+    {{ date_series("'2000-01-01'", "(select make_date(cast(max(year(datum)) as integer), 12, 31) from feestdagen)") }}
 ),
 
 gemarkeerd as (

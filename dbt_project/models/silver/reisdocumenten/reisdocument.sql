@@ -1,6 +1,7 @@
 {#- One row per reisdocument: the latest delivery of it (a Haal Centraal update after the GBA extract wins),
-    its status at the peildatum, and whether its end of validity follows the rules: 10 years for adults'
-    passports and identity cards issued from 9 March 2014, otherwise 5. -#}
+    and whether its end of validity follows the rules: 10 years for adults' passports and identity cards issued
+    from 9 March 2014, otherwise 5. Whether it is valid on a given day is left to the models that ask: a status
+    at the peildatum would rebuild all documents every night. -#}
 with bron as (
     select * from {{ source('bronze', 'brp_reisdocument') }}
 ),
@@ -41,12 +42,6 @@ final as (
         datum_einde_geldigheid,
         datum_inhouding_vermissing,
         aanduiding_inhouding_vermissing,
-        case
-            when aanduiding_inhouding_vermissing = 'V' then 'vermist'
-            when aanduiding_inhouding_vermissing in ('I', 'R') then 'ingehouden'
-            when datum_einde_geldigheid < {{ peildatum() }} then 'verlopen'
-            else 'geldig'
-        end as status,
         vervallen_voor_einde,
         geldigheid_jaren_volgens_regels,
         case when geldigheid_jaren_volgens_regels is not null
