@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import dagster as dg
@@ -21,7 +22,7 @@ from dagster_dbt import DbtCliResource
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
 
-from pipelines.incremental import definitions_to_rebuild, record_definitions
+from pipelines.build_state import definitions_to_rebuild, inputs_fingerprints, record_builds, up_to_date
 from pipelines.lineage import LineageRun, dataset, namespace
 from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
 
@@ -31,20 +32,39 @@ DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
 
 def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings) -> Iterator:
-    """`dbt build` for the selected assets; yields Dagster events enriched once dbt is done."""
+    """`dbt build` for the selected assets that are not up to date; yields Dagster events enriched once dbt is
+    done. An up-to-date model is not built or tested again: its table and the outcome of its tests are those
+    of the build recorded for the same inputs (pipelines/build_state.py)."""
     prepare_parse(settings)
     os.environ.update(settings.dbt_env())  # the dbt subprocess inherits the environment
     manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
-    selected = [n for n in manifest["nodes"].values()
+    selected = [n["unique_id"] for n in manifest["nodes"].values()
                 if n["resource_type"] in ("model", "seed") and translator.get_asset_key(n) in context.selected_asset_keys]
-    rebuild = definitions_to_rebuild(manifest, [n["unique_id"] for n in selected], settings.dbt_state)
+    fingerprints = inputs_fingerprints(manifest, selected, settings)
+    unchanged = up_to_date(manifest, fingerprints, settings, _tables(settings))
+    if unchanged:
+        context.log.info(f"up to date, not built again: {', '.join(manifest['nodes'][uid]['name'] for uid in unchanged)}")
+    with duckdb.connect(str(settings.build_db), read_only=True) if unchanged else nullcontext() as db:
+        for uid, build in unchanged.items():
+            yield from _unchanged_events(context, manifest, translator, manifest["nodes"][uid], build,
+                                         _table_facts(db, manifest, manifest["nodes"][uid]))
+    to_build = [uid for uid in selected if uid not in unchanged]
+    if to_build:
+        yield from _build(context, dbt, settings, manifest, translator, to_build, fingerprints,
+                          [manifest["nodes"][uid]["original_file_path"] for uid in unchanged])
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings, manifest: dict, translator,
+           to_build: list[str], fingerprints: dict, unchanged_paths: list[str]) -> Iterator:
+    rebuild = definitions_to_rebuild(manifest, to_build, settings.dbt_state)
     for uid, reason in rebuild.items():
         context.log.info(f"{manifest['nodes'][uid]['name']} is rebuilt from all of bronze: {reason}")
     # No manifest.json or run_results.json per invocation: nothing reads them, and writing them cost 0.6 s a step.
-    flags = ["--no-write-json", *(["--full-refresh"] if settings.full_refresh or rebuild else [])]
+    flags = ["--no-write-json", *(["--full-refresh"] if settings.full_refresh or rebuild else []),
+             *(["--exclude", " ".join(f"path:{path}" for path in unchanged_paths)] if unchanged_paths else [])]
     invocation = dbt.cli(["build", *flags], context=context, raise_on_error=False)
-    runs = {n["unique_id"]: LineageRun(settings, context.run_id, f"{n['schema']}.{n['alias']}",
-                                       _inputs(settings, manifest, n)) for n in selected}
+    runs = {uid: LineageRun(settings, context.run_id, f"{manifest['nodes'][uid]['schema']}.{manifest['nodes'][uid]['alias']}",
+                            _inputs(settings, manifest, manifest["nodes"][uid])) for uid in to_build}
     for run in runs.values():
         run.emit("START")
     events = list(invocation.stream())
@@ -52,14 +72,16 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
         facts = {uid: _table_facts(db, manifest, manifest["nodes"][uid]) for uid in runs}
     built = [uid for uid in map(_unique_id, (e for e in events if isinstance(e, dg.Output))) if uid in facts]
-    record_definitions(manifest, built, settings.dbt_state)
+    record_builds(manifest, built, _tests_passed(manifest, translator, built, events), fingerprints, context.run_id,
+                  settings.dbt_state)
     for event in events:
         uid = _unique_id(event)
         if isinstance(event, dg.Output) and uid in facts:
             extra = _lineage_metadata(invocation, manifest["nodes"][uid], facts)
             runs[uid].outputs = [_output_dataset(settings, manifest["nodes"][uid], facts[uid], extra)]
             runs.pop(uid).emit("COMPLETE")
-            event = event.with_metadata({**event.metadata, "dagster/row_count": facts[uid]["rows"], **extra})
+            event = event.with_metadata({**event.metadata, "dagster/row_count": facts[uid]["rows"], "herbouwd": True,
+                                         **extra})
         yield event
     for run in runs.values():
         run.emit("FAIL", error=str(error) if error else "not built: an upstream model or test failed")
@@ -67,6 +89,38 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
         raise error
     # Each invocation writes its own target folder; kept only when dbt failed, for its logs.
     shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
+def _tables(settings: Settings) -> set[tuple[str, str]]:
+    """(schema, name) of every table in the build database."""
+    if not settings.build_db.exists():
+        return set()
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        return set(db.execute("select table_schema, table_name from information_schema.tables").fetchall())
+
+
+def _tests_on(manifest: dict, uid: str) -> list[dict]:
+    return [manifest["nodes"][t] for t in manifest["child_map"].get(uid, []) if t.startswith("test.")]
+
+
+def _tests_passed(manifest: dict, translator, built: list[str], events: list) -> set[str]:
+    """The models among `built` whose every test ran in this build and passed."""
+    passed = {(e.asset_key, e.check_name) for e in events if isinstance(e, dg.AssetCheckResult) and e.passed}
+    return {uid for uid in built
+            if all((translator.get_asset_key(manifest["nodes"][uid]), test["name"]) in passed
+                   for test in _tests_on(manifest, uid) if test["attached_node"] == uid)}
+
+
+def _unchanged_events(context, manifest: dict, translator, node: dict, build: dict, facts: dict) -> Iterator:
+    """The materialization of a model that is up to date, and its tests' outcome at the build that made it."""
+    key = translator.get_asset_key(node)
+    unchanged = {"herbouwd": False, "gebouwd_in_run": build["run_id"]}
+    yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
+                    metadata={"unique_id": node["unique_id"], "dagster/row_count": facts["rows"], **unchanged})
+    for test in _tests_on(manifest, node["unique_id"]):
+        check = dg.AssetCheckKey(key, test["name"])
+        if test["attached_node"] == node["unique_id"] and check in context.selected_asset_check_keys:
+            yield dg.AssetCheckResult(asset_key=key, check_name=test["name"], passed=True, metadata=unchanged)
 
 
 def parse_project() -> None:
@@ -80,20 +134,26 @@ def prepare_parse(settings: Settings) -> None:
     dbt parses the whole project again in any invocation whose profile (the build database's path)
     differs from the parse it starts from: without this, each of a run's dbt steps would spend seconds on it.
     """
-    marker = settings.dbt_state / "parsed_for.json"
-    if (settings.dbt_state / "partial_parse.msgpack").exists() and _made_for(marker, settings):
+    marker, state = settings.dbt_state / "parsed_for.json", _project_state(_without_peildatum(settings.dbt_env()))
+    if (settings.dbt_state / "partial_parse.msgpack").exists() and _made_for(marker, state):
         return
     _run_dbt(["parse"], settings.dbt_state, settings)
-    marker.write_text(_project_state(settings))
+    marker.write_text(state)
 
 
-def _project_state(settings: Settings) -> str:
+def _project_state(env: dict[str, str]) -> str:
     """What a parse or the docs depend on: the environment dbt sees and the version of the project."""
-    return json.dumps({**settings.dbt_env(), "project": PROJECT_MANIFEST.stat().st_mtime_ns}, sort_keys=True)
+    return json.dumps({**env, "project": PROJECT_MANIFEST.stat().st_mtime_ns}, sort_keys=True)
 
 
-def _made_for(marker: Path, settings: Settings) -> bool:
-    return marker.exists() and marker.read_text() == _project_state(settings)
+def _without_peildatum(env: dict[str, str]) -> dict[str, str]:
+    """The peildatum changes every night, and neither dbt's parse (the macro reads it only when a model runs)
+    nor any description in the docs depends on it."""
+    return {name: value for name, value in env.items() if name != "LAKEHOUSE_PEILDATUM"}
+
+
+def _made_for(marker: Path, state: str) -> bool:
+    return marker.exists() and marker.read_text() == state
 
 
 def compile_models(settings: Settings, target: Path) -> Path:
@@ -115,12 +175,13 @@ def dbt_docs(dbt: DbtCliResource, settings: Settings) -> bool:
     made for this same project and environment (they describe models and columns, which only the project
     changes). Returns whether they were generated."""
     marker = settings.dbt_docs / "generated_for.json"
-    if (settings.dbt_docs / "index.html").exists() and _made_for(marker, settings):
+    state = _project_state(_without_peildatum(settings.dbt_env()))
+    if (settings.dbt_docs / "index.html").exists() and _made_for(marker, state):
         return False
     prepare_parse(settings)
     os.environ.update(settings.dbt_env())
     dbt.cli(["docs", "generate"], target_path=settings.dbt_docs).wait()
-    marker.write_text(_project_state(settings))
+    marker.write_text(state)
     return True
 
 

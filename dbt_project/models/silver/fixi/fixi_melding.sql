@@ -4,7 +4,7 @@
     the last build (with all their deliveries, so the latest state and the count of deliveries still look at
     a melding's whole history) and replaces those rows. New CBS wijken and buurten move meldingen between
     areas, so they rebuild the whole table. A change to this SQL, or to a model, seed or macro it is built from,
-    rebuilds it whole too (pipelines/incremental.py). -#}
+    rebuilds it whole too (pipelines/build_state.py). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['gemeentecode', 'melding_id']) }}
 
 with bron as (

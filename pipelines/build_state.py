@@ -1,0 +1,199 @@
+"""What each dbt model was built from, so a run builds only what new data, a changed definition or a new
+peildatum affects.
+
+Per model two fingerprints are recorded when it is built:
+- its *definition*: its SQL and configuration and those of every model, seed and macro upstream of it;
+- its *inputs*: its own definition, its tests, the bronze parts of the sources it reads, the peildatum when it
+  uses it, and the inputs its parent models were last built from (so a model built from a parent that was not
+  rebuilt yet is rebuilt once that parent is).
+
+A model whose inputs equal those of its last build, whose tests then all passed and whose table is still there,
+is up to date: the run neither builds nor tests it again, since the same inputs give the same table. An
+incremental model whose definition differs from the one it was built with is rebuilt whole: the rows earlier
+builds kept would still follow the old definition, or lack a column the new SQL reads.
+Bronze is append-only and a part is never rewritten, so its name, size and modification time stand for its content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pipelines.settings import Settings
+
+RECORD = "build_state.json"  # in the dbt state folder, beside the build database
+PEILDATUM_MACRO = "macro.lakehouse.peildatum"
+# Configuration that describes a model without changing what it computes.
+DESCRIPTIVE_CONFIG = ("meta", "docs", "tags", "group")
+
+
+def bronze_parts(folder: Path) -> str:
+    """A bronze table's parts as a fingerprint: name, size and modification time of each."""
+    parts = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.glob("*.parquet"))
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def inputs_fingerprints(manifest: dict, unique_ids: list[str], settings: Settings) -> dict[str, str | None]:
+    """The inputs each of `unique_ids` would be built from now, built together in one dbt invocation: a parent
+    among them counts with the inputs it is about to be built from, any other parent with those it was last
+    built from. None when a parent has no recorded inputs: such a model cannot be up to date."""
+    recorded = _recorded(settings.dbt_state)
+    building = set(unique_ids)
+    fingerprints: dict[str, str | None] = {}
+
+    def parent_state(uid: str) -> str | None:
+        if uid in manifest["sources"]:
+            return bronze_parts(settings.bronze / manifest["sources"][uid]["meta"]["folder"])
+        if uid in building:
+            return fingerprint(uid)
+        return recorded.get(uid, {}).get("invoer")
+
+    def fingerprint(uid: str) -> str | None:
+        if uid not in fingerprints:
+            fingerprints[uid] = None  # while its parents are looked at: a cycle through tests is never up to date
+            digest = hashlib.sha256(_definition_content(manifest, uid).encode())
+            tests = [t for t in manifest["child_map"].get(uid, [])
+                     if t.startswith("test.") and manifest["nodes"][t].get("attached_node") == uid]
+            parents = {p for node in [uid, *tests] for p in manifest["nodes"][node]["depends_on"].get("nodes", [])} - {uid}
+            for test in sorted(tests):
+                digest.update(_definition_content(manifest, test).encode())
+            for parent in sorted(parents):
+                state = parent_state(parent)
+                if state is None:
+                    return None
+                digest.update(f"{parent}\n{state}\n".encode())
+            if any(PEILDATUM_MACRO in _macros(manifest, node) for node in [uid, *tests]):
+                digest.update(f"peildatum {settings.peildatum}\n".encode())
+            fingerprints[uid] = digest.hexdigest()
+        return fingerprints[uid]
+
+    return {uid: fingerprint(uid) for uid in unique_ids}
+
+
+def up_to_date(manifest: dict, fingerprints: dict[str, str | None], settings: Settings,
+               tables: set[tuple[str, str]]) -> dict[str, dict]:
+    """The models that need no build, each with the record of the build that made its table: built from the
+    same inputs with all tests passed, and its table (schema, name) is among `tables`."""
+    if settings.full_refresh:
+        return {}
+    recorded = _recorded(settings.dbt_state)
+    kept = {uid for uid, inputs in fingerprints.items()
+            if inputs is not None and recorded.get(uid, {}).get("invoer") == inputs and _table(manifest, uid) in tables}
+    # Dagster takes a step's assets in dependency order: a model below one that is built in the same step is built too.
+    for uid in _in_dependency_order(manifest, list(fingerprints)):
+        if any(p in fingerprints and p not in kept for p in manifest["nodes"][uid]["depends_on"].get("nodes", [])):
+            kept.discard(uid)
+    return {uid: recorded[uid] for uid in _in_dependency_order(manifest, list(fingerprints)) if uid in kept}
+
+
+def _in_dependency_order(manifest: dict, unique_ids: list[str]) -> list[str]:
+    """`unique_ids` with every model after the models among them it reads."""
+    among, ordered, seen = set(unique_ids), [], set()
+
+    def visit(uid: str) -> None:
+        if uid in seen:
+            return
+        seen.add(uid)
+        for parent in manifest["nodes"][uid]["depends_on"].get("nodes", []):
+            if parent in among:
+                visit(parent)
+        ordered.append(uid)
+
+    for uid in unique_ids:
+        visit(uid)
+    return ordered
+
+
+def table_inputs(settings: Settings, table: str) -> str | None:
+    """The inputs the table (`schema.name`) was last built from, if that build passed its tests."""
+    return next((entry.get("invoer") for entry in _recorded(settings.dbt_state).values() if entry.get("tabel") == table),
+                None)
+
+
+def definitions_to_rebuild(manifest: dict, unique_ids: list[str], state: Path) -> dict[str, str]:
+    """The incremental models among `unique_ids` that must be rebuilt whole, each with the reason."""
+    recorded = _recorded(state)
+    reasons = {}
+    for uid in unique_ids:
+        if not _is_incremental(manifest, uid):
+            continue
+        if "definitie" not in recorded.get(uid, {}):
+            reasons[uid] = "no record of the definition it was built with (a first build, or a database from an older version)"
+        elif recorded[uid]["definitie"] != definition_fingerprint(manifest, uid):
+            reasons[uid] = "its SQL, or a model, seed or macro it is built from, changed since its last build"
+    return reasons
+
+
+def record_builds(manifest: dict, built: list[str], tested: set[str], fingerprints: dict[str, str | None],
+                  run_id: str, state: Path) -> None:
+    """Record what the models in `built` were built from. Their inputs are recorded only for those whose tests
+    all passed (`tested`): any other is built and tested again by the next run."""
+    recorded = _recorded(state)
+    for uid in built:
+        schema, name = _table(manifest, uid)
+        entry = {"tabel": f"{schema}.{name}", "definitie": definition_fingerprint(manifest, uid)}
+        if uid in tested and fingerprints.get(uid) is not None:
+            entry |= {"invoer": fingerprints[uid], "run_id": run_id}
+        recorded[uid] = entry
+    state.mkdir(parents=True, exist_ok=True)
+    (state / RECORD).write_text(json.dumps(recorded, indent=2, sort_keys=True))
+
+
+def definition_fingerprint(manifest: dict, unique_id: str) -> str:
+    """SHA-256 over the model and every model and seed upstream of it (not sources): SQL, configuration and
+    the macros each calls."""
+    digest = hashlib.sha256()
+    for uid in sorted(_upstream(manifest, unique_id)):
+        digest.update(f"{uid}\n{_definition_content(manifest, uid)}\n".encode())
+    return digest.hexdigest()
+
+
+def _definition_content(manifest: dict, uid: str) -> str:
+    """What of a node decides the table it builds or the verdict of a test: its SQL (a seed's content), the
+    configuration that is not descriptive, a contract's column types, a generic test's arguments, and the
+    macros it calls."""
+    node = manifest["nodes"][uid]
+    config = {k: v for k, v in node["config"].items() if k not in DESCRIPTIVE_CONFIG}
+    columns = {name: column.get("data_type") for name, column in node.get("columns", {}).items()}
+    macros = {m: manifest["macros"][m]["macro_sql"] for m in sorted(_macros(manifest, uid)) if m in manifest["macros"]}
+    return json.dumps([node["checksum"]["checksum"], node.get("raw_code"), config, columns,
+                       node.get("test_metadata"), macros], sort_keys=True, default=str)
+
+
+def _macros(manifest: dict, uid: str) -> set[str]:
+    """The macros a node calls, and the macros those call."""
+    seen, todo = set(), list(manifest["nodes"][uid]["depends_on"].get("macros", []))
+    while todo:
+        macro = todo.pop()
+        if macro in seen or macro not in manifest["macros"]:
+            continue
+        seen.add(macro)
+        todo += manifest["macros"][macro]["depends_on"].get("macros", [])
+    return seen
+
+
+def _upstream(manifest: dict, unique_id: str) -> set[str]:
+    """The node and the models and seeds upstream of it."""
+    seen, todo = set(), [unique_id]
+    while todo:
+        uid = todo.pop()
+        if uid in seen or uid not in manifest["nodes"]:  # sources are not nodes
+            continue
+        seen.add(uid)
+        todo += manifest["nodes"][uid]["depends_on"].get("nodes", [])
+    return seen
+
+
+def _table(manifest: dict, uid: str) -> tuple[str, str]:
+    node = manifest["nodes"][uid]
+    return node["schema"], node["alias"]
+
+
+def _is_incremental(manifest: dict, uid: str) -> bool:
+    return manifest["nodes"][uid]["config"].get("materialized") == "incremental"
+
+
+def _recorded(state: Path) -> dict[str, dict]:
+    path = state / RECORD
+    return json.loads(path.read_text()) if path.exists() else {}

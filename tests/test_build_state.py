@@ -1,0 +1,180 @@
+"""What a model was built from decides whether a run builds it again, judged on the project's real manifest."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+
+from pipelines.bronze.ingest import write_parquet
+from pipelines.bronze.tables import FIXI_MELDING
+from pipelines.build_state import (
+    RECORD,
+    definition_fingerprint,
+    definitions_to_rebuild,
+    inputs_fingerprints,
+    record_builds,
+    up_to_date,
+)
+from pipelines.transform import PROJECT_MANIFEST
+from tests.conftest import copy_data_root, run_lakehouse
+
+FIXI_MELDING_MODEL = "model.lakehouse.fixi_melding"
+WEEK = "model.lakehouse.fixi_meldingen_week"
+SILVER_FIXI = [FIXI_MELDING_MODEL, "seed.lakehouse.fixi_categorie", "seed.lakehouse.fixi_categorie_bron",
+               "seed.lakehouse.fixi_status"]
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return json.loads(PROJECT_MANIFEST.read_text())
+
+
+def changed(manifest: dict, uid: str) -> dict:
+    """A copy of the manifest in which node or macro `uid` has other content."""
+    other = copy.deepcopy(manifest)
+    if uid in other["nodes"]:
+        other["nodes"][uid]["checksum"]["checksum"] = "0" * 64
+    else:
+        other["macros"][uid]["macro_sql"] += "\n-- changed"
+    return other
+
+
+def bronze_part(settings, name: str) -> None:
+    moment = dt.datetime.combine(settings.peildatum, dt.time(9))
+    write_parquet([{"melding_id": name, "gemeentecode": "GM0301", "categorie_bron": "Straatverlichting",
+                    "status_bron": "open", "datum_melding": moment, "bron_formaat": "backoffice_csv",
+                    "bron_systeem": "fixi", "bron_bestand": f"{name}.csv", "bron_bestand_hash": name,
+                    "bron_record": 2, "run_id": name, "geladen_op": moment}],
+                  FIXI_MELDING, settings.bronze / FIXI_MELDING.folder / f"{name}.parquet")
+
+
+@pytest.mark.parametrize("upstream", [
+    FIXI_MELDING_MODEL,                         # its own SQL
+    "seed.lakehouse.fixi_categorie",            # a codelist it maps categories with
+    "model.lakehouse.kalender",                 # a model it reads working days from
+    "macro.lakehouse.delivery_rank",            # a macro it calls
+    "macro.lakehouse.duckdb__days_between",     # a macro that macro dispatches to
+])
+def test_a_change_upstream_in_dbt_changes_the_definition(manifest, upstream):
+    assert definition_fingerprint(changed(manifest, upstream), FIXI_MELDING_MODEL) != definition_fingerprint(manifest, FIXI_MELDING_MODEL)
+
+
+def test_a_change_downstream_or_elsewhere_leaves_the_definition(manifest):
+    for uid in [WEEK, "seed.lakehouse.reisdocument_soort", "model.lakehouse.wmo_melding"]:
+        assert uid in manifest["nodes"]
+        assert definition_fingerprint(changed(manifest, uid), FIXI_MELDING_MODEL) == definition_fingerprint(manifest, FIXI_MELDING_MODEL)
+
+
+def test_only_incremental_models_whose_recorded_definition_differs_are_rebuilt_whole(manifest, tmp_path):
+    selected = [FIXI_MELDING_MODEL, "model.lakehouse.wijk_buurt", "seed.lakehouse.fixi_categorie"]
+    assert set(definitions_to_rebuild(manifest, selected, tmp_path)) == {FIXI_MELDING_MODEL}  # nothing recorded yet
+
+    record_builds(manifest, selected, set(), {}, "run-1", tmp_path)
+
+    assert definitions_to_rebuild(manifest, selected, tmp_path) == {}
+    reasons = definitions_to_rebuild(changed(manifest, "seed.lakehouse.fixi_status"), selected, tmp_path)
+    assert list(reasons) == [FIXI_MELDING_MODEL] and "changed since its last build" in reasons[FIXI_MELDING_MODEL]
+
+
+def built_referentie(manifest, settings) -> None:
+    """Calendar and areas recorded as built and tested: what silver Fixi and Wmo read besides bronze."""
+    referentie = ["model.lakehouse.kalender", "model.lakehouse.wijk_buurt"]
+    record_builds(manifest, referentie, set(referentie), dict.fromkeys(referentie, "gebouwd"), "run-0",
+                  settings.dbt_state)
+
+
+def test_new_bronze_parts_change_the_inputs_of_what_reads_them_only(manifest, settings):
+    built_referentie(manifest, settings)
+    bronze_part(settings, "maandag")
+    wmo = ["model.lakehouse.wmo_melding", "seed.lakehouse.wmo_productcategorie"]
+    before = inputs_fingerprints(manifest, SILVER_FIXI + wmo, settings)
+    assert None not in before.values()
+    assert inputs_fingerprints(manifest, SILVER_FIXI + wmo, settings) == before  # the same files: the same inputs
+
+    bronze_part(settings, "dinsdag")
+
+    after = inputs_fingerprints(manifest, SILVER_FIXI + wmo, settings)
+    assert {uid for uid in before if before[uid] != after[uid]} == {FIXI_MELDING_MODEL}
+
+
+def test_a_new_peildatum_changes_the_inputs_of_the_models_that_compare_with_it(manifest, settings):
+    gold = [uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"]
+    record_builds(manifest, [uid for uid in manifest["nodes"] if not uid.startswith("test.")], set(manifest["nodes"]),
+                  {uid: "gebouwd" for uid in manifest["nodes"]}, "run-1", settings.dbt_state)
+    today = inputs_fingerprints(manifest, gold, settings)
+    tomorrow = inputs_fingerprints(manifest, gold, dataclasses.replace(settings, peildatum=settings.peildatum + dt.timedelta(1)))
+
+    assert {manifest["nodes"][uid]["name"] for uid in gold if today[uid] != tomorrow[uid]} == {
+        "fixi_afhandeling", "wmo_wachtlijst", "wmo_wachttijd_aanbieder", "reisdocumenten_verloop_maand",
+        "reisdocumenten_prognose"}
+
+
+def test_a_model_is_rebuilt_after_its_parent_was_rebuilt_in_another_run(manifest, settings):
+    """Gold built while silver still held yesterday's rows must not count as up to date once silver is rebuilt."""
+    built_referentie(manifest, settings)
+    record_builds(manifest, [FIXI_MELDING_MODEL], {FIXI_MELDING_MODEL}, {FIXI_MELDING_MODEL: "maandag"}, "run-1",
+                  settings.dbt_state)
+    week = inputs_fingerprints(manifest, [WEEK], settings)
+    record_builds(manifest, [WEEK], {WEEK}, week, "run-1", settings.dbt_state)
+    tables = {("gold", "fixi_meldingen_week")}
+    assert set(up_to_date(manifest, week, settings, tables)) == {WEEK}
+
+    record_builds(manifest, [FIXI_MELDING_MODEL], {FIXI_MELDING_MODEL}, {FIXI_MELDING_MODEL: "dinsdag"}, "run-2",
+                  settings.dbt_state)
+
+    assert up_to_date(manifest, inputs_fingerprints(manifest, [WEEK], settings), settings, tables) == {}
+
+
+def test_up_to_date_needs_passed_tests_the_table_and_no_full_refresh(manifest, settings):
+    built_referentie(manifest, settings)
+    bronze_part(settings, "maandag")
+    inputs = inputs_fingerprints(manifest, SILVER_FIXI, settings)
+    tables = {("silver", "fixi_melding"), ("silver", "fixi_categorie"), ("silver", "fixi_status")}
+    record_builds(manifest, SILVER_FIXI, set(SILVER_FIXI) - {FIXI_MELDING_MODEL}, inputs, "run-1", settings.dbt_state)
+
+    kept = up_to_date(manifest, inputs, settings, tables)
+
+    # fixi_melding failed a test, fixi_categorie_bron's table is gone: both are built (and tested) again
+    assert set(kept) == {"seed.lakehouse.fixi_categorie", "seed.lakehouse.fixi_status"}
+    assert kept["seed.lakehouse.fixi_status"]["run_id"] == "run-1"
+    assert up_to_date(manifest, inputs, dataclasses.replace(settings, full_refresh=True), tables) == {}
+
+
+def test_a_model_below_one_built_in_the_same_step_is_built_too(manifest, settings):
+    """Dagster takes a step's assets in dependency order, so a model cannot be up to date while a codelist it
+    reads is being built before it."""
+    built_referentie(manifest, settings)
+    bronze_part(settings, "maandag")
+    inputs = inputs_fingerprints(manifest, SILVER_FIXI, settings)
+    tables = {("silver", name) for name in ("fixi_melding", "fixi_categorie", "fixi_categorie_bron", "fixi_status")}
+    record_builds(manifest, SILVER_FIXI, set(SILVER_FIXI) - {"seed.lakehouse.fixi_status"}, inputs, "run-1",
+                  settings.dbt_state)
+
+    assert set(up_to_date(manifest, inputs, settings, tables)) == {"seed.lakehouse.fixi_categorie",
+                                                                    "seed.lakehouse.fixi_categorie_bron"}
+
+
+def test_a_build_database_from_an_older_version_is_rebuilt_not_left_stale(demo_run, tmp_path, monkeypatch):
+    """A database built before fixi_melding had laatst_geladen_op, and before builds were recorded: an
+    incremental run read the missing column (a DuckDB binder error) and would have kept the old rows."""
+    settings = copy_data_root(demo_run[0], tmp_path / "older", monkeypatch)
+    with duckdb.connect(str(settings.build_db)) as db:
+        rows = db.execute("select count(*) from silver.fixi_melding").fetchone()[0]
+        db.execute("update silver.fixi_melding set categorie = 'oude definitie'")
+        db.execute("alter table silver.fixi_melding drop column laatst_geladen_op")
+    record = settings.dbt_state / RECORD
+    assert FIXI_MELDING_MODEL in json.loads(record.read_text())  # every build records what it was built from
+    record.unlink()
+
+    result = run_lakehouse()
+
+    assert result.success
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        assert db.execute("select count(*), count(laatst_geladen_op), count(*) filter (categorie = 'oude definitie') "
+                          "from silver.fixi_melding").fetchone() == (rows, rows, 0)
+    assert FIXI_MELDING_MODEL in json.loads((settings.dbt_state / RECORD).read_text())
