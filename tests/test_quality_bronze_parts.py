@@ -41,16 +41,16 @@ def summary(outcomes) -> list[tuple]:
 
 
 def from_scratch(settings) -> list[tuple]:
-    return summary(run_suite(SUITE, dataclasses.replace(settings, full_refresh=True)))
+    return summary(run_suite(SUITE, dataclasses.replace(settings, full_refresh=True), "run-scratch"))
 
 
 def test_a_nightly_check_scans_only_the_new_part_and_gives_the_whole_tables_outcome(settings, scanned):
     write_part(settings, "maandag", 1_000, {"postcode4": "72"}, bad_rows=10)
-    run_suite(SUITE, settings)
+    run_suite(SUITE, settings, "run-1")
     write_part(settings, "dinsdag", 500, {"breedtegraad": 40.0}, bad_rows=20)
     scanned.clear()
 
-    outcomes = run_suite(SUITE, settings)
+    outcomes = run_suite(SUITE, settings, "run-1")
 
     assert len(scanned) == 1 and "dinsdag" in scanned[0] and "maandag" not in scanned[0]
     assert summary(outcomes) == from_scratch(settings)
@@ -64,16 +64,16 @@ def test_a_nightly_check_scans_only_the_new_part_and_gives_the_whole_tables_outc
 def test_failing_rows_keep_failing_until_their_part_is_removed(settings, scanned):
     write_part(settings, "goed", 300)
     write_part(settings, "fout", 50, {"gemeentecode": "XX01"}, bad_rows=50)
-    assert not all(o.geslaagd for o in run_suite(SUITE, settings))
+    assert not all(o.geslaagd for o in run_suite(SUITE, settings, "run-1"))
     scanned.clear()
 
-    again = run_suite(SUITE, settings)
+    again = run_suite(SUITE, settings, "run-1")
 
     assert scanned == []  # nothing new to read: the kept counts still hold the 50 bad rows
     assert [o.aantal_onverwacht for o in again if o.kolom == "gemeentecode"] == [50]
     (settings.bronze / FIXI_MELDING.folder / "fout-0000-0000.parquet").unlink()
 
-    repaired = run_suite(SUITE, settings)
+    repaired = run_suite(SUITE, settings, "run-1")
 
     assert all(o.geslaagd for o in repaired)
     assert {o.aantal_rijen for o in repaired if o.expectation != "expect_table_row_count_to_be_between"} == {300}
@@ -81,7 +81,7 @@ def test_failing_rows_keep_failing_until_their_part_is_removed(settings, scanned
 
 def test_a_changed_suite_counts_again_from_the_whole_table(settings, scanned):
     write_part(settings, "maandag", 200)
-    run_suite(SUITE, settings)
+    run_suite(SUITE, settings, "run-1")
     stricter = dataclasses.replace(SUITE, expectations=[*SUITE.expectations, {
         "type": "expect_column_values_to_be_in_set",
         "kwargs": {"column": "status_bron", "value_set": ["gesloten"]},
@@ -89,7 +89,7 @@ def test_a_changed_suite_counts_again_from_the_whole_table(settings, scanned):
     }])
     scanned.clear()
 
-    outcomes = run_suite(stricter, settings)
+    outcomes = run_suite(stricter, settings, "run-2")
 
     assert len(scanned) == 1 and "maandag" in scanned[0]
     assert [(o.aantal_rijen, o.aantal_onverwacht) for o in outcomes if o.kolom == "status_bron"] == [(200, 200)]

@@ -13,6 +13,8 @@ from pipelines.bronze.ingest import row_count
 from tests.conftest import copy_data_root, gold_rows, run_lakehouse
 
 GOLD_MARTS = ("fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling")
+ALL_GOLD = (*GOLD_MARTS, "wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder", "reisdocumenten_prognose",
+            "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week")
 CSV_HEADER = "Meldingnummer;Categorie;Status;Omschrijving;Datum melding;Datum afgehandeld;Laatst gewijzigd;" \
              "Breedtegraad;Lengtegraad;Postcode"
 
@@ -49,6 +51,40 @@ def test_a_second_run_on_unchanged_landing_adds_nothing_and_gives_identical_gold
     assert sorted(p.name for p in settings.bronze.rglob("*.parquet")) == bronze_files
     assert bronze_rows(settings) == rows_before
     assert {t: gold_rows(settings, t) for t in GOLD_MARTS} == gold_before
+    # Same inputs, same peildatum: no model is built again, and no check recomputes what it found last time.
+    assert rebuilt(result) == set()
+    checks = {c.asset_key.to_user_string(): c.metadata for c in result.get_asset_check_evaluations()
+              if c.check_name.startswith("gx_")}
+    assert len(checks) == 24 and all(m["kept_from_earlier_check"].value > 0 for m in checks.values())
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        computed_in = dict(db.execute("select berekend_in_run = run_id, count(*) from dq_resultaten "
+                                      "where run_id = ? group by all", [result.run_id]).fetchall())
+    assert computed_in[False] > 80 and computed_in[True] < 30  # only what compares with the peildatum ran
+
+
+def rebuilt(result) -> set[str]:
+    """The silver and gold tables the run built, not those it found up to date."""
+    return {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()
+            if m.asset_key.path[0] in ("silver", "gold") and "herbouwd" in m.materialization.metadata
+            and m.materialization.metadata["herbouwd"].value}
+
+
+def test_a_new_peildatum_rebuilds_only_what_compares_with_it_and_equals_a_full_rebuild(demo_run, tmp_path, monkeypatch):
+    settings = copy_data_root(demo_run[0], tmp_path / "tomorrow", monkeypatch)
+    monkeypatch.setenv("LAKEHOUSE_PEILDATUM", str(settings.peildatum + dt.timedelta(days=1)))
+
+    nightly = run_lakehouse()
+
+    assert nightly.success
+    assert rebuilt(nightly) == {"gold/fixi_afhandeling", "gold/wmo_wachtlijst", "gold/wmo_wachttijd_aanbieder",
+                                "gold/reisdocumenten_verloop_maand", "gold/reisdocumenten_prognose"}
+    with duckdb.connect() as db:  # the new peildatum, 1 July, is what the rebuilt gold counts up to
+        months = db.execute(f"select max(maand_start) from read_parquet('{settings.gold}/fixi_afhandeling.parquet')")
+        assert months.fetchone()[0] == dt.date(2026, 7, 1)
+    incremental = {t: gold_rows(settings, t) for t in ALL_GOLD}
+    monkeypatch.setenv("LAKEHOUSE_FULL_REFRESH", "1")
+    assert run_lakehouse().success
+    assert {t: gold_rows(settings, t) for t in ALL_GOLD} == incremental
 
 
 ANALYST = """

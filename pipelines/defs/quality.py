@@ -16,8 +16,12 @@ def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         settings = load_settings()
-        outcomes = run_suite(suite, settings)
+        outcomes = run_suite(suite, settings, context.run.run_id)
         stored = store_results(suite, outcomes, settings, context.run.run_id)
+        kept = [o for o in outcomes if o.berekend_in_run]
+        if kept:
+            context.log.info(f"{suite.name}: {len(kept)} of {len(outcomes)} outcomes kept from the last check of "
+                             "the same data; the others were computed again")
         failed = [o for o in outcomes if not o.geslaagd]
         critical = [o for o in failed if o.ernst == "critical"]
         for o in failed:
@@ -28,6 +32,7 @@ def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
             severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
             metadata={
                 "expectations": len(outcomes),
+                "kept_from_earlier_check": len(kept),
                 "failed_critical": len(critical),
                 "failed_warning": len(failed) - len(critical),
                 "failed": dg.MetadataValue.md("\n".join(f"- **{o.ernst}** {o.omschrijving}" for o in failed) or "none"),

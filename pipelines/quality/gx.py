@@ -30,6 +30,7 @@ class Outcome:
     aantal_onverwacht: int | None
     percentage_onverwacht: float | None
     waargenomen: str | None
+    berekend_in_run: str | None = None  # an earlier run that computed it on the same data; None: this run
 
 
 @cache

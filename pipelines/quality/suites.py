@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import median
@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.bronze.sources import BRONZE_TABLES
+from pipelines.build_state import bronze_parts, table_inputs
 from pipelines.quality.gx import Counts, Outcome, count_slices, summed_outcomes, validate, validate_slices
 from pipelines.settings import EXPECTATIONS_DIR, Settings
 
@@ -37,6 +38,7 @@ UNIQUENESS = {"expect_compound_columns_to_be_unique", "expect_column_values_to_b
 CHECK_MEMORY_LIMIT = "512MB"
 SLICE_COLUMN = "_deel"  # the slice a row's key hashes to
 CHECKED_PARTS = "_gecontroleerde_delen"  # per bronze suite: the parts counted so far, and their counts
+KEPT_OUTCOMES = "_uitkomsten"  # per suite: the table's state at its last check, and the outcomes kept from it
 
 
 @dataclass(frozen=True)
@@ -64,25 +66,56 @@ def load_suites(folder: Path = EXPECTATIONS_DIR) -> list[Suite]:
     return suites
 
 
-def run_suite(suite: Suite, settings: Settings) -> list[Outcome]:
+def run_suite(suite: Suite, settings: Settings, run_id: str) -> list[Outcome]:
+    """The suite's outcomes, in its order.
+
+    On a table unchanged since its last check (the same parts in bronze; in silver and gold, a table built
+    from the same inputs), an expectation whose verdict does not depend on the day keeps the outcome it had,
+    with the run that computed it: only the expectations that compare with the peildatum run again.
+    """
+    state = _table_state(suite, settings)
+    kept = _kept_outcomes(suite, settings, state)
+    todo = [i for i in range(len(suite.expectations)) if i not in kept]
+    computed = dict(zip(todo, _validate_suite(suite, [suite.expectations[i] for i in todo], settings), strict=True))
+    outcomes = [kept[i] if i in kept else computed[i] for i in range(len(suite.expectations))]
+    if state is not None:
+        _keep_outcomes(suite, settings, state, outcomes, run_id)
+    return outcomes
+
+
+def _validate_suite(suite: Suite, expectations: list[dict], settings: Settings) -> list[Outcome]:
+    if not expectations:
+        return []
     with _connect(suite, settings) as db:
         relation = _relation(suite, settings)
         parameters = _parameters(suite, settings, db, relation)
-        whole = [e for e in suite.expectations if e.get("meta", {}).get("deel") != LATEST_DAY]
-        latest = [e for e in suite.expectations if e.get("meta", {}).get("deel") == LATEST_DAY]
-        outcomes = []
-        if suite.zone == "bronze":
-            per_part = [e for e in whole if _adds_up_over_parts(e)]
-            whole = [e for e in whole if e not in per_part]
-            outcomes += _validate_new_parts(suite, per_part, db, settings, parameters)
-        outcomes += _validate_table(suite.name, whole, db, relation, parameters)
-        if latest:
-            column = suite.meta["volume"]["kolom"]
-            day = settings.peildatum - dt.timedelta(days=1)
-            frame = db.execute(f"select {_projection(latest)} from {relation} where cast({column} as date) = ?",
-                               [day]).df()
-            outcomes += validate(f"{suite.name}:{LATEST_DAY}", latest, frame, parameters)
-    return outcomes
+        latest = [i for i, e in enumerate(expectations) if e.get("meta", {}).get("deel") == LATEST_DAY]
+        per_part = [i for i, e in enumerate(expectations) if suite.zone == "bronze" and _adds_up_over_parts(e)
+                    and i not in latest]
+        whole = [i for i in range(len(expectations)) if i not in latest and i not in per_part]
+        return _ordered(expectations, [
+            (per_part, lambda es: _validate_new_parts(suite, es, db, settings, parameters)),
+            (whole, lambda es: _validate_table(suite.name, es, db, relation, parameters)),
+            (latest, lambda es: _validate_latest_day(suite, es, db, relation, settings, parameters)),
+        ])
+
+
+def _ordered(expectations: list[dict], groups: list[tuple[list[int], Callable]]) -> list[Outcome]:
+    """Validate groups of the expectations (by position) each its own way; the outcomes in the expectations' order."""
+    outcomes = {}
+    for positions, validate_group in groups:
+        if positions:
+            outcomes.update(zip(positions, validate_group([expectations[i] for i in positions]), strict=True))
+    return [outcomes[i] for i in range(len(expectations))]
+
+
+def _validate_latest_day(suite: Suite, expectations: list[dict], db, relation: str, settings: Settings,
+                         parameters: dict) -> list[Outcome]:
+    column = suite.meta["volume"]["kolom"]
+    day = settings.peildatum - dt.timedelta(days=1)
+    frame = db.execute(f"select {_projection(expectations)} from {relation} where cast({column} as date) = ?",
+                       [day]).df()
+    return validate(f"{suite.name}:{LATEST_DAY}", expectations, frame, parameters)
 
 
 def _validate_table(name: str, expectations: list[dict], db, relation: str, parameters: dict) -> list[Outcome]:
@@ -95,25 +128,70 @@ def _validate_table(name: str, expectations: list[dict], db, relation: str, para
     (rows,), = db.sql(f"select count(*) from {relation}").fetchall()
     if rows <= SLICE_ROWS:
         return validate(name, expectations, db.sql(f"select {_projection(expectations)} from {relation}").df(), parameters)
-    outcomes = validate(name, [e for e in expectations if e["type"] in TABLE_LEVEL],
-                        pd.DataFrame(index=pd.RangeIndex(rows)), parameters)
-    for e in (e for e in expectations if e["type"] in AGGREGATES):
+
+    def aggregate(e: dict) -> list[Outcome]:
         if "row_condition" in e["kwargs"]:
             raise ValueError(f"{name}: {e['type']} with a row_condition cannot be computed in DuckDB")
         column = e["kwargs"]["column"]
-        aggregate = db.sql(f'select {AGGREGATES[e["type"]]}("{column}") as "{column}" from {relation}').df()
-        outcomes += validate(name, [e], aggregate, parameters, rows=rows)
-    per_row = [e for e in expectations if e["type"] not in (*TABLE_LEVEL, *AGGREGATES, *UNIQUENESS)]
-    outcomes += validate_slices(name, per_row, _scan_in_slices(db, relation, per_row), parameters)
-    for e in (e for e in expectations if e["type"] in UNIQUENESS):
-        outcomes += validate_slices(name, [e], _slices_by_key(db, relation, e, math.ceil(rows / SLICE_ROWS)), parameters)
-    return outcomes
+        value = db.sql(f'select {AGGREGATES[e["type"]]}("{column}") as "{column}" from {relation}').df()
+        return validate(name, [e], value, parameters, rows=rows)
+
+    def unique(e: dict) -> list[Outcome]:
+        return validate_slices(name, [e], _slices_by_key(db, relation, e, math.ceil(rows / SLICE_ROWS)), parameters)
+
+    kinds = [_kind(e) for e in expectations]
+    return _ordered(expectations, [
+        ([i for i, k in enumerate(kinds) if k == "table"],
+         lambda es: validate(name, es, pd.DataFrame(index=pd.RangeIndex(rows)), parameters)),
+        ([i for i, k in enumerate(kinds) if k == "row"],
+         lambda es: validate_slices(name, es, _scan_in_slices(db, relation, es), parameters)),
+        *(([i], lambda es: aggregate(es[0])) for i, k in enumerate(kinds) if k == "aggregate"),
+        *(([i], lambda es: unique(es[0])) for i, k in enumerate(kinds) if k == "unique"),
+    ])
+
+
+def _kind(expectation: dict) -> str:
+    kind = expectation["type"]
+    return ("table" if kind in TABLE_LEVEL else "aggregate" if kind in AGGREGATES
+            else "unique" if kind in UNIQUENESS else "row")
+
+
+def _depends_on_the_day(expectation: dict) -> bool:
+    """Compares with the peildatum: a bound derived from it, or only the latest day's rows."""
+    return "$PARAMETER" in json.dumps(expectation["kwargs"]) or expectation.get("meta", {}).get("deel") == LATEST_DAY
+
+
+def _table_state(suite: Suite, settings: Settings) -> str | None:
+    """What the table's content follows from: its parts in bronze, in silver and gold the inputs of the build
+    that made it. None when unknown (a build whose tests failed)."""
+    if suite.zone == "bronze":
+        return bronze_parts(settings.bronze / BRONZE_TABLES[suite.table].folder)
+    return table_inputs(settings, suite.name)
+
+
+def _kept_outcomes(suite: Suite, settings: Settings, state: str | None) -> dict[int, Outcome]:
+    """The outcomes kept at the last check, by position, when it checked the table in this same state with
+    this same suite: those of expectations that do not depend on the day, each with the run that computed it."""
+    path = settings.dq_results / KEPT_OUTCOMES / f"{suite.name}.json"
+    if state is None or settings.full_refresh or not path.exists():
+        return {}
+    kept = json.loads(path.read_text())
+    if kept["tabel"] != state or kept["suite"] != _fingerprint(suite.expectations):
+        return {}
+    return {int(i): Outcome(**o) for i, o in kept["uitkomsten"].items()}
+
+
+def _keep_outcomes(suite: Suite, settings: Settings, state: str, outcomes: list[Outcome], run_id: str) -> None:
+    path = settings.dq_results / KEPT_OUTCOMES / f"{suite.name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = {i: asdict(o) | {"berekend_in_run": o.berekend_in_run or run_id}
+            for i, (e, o) in enumerate(zip(suite.expectations, outcomes, strict=True)) if not _depends_on_the_day(e)}
+    path.write_text(json.dumps({"tabel": state, "suite": _fingerprint(suite.expectations), "uitkomsten": kept}))
 
 
 def _adds_up_over_parts(expectation: dict) -> bool:
     """A per-row verdict that does not depend on the day: counted once per part, it holds for good."""
-    return (expectation["type"] not in (*TABLE_LEVEL, *AGGREGATES, *UNIQUENESS)
-            and "$PARAMETER" not in json.dumps(expectation["kwargs"]))
+    return _kind(expectation) == "row" and not _depends_on_the_day(expectation)
 
 
 def _validate_new_parts(suite: Suite, expectations: list[dict], db, settings: Settings, parameters: dict) -> list[Outcome]:
@@ -258,7 +336,7 @@ RESULT_SCHEMA = pa.schema([
     ("laag", pa.string()), ("tabel", pa.string()), ("expectation", pa.string()), ("kolom", pa.string()),
     ("dimensie", pa.string()), ("ernst", pa.string()), ("omschrijving", pa.string()), ("geslaagd", pa.bool_()),
     ("aantal_rijen", pa.int64()), ("aantal_onverwacht", pa.int64()), ("percentage_onverwacht", pa.float64()),
-    ("waargenomen", pa.string()),
+    ("waargenomen", pa.string()), ("berekend_in_run", pa.string()),
 ])
 
 
@@ -266,7 +344,7 @@ def store_results(suite: Suite, outcomes: list[Outcome], settings: Settings, run
     """Keep every result, run after run, so data quality itself can be monitored over time."""
     stamp = {"run_id": run_id, "gecontroleerd_op": dt.datetime.now(dt.UTC).replace(tzinfo=None),
              "peildatum": settings.peildatum, "laag": suite.zone, "tabel": suite.name}
-    rows = [{**stamp, **asdict(o)} for o in outcomes]
+    rows = [{**stamp, **asdict(o), "berekend_in_run": o.berekend_in_run or run_id} for o in outcomes]
     path = settings.dq_results / run_id / f"{suite.name}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=RESULT_SCHEMA), path)
