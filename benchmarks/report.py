@@ -93,10 +93,12 @@ def _national_estimate(r: dict) -> str:
 def _nightly_reason(r: dict) -> str:
     nightly = r["nightly"]
     dbt = _stage_seconds(nightly, "dbt silver") + _stage_seconds(nightly, "dbt gold")
-    return (f"costs that do not shrink with the new data: {dbt:.0f} s in {_dbt_invocations(r)} dbt invocations "
-            f"(start-up and tests; silver and gold recomputed from silver except the incremental fixi_melding), "
-            f"{_stage_seconds(nightly, 'quality checks'):.0f} s of checks on whole tables; ingesting the new "
-            f"files took {_stage_seconds(nightly, 'ingest'):.1f} s")
+    slowest = sorted(nightly["steps"].items(), key=lambda step: -step[1])[:3]
+    return (f"{dbt:.0f} s of dbt rebuilding {len(nightly['rebuilt'])} of "
+            f"{len(nightly['rebuilt']) + len(nightly['kept'])} silver and gold tables (those reading the new files "
+            f"or comparing with the peildatum), {_stage_seconds(nightly, 'quality checks'):.0f} s of checks, "
+            f"{_stage_seconds(nightly, 'ingest'):.1f} s of ingest; slowest steps: "
+            + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in slowest))
 
 
 def _goal(goal: str, measured: str, met: bool, reason: str) -> dict:
@@ -192,11 +194,17 @@ def _scale_section(r: dict) -> list[str]:
         f"{r['floor']['fixi_seconds']:.1f} s. pandas script for {p['table']}: {pandas}; the pipeline's steps for the "
         f"same chain (dbt_silver_referentie, dbt_silver_fixi, dbt_gold_fixi): {r['pipeline_fixi_seconds']:.1f} s.",
         "",
-        "Identical gold (row for row, doubles to 6 decimals): "
-        + ", ".join(f"{k} {'yes' if ok is True else ok if isinstance(ok, str) else 'NO'}"
-                    for k, ok in r["gold_identical"].items()) + ".",
+        "Identical gold (row for row, doubles to 6 decimals): " + _identical(r["gold_identical"]) + ".",
+        "",
+        f"Nightly run (one more day of exports, the next peildatum): rebuilt {len(r['nightly']['rebuilt'])} tables "
+        f"({', '.join(sorted(r['nightly']['rebuilt']))}), kept {len(r['nightly']['kept'])} as they were. Its gold "
+        "against the floor run again on the same bronze and peildatum: " + _identical(r["nightly"]["gold_identical"]) + ".",
     ]
     return lines
+
+
+def _identical(comparison: dict) -> str:
+    return ", ".join(f"{k} {'yes' if ok is True else ok if isinstance(ok, str) else 'NO'}" for k, ok in comparison.items())
 
 
 def _rate(stage: dict) -> str:

@@ -12,7 +12,7 @@ import duckdb
 
 from benchmarks.compare import DID_NOT_COMPLETE, all_identical, parquet, same_rows
 from benchmarks.measure import Measured, run_measured
-from benchmarks.stages import stages_of_last_run
+from benchmarks.stages import last_run
 from pipelines.bronze.ingest import row_count
 from pipelines.bronze.sources import BRONZE_TABLES
 from pipelines.demo import DEFAULT_SEED
@@ -20,7 +20,9 @@ from pipelines.demo.municipality import gemeenten
 from pipelines.settings import PROJECT_ROOT, load_settings
 from pipelines.transform import compile_models
 
-PEILDATUM = dt.date(2026, 6, 30)  # fixed, so every bench run builds the same data
+# Fixed, so every bench run builds the same data: the full build runs on the night of PEILDATUM - 1 with the
+# exports up to the day before, the nightly run on the next night (PEILDATUM) with one more day of exports.
+PEILDATUM = dt.date(2026, 6, 30)
 PANDAS_RSS_LIMIT = 16 * 1024**3  # of the machine's 24 GB; beyond it the pandas baseline counts as out of memory
 FIXI_STEPS = ("dbt_silver_referentie", "dbt_silver_fixi", "dbt_gold_fixi")  # what pandas computes, in the pipeline
 FIXI_MODELS = ("silver.kalender", "silver.wijk_buurt", "silver.fixi_melding", "gold.fixi_meldingen_week")
@@ -31,28 +33,34 @@ def bench_scale(count: int, years: int, root: Path) -> dict:
     shutil.rmtree(root, ignore_errors=True)
     (root / ".dagster").mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / "dagster.yaml", root / ".dagster" / "dagster.yaml")
+    full_night = PEILDATUM - dt.timedelta(days=1)
     env = {"LAKEHOUSE_DATA_ROOT": str(root), "DAGSTER_HOME": str(root / ".dagster"),
-           "LAKEHOUSE_PEILDATUM": PEILDATUM.isoformat(), "LAKEHOUSE_MODE": "demo"}
+           "LAKEHOUSE_PEILDATUM": full_night.isoformat(), "LAKEHOUSE_MODE": "demo"}
     settings = load_settings(env)
-    last_day = PEILDATUM - dt.timedelta(days=2)  # the nightly run brings the day after
+    last_day = full_night - dt.timedelta(days=1)  # the nightly run brings the day after
 
     demo = [PYTHON, "-m", "pipelines.demo", "--gemeenten", str(count), "--years", str(years), "--end", str(last_day)]
     generation = _step("generation", run_measured(demo, env, root / "generation.log"))
     full = run_measured([PYTHON, "-m", "pipelines.run"], env, root / "full.log")
-    full_ok, full_stages, full_steps = stages_of_last_run(root / ".dagster", full)
-    print(f"bench: full build {full.seconds:.0f} s ({'ok' if full_ok else 'FAILED'})", flush=True)
+    full_run = last_run(root / ".dagster", full)
+    print(f"bench: full build {full.seconds:.0f} s ({'ok' if full_run.success else 'FAILED'})", flush=True)
 
-    floor, floor_models = _floor(settings, env, root)
-    pandas = run_measured([PYTHON, "-m", "benchmarks.pandas_fixi", str(root), PEILDATUM.isoformat(),
+    floor, floor_models = _floor(settings, env, root / "floor")
+    pandas = run_measured([PYTHON, "-m", "benchmarks.pandas_fixi", str(root), full_night.isoformat(),
                            str(root / "pandas_fixi_meldingen_week.parquet")], env, root / "pandas.log",
                           rss_limit=PANDAS_RSS_LIMIT)
     print(f"bench: floor {sum(floor_models.values()):.1f} s, pandas {pandas.seconds:.0f} s", flush=True)
-    comparison = _compare_gold(settings, root, pandas)
+    comparison = {**_compare_floor(settings, root / "floor"), **_compare_pandas(settings, root, pandas)}
 
     nightly_files = _step("next day", run_measured(demo + ["--next-day"], env, root / "next_day.log"))
-    nightly = run_measured([PYTHON, "-m", "pipelines.run"], env, root / "nightly.log")
-    nightly_ok, nightly_stages, _ = stages_of_last_run(root / ".dagster", nightly)
-    print(f"bench: nightly run {nightly.seconds:.0f} s ({'ok' if nightly_ok else 'FAILED'})", flush=True)
+    nightly_env = {**env, "LAKEHOUSE_PEILDATUM": PEILDATUM.isoformat()}  # the next night, as the schedule runs it
+    nightly = run_measured([PYTHON, "-m", "pipelines.run"], nightly_env, root / "nightly.log")
+    nightly_run = last_run(root / ".dagster", nightly)
+    print(f"bench: nightly run {nightly.seconds:.0f} s ({'ok' if nightly_run.success else 'FAILED'})", flush=True)
+    # The floor again, on the nightly run's bronze and peildatum: what was kept must equal what it computes.
+    nightly_settings = load_settings(nightly_env)
+    _floor(nightly_settings, nightly_env, root / "floor_nightly")
+    nightly_comparison = _compare_floor(nightly_settings, root / "floor_nightly")
 
     return {
         "gemeenten": count,
@@ -60,18 +68,20 @@ def bench_scale(count: int, years: int, root: Path) -> dict:
         "volumes": {"inwoners": sum(g.inwoners for g in gemeenten(count, settings.gemeentecode, DEFAULT_SEED)),
                     **_volumes(settings, root / "generation.log")},
         "generation": generation,
-        "full": {"ok": full_ok, "seconds": full.seconds, "peak_rss": full.peak_rss,
-                 "stages": [s.as_dict() for s in full_stages], "steps": full_steps},
-        "nightly": {"ok": nightly_ok, "seconds": nightly.seconds, "peak_rss": nightly.peak_rss,
-                    "new_files": nightly_files, "stages": [s.as_dict() for s in nightly_stages]},
+        "full": {"ok": full_run.success, "seconds": full.seconds, "peak_rss": full.peak_rss,
+                 "stages": [s.as_dict() for s in full_run.stages], "steps": full_run.steps},
+        "nightly": {"ok": nightly_run.success, "seconds": nightly.seconds, "peak_rss": nightly.peak_rss,
+                    "new_files": nightly_files, "stages": [s.as_dict() for s in nightly_run.stages],
+                    "steps": nightly_run.steps, "rebuilt": nightly_run.rebuilt, "kept": nightly_run.kept,
+                    "gold_identical": nightly_comparison},
         "floor": {"seconds": sum(floor_models.values()), "peak_rss": floor.peak_rss, "models": floor_models,
                   "fixi_seconds": sum(floor_models.get(m, 0.0) for m in FIXI_MODELS)},
         "pandas": {"seconds": pandas.seconds, "peak_rss": pandas.peak_rss, "completed": pandas.returncode == 0,
                    "out_of_memory": pandas.stopped_for_memory or "MemoryError" in pandas.output,
                    "table": "gold.fixi_meldingen_week"},
-        "pipeline_fixi_seconds": sum(full_steps.get(step, 0.0) for step in FIXI_STEPS),
+        "pipeline_fixi_seconds": sum(full_run.steps.get(step, 0.0) for step in FIXI_STEPS),
         "gold_identical": comparison,
-        "correct": full_ok and nightly_ok and all_identical(comparison),
+        "correct": full_run.success and nightly_run.success and all_identical({**comparison, **nightly_comparison}),
     }
 
 
@@ -81,34 +91,35 @@ def _step(name: str, measured: Measured) -> dict:
     return {"seconds": measured.seconds, "peak_rss": measured.peak_rss}
 
 
-def _floor(settings, env: dict, root: Path) -> tuple[Measured, dict[str, float]]:
-    """Compile the models against this scale's bronze (not timed), then run their SQL on bare DuckDB."""
-    manifest = compile_models(settings, root / "floor" / "dbt_target")
-    out_db = root / "floor" / settings.build_db.name
-    measured = run_measured([PYTHON, "-m", "benchmarks.floor", str(settings.build_db), str(manifest), str(out_db)],
-                            env, root / "floor.log")
+def _floor(settings, env: dict, folder: Path) -> tuple[Measured, dict[str, float]]:
+    """Compile the models against the settings' bronze and peildatum (not timed), then run their SQL on bare
+    DuckDB into `folder`."""
+    manifest = compile_models(settings, folder / "dbt_target")
+    measured = run_measured([PYTHON, "-m", "benchmarks.floor", str(settings.build_db), str(manifest),
+                             str(folder / settings.build_db.name)], env, folder / "floor.log")
     _step("floor", measured)
     return measured, json.loads(measured.output.strip().splitlines()[-1])
 
 
-def _compare_gold(settings, root: Path, pandas: Measured) -> dict[str, bool | str]:
-    """Whether the floor's and the pandas baseline's gold equal the published gold, row for row."""
+def _compare_floor(settings, folder: Path) -> dict[str, bool]:
+    """Whether each gold table of the floor in `folder` equals the published one, row for row."""
     result = {}
-    floor_db = root / "floor" / settings.build_db.name
     with duckdb.connect() as db:
-        db.execute(f"attach '{floor_db}' as floor (read_only)")
+        db.execute(f"attach '{folder / settings.build_db.name}' as floor (read_only)")
         tables = [t for (t,) in db.execute(
             "select table_name from information_schema.tables where table_catalog = 'floor' and table_schema = 'gold'"
         ).fetchall()]
         for table in sorted(tables):
             result[f"floor: {table}"] = same_rows(db, f"floor.gold.{table}", parquet(settings.gold / f"{table}.parquet"))
-        if pandas.returncode == 0:
-            result["pandas: fixi_meldingen_week"] = same_rows(
-                db, parquet(root / "pandas_fixi_meldingen_week.parquet"),
-                parquet(settings.gold / "fixi_meldingen_week.parquet"))
-        else:
-            result["pandas: fixi_meldingen_week"] = DID_NOT_COMPLETE
     return result
+
+
+def _compare_pandas(settings, root: Path, pandas: Measured) -> dict[str, bool | str]:
+    if pandas.returncode != 0:
+        return {"pandas: fixi_meldingen_week": DID_NOT_COMPLETE}
+    with duckdb.connect() as db:
+        return {"pandas: fixi_meldingen_week": same_rows(db, parquet(root / "pandas_fixi_meldingen_week.parquet"),
+                                                         parquet(settings.gold / "fixi_meldingen_week.parquet"))}
 
 
 def _volumes(settings, generation_log: Path) -> dict:

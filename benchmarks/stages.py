@@ -34,7 +34,7 @@ def stage_of(step_key: str) -> str:
 class Stage:
     name: str
     seconds: float = 0.0
-    rows: int = 0  # rows the stage wrote (ingest: bronze rows added; dbt: rows of the tables built)
+    rows: int = 0  # rows the stage wrote (ingest: bronze rows added; dbt: rows of the tables built, not kept)
     peak_rss: int = 0
 
     @property
@@ -45,13 +45,26 @@ class Stage:
         return {**asdict(self), "rows_per_second": self.rows_per_second}
 
 
-def stages_of_last_run(dagster_home: Path, measured: Measured) -> tuple[bool, list[Stage], dict[str, float]]:
-    """(run succeeded, stages in job order, seconds per step) of the newest run in `dagster_home`."""
+@dataclass
+class LoggedRun:
+    """What the event log says of a run: success, stages in job order, seconds per step, and the silver and gold
+    tables it built and those it found up to date."""
+
+    success: bool
+    stages: list[Stage]
+    steps: dict[str, float]
+    rebuilt: list[str]
+    kept: list[str]
+
+
+def last_run(dagster_home: Path, measured: Measured) -> LoggedRun:
+    """The newest run in `dagster_home`, read from its event log."""
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         run = instance.get_runs(limit=1)[0]
         events = instance.all_logs(run.run_id)
     started, windows, steps = {}, defaultdict(list), {}
     stages = {name: Stage(name) for name in STAGES}
+    built = {True: [], False: []}
     for event in events:
         kind = event.dagster_event.event_type_value if event.dagster_event else None
         if kind == "STEP_START":
@@ -62,10 +75,15 @@ def stages_of_last_run(dagster_home: Path, measured: Measured) -> tuple[bool, li
             stage.seconds += steps[event.step_key]
             windows[stage.name].append((started[event.step_key], event.timestamp))
         elif kind == "ASSET_MATERIALIZATION":
-            metadata = event.dagster_event.event_specific_data.materialization.metadata
+            materialization = event.dagster_event.event_specific_data.materialization
+            metadata = materialization.metadata
             rows = metadata.get("rows_added") or metadata.get("dagster/row_count")
-            if rows is not None and stage_of(event.step_key) in ("ingest", "dbt silver", "dbt gold", "publication"):
+            rebuilt = metadata["herbouwd"].value if "herbouwd" in metadata else True  # False: up to date, not written
+            if "herbouwd" in metadata:
+                built[rebuilt].append(materialization.asset_key.to_user_string())
+            if (rows is not None and rebuilt
+                    and stage_of(event.step_key) in ("ingest", "dbt silver", "dbt gold", "publication")):
                 stages[stage_of(event.step_key)].rows += int(rows.value)
     for name, spans in windows.items():
         stages[name].peak_rss = max(measured.peak_rss_between(start, end) for start, end in spans)
-    return run.is_success, [s for s in stages.values() if s.seconds], steps
+    return LoggedRun(run.is_success, [s for s in stages.values() if s.seconds], steps, built[True], built[False])
