@@ -9,8 +9,9 @@ Per model two fingerprints are recorded when it is built:
 
 A model whose inputs equal those of its last build, whose tests then all passed and whose table is still there,
 is up to date: the run neither builds nor tests it again, since the same inputs give the same table. An
-incremental model whose definition differs from the one it was built with is rebuilt whole: the rows earlier
-builds kept would still follow the old definition, or lack a column the new SQL reads.
+incremental model is rebuilt whole when its definition differs from the one it was built with (the rows earlier
+builds kept would still follow the old definition, or lack a column the new SQL reads), or when a model or
+codelist it reads was rebuilt since (new areas move every melding, not only the new ones).
 Bronze is append-only and a part is never rewritten, so its name, size and modification time stand for its content.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.settings import Settings
@@ -34,57 +36,64 @@ def bronze_parts(folder: Path) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
-def inputs_fingerprints(manifest: dict, unique_ids: list[str], settings: Settings) -> dict[str, str | None]:
-    """The inputs each of `unique_ids` would be built from now, built together in one dbt invocation: a parent
-    among them counts with the inputs it is about to be built from, any other parent with those it was last
-    built from. None when a parent has no recorded inputs: such a model cannot be up to date."""
+@dataclass(frozen=True)
+class Inputs:
+    """What a model would be built from now: the fingerprint of all its inputs (None when a parent has no
+    recorded inputs: such a model cannot be up to date), and the state of each model and seed it reads."""
+
+    fingerprint: str | None
+    parents: dict[str, str | None]
+
+
+def current_inputs(manifest: dict, unique_ids: list[str], settings: Settings) -> dict[str, Inputs]:
+    """The inputs of each of `unique_ids`, built together in one dbt invocation: a parent among them counts with
+    the inputs it is about to be built from, any other parent with those it was last built from."""
     recorded = _recorded(settings.dbt_state)
     building = set(unique_ids)
-    fingerprints: dict[str, str | None] = {}
+    found: dict[str, Inputs] = {}
 
     def parent_state(uid: str) -> str | None:
         if uid in manifest["sources"]:
             return bronze_parts(settings.bronze / manifest["sources"][uid]["meta"]["folder"])
         if uid in building:
-            return fingerprint(uid)
+            return inputs(uid).fingerprint
         return recorded.get(uid, {}).get("invoer")
 
-    def fingerprint(uid: str) -> str | None:
-        if uid not in fingerprints:
-            fingerprints[uid] = None  # while its parents are looked at: a cycle through tests is never up to date
-            digest = hashlib.sha256(_definition_content(manifest, uid).encode())
+    def inputs(uid: str) -> Inputs:
+        if uid not in found:
+            found[uid] = Inputs(None, {})  # while its parents are looked at: a cycle through tests is never up to date
             tests = [t for t in manifest["child_map"].get(uid, [])
                      if t.startswith("test.") and manifest["nodes"][t].get("attached_node") == uid]
             parents = {p for node in [uid, *tests] for p in manifest["nodes"][node]["depends_on"].get("nodes", [])} - {uid}
+            states = {parent: parent_state(parent) for parent in sorted(parents)}
+            digest = hashlib.sha256(_definition_content(manifest, uid).encode())
             for test in sorted(tests):
                 digest.update(_definition_content(manifest, test).encode())
-            for parent in sorted(parents):
-                state = parent_state(parent)
-                if state is None:
-                    return None
+            for parent, state in states.items():
                 digest.update(f"{parent}\n{state}\n".encode())
             if any(PEILDATUM_MACRO in _macros(manifest, node) for node in [uid, *tests]):
                 digest.update(f"peildatum {settings.peildatum}\n".encode())
-            fingerprints[uid] = digest.hexdigest()
-        return fingerprints[uid]
+            found[uid] = Inputs(None if None in states.values() else digest.hexdigest(),
+                                {p: state for p, state in states.items() if p in manifest["nodes"]})
+        return found[uid]
 
-    return {uid: fingerprint(uid) for uid in unique_ids}
+    return {uid: inputs(uid) for uid in unique_ids}
 
 
-def up_to_date(manifest: dict, fingerprints: dict[str, str | None], settings: Settings,
+def up_to_date(manifest: dict, inputs: dict[str, Inputs], settings: Settings,
                tables: set[tuple[str, str]]) -> dict[str, dict]:
     """The models that need no build, each with the record of the build that made its table: built from the
     same inputs with all tests passed, and its table (schema, name) is among `tables`."""
     if settings.full_refresh:
         return {}
     recorded = _recorded(settings.dbt_state)
-    kept = {uid for uid, inputs in fingerprints.items()
-            if inputs is not None and recorded.get(uid, {}).get("invoer") == inputs and _table(manifest, uid) in tables}
+    kept = {uid for uid, now in inputs.items() if now.fingerprint is not None
+            and recorded.get(uid, {}).get("invoer") == now.fingerprint and _table(manifest, uid) in tables}
     # Dagster takes a step's assets in dependency order: a model below one that is built in the same step is built too.
-    for uid in _in_dependency_order(manifest, list(fingerprints)):
-        if any(p in fingerprints and p not in kept for p in manifest["nodes"][uid]["depends_on"].get("nodes", [])):
+    for uid in _in_dependency_order(manifest, list(inputs)):
+        if any(p in inputs and p not in kept for p in manifest["nodes"][uid]["depends_on"].get("nodes", [])):
             kept.discard(uid)
-    return {uid: recorded[uid] for uid in _in_dependency_order(manifest, list(fingerprints)) if uid in kept}
+    return {uid: recorded[uid] for uid in _in_dependency_order(manifest, list(inputs)) if uid in kept}
 
 
 def _in_dependency_order(manifest: dict, unique_ids: list[str]) -> list[str]:
@@ -111,30 +120,39 @@ def table_inputs(settings: Settings, table: str) -> str | None:
                 None)
 
 
-def definitions_to_rebuild(manifest: dict, unique_ids: list[str], state: Path) -> dict[str, str]:
-    """The incremental models among `unique_ids` that must be rebuilt whole, each with the reason."""
+def to_rebuild_whole(manifest: dict, inputs: dict[str, Inputs], state: Path) -> dict[str, str]:
+    """The incremental models among `inputs` that must be rebuilt from all of bronze, each with the reason.
+
+    Their SQL adds only the bronze rows that arrived since; what they read besides bronze (areas, calendar,
+    codelists) applies to every row, so a change there rebuilds them whole."""
     recorded = _recorded(state)
     reasons = {}
-    for uid in unique_ids:
+    for uid, now in inputs.items():
         if not _is_incremental(manifest, uid):
             continue
-        if "definitie" not in recorded.get(uid, {}):
+        last = recorded.get(uid, {})
+        changed = sorted(manifest["nodes"][p]["name"] for p, parent in now.parents.items()
+                         if parent is None or parent != last.get("ouders", {}).get(p))
+        if "definitie" not in last:
             reasons[uid] = "no record of the definition it was built with (a first build, or a database from an older version)"
-        elif recorded[uid]["definitie"] != definition_fingerprint(manifest, uid):
+        elif last["definitie"] != definition_fingerprint(manifest, uid):
             reasons[uid] = "its SQL, or a model, seed or macro it is built from, changed since its last build"
+        elif changed:
+            reasons[uid] = f"what it reads besides bronze was rebuilt since its last build: {', '.join(changed)}"
     return reasons
 
 
-def record_builds(manifest: dict, built: list[str], tested: set[str], fingerprints: dict[str, str | None],
+def record_builds(manifest: dict, built: list[str], tested: set[str], inputs: dict[str, Inputs],
                   run_id: str, state: Path) -> None:
     """Record what the models in `built` were built from. Their inputs are recorded only for those whose tests
     all passed (`tested`): any other is built and tested again by the next run."""
     recorded = _recorded(state)
     for uid in built:
         schema, name = _table(manifest, uid)
-        entry = {"tabel": f"{schema}.{name}", "definitie": definition_fingerprint(manifest, uid)}
-        if uid in tested and fingerprints.get(uid) is not None:
-            entry |= {"invoer": fingerprints[uid], "run_id": run_id}
+        entry = {"tabel": f"{schema}.{name}", "definitie": definition_fingerprint(manifest, uid),
+                 "ouders": inputs[uid].parents}
+        if uid in tested and inputs[uid].fingerprint is not None:
+            entry |= {"invoer": inputs[uid].fingerprint, "run_id": run_id}
         recorded[uid] = entry
     state.mkdir(parents=True, exist_ok=True)
     (state / RECORD).write_text(json.dumps(recorded, indent=2, sort_keys=True))

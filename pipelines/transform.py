@@ -22,7 +22,7 @@ from dagster_dbt import DbtCliResource
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
 
-from pipelines.build_state import definitions_to_rebuild, inputs_fingerprints, record_builds, up_to_date
+from pipelines.build_state import Inputs, current_inputs, record_builds, to_rebuild_whole, up_to_date
 from pipelines.lineage import LineageRun, dataset, namespace
 from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
 
@@ -40,8 +40,8 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
     manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     selected = [n["unique_id"] for n in manifest["nodes"].values()
                 if n["resource_type"] in ("model", "seed") and translator.get_asset_key(n) in context.selected_asset_keys]
-    fingerprints = inputs_fingerprints(manifest, selected, settings)
-    unchanged = up_to_date(manifest, fingerprints, settings, _tables(settings))
+    inputs = current_inputs(manifest, selected, settings)
+    unchanged = up_to_date(manifest, inputs, settings, _tables(settings))
     if unchanged:
         context.log.info(f"up to date, not built again: {', '.join(manifest['nodes'][uid]['name'] for uid in unchanged)}")
     with duckdb.connect(str(settings.build_db), read_only=True) if unchanged else nullcontext() as db:
@@ -50,13 +50,13 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
                                          _table_facts(db, manifest, manifest["nodes"][uid]))
     to_build = [uid for uid in selected if uid not in unchanged]
     if to_build:
-        yield from _build(context, dbt, settings, manifest, translator, to_build, fingerprints,
+        yield from _build(context, dbt, settings, manifest, translator, {uid: inputs[uid] for uid in to_build},
                           [manifest["nodes"][uid]["original_file_path"] for uid in unchanged])
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings, manifest: dict, translator,
-           to_build: list[str], fingerprints: dict, unchanged_paths: list[str]) -> Iterator:
-    rebuild = definitions_to_rebuild(manifest, to_build, settings.dbt_state)
+           inputs: dict[str, Inputs], unchanged_paths: list[str]) -> Iterator:
+    rebuild = to_rebuild_whole(manifest, inputs, settings.dbt_state)
     for uid, reason in rebuild.items():
         context.log.info(f"{manifest['nodes'][uid]['name']} is rebuilt from all of bronze: {reason}")
     # No manifest.json or run_results.json per invocation: nothing reads them, and writing them cost 0.6 s a step.
@@ -64,7 +64,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Set
              *(["--exclude", " ".join(f"path:{path}" for path in unchanged_paths)] if unchanged_paths else [])]
     invocation = dbt.cli(["build", *flags], context=context, raise_on_error=False)
     runs = {uid: LineageRun(settings, context.run_id, f"{manifest['nodes'][uid]['schema']}.{manifest['nodes'][uid]['alias']}",
-                            _inputs(settings, manifest, manifest["nodes"][uid])) for uid in to_build}
+                            _inputs(settings, manifest, manifest["nodes"][uid])) for uid in inputs}
     for run in runs.values():
         run.emit("START")
     events = list(invocation.stream())
@@ -72,7 +72,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Set
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
         facts = {uid: _table_facts(db, manifest, manifest["nodes"][uid]) for uid in runs}
     built = [uid for uid in map(_unique_id, (e for e in events if isinstance(e, dg.Output))) if uid in facts]
-    record_builds(manifest, built, _tests_passed(manifest, translator, built, events), fingerprints, context.run_id,
+    record_builds(manifest, built, _tests_passed(manifest, translator, built, events), inputs, context.run_id,
                   settings.dbt_state)
     for event in events:
         uid = _unique_id(event)

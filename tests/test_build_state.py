@@ -14,10 +14,11 @@ from pipelines.bronze.ingest import write_parquet
 from pipelines.bronze.tables import FIXI_MELDING
 from pipelines.build_state import (
     RECORD,
+    Inputs,
+    current_inputs,
     definition_fingerprint,
-    definitions_to_rebuild,
-    inputs_fingerprints,
     record_builds,
+    to_rebuild_whole,
     up_to_date,
 )
 from pipelines.transform import PROJECT_MANIFEST
@@ -70,46 +71,65 @@ def test_a_change_downstream_or_elsewhere_leaves_the_definition(manifest):
         assert definition_fingerprint(changed(manifest, uid), FIXI_MELDING_MODEL) == definition_fingerprint(manifest, FIXI_MELDING_MODEL)
 
 
+def built(*uids: str, inputs: str = "gebouwd") -> dict[str, Inputs]:
+    return {uid: Inputs(inputs, {}) for uid in uids}
+
+
 def test_only_incremental_models_whose_recorded_definition_differs_are_rebuilt_whole(manifest, tmp_path):
-    selected = [FIXI_MELDING_MODEL, "model.lakehouse.wijk_buurt", "seed.lakehouse.fixi_categorie"]
-    assert set(definitions_to_rebuild(manifest, selected, tmp_path)) == {FIXI_MELDING_MODEL}  # nothing recorded yet
+    selected = built(FIXI_MELDING_MODEL, "model.lakehouse.wijk_buurt", "seed.lakehouse.fixi_categorie")
+    assert set(to_rebuild_whole(manifest, selected, tmp_path)) == {FIXI_MELDING_MODEL}  # nothing recorded yet
 
-    record_builds(manifest, selected, set(), {}, "run-1", tmp_path)
+    record_builds(manifest, list(selected), set(), selected, "run-1", tmp_path)
 
-    assert definitions_to_rebuild(manifest, selected, tmp_path) == {}
-    reasons = definitions_to_rebuild(changed(manifest, "seed.lakehouse.fixi_status"), selected, tmp_path)
+    assert to_rebuild_whole(manifest, selected, tmp_path) == {}
+    reasons = to_rebuild_whole(changed(manifest, "seed.lakehouse.fixi_status"), selected, tmp_path)
     assert list(reasons) == [FIXI_MELDING_MODEL] and "changed since its last build" in reasons[FIXI_MELDING_MODEL]
+
+
+def test_an_incremental_model_is_rebuilt_whole_after_what_it_reads_besides_bronze_was_rebuilt(manifest, settings):
+    """New CBS wijken and buurten move meldingen already in silver: fixi_melding is built from all of bronze."""
+    built_referentie(manifest, settings)
+    bronze_part(settings, "maandag")
+    inputs = current_inputs(manifest, SILVER_FIXI, settings)
+    record_builds(manifest, SILVER_FIXI, set(SILVER_FIXI), inputs, "run-1", settings.dbt_state)
+    bronze_part(settings, "dinsdag")
+    assert to_rebuild_whole(manifest, current_inputs(manifest, SILVER_FIXI, settings), settings.dbt_state) == {}
+
+    record_builds(manifest, ["model.lakehouse.wijk_buurt"], {"model.lakehouse.wijk_buurt"},
+                  built("model.lakehouse.wijk_buurt", inputs="nieuwe buurten"), "run-2", settings.dbt_state)
+
+    reasons = to_rebuild_whole(manifest, current_inputs(manifest, SILVER_FIXI, settings), settings.dbt_state)
+    assert reasons == {FIXI_MELDING_MODEL: "what it reads besides bronze was rebuilt since its last build: wijk_buurt"}
 
 
 def built_referentie(manifest, settings) -> None:
     """Calendar and areas recorded as built and tested: what silver Fixi and Wmo read besides bronze."""
     referentie = ["model.lakehouse.kalender", "model.lakehouse.wijk_buurt"]
-    record_builds(manifest, referentie, set(referentie), dict.fromkeys(referentie, "gebouwd"), "run-0",
-                  settings.dbt_state)
+    record_builds(manifest, referentie, set(referentie), built(*referentie), "run-0", settings.dbt_state)
 
 
 def test_new_bronze_parts_change_the_inputs_of_what_reads_them_only(manifest, settings):
     built_referentie(manifest, settings)
     bronze_part(settings, "maandag")
     wmo = ["model.lakehouse.wmo_melding", "seed.lakehouse.wmo_productcategorie"]
-    before = inputs_fingerprints(manifest, SILVER_FIXI + wmo, settings)
-    assert None not in before.values()
-    assert inputs_fingerprints(manifest, SILVER_FIXI + wmo, settings) == before  # the same files: the same inputs
+    before = current_inputs(manifest, SILVER_FIXI + wmo, settings)
+    assert None not in [i.fingerprint for i in before.values()]
+    assert current_inputs(manifest, SILVER_FIXI + wmo, settings) == before  # the same files: the same inputs
 
     bronze_part(settings, "dinsdag")
 
-    after = inputs_fingerprints(manifest, SILVER_FIXI + wmo, settings)
-    assert {uid for uid in before if before[uid] != after[uid]} == {FIXI_MELDING_MODEL}
+    after = current_inputs(manifest, SILVER_FIXI + wmo, settings)
+    assert {uid for uid in before if before[uid].fingerprint != after[uid].fingerprint} == {FIXI_MELDING_MODEL}
 
 
 def test_a_new_peildatum_changes_the_inputs_of_the_models_that_compare_with_it(manifest, settings):
     gold = [uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"]
-    record_builds(manifest, [uid for uid in manifest["nodes"] if not uid.startswith("test.")], set(manifest["nodes"]),
-                  {uid: "gebouwd" for uid in manifest["nodes"]}, "run-1", settings.dbt_state)
-    today = inputs_fingerprints(manifest, gold, settings)
-    tomorrow = inputs_fingerprints(manifest, gold, dataclasses.replace(settings, peildatum=settings.peildatum + dt.timedelta(1)))
+    everything = [uid for uid in manifest["nodes"] if not uid.startswith("test.")]
+    record_builds(manifest, everything, set(everything), built(*everything), "run-1", settings.dbt_state)
+    today = current_inputs(manifest, gold, settings)
+    tomorrow = current_inputs(manifest, gold, dataclasses.replace(settings, peildatum=settings.peildatum + dt.timedelta(1)))
 
-    assert {manifest["nodes"][uid]["name"] for uid in gold if today[uid] != tomorrow[uid]} == {
+    assert {manifest["nodes"][uid]["name"] for uid in gold if today[uid].fingerprint != tomorrow[uid].fingerprint} == {
         "fixi_afhandeling", "wmo_wachtlijst", "wmo_wachttijd_aanbieder", "reisdocumenten_verloop_maand",
         "reisdocumenten_prognose"}
 
@@ -117,23 +137,23 @@ def test_a_new_peildatum_changes_the_inputs_of_the_models_that_compare_with_it(m
 def test_a_model_is_rebuilt_after_its_parent_was_rebuilt_in_another_run(manifest, settings):
     """Gold built while silver still held yesterday's rows must not count as up to date once silver is rebuilt."""
     built_referentie(manifest, settings)
-    record_builds(manifest, [FIXI_MELDING_MODEL], {FIXI_MELDING_MODEL}, {FIXI_MELDING_MODEL: "maandag"}, "run-1",
-                  settings.dbt_state)
-    week = inputs_fingerprints(manifest, [WEEK], settings)
+    record_builds(manifest, [FIXI_MELDING_MODEL], {FIXI_MELDING_MODEL}, built(FIXI_MELDING_MODEL, inputs="maandag"),
+                  "run-1", settings.dbt_state)
+    week = current_inputs(manifest, [WEEK], settings)
     record_builds(manifest, [WEEK], {WEEK}, week, "run-1", settings.dbt_state)
     tables = {("gold", "fixi_meldingen_week")}
     assert set(up_to_date(manifest, week, settings, tables)) == {WEEK}
 
-    record_builds(manifest, [FIXI_MELDING_MODEL], {FIXI_MELDING_MODEL}, {FIXI_MELDING_MODEL: "dinsdag"}, "run-2",
-                  settings.dbt_state)
+    record_builds(manifest, [FIXI_MELDING_MODEL], {FIXI_MELDING_MODEL}, built(FIXI_MELDING_MODEL, inputs="dinsdag"),
+                  "run-2", settings.dbt_state)
 
-    assert up_to_date(manifest, inputs_fingerprints(manifest, [WEEK], settings), settings, tables) == {}
+    assert up_to_date(manifest, current_inputs(manifest, [WEEK], settings), settings, tables) == {}
 
 
 def test_up_to_date_needs_passed_tests_the_table_and_no_full_refresh(manifest, settings):
     built_referentie(manifest, settings)
     bronze_part(settings, "maandag")
-    inputs = inputs_fingerprints(manifest, SILVER_FIXI, settings)
+    inputs = current_inputs(manifest, SILVER_FIXI, settings)
     tables = {("silver", "fixi_melding"), ("silver", "fixi_categorie"), ("silver", "fixi_status")}
     record_builds(manifest, SILVER_FIXI, set(SILVER_FIXI) - {FIXI_MELDING_MODEL}, inputs, "run-1", settings.dbt_state)
 
@@ -150,7 +170,7 @@ def test_a_model_below_one_built_in_the_same_step_is_built_too(manifest, setting
     reads is being built before it."""
     built_referentie(manifest, settings)
     bronze_part(settings, "maandag")
-    inputs = inputs_fingerprints(manifest, SILVER_FIXI, settings)
+    inputs = current_inputs(manifest, SILVER_FIXI, settings)
     tables = {("silver", name) for name in ("fixi_melding", "fixi_categorie", "fixi_categorie_bron", "fixi_status")}
     record_builds(manifest, SILVER_FIXI, set(SILVER_FIXI) - {"seed.lakehouse.fixi_status"}, inputs, "run-1",
                   settings.dbt_state)

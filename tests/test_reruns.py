@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import subprocess
 import sys
 
@@ -60,6 +61,24 @@ def test_a_second_run_on_unchanged_landing_adds_nothing_and_gives_identical_gold
         computed_in = dict(db.execute("select berekend_in_run = run_id, count(*) from dq_resultaten "
                                       "where run_id = ? group by all", [result.run_id]).fetchall())
     assert computed_in[False] > 80 and computed_in[True] < 30  # only what compares with the peildatum ran
+
+
+def test_a_nightly_build_of_fixi_melding_reads_only_the_meldingen_with_a_new_delivery(demo_run, tmp_path, monkeypatch):
+    """The areas are ingested after the Fixi exports in a run; comparing their load time with the meldingen's
+    once made every first nightly build after a full build recompute all meldingen."""
+    from pipelines.bronze.fixi import FIXI
+    from pipelines.bronze.ingest import ingest
+    from pipelines.transform import _run_dbt
+
+    settings = copy_data_root(demo_run[0], tmp_path / "incremental", monkeypatch)
+    new_export(settings, "nachtexport", 25)
+    ingest(FIXI, settings, "run-nacht", logging.getLogger("test"))
+    _run_dbt(["compile", "--select", "fixi_melding"], tmp_path / "dbt", settings)
+
+    compiled = next((tmp_path / "dbt" / "compiled").rglob("fixi_melding.sql")).read_text()
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        selected = db.execute(f"select count(*), count(*) filter (melding_id like 'Nnachtexport-%') from ({compiled})")
+        assert selected.fetchone() == (25, 25)
 
 
 def rebuilt(result) -> set[str]:

@@ -3,8 +3,8 @@
     Incremental, keyed on ingestion: a nightly build takes only the meldingen with a delivery ingested since
     the last build (with all their deliveries, so the latest state and the count of deliveries still look at
     a melding's whole history) and replaces those rows. New CBS wijken and buurten move meldingen between
-    areas, so they rebuild the whole table. A change to this SQL, or to a model, seed or macro it is built from,
-    rebuilds it whole too (pipelines/build_state.py). -#}
+    areas, so a rebuilt wijk_buurt (or calendar, or codelist) rebuilds the whole table, as does a change to
+    this SQL or to a model, seed or macro it is built from (pipelines/build_state.py). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['gemeentecode', 'melding_id']) }}
 
 with bron as (
@@ -14,8 +14,6 @@ with bron as (
             select gemeentecode, melding_id from {{ source('bronze', 'fixi_melding') }}
             where geladen_op > (select max(laatst_geladen_op) from {{ this }})
         )
-        or (select max(geladen_op) from {{ source('bronze', 'cbs_wijk_buurt') }})
-            > (select max(laatst_geladen_op) from {{ this }})
     {% endif %}
 ),
 
