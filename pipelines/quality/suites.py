@@ -248,7 +248,15 @@ def _scan_in_slices(db, relation: str, expectations: list[dict]) -> Iterator[pd.
     """The expectations' columns of every row, fetched SLICE_ROWS at a time from one scan."""
     scan = db.execute(f"select {_projection(expectations)} from {relation}")
     while not (frame := scan.fetch_df_chunk(max(1, SLICE_ROWS // DUCKDB_VECTOR))).empty:
-        yield frame
+        yield _numpy_numbers(frame)
+
+
+def _numpy_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Integer columns with empty values as float64: DuckDB hands them over as pandas' nullable Int32, for which
+    GX compares value by value in Python (22 of the 77 s of checking the national fixi_melding)."""
+    nullable = [c for c, kind in frame.dtypes.items() if isinstance(kind, pd.api.extensions.ExtensionDtype)
+                and pd.api.types.is_integer_dtype(kind)]
+    return frame.astype({c: "float64" for c in nullable}) if nullable else frame
 
 
 def _slices_by_key(db, relation: str, expectation: dict, count: int) -> Iterator[pd.DataFrame]:
