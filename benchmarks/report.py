@@ -86,8 +86,7 @@ def _national_estimate(r: dict) -> str:
     ingest = next(s for s in r["full"]["stages"] if s["name"] == "ingest")
     return (f"extrapolated from {r['gemeenten']} gemeenten ({factor:.0f}x fewer inhabitants): generation "
             f"~{factor * r['generation']['seconds'] / 60:.0f} min and ingest alone ~{factor * ingest['seconds'] / 60:.0f} "
-            f"min at the measured {ingest['rows_per_second']:,.0f} rows/s (records are parsed one by one in Python, "
-            f"in as many processes as the machine has cores)")
+            f"min at the measured {ingest['rows_per_second']:,.0f} rows/s")
 
 
 def _nightly_reason(r: dict) -> str:
