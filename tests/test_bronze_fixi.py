@@ -242,3 +242,23 @@ def test_files_in_a_municipality_drop_folder_carry_that_gemeentecode(settings):
 
     assert sorted((r["gemeentecode"], r["melding_id"]) for r in bronze(settings)) == [
         ("GM0301", "F-1"), ("GM0363", "A-1"), ("GM0363", "A-2")]
+
+
+def test_progress_is_logged_at_intervals_and_once_at_the_end(settings, monkeypatch, caplog):
+    for n in range(3):
+        write(settings, f"p{n}.json", api_page(issue(f"A-{n}")))
+    monkeypatch.setattr("pipelines.bronze.ingest.CHUNK_FILES", 1)  # three chunks, read in this process
+
+    def progress_lines(run_id: str) -> list[str]:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="test"):
+            ingest(FIXI, settings, run_id, LOG)
+        return [r.getMessage() for r in caplog.records if "new files read" in r.getMessage()]
+
+    assert progress_lines("run-1") == ["fixi: 3/3 new files read, 3 rows, 0 quarantined"]
+    write(settings, "p3.json", api_page(issue("A-3")))
+    write(settings, "p4.json", api_page(issue("A-4")))
+    monkeypatch.setattr("pipelines.bronze.ingest.PROGRESS_SECONDS", 0)  # every chunk is past the interval
+    assert progress_lines("run-2") == ["fixi: 1/2 new files read, 1 rows, 0 quarantined",
+                                       "fixi: 2/2 new files read, 2 rows, 0 quarantined"]
+    assert progress_lines("run-3") == []  # nothing new, nothing to report
