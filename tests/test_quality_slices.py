@@ -67,3 +67,15 @@ def test_outcomes_follow_the_suite_order_whatever_order_gx_reports_them():
     sliced = validate_slices("t", interleaved, (whole.iloc[i:i + 250] for i in range(0, 600, 250)), {})
     assert [(o.expectation, o.kolom, o.aantal_onverwacht) for o in sliced] == [
         (o.expectation, o.kolom, o.aantal_onverwacht) for o in outcomes]
+
+
+def test_frames_are_validated_without_hashing_every_row(monkeypatch):
+    """GX hashed each frame twice for a batch marker nobody reads: 40% of the time of a national suite."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    def hashed(frame):
+        raise AssertionError(f"GX hashed a frame of {len(frame)} rows")
+
+    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", hashed)
+    outcomes = validate("t", ROW_WISE, frame(), {})
+    assert [o.geslaagd for o in outcomes] == [False, True, False, True, False]
