@@ -218,6 +218,7 @@ def test_a_registered_file_untouched_since_is_not_read_again_and_a_touched_one_i
     assert ingest(FIXI, settings, "run-1", LOG).files_new == 1
     with monkeypatch.context() as m:
         m.setattr(Path, "read_bytes", lambda path: pytest.fail(f"{path} was read again"))
+        m.setattr("pipelines.bronze.ingest._known_hashes", lambda *_: pytest.fail("bronze's hashes were read"))
         again = ingest(FIXI, settings, "run-2", LOG)
     assert (again.files_new, again.files_known) == (0, 1)
 
