@@ -4,8 +4,9 @@ peildatum affects.
 Per model two fingerprints are recorded when it is built:
 - its *definition*: its SQL and configuration and those of every model, seed and macro upstream of it;
 - its *inputs*: its own definition, its tests, the bronze parts of the sources it reads, the peildatum when it
-  uses it, and the inputs its parent models were last built from (so a model built from a parent that was not
-  rebuilt yet is rebuilt once that parent is).
+  uses it (only its month when it reads no more than that, through the `peilmaand` macro), and the inputs its
+  parent models were last built from (so a model built from a parent that was not rebuilt yet is rebuilt once
+  that parent is).
 
 A model whose inputs equal those of its last build, whose tests then all passed and whose table is still there,
 is up to date: the run neither builds nor tests it again, since the same inputs give the same table. An
@@ -17,6 +18,7 @@ Bronze is append-only and a part is never rewritten, so its name, size and modif
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from pipelines.settings import Settings
 
 RECORD = "build_state.json"  # in the dbt state folder, beside the build database
 PEILDATUM_MACRO = "macro.lakehouse.peildatum"
+PEILMAAND_MACRO = "macro.lakehouse.peilmaand"  # the peildatum's month: a model that uses only it changes monthly
 # Configuration that describes a model without changing what it computes.
 DESCRIPTIVE_CONFIG = ("meta", "docs", "tags", "group")
 
@@ -71,8 +74,8 @@ def current_inputs(manifest: dict, unique_ids: list[str], settings: Settings) ->
                 digest.update(_definition_content(manifest, test).encode())
             for parent, state in states.items():
                 digest.update(f"{parent}\n{state}\n".encode())
-            if any(PEILDATUM_MACRO in _macros(manifest, node) for node in [uid, *tests]):
-                digest.update(f"peildatum {settings.peildatum}\n".encode())
+            if reference := _reference_date(manifest, [uid, *tests], settings.peildatum):
+                digest.update(f"{reference}\n".encode())
             found[uid] = Inputs(None if None in states.values() else digest.hexdigest(),
                                 {p: state for p, state in states.items() if p in manifest["nodes"]})
         return found[uid]
@@ -179,15 +182,26 @@ def _definition_content(manifest: dict, uid: str) -> str:
                        node.get("test_metadata"), macros], sort_keys=True, default=str)
 
 
-def _macros(manifest: dict, uid: str) -> set[str]:
-    """The macros a node calls, and the macros those call."""
+def _reference_date(manifest: dict, nodes: list[str], peildatum: dt.date) -> str | None:
+    """What of the peildatum the nodes read: the date itself, only its month (through `peilmaand`), or nothing."""
+    calls = set().union(*(_macros(manifest, node, opaque={PEILMAAND_MACRO}) for node in nodes))
+    if PEILDATUM_MACRO in calls:
+        return f"peildatum {peildatum}"
+    if PEILMAAND_MACRO in calls:
+        return f"peilmaand {peildatum:%Y-%m}"
+    return None
+
+
+def _macros(manifest: dict, uid: str, opaque: set[str] = frozenset()) -> set[str]:
+    """The macros a node calls, and the macros those call, except those called by an `opaque` one."""
     seen, todo = set(), list(manifest["nodes"][uid]["depends_on"].get("macros", []))
     while todo:
         macro = todo.pop()
         if macro in seen or macro not in manifest["macros"]:
             continue
         seen.add(macro)
-        todo += manifest["macros"][macro]["depends_on"].get("macros", [])
+        if macro not in opaque:
+            todo += manifest["macros"][macro]["depends_on"].get("macros", [])
     return seen
 
 

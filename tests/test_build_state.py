@@ -134,6 +134,20 @@ def test_a_new_peildatum_changes_the_inputs_of_the_models_that_compare_with_it(m
         "reisdocumenten_prognose"}
 
 
+def test_a_peildatum_in_the_same_month_leaves_the_models_that_read_only_its_month_as_they_are(manifest, settings):
+    gold = [uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"]
+    everything = [uid for uid in manifest["nodes"] if not uid.startswith("test.")]
+    record_builds(manifest, everything, set(everything), built(*everything), "run-1", settings.dbt_state)
+    today = current_inputs(manifest, gold, settings)
+    assert None not in [today[uid].fingerprint for uid in gold]
+    same_month = dataclasses.replace(settings, peildatum=settings.peildatum - dt.timedelta(1))
+    assert settings.peildatum.month == same_month.peildatum.month
+    yesterday = current_inputs(manifest, gold, same_month)
+
+    assert {manifest["nodes"][uid]["name"] for uid in gold if today[uid].fingerprint != yesterday[uid].fingerprint} == {
+        "fixi_afhandeling", "wmo_wachtlijst", "wmo_wachttijd_aanbieder"}
+
+
 def test_a_model_is_rebuilt_after_its_parent_was_rebuilt_in_another_run(manifest, settings):
     """Gold built while silver still held yesterday's rows must not count as up to date once silver is rebuilt."""
     built_referentie(manifest, settings)

@@ -38,6 +38,12 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The first day of the peildatum's month, for a model that looks no finer than the month: the pipeline then
+    rebuilds it when the month changes, not every night (pipelines/build_state.py). -#}
+{% macro peilmaand() -%}
+    cast(date_trunc('month', {{ peildatum() }}) as date)
+{%- endmacro %}
+
 {% macro month_index(date) -%}
     (extract(year from {{ date }}) * 12 + extract(month from {{ date }}))
 {%- endmacro %}

@@ -30,9 +30,9 @@ gemeente_soort as (
 ),
 
 oorsprong as (
-    select 'prognose' as doel, cast(date_trunc('month', {{ peildatum() }}) as date) as maand, 24 as horizon
+    select 'prognose' as doel, {{ peilmaand() }} as maand, 24 as horizon
     union all
-    select 'backtest', {{ add_months("cast(date_trunc('month', " ~ peildatum() ~ ") as date)", -12) }}, 12
+    select 'backtest', {{ add_months(peilmaand(), -12) }}, 12
 ),
 
 koppeling as (
@@ -131,7 +131,7 @@ samen as (
         m.gemeentecode,
         m.maand_start,
         m.soort,
-        m.maand_start < cast(date_trunc('month', {{ peildatum() }}) as date) as verleden,
+        m.maand_start < {{ peilmaand() }} as verleden,
         cast(r.aanvragen as integer) as gerealiseerd,
         cast(round(p.aanvragen, 2) as double) as verwacht,
         cast(round(b.aanvragen, 2) as double) as backtest_verwacht

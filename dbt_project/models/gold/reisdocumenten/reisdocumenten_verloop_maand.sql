@@ -8,7 +8,7 @@ with documenten as (
 venster as (
     select
         cast(date_trunc('month', min(datum_uitgifte)) as date) as eerste,
-        {{ add_months("cast(date_trunc('month', " ~ peildatum() ~ ") as date)", 120) }} as laatste
+        {{ add_months(peilmaand(), 120) }} as laatste
     from documenten
 ),
 
