@@ -184,7 +184,7 @@ def _definition_content(manifest: dict, uid: str) -> str:
 
 def _reference_date(manifest: dict, nodes: list[str], peildatum: dt.date) -> str | None:
     """What of the peildatum the nodes read: the date itself, only its month (through `peilmaand`), or nothing."""
-    calls = set().union(*(_macros(manifest, node, opaque={PEILMAAND_MACRO}) for node in nodes))
+    calls = set().union(*(_macros(manifest, node, opaque=frozenset({PEILMAAND_MACRO})) for node in nodes))
     if PEILDATUM_MACRO in calls:
         return f"peildatum {peildatum}"
     if PEILMAAND_MACRO in calls:
@@ -192,7 +192,7 @@ def _reference_date(manifest: dict, nodes: list[str], peildatum: dt.date) -> str
     return None
 
 
-def _macros(manifest: dict, uid: str, opaque: set[str] = frozenset()) -> set[str]:
+def _macros(manifest: dict, uid: str, opaque: frozenset[str] = frozenset()) -> set[str]:
     """The macros a node calls, and the macros those call, except those called by an `opaque` one."""
     seen, todo = set(), list(manifest["nodes"][uid]["depends_on"].get("macros", []))
     while todo:
