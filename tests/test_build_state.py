@@ -122,29 +122,29 @@ def test_new_bronze_parts_change_the_inputs_of_what_reads_them_only(manifest, se
     assert {uid for uid in before if before[uid].fingerprint != after[uid].fingerprint} == {FIXI_MELDING_MODEL}
 
 
-def test_a_new_peildatum_changes_the_inputs_of_the_models_that_compare_with_it(manifest, settings):
-    gold = [uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"]
+def models_changed_by(manifest: dict, settings, peildatum: dt.date) -> set[str]:
+    """After a build of everything, the models whose inputs differ when the peildatum moves to `peildatum`."""
+    models = [uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"]
     everything = [uid for uid in manifest["nodes"] if not uid.startswith("test.")]
     record_builds(manifest, everything, set(everything), built(*everything), "run-1", settings.dbt_state)
-    today = current_inputs(manifest, gold, settings)
-    tomorrow = current_inputs(manifest, gold, dataclasses.replace(settings, peildatum=settings.peildatum + dt.timedelta(1)))
+    now = current_inputs(manifest, models, settings)
+    assert None not in [now[uid].fingerprint for uid in models]
+    then = current_inputs(manifest, models, dataclasses.replace(settings, peildatum=peildatum))
+    return {manifest["nodes"][uid]["name"] for uid in models if now[uid].fingerprint != then[uid].fingerprint}
 
-    assert {manifest["nodes"][uid]["name"] for uid in gold if today[uid].fingerprint != tomorrow[uid].fingerprint} == {
+
+def test_a_new_peildatum_changes_the_inputs_of_the_models_that_compare_with_it(manifest, settings):
+    tomorrow = settings.peildatum + dt.timedelta(1)
+    assert tomorrow.month != settings.peildatum.month  # 30 June -> 1 July: the month changes too
+    assert models_changed_by(manifest, settings, tomorrow) == {
         "fixi_afhandeling", "wmo_wachtlijst", "wmo_wachttijd_aanbieder", "reisdocumenten_verloop_maand",
         "reisdocumenten_prognose"}
 
 
 def test_a_peildatum_in_the_same_month_leaves_the_models_that_read_only_its_month_as_they_are(manifest, settings):
-    gold = [uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"]
-    everything = [uid for uid in manifest["nodes"] if not uid.startswith("test.")]
-    record_builds(manifest, everything, set(everything), built(*everything), "run-1", settings.dbt_state)
-    today = current_inputs(manifest, gold, settings)
-    assert None not in [today[uid].fingerprint for uid in gold]
-    same_month = dataclasses.replace(settings, peildatum=settings.peildatum - dt.timedelta(1))
-    assert settings.peildatum.month == same_month.peildatum.month
-    yesterday = current_inputs(manifest, gold, same_month)
-
-    assert {manifest["nodes"][uid]["name"] for uid in gold if today[uid].fingerprint != yesterday[uid].fingerprint} == {
+    yesterday = settings.peildatum - dt.timedelta(1)
+    assert yesterday.month == settings.peildatum.month
+    assert models_changed_by(manifest, settings, yesterday) == {
         "fixi_afhandeling", "wmo_wachtlijst", "wmo_wachttijd_aanbieder"}
 
 
