@@ -79,3 +79,35 @@ def test_frames_are_validated_without_hashing_every_row(monkeypatch):
     monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", hashed)
     outcomes = validate("t", ROW_WISE, frame(), {})
     assert [o.geslaagd for o in outcomes] == [False, True, False, True, False]
+
+
+def test_a_scan_reaches_gx_in_full_slices_with_duckdbs_types(tmp_path, monkeypatch):
+    """Bronze is many small Parquet parts and DuckDB hands over a batch per part; each frame is a GX validation,
+    so frames are cut to SLICE_ROWS whatever the batches. Types are those DuckDB's own pandas conversion gives:
+    dates as timestamps, booleans as pandas' nullable boolean, integers with empty values as float64."""
+    import datetime as dt
+
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipelines.quality import suites
+
+    for part in range(31):
+        rows = 10 if part == 30 else 100
+        pq.write_table(pa.table({
+            "dag": pa.array([dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(rows)], pa.date32()),
+            "geldig": pa.array([None if i == 0 else i % 2 == 0 for i in range(rows)], pa.bool_()),
+            "dagen": pa.array([None if i == 0 else i for i in range(rows)], pa.int32()),
+            "code": pa.array([f"C{i}" for i in range(rows)]),
+        }), tmp_path / f"part-{part:02d}.parquet")
+    monkeypatch.setattr(suites, "SLICE_ROWS", 250)
+    with duckdb.connect() as db:
+        frames = list(suites._scan_in_slices(db, f"read_parquet('{tmp_path}/*.parquet')", [
+            expectation("expect_column_values_to_not_be_null", column=column) for column in ("dag", "geldig", "dagen", "code")]))
+    assert [len(f) for f in frames] == [250] * 12 + [10]
+    first = frames[0]
+    assert str(first["dag"].dtype) == "datetime64[us]" and first["dag"].iloc[1] == pd.Timestamp("2026-01-02")
+    assert first["geldig"].dtype == "boolean" and first["geldig"].isna().sum() == 3  # the first row of each part
+    assert first["dagen"].dtype == "float64" and first["dagen"].isna().sum() == 3
+    assert first["code"].iloc[0] == "C0"
