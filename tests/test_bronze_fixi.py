@@ -186,6 +186,46 @@ def test_the_same_file_twice_or_under_another_name_adds_nothing(settings):
     assert len(bronze(settings)) == 2
 
 
+def test_a_first_delivery_is_read_once_and_a_copy_in_another_chunk_adds_nothing(settings, monkeypatch):
+    """Each file is read once, hashed as it is parsed; a copy whose original another chunk holds is taken out
+    of its chunk before that chunk reaches bronze, and registered as a duplicate."""
+    from pipelines.bronze import ingest as ingest_module
+
+    for name, public_id in (("a.json", "A-1"), ("b.json", "B-1"), ("c_kopie.json", "A-1")):
+        write(settings, name, api_page(issue(public_id)))
+    monkeypatch.setattr(ingest_module, "CHUNK_FILES", 1)
+    reads = []
+    monkeypatch.setattr(ingest_module, "_read", lambda path: reads.append(Path(path).name) or Path(path).read_bytes())
+
+    report = ingest(FIXI, settings, "run-1", LOG)
+
+    assert sorted(reads) == ["a.json", "b.json", "c_kopie.json"]
+    assert sorted(r["melding_id"] for r in bronze(settings)) == ["A-1", "B-1"]
+    assert (report.files_new, report.files_known, report.rows["fixi_melding"]) == (2, 1, 2)
+    assert sorted((Path(e["bestand"]).name, e["status"]) for e in report.register) == [
+        ("a.json", "ingested"), ("b.json", "ingested"), ("c_kopie.json", "duplicate")]
+    assert sorted(Path(p).name for p in report.inputs) == ["a.json", "b.json"]
+    assert not list(settings.bronze.rglob("*.staged"))
+    reads.clear()
+    assert (ingest(FIXI, settings, "run-2", LOG).files_known, reads) == (3, [])  # the copy is registered too
+
+
+def test_parts_an_interrupted_run_left_unpublished_are_removed_and_their_files_read_again(settings, monkeypatch):
+    from pipelines.bronze import ingest as ingest_module
+
+    write(settings, "a.json", api_page(issue("A-1")))
+    monkeypatch.setattr(ingest_module, "_publish", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        ingest(FIXI, settings, "run-1", LOG)
+    assert [p.name for p in settings.bronze.rglob("*.staged")] == ["run-1-0000-0000.parquet.staged"]
+    assert not list(settings.bronze.rglob("*.parquet"))
+    monkeypatch.undo()
+
+    report = ingest(FIXI, settings, "run-2", LOG)
+    assert (report.files_new, [r["melding_id"] for r in bronze(settings)]) == (1, ["A-1"])
+    assert not list(settings.bronze.rglob("*.staged"))
+
+
 def test_free_text_reporter_and_address_never_reach_bronze(settings):
     write(settings, "p.json", api_page(issue("A-1", address="Stationsplein 1, Zutphen")))
     write(settings, "e.csv", "\r\n".join([HEADER, csv_line(1)]))

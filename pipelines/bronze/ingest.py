@@ -119,6 +119,7 @@ class IngestReport:
     notes: Counter = field(default_factory=Counter)
     inputs: list[str] = field(default_factory=list)
     register: list[dict] = field(default_factory=list)  # one entry per file read or rejected
+    staged: list[Path] = field(default_factory=list)  # Parquet parts written, not yet in bronze (see `_publish`)
 
     def add(self, other: IngestReport) -> None:
         self.files_new += other.files_new
@@ -129,6 +130,7 @@ class IngestReport:
         self.notes.update(other.notes)
         self.inputs += other.inputs
         self.register += other.register
+        self.staged += other.staged
 
 
 CHUNK_BYTES, CHUNK_FILES = 8 * 2**20, 1_000  # a chunk closes at either
@@ -136,6 +138,7 @@ PARALLEL_FROM_CHUNKS = 8  # below this, starting worker processes costs more tha
 # Each log line is an event Dagster commits to its run's SQLite file (~10 ms): a national delivery of 3,500
 # chunks logged every chunk.
 PROGRESS_SECONDS = 10
+STAGED = ".staged"  # a part written but not yet published into bronze
 
 
 def ingest(source: Source, settings: Settings, run_id: str, log, processes: int | None = None) -> IngestReport:
@@ -146,13 +149,15 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
     log.info(f"{source.system}: {len(files)} landing files of {municipality_count(len(municipalities))} "
              f"({', '.join(municipalities[:5])}{', ...' if len(municipalities) > 5 else ''})")
     report = IngestReport()
+    _remove_staged(source, settings)
     new = _new_files(source, settings, files, report, processes)
     chunks = _chunks(new)
     workers = _workers(chunks, processes)
     if workers > 1:
         log.info(f"{source.system}: parsing {len(new)} new files in {len(chunks)} chunks over {workers} processes")
-    done, logged_at = 0, time.monotonic()
+    done, logged_at, ingested = 0, time.monotonic(), set()
     for chunk in _over_chunks(partial(_parse_chunk, source, settings, run_id), list(enumerate(chunks)), workers):
+        _publish(chunk, ingested)
         report.add(chunk)
         done += len(chunk.register)
         for entry in chunk.register:
@@ -185,46 +190,47 @@ def _over_chunks(function, chunks: list, workers: int) -> Iterator:
 
 
 def _new_files(source: Source, settings: Settings, files: list[tuple[str, str]], report: IngestReport,
-               processes: int | None) -> list[tuple[str, str, int]]:
-    """(gemeentecode, path, size) of the files to read: neither registered and untouched since, nor a copy of
-    content bronze already holds (also within this delivery). Files are hashed in chunks over the worker
-    processes: for a national delivery of 1.5 million iWmo files hashing alone took three minutes in one."""
+               processes: int | None) -> list[tuple[str, str, int, int]]:
+    """(gemeentecode, path, size, mtime_ns) of the files to read: not registered and untouched since, and not
+    a copy of content bronze already holds. Copies within the delivery itself are found as it is parsed
+    (`_parse_chunk`, `_publish`), so that a first delivery is read once: hashing it beforehand read every file
+    twice."""
     registered = _register_entries(settings, source)
     unchanged = {(e["bestand"], e["bytes"], e["mtime_ns"]) for e in registered if "bytes" in e}
-    candidates, mtimes = [], []
+    candidates = []
     for gemeentecode, path in files:
         stat = os.stat(path)
         if (path, stat.st_size, stat.st_mtime_ns) in unchanged:  # registered, untouched since: not even read
             report.files_known += 1
         else:
-            candidates.append((gemeentecode, path, stat.st_size))
-            mtimes.append(stat.st_mtime_ns)
+            candidates.append((gemeentecode, path, stat.st_size, stat.st_mtime_ns))
     if not candidates:  # on a night with nothing new, reading national iWmo bronze's hashes took 1.7 s
         return []
     known = _known_hashes(source, settings, registered)
+    if not known:
+        return candidates
     chunks = _chunks(candidates)
     digests = [d for chunk in _over_chunks(_content_hashes, chunks, _workers(chunks, processes)) for d in chunk]
     new = []
-    for candidate, mtime_ns, digest in zip(candidates, mtimes, digests, strict=True):
+    for candidate, digest in zip(candidates, digests, strict=True):
         if digest in known:
             report.files_known += 1
-            report.register.append(_duplicate(candidate, mtime_ns, digest))
-            continue
-        known.add(digest)
-        new.append(candidate)
+            report.register.append(_duplicate(candidate, digest))
+        else:
+            new.append(candidate)
     return new
 
 
-def _duplicate(file: tuple[str, str, int], mtime_ns: int, digest: str) -> dict:
+def _duplicate(file: tuple[str, str, int, int], digest: str) -> dict:
     """The register entry of a file whose content bronze already holds: not read again while it is unchanged.
     Size and modification time are the ones checked against the register, from one stat."""
-    gemeentecode, path, size = file
+    gemeentecode, path, size, mtime_ns = file
     return {"bestand": path, "gemeentecode": gemeentecode, "hash": digest, "bytes": size,
             "mtime_ns": mtime_ns, "status": "duplicate"}
 
 
-def _content_hashes(files: list[tuple[str, str, int]]) -> list[str]:
-    return [hashlib.sha256(_read(path)).hexdigest() for _, path, _ in files]
+def _content_hashes(files: list[tuple[str, str, int, int]]) -> list[str]:
+    return [hashlib.sha256(_read(path)).hexdigest() for _, path, _, _ in files]
 
 
 def _read(path: str) -> bytes:
@@ -232,7 +238,7 @@ def _read(path: str) -> bytes:
         return file.read()
 
 
-def _chunks(files: list[tuple[str, str, int]]) -> list[list[tuple[str, str, int]]]:
+def _chunks(files: list[tuple[str, str, int, int]]) -> list[list[tuple[str, str, int, int]]]:
     """Consecutive files in chunks of about CHUNK_BYTES or CHUNK_FILES, so the work spreads evenly over the
     processes."""
     chunks, current, size = [], [], 0
@@ -246,14 +252,20 @@ def _chunks(files: list[tuple[str, str, int]]) -> list[list[tuple[str, str, int]
 
 
 def _parse_chunk(source: Source, settings: Settings, run_id: str,
-                 numbered: tuple[int, list[tuple[str, str, int]]]) -> IngestReport:
-    """Parse one chunk of landing files into its own Parquet parts; runs in a worker process or inline."""
+                 numbered: tuple[int, list[tuple[str, str, int, int]]]) -> IngestReport:
+    """Parse one chunk of landing files into its own staged Parquet parts, each file once however often its
+    content occurs in the chunk; runs in a worker process or inline."""
     number, files = numbered
     report = IngestReport()
     batch = _Batch(source, settings, f"{run_id}-{number:04d}")
-    for gemeentecode, path, _ in files:
-        stat = os.stat(path)
-        file = LandingFile(Path(path), _read(path), stat.st_size, stat.st_mtime_ns)
+    seen = set()
+    for gemeentecode, path, size, mtime_ns in files:
+        file = LandingFile(Path(path), _read(path), size, mtime_ns)
+        if file.sha256 in seen:
+            report.files_known += 1
+            report.register.append(_duplicate((gemeentecode, path, size, mtime_ns), file.sha256))
+            continue
+        seen.add(file.sha256)
         report.inputs.append(path)
         try:
             rows, quarantined, notes = _parse_file(source, ParseContext(settings, file, gemeentecode), run_id)
@@ -269,14 +281,50 @@ def _parse_chunk(source: Source, settings: Settings, run_id: str,
         report.quarantined += len(quarantined)
         report.notes.update(notes)
     batch.flush()
+    report.staged = batch.staged
     return report
+
+
+def _publish(chunk: IngestReport, ingested: set[str]) -> None:
+    """Move a chunk's staged parts into bronze, without the files whose content an earlier chunk of this
+    delivery holds (`ingested`, which grows by this chunk's files). Until then no part of the chunk counts as
+    ingested: a crash leaves only staged parts, which the next run removes and reads again."""
+    copies = {e["hash"] for e in chunk.register if e["status"] == "ingested" and e["hash"] in ingested}
+    if copies:
+        _drop_files(chunk, copies)
+    ingested.update(e["hash"] for e in chunk.register if e["status"] == "ingested")
+    for part in chunk.staged:
+        os.replace(part, part.with_suffix(""))
+    chunk.staged = []
+
+
+def _drop_files(chunk: IngestReport, copies: set[str]) -> None:
+    """Take the files with these contents out of a chunk's staged parts and its report: they are duplicates."""
+    for part in list(chunk.staged):
+        data = pq.read_table(part)
+        kept = data.filter(pc.invert(pc.is_in(data["bron_bestand_hash"], pa.array(sorted(copies)))))
+        if kept.num_rows:
+            pq.write_table(kept, part)
+        else:
+            part.unlink()
+            chunk.staged.remove(part)
+    for position, entry in enumerate(chunk.register):
+        if entry["status"] == "ingested" and entry["hash"] in copies:
+            chunk.register[position] = _duplicate(
+                (entry["gemeentecode"], entry["bestand"], entry["bytes"], entry["mtime_ns"]), entry["hash"])
+            chunk.inputs.remove(entry["bestand"])
+            chunk.rows.subtract(entry["rows"])
+            chunk.quarantined -= entry["quarantined"]
+            chunk.files_new -= 1
+            chunk.files_known += 1
 
 
 class _Batch:
     """Rows of many landing files, written as one Parquet part per table every FLUSH_ROWS rows.
 
-    A part is written atomically and carries its files' content hashes (`bron_bestand_hash`): once it exists
-    those files count as ingested, so a crash can lose at most an unwritten part, never duplicate one.
+    A part is written atomically under a staged name and carries its files' content hashes
+    (`bron_bestand_hash`). Once `_publish` has moved it into bronze those files count as ingested, so a crash
+    can lose at most an unpublished part, never duplicate one.
     """
 
     FLUSH_ROWS = 250_000
@@ -284,6 +332,7 @@ class _Batch:
     def __init__(self, source: Source, settings: Settings, prefix: str):
         self.source, self.settings, self.prefix = source, settings, prefix
         self.parts = 0
+        self.staged: list[Path] = []
         self._empty()
 
     def _empty(self) -> None:
@@ -298,14 +347,19 @@ class _Batch:
             self.flush()
 
     def flush(self) -> None:
-        name = f"{self.prefix}-{self.parts:04d}.parquet"
+        name = f"{self.prefix}-{self.parts:04d}.parquet{STAGED}"
         for table in self.source.tables:
             if self.rows[table.name]:
-                write_parquet(self.rows[table.name].table(), table, self.settings.bronze / table.folder / name)
+                self._write(self.rows[table.name].table(), table, self.settings.bronze / table.folder / name)
         if self.quarantined:
-            write_parquet(self.quarantined.table(), QUARANTAINE, _quarantine_folder(self.settings, self.source) / name)
+            self._write(self.quarantined.table(), QUARANTAINE, _quarantine_folder(self.settings, self.source) / name)
         self._empty()
         self.parts += 1
+
+
+    def _write(self, rows: pa.Table, table: BronzeTable, path: Path) -> None:
+        write_parquet(rows, table, path)
+        self.staged.append(path)
 
 
 class _Rows:
@@ -339,6 +393,13 @@ def _known_hashes(source: Source, settings: Settings, registered: list[dict]) ->
             known |= {h for (h,) in db.execute(
                 "select distinct bron_bestand_hash from read_parquet(?, union_by_name = true)", [parts]).fetchall()}
     return known
+
+
+def _remove_staged(source: Source, settings: Settings) -> None:
+    """Parts an interrupted run wrote but never published: their files were not registered and are read again."""
+    for folder in [settings.bronze / t.folder for t in source.tables] + [_quarantine_folder(settings, source)]:
+        for part in folder.glob(f"*{STAGED}"):
+            part.unlink()
 
 
 def _quarantine_folder(settings: Settings, source: Source) -> Path:
