@@ -127,6 +127,39 @@ def test_a_back_office_export_read_column_wise_equals_record_by_record(settings)
         (10, "lengtegraad 'zes' is not a number")]
 
 
+def test_an_api_page_read_column_wise_equals_record_by_record(settings):
+    """A complete API page is read column-wise: exactly the rows, quarantine and notes of reading it record by
+    record, with summer and winter offsets, UTC, local time without offset, impossible and unreadable dates,
+    a missing id or creation date, numbers as text and a bad postcode."""
+    issues = [
+        issue("A-1"), issue("A-2", created="2026-01-15T08:00:00+01:00", closed="2026-01-20T16:30:00Z"),
+        issue("A-3", created="2026-03-29T01:30:00Z"), issue("A-4", created="2026-06-02T09:15:00"),
+        issue("A-5", created="2099-01-01T10:00:00+01:00"), issue("A-6", created="2026-02-30T10:00:00+01:00"),
+        issue("", created="2026-06-01T10:00:00+02:00"), issue("A-8", created=None), issue("A-9", created=""),
+        issue("A-10", location={"lat": "52,13", "lng": "zes"}), issue("A-11", addressDetails={"postcode": "0201 AB"}),
+        {"publicID": "A-12", "categoryName": "Afval / Zwerfafval", "status": "ontvangen",
+         "created": "2026-06-02T09:15:00+02:00"},
+    ]
+    page = json.dumps(api_page(*issues))  # double-encoded, as some exports are
+    bulk, rows, quarantined = read_both_ways(FIXI, settings, "page.json", page.encode("utf-8"))
+    assert bulk.rows["fixi_melding"].to_pylist() == rows["fixi_melding"]
+    assert bulk.quarantined.to_pylist() == quarantined
+    by_id = {r["melding_id"]: r for r in rows["fixi_melding"]}
+    assert sorted(by_id) == ["A-1", "A-11", "A-12", "A-2", "A-3", "A-4"]
+    assert (by_id["A-2"]["datum_melding"], by_id["A-2"]["datum_afgehandeld"]) == (
+        dt.datetime(2026, 1, 15, 8), dt.datetime(2026, 1, 20, 17, 30))
+    assert by_id["A-3"]["datum_melding"] == dt.datetime(2026, 3, 29, 3, 30)  # just after the clocks went forward
+    assert (by_id["A-4"]["datum_melding"], by_id["A-11"]["postcode4"], by_id["A-1"]["postcode4"]) == (
+        dt.datetime(2026, 6, 2, 9, 15), None, "7201")
+    assert [(r["bron_record"], r["reden"]) for r in quarantined] == [
+        (5, "created 2099-01-01 is impossible (before 2000 or after the peildatum 2026-06-30)"),
+        (6, "created '2026-02-30T10:00:00+01:00' is not a valid ISO 8601 date"),
+        (7, "melding without a publicID / meldingnummer"),
+        (8, "melding without a creation date"), (9, "melding without a creation date"),
+        (10, "location.lng 'zes' is not a number")]
+    assert json.loads(quarantined[0]["record"])["publicID"] == "A-5"
+
+
 def test_back_office_timestamps_with_seconds_without_time_or_with_an_impossible_time(settings):
     lines = [HEADER, csv_line(1, made="02-06-2026 09:15:42", closed="04-06-2026"),
              csv_line(2, made="02-06-2026 24:15"), csv_line(3, made="2-6-2026 9:05")]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import pyarrow as pa
@@ -24,6 +25,8 @@ from pipelines.bronze.formats import (
     dutch_timestamps,
     looks_delimited,
     iso_timestamp,
+    iso_timestamps,
+    per_value,
     plausible,
     read_csv,
     read_csv_columns,
@@ -63,7 +66,7 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
 
 
 def _parse_api_page(text: str, context: ParseContext) -> Iterator[Parsed]:
-    issues, truncated_after = _api_results(text, context)
+    issues, truncated_after = _api_results(text, context.notes)
     for number, issue in enumerate(issues, start=1):
         yield _record(number, issue, _api_fields, context)
     if truncated_after is not None:
@@ -72,24 +75,24 @@ def _parse_api_page(text: str, context: ParseContext) -> Iterator[Parsed]:
                                                  "or corrupt); the rest of the page is lost")
 
 
-def _api_results(text: str, context: ParseContext) -> tuple[list, int | None]:
+def _api_results(text: str, notes: Counter) -> tuple[list, int | None]:
     """The `results[]` of a page, and where it was cut off if it was (None when complete)."""
     try:
         page = json.loads(text)
         if isinstance(page, str):
-            context.notes["double-encoded API pages"] += 1
+            notes["double-encoded API pages"] += 1
             page = json.loads(page)
     except json.JSONDecodeError:
-        return _salvage(text, context)
+        return _salvage(text, notes)
     if not isinstance(page, dict) or not isinstance(page.get("results"), list):
         raise UnreadableFile("JSON without a results[] list: not a Fixi issues API page")
     return page["results"], None
 
 
-def _salvage(text: str, context: ParseContext) -> tuple[list, int]:
+def _salvage(text: str, notes: Counter) -> tuple[list, int]:
     """Keep the complete records of a cut-off page; records are never lost silently."""
     if text.startswith('"'):
-        context.notes["double-encoded API pages"] += 1
+        notes["double-encoded API pages"] += 1
         text = _unwrap_cut_string(text)
     start = text.find('"results"')
     bracket = text.find("[", start)
@@ -161,11 +164,11 @@ def _csv_fields(record: dict, context: ParseContext) -> dict:
 
 
 def bulk(context: ParseContext) -> Bulk | None:
-    """A plain back-office CSV export read column-wise, to the same rows and quarantine as `_parse_csv` record by
-    record. API pages and irregular exports are left to `parse`."""
+    """A complete API page or a plain back-office CSV export read column-wise, to the same rows and quarantine
+    as `parse` gives record by record. Cut-off pages and irregular exports are left to `parse`."""
     content = context.file.content.removeprefix(codecs.BOM_UTF8)
     if content.startswith((b"{", b'"')):
-        return None
+        return _api_page_columns(context)
     columns = read_csv_columns(content, CSV_ALIASES, CSV_REQUIRED, context.notes)
     if columns is None:
         return None
@@ -181,26 +184,87 @@ def bulk(context: ParseContext) -> Bulk | None:
     for name in ("breedtegraad", "lengtegraad"):
         fields[name], error = _decimals(record.get(name, absent), name)
         errors.append(error)
-    errors.append(pc.if_else(pc.equal(record["melding_id"], ""), "melding without a publicID / meldingnummer", None))
-    errors.append(pc.if_else(pc.is_null(fields["datum_melding"]), "melding without a creation date", None))
+    kept = {name: column for name, column in record.items() if name in QUARANTINE_KEEPS}
+
+    def quarantined_record(failed: pa.Array) -> list[str]:
+        values = {name: pc.filter(column, failed).to_pylist() for name, column in kept.items()}
+        return [json.dumps({name: v[i] for name, v in values.items()}, ensure_ascii=False)
+                for i in range(pc.sum(failed).as_py() or 0)]
+
+    return _melding_columns(context, record["melding_id"], record["categorie_bron"], record["status_bron"], fields,
+                            errors, record.get("postcode", absent), lines, "backoffice_csv", quarantined_record)
+
+
+def _api_page_columns(context: ParseContext) -> Bulk | None:
+    """A complete API page, field by field into columns. Its records must be objects with text where text
+    belongs; anything else is left to `parse`, which says what is wrong record by record."""
+    notes = Counter()
+    try:
+        issues, truncated_after = _api_results(decode_text(context.file.content).lstrip(), notes)
+    except UnreadableFile:
+        return None
+    if truncated_after is not None or not all(isinstance(issue, dict) for issue in issues):
+        return None
+    details = [issue.get("addressDetails") or {} for issue in issues]
+    location = [issue.get("location") or {} for issue in issues]
+    text = {name: [issue.get(name) for issue in issues] for name in ("publicID", "categoryName", "status")}
+    text["postcode"] = [d.get("postcode") for d in details]
+    if not all(v is None or isinstance(v, str) for values in text.values() for v in values):
+        return None
+    context.notes.update(notes)
+    context.notes["format: api_json"] += 1
+    peildatum = context.settings.peildatum
+    fields, errors = {}, []
+    for name, key in (("datum_melding", "created"), ("datum_afgehandeld", "closed"), ("datum_gewijzigd", "modified")):
+        fields[name], error = iso_timestamps([issue.get(key) for issue in issues], key, peildatum)
+        errors.append(error)
+    for name, key in (("breedtegraad", "lat"), ("lengtegraad", "lng")):
+        fields[name], error = _numbers([place.get(key) for place in location], f"location.{key}")
+        errors.append(error)
+
+    def quarantined_record(failed: pa.Array) -> list[str | None]:
+        return [json.dumps(raw, ensure_ascii=False, default=str) if (raw := _minimised(issues[i])) else None
+                for i in pc.indices_nonzero(failed).to_pylist()]
+
+    return _melding_columns(context, *(pa.array(text[n], pa.string()) for n in ("publicID", "categoryName", "status")),
+                            fields, errors, pa.array(text["postcode"], pa.string()),
+                            pa.array(range(1, len(issues) + 1), pa.int64()), "api_json", quarantined_record)
+
+
+def _melding_columns(context: ParseContext, melding_id: pa.Array, categorie_bron: pa.Array, status_bron: pa.Array,
+                     fields: dict[str, pa.Array], errors: list[pa.Array], postcode: pa.Array, numbers: pa.Array,
+                     bron_formaat: str, quarantined_record: Callable[[pa.Array], list]) -> Bulk:
+    """The bronze rows of one export read column-wise, and its quarantine: a record's first error (its fields'
+    in order, then the must-have rules, as `_record` finds them) sends it to quarantine."""
+    rows = len(numbers)
+    errors = [*errors, pc.if_else(pc.fill_null(pc.equal(melding_id, ""), True),
+                                  "melding without a publicID / meldingnummer", None),
+              pc.if_else(pc.is_null(fields["datum_melding"]), "melding without a creation date", None)]
     table = pa.table({
-        "melding_id": record["melding_id"],
-        "categorie_bron": record["categorie_bron"],
-        "status_bron": record["status_bron"],
+        "melding_id": melding_id,
+        "categorie_bron": categorie_bron,
+        "status_bron": status_bron,
         **fields,
-        "postcode4": through_distinct(record.get("postcode", absent), lambda v: _postcode4(v or ""), pa.string())[0],
-        "bron_formaat": pa.array(["backoffice_csv"] * rows),
+        "postcode4": through_distinct(postcode, lambda v: _postcode4(v or ""), pa.string())[0],
+        "bron_formaat": pa.array([bron_formaat] * rows),
         "gemeentecode": pa.array([context.gemeentecode] * rows),
-        "bron_record": lines,
+        "bron_record": numbers,
     })
     error = pc.coalesce(*errors)
     failed = pc.is_valid(error)
-    kept = {name: pc.filter(column, failed).to_pylist() for name, column in record.items() if name in QUARANTINE_KEEPS}
-    quarantined = [{"bron_tabel": FIXI_MELDING.name, "reden": reason, "bron_record": line,
-                    "record": json.dumps({name: values[i] for name, values in kept.items()}, ensure_ascii=False)}
-                   for i, (line, reason) in enumerate(zip(pc.filter(lines, failed).to_pylist(),
-                                                          pc.filter(error, failed).to_pylist(), strict=True))]
+    quarantined = [{"bron_tabel": FIXI_MELDING.name, "reden": reason, "bron_record": number, "record": record}
+                   for number, reason, record in zip(pc.filter(numbers, failed).to_pylist(),
+                                                     pc.filter(error, failed).to_pylist(),
+                                                     quarantined_record(failed), strict=True)]
     return Bulk.of({FIXI_MELDING.name: table.filter(pc.invert(failed))}, quarantined)
+
+
+def _numbers(values: list, field: str) -> tuple[pa.Array, pa.Array]:
+    """`decimal` over a JSON field: numbers as they are, anything else value by value."""
+    try:
+        return pa.array(values, pa.float64()), pa.nulls(len(values), pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return per_value(values, lambda v: decimal(v, field), pa.float64())
 
 
 def _decimals(values: pa.Array, field: str) -> tuple[pa.Array, pa.Array]:

@@ -170,16 +170,22 @@ def through_distinct(values: pa.Array, function: Callable, type: pa.DataType) ->
     the function rejects (RecordError or ValueError) gives a null result and the error's text; others a null error.
     Exports repeat the same dates and codes endlessly, so this costs a Python call per distinct value."""
     distinct = pc.unique(values)
+    results, errors = per_value(distinct.to_pylist(), function, type)
+    index = pc.index_in(values, value_set=distinct)
+    return results.take(index), errors.take(index)
+
+
+def per_value(values: list, function: Callable, type: pa.DataType) -> tuple[pa.Array, pa.Array]:
+    """`function` applied to each value: (results, errors), as `through_distinct` but for values of any type."""
     results, errors = [], []
-    for value in distinct.to_pylist():
+    for value in values:
         try:
             results.append(function(value))
             errors.append(None)
         except (RecordError, ValueError) as err:
             results.append(None)
             errors.append(str(err))
-    index = pc.index_in(values, value_set=distinct)
-    return pa.array(results, type).take(index), pa.array(errors, pa.string()).take(index)
+    return pa.array(results, type), pa.array(errors, pa.string())
 
 
 @lru_cache(maxsize=1 << 17)
@@ -241,6 +247,30 @@ def dutch_timestamps(values: pa.Array, field: str, peildatum: dt.date) -> tuple[
         return moments, pa.nulls(len(values), pa.string())
     errors = [_rejection(lambda v: plausible(dutch_timestamp(v, field), field, peildatum), v)
               for v in pc.filter(values, rejected).to_pylist()]
+    return (pc.if_else(rejected, pa.scalar(None, pa.timestamp("us")), moments),
+            pc.replace_with_mask(pa.nulls(len(values), pa.string()), rejected, pa.array(errors, pa.string())))
+
+
+def iso_timestamps(values: list, field: str, peildatum: dt.date) -> tuple[pa.Array, pa.Array]:
+    """`plausible(iso_timestamp(...))` over a column: (timestamps, errors). Arrow reads the ISO 8601 text and
+    converts a value with an offset to Dutch local time; a column it cannot read entirely, and each implausible
+    value, gets its results and errors from `iso_timestamp` and `plausible` value by value."""
+    def one(value):
+        return plausible(iso_timestamp(value, field), field, peildatum)
+
+    try:
+        text = none_when_empty(pa.array(values, pa.string()))
+        offset = pc.match_substring_regex(text, r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$")
+        aware = pc.cast(pc.if_else(offset, text, None), pa.timestamp("us", "UTC"))
+        local = pc.cast(pc.if_else(offset, None, text), pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return per_value(values, one, pa.timestamp("us"))
+    moments = pc.coalesce(pc.local_timestamp(aware.cast(pa.timestamp("us", TIMEZONE.key))), local)
+    earliest, latest = EARLIEST_PLAUSIBLE, dt.datetime.combine(peildatum + dt.timedelta(2), dt.time())
+    rejected = pc.fill_null(pc.or_(pc.less(moments, earliest), pc.greater_equal(moments, latest)), False)
+    if not pc.any(rejected).as_py():
+        return moments, pa.nulls(len(values), pa.string())
+    errors = [_rejection(one, v) for v in pc.filter(text, rejected).to_pylist()]
     return (pc.if_else(rejected, pa.scalar(None, pa.timestamp("us")), moments),
             pc.replace_with_mask(pa.nulls(len(values), pa.string()), rejected, pa.array(errors, pa.string())))
 
