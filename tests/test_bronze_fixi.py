@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines.bronze.fixi import FIXI
@@ -290,7 +291,7 @@ def test_a_registered_file_untouched_since_is_not_read_again_and_a_touched_one_i
     write(settings, "export.csv", "\r\n".join([HEADER, csv_line(1)]).encode("cp1252"))
     assert ingest(FIXI, settings, "run-1", LOG).files_new == 1
     with monkeypatch.context() as m:
-        m.setattr(Path, "read_bytes", lambda path: pytest.fail(f"{path} was read again"))
+        m.setattr("pipelines.bronze.ingest._read", lambda path: pytest.fail(f"{path} was read again"))
         m.setattr("pipelines.bronze.ingest._known_hashes", lambda *_: pytest.fail("bronze's hashes were read"))
         again = ingest(FIXI, settings, "run-2", LOG)
     assert (again.files_new, again.files_known) == (0, 1)
@@ -300,8 +301,31 @@ def test_a_registered_file_untouched_since_is_not_read_again_and_a_touched_one_i
     touched = ingest(FIXI, settings, "run-3", LOG)
     assert (touched.files_new, touched.files_known, len(bronze(settings))) == (0, 1, 1)  # known by its content
     with monkeypatch.context() as m:  # and registered as such: the next run does not read it either
-        m.setattr(Path, "read_bytes", lambda path: pytest.fail(f"{path} was read again"))
+        m.setattr("pipelines.bronze.ingest._read", lambda path: pytest.fail(f"{path} was read again"))
         assert ingest(FIXI, settings, "run-4", LOG).files_known == 1
+
+
+def test_a_register_an_earlier_version_wrote_as_json_is_read_and_rewritten_as_parquet(settings, monkeypatch):
+    write(settings, "export.csv", "\r\n".join([HEADER, csv_line(1)]).encode("cp1252"))
+    write(settings, "kapot.json", b'{"count": 3, "resu')
+    ingest(FIXI, settings, "run-1", LOG)
+    [register] = (settings.file_register / "fixi").iterdir()
+    entries = [{k: json.loads(v) if k == "rows" else v for k, v in e.items() if v is not None}
+               for e in pq.read_table(register).to_pylist()]
+    earlier = {"run_id": "run-1", "geregistreerd_op": "2026-11-30T01:00:00+00:00", "bestanden": entries}
+    register.with_suffix(".json").write_text(json.dumps(earlier), encoding="utf-8")  # as written before
+    register.unlink()
+
+    with monkeypatch.context() as m:
+        m.setattr("pipelines.bronze.ingest._read", lambda path: pytest.fail(f"{path} was read again"))
+        again = ingest(FIXI, settings, "run-2", LOG)
+
+    assert (again.files_new, again.files_known) == (0, 2)
+    assert [p.name for p in (settings.file_register / "fixi").iterdir()] == ["run-1.parquet"]
+    upgraded = pq.read_table(settings.file_register / "fixi" / "run-1.parquet")
+    assert upgraded.schema.metadata[b"geregistreerd_op"] == b"2026-11-30T01:00:00+00:00"
+    assert sorted(e["status"] for e in upgraded.to_pylist()) == ["ingested", "rejected"]
+    assert [e["bestand"].rsplit("/", 1)[1] for e in rejected_files(settings)] == ["kapot.json"]
 
 
 def test_files_in_a_municipality_drop_folder_carry_that_gemeentecode(settings):
