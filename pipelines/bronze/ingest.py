@@ -130,7 +130,6 @@ class IngestReport:
         self.notes.update(other.notes)
         self.inputs += other.inputs
         self.register += other.register
-        self.staged += other.staged
 
 
 CHUNK_BYTES, CHUNK_FILES = 8 * 2**20, 1_000  # a chunk closes at either
@@ -195,7 +194,7 @@ def _new_files(source: Source, settings: Settings, files: list[tuple[str, str]],
     a copy of content bronze already holds. Copies within the delivery itself are found as it is parsed
     (`_parse_chunk`, `_publish`), so that a first delivery is read once: hashing it beforehand read every file
     twice."""
-    registered = _register(settings, f"{source.system}/", ["bestand", "bytes", "mtime_ns", "hash", "status"])
+    registered = _register(settings, f"{source.system}/", ["bestand", "bytes", "mtime_ns"])
     unchanged = set(zip(*(registered[name].to_pylist() for name in ("bestand", "bytes", "mtime_ns"))))
     candidates = []
     for gemeentecode, path in files:
@@ -206,7 +205,7 @@ def _new_files(source: Source, settings: Settings, files: list[tuple[str, str]],
             candidates.append((gemeentecode, path, stat.st_size, stat.st_mtime_ns))
     if not candidates:  # on a night with nothing new, reading national iWmo bronze's hashes took 1.7 s
         return []
-    known = _known_hashes(source, settings, registered)
+    known = _known_hashes(source, settings)
     if not known:
         return candidates
     chunks = _chunks(candidates)
@@ -383,10 +382,11 @@ class _Rows:
         return pa.concat_tables([pa.Table.from_pylist(self.records, schema=self.schema), *self.tables])
 
 
-def _known_hashes(source: Source, settings: Settings, registered: pa.Table) -> set[str]:
+def _known_hashes(source: Source, settings: Settings) -> set[str]:
     """Content hashes already in bronze or quarantine, or set aside: those files are not read again."""
     folders = [settings.bronze / t.folder for t in source.tables] + [_quarantine_folder(settings, source)]
     parts = [str(p) for folder in folders for p in folder.glob("*.parquet")]
+    registered = _register(settings, f"{source.system}/", ["hash", "status"])
     known = set(registered.filter(pc.equal(registered["status"], "rejected"))["hash"].to_pylist())
     if parts:
         with duckdb.connect() as db:
