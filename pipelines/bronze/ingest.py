@@ -355,7 +355,6 @@ class _Batch:
         self._empty()
         self.parts += 1
 
-
     def _write(self, rows: pa.Table, table: BronzeTable, path: Path) -> None:
         write_parquet(rows, table, path)
         self.staged.append(path)
@@ -384,8 +383,7 @@ class _Rows:
 
 def _known_hashes(source: Source, settings: Settings) -> set[str]:
     """Content hashes already in bronze or quarantine, or set aside: those files are not read again."""
-    folders = [settings.bronze / t.folder for t in source.tables] + [_quarantine_folder(settings, source)]
-    parts = [str(p) for folder in folders for p in folder.glob("*.parquet")]
+    parts = [str(p) for folder in _part_folders(source, settings) for p in folder.glob("*.parquet")]
     registered = _register(settings, f"{source.system}/", ["hash", "status"])
     known = set(registered.filter(pc.equal(registered["status"], "rejected"))["hash"].to_pylist())
     if parts:
@@ -397,9 +395,14 @@ def _known_hashes(source: Source, settings: Settings) -> set[str]:
 
 def _remove_staged(source: Source, settings: Settings) -> None:
     """Parts an interrupted run wrote but never published: their files were not registered and are read again."""
-    for folder in [settings.bronze / t.folder for t in source.tables] + [_quarantine_folder(settings, source)]:
+    for folder in _part_folders(source, settings):
         for part in folder.glob(f"*{STAGED}"):
             part.unlink()
+
+
+def _part_folders(source: Source, settings: Settings) -> list[Path]:
+    """Where a source's Parquet parts go: its bronze tables and its quarantine."""
+    return [settings.bronze / t.folder for t in source.tables] + [_quarantine_folder(settings, source)]
 
 
 def _quarantine_folder(settings: Settings, source: Source) -> Path:
