@@ -220,6 +220,19 @@ def test_the_same_file_twice_or_under_another_name_adds_nothing(settings):
     assert len(bronze(settings)) == 2
 
 
+def test_files_asked_for_ahead_keep_their_own_records(settings):
+    """A chunk asks the kernel for all its files before parsing the first; each file's records stay with that
+    file, whatever order the disk serves them in."""
+    for n in range(40):
+        write(settings, f"pagina_{n:02d}.json", api_page(*(issue(f"P{n}-{i}") for i in range(1 + (n % 7) * 40))))
+
+    report = ingest(FIXI, settings, "run-1", LOG)
+
+    rows = bronze(settings)
+    assert report.files_new == 40 and len(rows) == sum(1 + (n % 7) * 40 for n in range(40))
+    assert all(r["bron_bestand"] == f"pagina_{r['melding_id'].split('-')[0][1:]:0>2}.json" for r in rows)
+
+
 def test_a_first_delivery_is_read_once_and_a_copy_in_another_chunk_adds_nothing(settings, monkeypatch):
     """Each file is read once, hashed as it is parsed; a copy whose original another chunk holds is taken out
     of its chunk before that chunk reaches bronze, and registered as a duplicate."""

@@ -3,12 +3,13 @@
 Each landing file is ingested once: its content hash travels with every row it yields (`bron_bestand_hash`), and
 a file whose hash bronze or quarantine already holds is not parsed again, so ingesting the same content twice
 adds nothing. New files are parsed in chunks, each writing its own Parquet parts per table; a large delivery's
-chunks are spread over worker processes, one per core. A source may also read a large, regular file column-wise
-(`Source.bulk`), to exactly the rows and quarantine its parser would give record by record. Records a parser
-rejects go to quarantine with the reason, file and record number. A file that cannot be read at all is copied
-aside into quarantine with its error; landing itself is never edited, and the other files still run. A register
-per run (Parquet) lists every file it read or rejected, with its size and modification time: a file registered
-and untouched since is not even read again, so a nightly run costs what arrived, not the history.
+chunks are spread over worker processes, one per core, each asking the kernel for all its files at once. A
+source may also read a large, regular file column-wise (`Source.bulk`), to exactly the rows and quarantine its
+parser would give record by record. Records a parser rejects go to quarantine with the reason, file and record number.
+A file that cannot be read at all is copied aside into quarantine with its error; landing itself is never
+edited, and the other files still run. A register per run (Parquet) lists every file it read or rejected, with
+its size and modification time: a file registered and untouched since is not even read again, so a nightly run
+costs what arrived, not the history.
 """
 
 from __future__ import annotations
@@ -229,7 +230,22 @@ def _duplicate(file: tuple[str, str, int, int], digest: str) -> dict:
 
 
 def _content_hashes(files: list[tuple[str, str, int, int]]) -> list[str]:
-    return [hashlib.sha256(_read(path)).hexdigest() for _, path, _, _ in files]
+    return [hashlib.sha256(content).hexdigest() for content in _read_ahead([path for _, path, _, _ in files])]
+
+
+def _read_ahead(paths: list[str]) -> Iterator[bytes]:
+    """The files' contents in order, once the kernel has been asked to fetch all of them. Read one at a time, a
+    worker waited for the disk on every file: national iWmo is 1.5 million files of a few KB, most of them out
+    of the page cache by the time they are ingested, and one request for the whole chunk lets the disk serve
+    them together."""
+    if hasattr(os, "posix_fadvise"):  # not on macOS or Windows, where files are simply read one by one
+        for path in paths:
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
+            finally:
+                os.close(descriptor)
+    return map(_read, paths)
 
 
 def _read(path: str) -> bytes:
@@ -258,8 +274,9 @@ def _parse_chunk(source: Source, settings: Settings, run_id: str,
     report = IngestReport()
     batch = _Batch(source, settings, f"{run_id}-{number:04d}")
     seen = set()
-    for gemeentecode, path, size, mtime_ns in files:
-        file = LandingFile(Path(path), _read(path), size, mtime_ns)
+    contents = _read_ahead([path for _, path, _, _ in files])
+    for (gemeentecode, path, size, mtime_ns), content in zip(files, contents, strict=True):
+        file = LandingFile(Path(path), content, size, mtime_ns)
         if file.sha256 in seen:
             report.files_known += 1
             report.register.append(_duplicate((gemeentecode, path, size, mtime_ns), file.sha256))
