@@ -11,6 +11,29 @@
     percentile_cont({{ fraction }}) within group (order by {{ column }})
 {%- endmacro %}
 
+{#- Several percentiles of one column from one sort of its values: each `percentile` sorts them anew, and on
+    national Fixi two pairs of them took 10 s where a list of two each took 5 s. `list_item` reads the list;
+    positions start at 1. -#}
+{% macro percentiles(column, fractions) -%}
+    {{ return(adapter.dispatch('percentiles')(column, fractions)) }}
+{%- endmacro %}
+{% macro duckdb__percentiles(column, fractions) -%}
+    quantile_cont({{ column }}, [{{ fractions | join(', ') }}])
+{%- endmacro %}
+{% macro default__percentiles(column, fractions) -%}
+    array({% for fraction in fractions %}{{ default__percentile(column, fraction) }}{{ ', ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{% macro list_item(list, position) -%}
+    {{ return(adapter.dispatch('list_item')(list, position)) }}
+{%- endmacro %}
+{% macro duckdb__list_item(list, position) -%}
+    {{ list }}[{{ position }}]
+{%- endmacro %}
+{% macro default__list_item(list, position) -%}
+    element_at({{ list }}, {{ position }})
+{%- endmacro %}
+
 {% macro days_between(start, end) -%}
     {{ return(adapter.dispatch('days_between')(start, end)) }}
 {%- endmacro %}
