@@ -111,3 +111,40 @@ def test_a_scan_reaches_gx_in_full_slices_with_duckdbs_types(tmp_path, monkeypat
     assert first["geldig"].dtype == "boolean" and first["geldig"].isna().sum() == 3  # the first row of each part
     assert first["dagen"].dtype == "float64" and first["dagen"].isna().sum() == 3
     assert first["code"].iloc[0] == "C0"
+
+
+def test_uniqueness_of_a_large_table_equals_gx_on_the_whole_frame_while_gx_sees_only_candidates(monkeypatch):
+    """A large table's uniqueness is judged by GX on the rows whose key could repeat (its hash occurs more than
+    once) or is empty; all other rows are counted as present and unique. Outcomes equal those of GX on the whole
+    frame, for one column and for a compound key with partly and wholly empty keys."""
+    import duckdb
+
+    from pipelines.quality import suites
+
+    rng = np.random.default_rng(11)
+    ids = [f"R{i}" for i in range(3000)] + [f"R{i}" for i in rng.choice(3000, size=40, replace=False)] + ["R7"] * 3
+    whole = pd.DataFrame({"id": ids, "bron": rng.choice(["a", "b"], size=len(ids)),
+                          "regel": rng.integers(0, 2000, size=len(ids)).astype("float64")})
+    whole.loc[rng.choice(len(whole), size=1), "id"] = None  # one empty key: its hash occurs once
+    whole.loc[rng.choice(len(whole), size=1), ["bron", "regel"]] = [None, np.nan]
+    whole.loc[rng.choice(len(whole), size=9, replace=False), "bron"] = None
+    checks = [UNIQUE, expectation("expect_compound_columns_to_be_unique", column_list=["bron", "regel"]),
+              expectation("expect_compound_columns_to_be_unique", column_list=["id", "bron"], mostly=0.97)]
+    judged = []
+    real_count_slices = suites.count_slices
+
+    def counting(name, expectations, frames, parameters):
+        frames = list(frames)
+        judged.append(sum(len(f) for f in frames))
+        return real_count_slices(name, expectations, frames, parameters)
+
+    monkeypatch.setattr(suites, "count_slices", counting)
+    monkeypatch.setattr(suites, "SLICE_ROWS", 250)
+    with duckdb.connect() as db:
+        db.register("tabel", whole)
+        outcomes = suites._validate_table("t", checks, db, "tabel", {})
+    expected = validate("t", checks, whole, {})
+    assert [(o.geslaagd, o.aantal_rijen, o.aantal_onverwacht, round(o.percentage_onverwacht, 9)) for o in outcomes] == [
+        (o.geslaagd, o.aantal_rijen, o.aantal_onverwacht, round(o.percentage_onverwacht, 9)) for o in expected]
+    assert [o.geslaagd for o in expected] == [False, False, True] and expected[1].aantal_onverwacht > 0
+    assert judged[0] < 200 and judged[2] < 200  # of 3,043 rows

@@ -35,6 +35,7 @@ AGGREGATES = {"expect_column_max_to_be_between": "max", "expect_column_mean_to_b
 UNIQUENESS = {"expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"}
 # Nationally the key sort of 34 million reisdocumenten took the same 36 s with this limit, at 1.2 GB instead of 2.3 GB.
 CHECK_MEMORY_LIMIT = "512MB"
+CANDIDATES = "uniciteit_kandidaten"  # temporary table of the rows a uniqueness expectation could find repeated
 SLICE_COLUMN = "_deel"  # the slice a row's key hashes to
 CHECKED_PARTS = "_gecontroleerde_delen"  # per bronze suite: the parts counted so far, and their counts
 KEPT_OUTCOMES = "_uitkomsten"  # per suite: the table's state at its last check, and the outcomes kept from it
@@ -121,7 +122,7 @@ def _validate_table(name: str, expectations: list[dict], db, relation: str, para
 
     A large table's aggregates (max, mean) are computed in DuckDB and validated as one row, its row count
     on an index without columns, its per-row expectations on one scan fetched in slices, and each
-    uniqueness expectation in slices by the hash of its own key, so that duplicates meet in one slice.
+    uniqueness expectation on the rows that could repeat (`_unique_counts`).
     """
     (rows,), = db.sql(f"select count(*) from {relation}").fetchall()
     if rows <= SLICE_ROWS:
@@ -135,7 +136,7 @@ def _validate_table(name: str, expectations: list[dict], db, relation: str, para
         return validate(name, [e], value, parameters, rows=rows)
 
     def unique(e: dict) -> list[Outcome]:
-        return validate_slices(name, [e], _slices_by_key(db, relation, e, math.ceil(rows / SLICE_ROWS)), parameters)
+        return summed_outcomes([e], _unique_counts(name, e, db, relation, rows, parameters))
 
     kinds = [_kind(e) for e in expectations]
     return _ordered(expectations, [
@@ -277,6 +278,23 @@ def _as_pandas(data: pa.Table) -> pd.DataFrame:
         if pa.types.is_date(column.type):
             data = data.set_column(position, column.name, data.column(position).cast(pa.timestamp("us")))
     return data.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+
+
+def _unique_counts(name: str, expectation: dict, db, relation: str, rows: int, parameters: dict) -> Counts:
+    """A uniqueness expectation's counts over the whole table, GX judging only the rows it could find repeated
+    or missing: those whose key hashes to a value that occurs more than once (every copy of a repeated key among
+    them) and those with an empty key value. Every other row is present and unique, so it only adds to the rows
+    counted. Sending all 34 million national BRP rows through GX took 12 s."""
+    kwargs = expectation["kwargs"]
+    columns = [f'"{c}"' for c in kwargs.get("column_list") or [kwargs["column"]]]
+    key = ", ".join(columns)
+    db.execute(f"create or replace temp table {CANDIDATES} as select {_projection([expectation])} from {relation} "
+               f"where hash({key}) in (select hash({key}) from {relation} group by 1 having count(*) > 1) "
+               f"or {' or '.join(f'{c} is null' for c in columns)}")
+    (candidates,), = db.sql(f"select count(*) from {CANDIDATES}").fetchall()
+    judged = count_slices(name, [expectation], _slices_by_key(db, CANDIDATES, expectation,
+                                                                math.ceil(candidates / SLICE_ROWS)), parameters)
+    return judged + Counts([[rows - candidates, 0, 0]], rows - candidates)
 
 
 def _slices_by_key(db, relation: str, expectation: dict, count: int) -> Iterator[pd.DataFrame]:
