@@ -293,8 +293,8 @@ def _unique_counts(name: str, expectation: dict, db, relation: str, rows: int, p
                f"where hash({key}) in (select hash({key}) from {relation} group by 1 having count(*) > 1) "
                f"or {' or '.join(f'{c} is null' for c in columns)}")
     (candidates,), = db.sql(f"select count(*) from {CANDIDATES}").fetchall()
-    judged = count_slices(name, [expectation], _slices_by_key(db, CANDIDATES, expectation,
-                                                                math.ceil(candidates / SLICE_ROWS)), parameters)
+    slices = _slices_by_key(db, CANDIDATES, expectation, max(1, math.ceil(candidates / SLICE_ROWS)))
+    judged = count_slices(name, [expectation], slices, parameters)
     return judged + Counts([[rows - candidates, 0, 0]], rows - candidates)
 
 
