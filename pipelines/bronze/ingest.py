@@ -5,11 +5,11 @@ a file whose hash bronze or quarantine already holds is not parsed again, so ing
 adds nothing. New files are parsed in chunks, each writing its own Parquet parts per table; a large delivery's
 chunks are spread over worker processes, one per core, each asking the kernel for all its files at once. A
 source may also read a large, regular file column-wise (`Source.bulk`), to exactly the rows and quarantine its
-parser would give record by record. Records a parser rejects go to quarantine with the reason, file and record number.
-A file that cannot be read at all is copied aside into quarantine with its error; landing itself is never
-edited, and the other files still run. A register per run (Parquet) lists every file it read or rejected, with
-its size and modification time: a file registered and untouched since is not even read again, so a nightly run
-costs what arrived, not the history.
+parser would give record by record. Records a parser rejects go to quarantine with the reason, file and record
+number. A file that cannot be read at all is copied aside into quarantine with its error; landing itself is
+never edited, and the other files still run. A register per run (Parquet) lists every file it read or rejected,
+with its size and modification time: a file registered and untouched since is not even read again, so a nightly
+run costs what arrived, not the history.
 """
 
 from __future__ import annotations

@@ -286,8 +286,7 @@ def _unique_counts(name: str, expectation: dict, db, relation: str, rows: int, p
     or missing: those whose key hashes to a value that occurs more than once (every copy of a repeated key among
     them) and those with an empty key value. Every other row is present and unique, so it only adds to the rows
     counted. Sending all 34 million national BRP rows through GX took 12 s."""
-    kwargs = expectation["kwargs"]
-    columns = [f'"{c}"' for c in kwargs.get("column_list") or [kwargs["column"]]]
+    columns = _key_columns(expectation)
     key = ", ".join(columns)
     db.execute(f"create or replace temp table {CANDIDATES} as select {_projection([expectation])} from {relation} "
                f"where hash({key}) in (select hash({key}) from {relation} group by 1 having count(*) > 1) "
@@ -298,14 +297,19 @@ def _unique_counts(name: str, expectation: dict, db, relation: str, rows: int, p
     return judged + Counts([[rows - candidates, 0, 0]], rows - candidates)
 
 
+def _key_columns(expectation: dict) -> list[str]:
+    """The quoted columns of a uniqueness expectation's key."""
+    kwargs = expectation["kwargs"]
+    return [f'"{c}"' for c in kwargs.get("column_list") or [kwargs["column"]]]
+
+
 def _slices_by_key(db, relation: str, expectation: dict, count: int) -> Iterator[pd.DataFrame]:
     """`count` slices by the hash of the expectation's key, so all rows with the same key land in one slice.
 
     One scan, sorted by slice, cut where the slice changes: a filtered scan per slice made the cost grow with
     the square of the table (69 scans of 34 million BRP rows).
     """
-    kwargs = expectation["kwargs"]
-    key = ", ".join(f'"{c}"' for c in kwargs.get("column_list") or [kwargs["column"]])
+    key = ", ".join(_key_columns(expectation))
     rest = None  # the start of a slice that may go on in the next chunk
     for frame in _frames(db, f"select {_projection([expectation])}, hash({key}) % {count} as {SLICE_COLUMN} "
                              f"from {relation} order by {SLICE_COLUMN}"):
