@@ -4,9 +4,9 @@ peildatum affects.
 Per model two fingerprints are recorded when it is built:
 - its *definition*: its SQL and configuration and those of every model, seed and macro upstream of it;
 - its *inputs*: its own definition, its tests, the bronze parts of the sources it reads, the peildatum when it
-  uses it (only its month when it reads no more than that, through the `peilmaand` macro), and the inputs its
-  parent models were last built from (so a model built from a parent that was not rebuilt yet is rebuilt once
-  that parent is).
+  uses it (only its month or its last Sunday when it reads no more than that, through the `peilmaand` and
+  `peilzondag` macros), and the inputs its parent models were last built from (so a model built from a parent
+  that was not rebuilt yet is rebuilt once that parent is).
 
 A model whose inputs equal those of its last build, whose tests then all passed and whose table is still there,
 is up to date: the run neither builds nor tests it again, since the same inputs give the same table. An
@@ -28,7 +28,12 @@ from pipelines.settings import Settings
 
 RECORD = "build_state.json"  # in the dbt state folder, beside the build database
 PEILDATUM_MACRO = "macro.lakehouse.peildatum"
-PEILMAAND_MACRO = "macro.lakehouse.peilmaand"  # the peildatum's month: a model that uses only it changes monthly
+# Macros that read no more of the peildatum than a coarser date, with that date: a model that uses only them is
+# rebuilt when that date moves (a new month, a new week), not every night.
+PEILDATUM_PARTS = {
+    "macro.lakehouse.peilmaand": lambda peildatum: f"peilmaand {peildatum:%Y-%m}",
+    "macro.lakehouse.peilzondag": lambda peildatum: f"peilzondag {peildatum - dt.timedelta(peildatum.isoweekday() % 7)}",
+}
 # Configuration that describes a model without changing what it computes.
 DESCRIPTIVE_CONFIG = ("meta", "docs", "tags", "group")
 
@@ -183,13 +188,12 @@ def _definition_content(manifest: dict, uid: str) -> str:
 
 
 def _reference_date(manifest: dict, nodes: list[str], peildatum: dt.date) -> str | None:
-    """What of the peildatum the nodes read: the date itself, only its month (through `peilmaand`), or nothing."""
-    calls = set().union(*(_macros(manifest, node, opaque=frozenset({PEILMAAND_MACRO})) for node in nodes))
+    """What of the peildatum the nodes read: the date itself, only coarser dates (its month through `peilmaand`,
+    its last Sunday through `peilzondag`), or nothing."""
+    calls = set().union(*(_macros(manifest, node, opaque=frozenset(PEILDATUM_PARTS)) for node in nodes))
     if PEILDATUM_MACRO in calls:
         return f"peildatum {peildatum}"
-    if PEILMAAND_MACRO in calls:
-        return f"peilmaand {peildatum:%Y-%m}"
-    return None
+    return "\n".join(part(peildatum) for macro, part in sorted(PEILDATUM_PARTS.items()) if macro in calls) or None
 
 
 def _macros(manifest: dict, uid: str, opaque: frozenset[str] = frozenset()) -> set[str]:

@@ -135,17 +135,24 @@ def models_changed_by(manifest: dict, settings, peildatum: dt.date) -> set[str]:
 
 def test_a_new_peildatum_changes_the_inputs_of_the_models_that_compare_with_it(manifest, settings):
     tomorrow = settings.peildatum + dt.timedelta(1)
-    assert tomorrow.month != settings.peildatum.month  # 30 June -> 1 July: the month changes too
+    assert tomorrow.month != settings.peildatum.month  # Tuesday 30 June -> Wednesday 1 July: a new month, same week
     assert models_changed_by(manifest, settings, tomorrow) == {
-        "fixi_afhandeling", "wmo_wachtlijst", "wmo_wachttijd_aanbieder", "reisdocumenten_verloop_maand",
-        "reisdocumenten_prognose"}
+        "fixi_afhandeling", "wmo_wachttijd_aanbieder", "reisdocumenten_verloop_maand", "reisdocumenten_prognose"}
 
 
 def test_a_peildatum_in_the_same_month_leaves_the_models_that_read_only_its_month_as_they_are(manifest, settings):
     yesterday = settings.peildatum - dt.timedelta(1)
     assert yesterday.month == settings.peildatum.month
-    assert models_changed_by(manifest, settings, yesterday) == {
-        "fixi_afhandeling", "wmo_wachtlijst", "wmo_wachttijd_aanbieder"}
+    assert models_changed_by(manifest, settings, yesterday) == {"fixi_afhandeling", "wmo_wachttijd_aanbieder"}
+
+
+@pytest.mark.parametrize("days, week_changes", [(-3, True), (-2, False), (4, False), (5, True)])
+def test_the_weekly_waiting_list_is_rebuilt_when_a_week_has_ended_since(manifest, settings, days, week_changes):
+    """Its snapshots are taken on Sundays up to the peildatum (Tuesday 30 June): Sunday 28 June is the last one
+    until Sunday 5 July."""
+    assert settings.peildatum.isoweekday() == 2
+    peildatum = settings.peildatum + dt.timedelta(days)
+    assert ("wmo_wachtlijst" in models_changed_by(manifest, settings, peildatum)) is week_changes
 
 
 def test_a_model_is_rebuilt_after_its_parent_was_rebuilt_in_another_run(manifest, settings):

@@ -95,16 +95,19 @@ def rebuilt(result) -> set[str]:
 
 def test_a_new_peildatum_rebuilds_only_what_compares_with_it_and_equals_a_full_rebuild(demo_run, tmp_path, monkeypatch):
     settings = copy_data_root(demo_run[0], tmp_path / "tomorrow", monkeypatch)
-    monkeypatch.setenv("LAKEHOUSE_PEILDATUM", str(settings.peildatum + dt.timedelta(days=1)))
+    # Tuesday 30 June -> Sunday 5 July: a new month, and a new week for the weekly waiting list
+    monkeypatch.setenv("LAKEHOUSE_PEILDATUM", str(settings.peildatum + dt.timedelta(days=5)))
 
     nightly = run_lakehouse()
 
     assert nightly.success
     assert rebuilt(nightly) == {"gold/fixi_afhandeling", "gold/wmo_wachtlijst", "gold/wmo_wachttijd_aanbieder",
                                 "gold/reisdocumenten_verloop_maand", "gold/reisdocumenten_prognose"}
-    with duckdb.connect() as db:  # the new peildatum, 1 July, is what the rebuilt gold counts up to
+    with duckdb.connect() as db:  # the new peildatum, in July, is what the rebuilt gold counts up to
         months = db.execute(f"select max(maand_start) from read_parquet('{settings.gold}/fixi_afhandeling.parquet')")
         assert months.fetchone()[0] == dt.date(2026, 7, 1)
+        weeks = db.execute(f"select max(peildatum) from read_parquet('{settings.gold}/wmo_wachtlijst.parquet')")
+        assert weeks.fetchone()[0] == dt.date(2026, 7, 5)
     incremental = {t: gold_rows(settings, t) for t in ALL_GOLD}
     monkeypatch.setenv("LAKEHOUSE_FULL_REFRESH", "1")
     assert run_lakehouse().success

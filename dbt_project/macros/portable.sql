@@ -67,6 +67,12 @@
     cast(date_trunc('month', {{ peildatum() }}) as date)
 {%- endmacro %}
 
+{#- The last Sunday on or before the peildatum, for a model that looks no finer than whole weeks ending on
+    Sunday: the pipeline then rebuilds it when a new week ends, not every night. -#}
+{% macro peilzondag() -%}
+    cast(date_trunc('week', {{ peildatum() }} + interval 1 day) - interval 1 day as date)
+{%- endmacro %}
+
 {% macro month_index(date) -%}
     (extract(year from {{ date }}) * 12 + extract(month from {{ date }}))
 {%- endmacro %}

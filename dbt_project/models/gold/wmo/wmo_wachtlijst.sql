@@ -5,7 +5,7 @@ with peildata as (
     select distinct datum as peildatum
     from {{ ref('kalender') }}
     where extract(isodow from datum) = 7
-      and datum between (select min(datum_melding) from {{ ref('wmo_melding') }}) and {{ peildatum() }}
+      and datum between (select min(datum_melding) from {{ ref('wmo_melding') }}) and {{ peilzondag() }}
 ),
 
 open_meldingen as (
