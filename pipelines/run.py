@@ -15,7 +15,8 @@ import time
 import dagster as dg
 import duckdb
 
-from pipelines.bronze.ingest import landing_files, rejected_files
+from pipelines.bronze.ingest import rejected_files
+from pipelines.bronze.landing import drop_folders, entries_under
 from pipelines.bronze.sources import SOURCES
 from pipelines.demo import generate_gemeenten
 from pipelines.settings import Settings, SettingsError, load_settings
@@ -45,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _has_exports(settings: Settings) -> bool:
-    return any(landing_files(settings, source.system) for source in SOURCES)
+    return any(next(entries_under(folder), None) for source in SOURCES
+               for _, folder in drop_folders(settings, source.system))
 
 
 def materialise_everything() -> dg.ExecuteInProcessResult:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from collections import Counter
 
 import duckdb
 import pytest
 
+from pipelines.bronze import landing
 from pipelines.bronze.ingest import rejected_files
 from pipelines.demo import generate_gemeenten, generate_next_day
 from pipelines.demo.municipality import gemeenten
@@ -53,6 +55,26 @@ def test_a_bad_file_of_one_municipality_is_set_aside_and_stops_nobody(two_munici
             f"select gemeentecode, count(*) from read_parquet('{settings.bronze}/brp/reisdocument/*.parquet') group by 1"
         ).fetchall())
     assert set(documents) == {settings.gemeentecode, other} and min(documents.values()) > 10_000
+
+
+@pytest.mark.parametrize("system", ["iwmo", "fixi", "brp"])
+def test_drop_folders_listed_over_worker_processes_give_the_listing_of_one_process(two_municipalities, system,
+                                                                                    monkeypatch):
+    settings, _, other = two_municipalities
+    monkeypatch.setattr(landing, "PARALLEL_FROM_FOLDERS", 2)
+
+    inline = landing.landing_listing(settings, system, processes=1)
+    over_two = landing.landing_listing(settings, system, processes=2)
+
+    assert over_two.equals(inline)
+    rows = inline.to_pylist()
+    assert {r["gemeentecode"] for r in rows} == {settings.gemeentecode, other}
+    folders = [gemeentecode for gemeentecode, _ in landing.drop_folders(settings, system)]
+    assert [(folders.index(r["gemeentecode"]), r["bestand"]) for r in rows] == \
+        sorted((folders.index(r["gemeentecode"]), r["bestand"]) for r in rows)  # folder by folder, then by path
+    for r in rows:
+        stat = os.stat(r["bestand"])
+        assert (r["bytes"], r["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns)
 
 
 def test_every_table_in_silver_and_gold_carries_both_municipalities(two_municipalities):

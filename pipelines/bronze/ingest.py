@@ -17,13 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -33,8 +31,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines.bronze.landing import landing_listing, over_processes
 from pipelines.bronze.tables import QUARANTAINE, BronzeTable
-from pipelines.settings import GEMEENTECODE, Settings
+from pipelines.settings import Settings
 
 
 class UnreadableFile(Exception):
@@ -144,9 +143,9 @@ STAGED = ".staged"  # a part written but not yet published into bronze
 def ingest(source: Source, settings: Settings, run_id: str, log, processes: int | None = None) -> IngestReport:
     """Read the new landing files of one source into bronze. A large delivery is parsed in chunks spread over
     `processes` worker processes (default: one per core); each chunk writes its own Parquet parts."""
-    files = landing_files(settings, source.system)
-    municipalities = sorted({gemeentecode for gemeentecode, _ in files})
-    log.info(f"{source.system}: {len(files)} landing files of {municipality_count(len(municipalities))} "
+    files = landing_listing(settings, source.system, processes)
+    municipalities = sorted(pc.unique(files["gemeentecode"]).to_pylist())
+    log.info(f"{source.system}: {files.num_rows} landing files of {municipality_count(len(municipalities))} "
              f"({', '.join(municipalities[:5])}{', ...' if len(municipalities) > 5 else ''})")
     report = IngestReport()
     _remove_staged(source, settings)
@@ -156,7 +155,7 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
     if workers > 1:
         log.info(f"{source.system}: parsing {len(new)} new files in {len(chunks)} chunks over {workers} processes")
     done, logged_at, ingested = 0, time.monotonic(), set()
-    for chunk in _over_chunks(partial(_parse_chunk, source, settings, run_id), list(enumerate(chunks)), workers):
+    for chunk in over_processes(partial(_parse_chunk, source, settings, run_id), list(enumerate(chunks)), workers):
         _publish(chunk, ingested)
         report.add(chunk)
         done += len(chunk.register)
@@ -179,38 +178,25 @@ def _workers(chunks: list, processes: int | None) -> int:
     return workers if len(chunks) >= PARALLEL_FROM_CHUNKS else 1
 
 
-def _over_chunks(function, chunks: list, workers: int) -> Iterator:
-    """`function` over the chunks, in order: inline, or over spawned worker processes (a fork could inherit
-    Dagster's threads mid-lock)."""
-    if workers == 1:
-        yield from map(function, chunks)
-        return
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield from pool.map(function, chunks)
-
-
-def _new_files(source: Source, settings: Settings, files: list[tuple[str, str]], report: IngestReport,
+def _new_files(source: Source, settings: Settings, files: pa.Table, report: IngestReport,
                processes: int | None) -> list[tuple[str, str, int, int]]:
     """(gemeentecode, path, size, mtime_ns) of the files to read: not registered and untouched since, and not
     a copy of content bronze already holds. Copies within the delivery itself are found as it is parsed
     (`_parse_chunk`, `_publish`), so that a first delivery is read once: hashing it beforehand read every file
     twice."""
     registered = _register(settings, f"{source.system}/", ["bestand", "bytes", "mtime_ns"])
-    unchanged = set(zip(*(registered[name].to_pylist() for name in ("bestand", "bytes", "mtime_ns"))))
-    candidates = []
-    for gemeentecode, path in files:
-        stat = os.stat(path)
-        if (path, stat.st_size, stat.st_mtime_ns) in unchanged:  # registered, untouched since: not even read
-            report.files_known += 1
-        else:
-            candidates.append((gemeentecode, path, stat.st_size, stat.st_mtime_ns))
+    files = files.append_column("volgorde", pa.array(range(files.num_rows), pa.int64()))
+    # A join, not a set of tuples: national iWmo registered 1.5 million files, and the set alone took 1.4 s.
+    changed = files.join(registered, ["bestand", "bytes", "mtime_ns"], join_type="left anti").sort_by("volgorde")
+    report.files_known += files.num_rows - changed.num_rows  # registered, untouched since: not even read
+    candidates = list(zip(*(changed[name].to_pylist() for name in ("gemeentecode", "bestand", "bytes", "mtime_ns"))))
     if not candidates:  # on a night with nothing new, reading national iWmo bronze's hashes took 1.7 s
         return []
     known = _known_hashes(source, settings)
     if not known:
         return candidates
     chunks = _chunks(candidates)
-    digests = [d for chunk in _over_chunks(_content_hashes, chunks, _workers(chunks, processes)) for d in chunk]
+    digests = [d for chunk in over_processes(_content_hashes, chunks, _workers(chunks, processes)) for d in chunk]
     new = []
     for candidate, digest in zip(candidates, digests, strict=True):
         if digest in known:
@@ -436,31 +422,6 @@ def _ensure_readable_when_empty(source: Source, settings: Settings) -> None:
 
 def municipality_count(n: int) -> str:
     return f"{n} municipality" if n == 1 else f"{n} municipalities"
-
-
-def landing_files(settings: Settings, system: str) -> list[tuple[str, str]]:
-    """A source's landing files (paths as text) with the municipality each belongs to, in a stable order.
-
-    Each municipality of a shared platform delivers into its own drop folder `landing/GMxxxx/<system>/`;
-    files directly in `landing/<system>/` belong to the platform's own municipality (LAKEHOUSE_GEMEENTECODE).
-    """
-    folders = [(settings.gemeentecode, settings.landing / system)] + [
-        (folder.name, folder / system) for folder in sorted(settings.landing.glob("GM*"))
-        if GEMEENTECODE.fullmatch(folder.name)
-    ]
-    return [(gemeentecode, path) for gemeentecode, folder in folders if folder.is_dir()
-            for path in sorted(files_under(folder))]
-
-
-def files_under(folder: Path | str) -> Iterator[str]:
-    """The paths of the files in a folder and its subfolders, hidden ones left out. A directory listing says
-    which entries are files without a stat per file: at national scale landing holds two million of them, and
-    as text rather than `Path` objects they are made and sorted in a tenth of the time."""
-    for entry in os.scandir(folder):
-        if entry.is_dir(follow_symlinks=False):
-            yield from files_under(entry.path)
-        elif entry.is_file() and not entry.name.startswith("."):
-            yield entry.path
 
 
 def _parse_file(source: Source, context: ParseContext, run_id: str):

@@ -5,7 +5,7 @@ import os
 
 import dagster as dg
 
-from pipelines.bronze.ingest import files_under
+from pipelines.bronze.landing import entries_under
 from pipelines.settings import load_settings
 
 lakehouse_job = dg.define_asset_job(
@@ -29,8 +29,8 @@ def new_landing_files(context: dg.SensorEvaluationContext):
     """Start a run when files appear or change in `landing/`; the cursor is a digest of what was there."""
     landing = load_settings().landing
     listing = sorted(
-        (os.path.relpath(path, landing), stat.st_size, stat.st_mtime_ns)
-        for path in files_under(landing) for stat in [os.stat(path)]
+        (os.path.relpath(entry.path, landing), stat.st_size, stat.st_mtime_ns)
+        for entry in entries_under(landing) for stat in [entry.stat()]
     ) if landing.exists() else []
     digest = hashlib.sha256(repr(listing).encode()).hexdigest()
     if digest == context.cursor:
