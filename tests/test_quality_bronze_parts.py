@@ -31,8 +31,9 @@ def write_part(settings, name: str, count: int, bad: dict | None = None, bad_row
 @pytest.fixture
 def scanned(monkeypatch) -> list[str]:
     """The relations the per-row expectations were fetched from."""
-    seen, scan = [], suites._scan_in_slices
-    monkeypatch.setattr(suites, "_scan_in_slices", lambda db, relation, e: seen.append(relation) or scan(db, relation, e))
+    seen, count = [], suites._row_counts
+    monkeypatch.setattr(suites, "_row_counts", lambda name, e, db, relation, parameters:
+                        seen.append(relation) or count(name, e, db, relation, parameters))
     return seen
 
 

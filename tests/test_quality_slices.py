@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from pipelines.quality.gx import validate, validate_slices
+from pipelines.quality.gx import count_slices, summed_outcomes, validate
 
 
 def expectation(kind: str, **kwargs) -> dict:
@@ -30,6 +30,10 @@ ROW_WISE = [
                 or_equal=True, mostly=0.95),
 ]
 UNIQUE = expectation("expect_column_values_to_be_unique", column="id")
+
+
+def validate_slices(name, expectations, frames, parameters):
+    return summed_outcomes(expectations, count_slices(name, expectations, frames, parameters))
 
 
 def summary(outcomes) -> list[tuple]:
@@ -148,3 +152,79 @@ def test_uniqueness_of_a_large_table_equals_gx_on_the_whole_frame_while_gx_sees_
         (o.geslaagd, o.aantal_rijen, o.aantal_onverwacht, round(o.percentage_onverwacht, 9)) for o in expected]
     assert [o.geslaagd for o in expected] == [False, False, True] and expected[1].aantal_onverwacht > 0
     assert judged[0] < 200 and judged[2] < 200  # of 3,043 rows
+
+
+def test_per_row_expectations_of_a_large_table_equal_gx_on_the_whole_frame_while_gx_sees_only_suspects(monkeypatch):
+    """A large table's per-row expectations are judged by GX on the rows SQL picks as able to fail them (empty,
+    NaN, outside the set or bounds, on a bound, not greater, not matching); every other row counts as present and
+    expected. Expectations SQL cannot screen exactly as GX judges (a condition other than `column == value`, a
+    pattern RE2 reads differently, a value of another type than its column) are judged on every row. The outcomes
+    equal those of GX on the whole frame."""
+    import duckdb
+    import pyarrow as pa
+
+    from pipelines.quality import suites
+
+    rng = np.random.default_rng(17)
+    n = 3000
+    uur = rng.uniform(0.5, 23.5, size=n)
+    uur[rng.choice(n, size=40, replace=False)] = rng.uniform(-5, 30, size=40)
+    uur[rng.choice(n, size=7, replace=False)] = np.nan  # NaN, not empty: pandas counts it as missing all the same
+    uur[:3] = [0.0, 24.0, 24.0]  # on the bounds
+    status = rng.choice(["open", "dicht", "onbekend"], size=n, p=[0.6, 0.39, 0.01]).astype(object)
+    status[rng.choice(n, size=11, replace=False)] = None
+    gemaakt = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 100, size=n), unit="D")
+    gesloten = gemaakt + pd.to_timedelta(rng.integers(0, 30, size=n) - 2 * (rng.random(n) < 0.02), unit="D")
+    code = [f"GM{i:04d}" for i in rng.integers(0, 9999, size=n)]
+    code[5], code[6], code[7] = "GM12345", "gm0301", "GM5{,4}"  # the last matches ^GM[0-9]{,4}$ in RE2, not in Python
+    gesloten_op = pd.Series(gesloten).where(status == "dicht")
+    gesloten_op[rng.choice(np.flatnonzero(status == "dicht"), size=9, replace=False)] = pd.NaT
+    tabel = pa.table({
+        "uur": pa.array(uur), "gewicht": pa.array(np.where(np.arange(n) % 600 == 1, np.nan, 1.0)), "status": pa.array(list(status), pa.string()), "code": pa.array(code),
+        "gemaakt": pa.array(gemaakt), "gesloten": pa.array(gesloten), "gesloten_op": pa.array(gesloten_op),
+        "vlag": pa.array([None if i % 500 == 0 else i % 40 != 0 for i in range(n)], pa.bool_()),
+        "tekst_vlag": pa.array(["true" if i % 9 else "ja" for i in range(n)]),
+    })
+    screened = [
+        expectation("expect_column_values_to_be_between", column="uur", min_value=0, max_value=24, mostly=0.9),
+        expectation("expect_column_values_to_be_between", column="uur", min_value=0, mostly=0.97),
+        expectation("expect_column_values_to_be_in_set", column="status", value_set=["open", "dicht"], mostly=0.97),
+        expectation("expect_column_values_to_not_be_null", column="status"),
+        expectation("expect_column_values_to_not_be_null", column="gewicht", mostly=0.999),
+        expectation("expect_column_values_to_be_in_set", column="vlag", value_set=[True], mostly=0.98),
+        expectation("expect_column_pair_values_a_to_be_greater_than_b", column_A="gesloten", column_B="gemaakt",
+                    or_equal=True, mostly=0.9),
+        expectation("expect_column_values_to_match_regex", column="code", regex="^GM[0-9]{4}$"),
+        expectation("expect_column_values_to_not_be_null", column="gesloten_op", row_condition='status=="dicht"',
+                    condition_parser="pandas", mostly=0.99),
+    ]
+    scanned = [
+        expectation("expect_column_values_to_not_be_null", column="gesloten_op", row_condition='status!="open"',
+                    condition_parser="pandas", mostly=0.99),
+        expectation("expect_column_values_to_match_regex", column="code", regex=r"^GM\d{4}(?!5)"),
+        expectation("expect_column_values_to_match_regex", column="code", regex="^GM[0-9]{,4}$"),
+        expectation("expect_column_values_to_be_in_set", column="tekst_vlag", value_set=[True]),
+    ]
+    checks = [screened[0], scanned[0], *screened[1:5], scanned[1], *screened[5:], *scanned[2:]]
+    judged = []
+    real_count_slices = suites.count_slices
+
+    def counting(name, expectations, frames, parameters):
+        frames = list(frames)
+        judged.append((len(expectations), sum(len(f) for f in frames)))
+        return real_count_slices(name, expectations, frames, parameters)
+
+    monkeypatch.setattr(suites, "count_slices", counting)
+    monkeypatch.setattr(suites, "SLICE_ROWS", 250)
+    with duckdb.connect() as db:
+        db.register("tabel", tabel)
+        outcomes = suites._validate_table("t", checks, db, "tabel", {})
+        expected = validate("t", checks, suites._frame(db, "select * from tabel"), {})
+
+    def figures(o):
+        return o.expectation, o.geslaagd, o.aantal_rijen, o.aantal_onverwacht, round(o.percentage_onverwacht or 0, 9)
+
+    assert [figures(o) for o in outcomes] == [figures(o) for o in expected]
+    assert [o.geslaagd for o in expected].count(False) >= 4 and all(o.aantal_onverwacht for o in expected[:4])
+    assert judged[0][0] == len(screened) and judged[0][1] < 600  # of 3,000 rows
+    assert judged[1] == (len(scanned), n)

@@ -73,17 +73,12 @@ class Counts:
                       self.rows + other.rows, {**self.errors, **other.errors})
 
 
-def validate_slices(name: str, expectations: list[dict], frames: Iterable[pd.DataFrame],
-                    parameters: dict) -> list[Outcome]:
-    """The outcomes of validating the slices together, holding one slice at a time.
+def count_slices(name: str, expectations: list[dict], frames: Iterable[pd.DataFrame], parameters: dict) -> Counts:
+    """The counts of validating the slices together, holding one slice at a time (`summed_outcomes` judges them).
 
     Only for expectations whose counts add up over slices: column-map expectations (one verdict per row),
     and uniqueness when every slice holds all rows of its key values.
     """
-    return summed_outcomes(expectations, count_slices(name, expectations, frames, parameters))
-
-
-def count_slices(name: str, expectations: list[dict], frames: Iterable[pd.DataFrame], parameters: dict) -> Counts:
     counts = Counts.empty(expectations)
     for frame in frames:
         results = _results(name, expectations, frame, parameters)

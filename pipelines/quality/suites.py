@@ -8,6 +8,7 @@ A suite's `meta` may ask for two derived parameters:
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
 import json
@@ -25,7 +26,7 @@ import pyarrow.parquet as pq
 
 from pipelines.bronze.sources import BRONZE_TABLES
 from pipelines.build_state import bronze_parts, table_inputs
-from pipelines.quality.gx import Counts, Outcome, count_slices, summed_outcomes, validate, validate_slices
+from pipelines.quality.gx import Counts, Outcome, count_slices, summed_outcomes, validate
 from pipelines.settings import EXPECTATIONS_DIR, Settings
 
 LATEST_DAY = "laatste_dag"
@@ -121,8 +122,8 @@ def _validate_table(name: str, expectations: list[dict], db, relation: str, para
     """Validate a whole table; one larger than SLICE_ROWS never enters pandas whole.
 
     A large table's aggregates (max, mean) are computed in DuckDB and validated as one row, its row count
-    on an index without columns, its per-row expectations on one scan fetched in slices, and each
-    uniqueness expectation on the rows that could repeat (`_unique_counts`).
+    on an index without columns, its per-row expectations on the rows that could fail them (`_row_counts`), and
+    each uniqueness expectation on the rows that could repeat (`_unique_counts`).
     """
     (rows,), = db.sql(f"select count(*) from {relation}").fetchall()
     if rows <= SLICE_ROWS:
@@ -143,7 +144,7 @@ def _validate_table(name: str, expectations: list[dict], db, relation: str, para
         ([i for i, k in enumerate(kinds) if k == "table"],
          lambda es: validate(name, es, pd.DataFrame(index=pd.RangeIndex(rows)), parameters)),
         ([i for i, k in enumerate(kinds) if k == "row"],
-         lambda es: validate_slices(name, es, _scan_in_slices(db, relation, es), parameters)),
+         lambda es: summed_outcomes(es, _row_counts(name, es, db, relation, parameters))),
         *(([i], lambda es: aggregate(es[0])) for i, k in enumerate(kinds) if k == "aggregate"),
         *(([i], lambda es: unique(es[0])) for i, k in enumerate(kinds) if k == "unique"),
     ])
@@ -208,7 +209,7 @@ def _validate_new_parts(suite: Suite, expectations: list[dict], db, settings: Se
     new = [folder / name for name in parts if name not in checked]
     if new:
         relation = f"read_parquet([{', '.join(_quoted(p) for p in new)}], union_by_name = true)"
-        counts += count_slices(suite.name, expectations, _scan_in_slices(db, relation, expectations), parameters)
+        counts += _row_counts(suite.name, expectations, db, relation, parameters)
     if not counts.errors:
         _keep_counts(suite, expectations, parts, counts, settings)
     return summed_outcomes(expectations, counts)
@@ -279,6 +280,144 @@ def _as_pandas(data: pa.Table) -> pd.DataFrame:
         if pa.types.is_date(column.type):
             data = data.set_column(position, column.name, data.column(position).cast(pa.timestamp("us")))
     return data.combine_chunks().to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+
+
+@dataclass(frozen=True)
+class Screen:
+    """SQL for a per-row expectation: which rows could fail it (every row GX could find missing or unexpected is
+    among them), and which rows it applies to (its row condition)."""
+
+    could_fail: str
+    applies: str = "true"
+
+
+def _row_counts(name: str, expectations: list[dict], db, relation: str, parameters: dict) -> Counts:
+    """Per-row expectations' counts over a relation, GX judging only the rows that could fail one of them.
+
+    Every other row is present and expected for each expectation, so it only adds to the rows it applies to.
+    Sending all 17 million national Fixi meldingen through GX for eight expectations took 10 s. An expectation
+    whose failing rows SQL cannot pick exactly as GX judges them (a pattern RE2 may read otherwise, a row condition
+    other than `column == value`, a value of another type than its column) is judged by GX on every row.
+    """
+    empty = db.sql(f"select * from {relation} limit 0")
+    types = {column: str(column_type) for column, column_type in zip(empty.columns, empty.types, strict=True)}
+    screens = [_screen(e, types) for e in expectations]
+    screened = [i for i, screen in enumerate(screens) if screen is not None]
+    scanned = [i for i, screen in enumerate(screens) if screen is None]
+    groups = []
+    if screened:
+        groups.append((screened, _screened_counts(name, [expectations[i] for i in screened],
+                                                  [screens[i] for i in screened], db, relation, parameters)))
+    if scanned:
+        some = [expectations[i] for i in scanned]
+        groups.append((scanned, count_slices(name, some, _scan_in_slices(db, relation, some), parameters)))
+    return _by_position(groups)
+
+
+def _screened_counts(name: str, expectations: list[dict], screens: list[Screen], db, relation: str,
+                     parameters: dict) -> Counts:
+    could_fail = " or ".join(f"coalesce(({screen.applies}) and ({screen.could_fail}), true)" for screen in screens)
+    (rows, *passing), = db.sql("select count(*), " + ", ".join(
+        f"count(*) filter (where not ({could_fail}) and ({screen.applies}))" for screen in screens)
+        + f" from {relation}").fetchall()
+    candidates = _frames(db, f"select {_projection(expectations)} from {relation} where {could_fail}")
+    judged = count_slices(name, expectations, candidates, parameters)
+    return judged + Counts([[n, 0, 0] for n in passing], rows - judged.rows)
+
+
+def _by_position(groups: list[tuple[list[int], Counts]]) -> Counts:
+    """One Counts of groups of expectations counted apart over the same rows, in the expectations' order."""
+    totals, errors = {}, {}
+    for positions, counts in groups:
+        totals.update(zip(positions, counts.totals, strict=True))
+        errors.update({positions[i]: error for i, error in counts.errors.items()})
+    return Counts([totals[i] for i in range(len(totals))], groups[0][1].rows, errors)
+
+
+def _screen(expectation: dict, types: dict[str, str]) -> Screen | None:
+    """The expectation's `Screen`, or None when SQL cannot pick its failing rows exactly as GX judges them."""
+    kwargs, kind = expectation["kwargs"], expectation["type"]
+    applies = _sql_condition(kwargs["row_condition"], types) if "row_condition" in kwargs else "true"
+    if applies is None or not {kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs} <= types.keys():
+        return None  # GX reports a column that is not there
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        a, b = kwargs["column_A"], kwargs["column_B"]
+        comparable = _value_kind(types.get(a)) == _value_kind(types.get(b)) in ("number", "time")
+        could_fail = f'{_missing(a, types)} or {_missing(b, types)} or not ("{a}" > "{b}")'
+        return Screen(could_fail, applies) if comparable else None
+    column = kwargs.get("column")
+    quoted, column_type = f'"{column}"', types.get(column)
+    if kind == "expect_column_values_to_not_be_null":
+        return Screen(_missing(column, types), applies)
+    if kind == "expect_column_values_to_be_in_set":
+        values = [_literal(value, column_type) for value in kwargs["value_set"]]
+        if not values or None in values:
+            return None
+        return Screen(f"{_missing(column, types)} or {quoted} not in ({', '.join(values)})", applies)
+    if kind == "expect_column_values_to_be_between":
+        bounds = {operator: _literal(kwargs[name], column_type)
+                  for operator, name in ((">", "min_value"), ("<", "max_value")) if kwargs.get(name) is not None}
+        if not bounds or None in bounds.values():
+            return None
+        inside = " and ".join(f"{quoted} {operator} {value}" for operator, value in bounds.items())
+        return Screen(f"{_missing(column, types)} or not ({inside})", applies)  # a value on a bound is for GX to judge
+    if kind == "expect_column_values_to_match_regex" and column_type == "VARCHAR" and _plain(kwargs["regex"]):
+        # A whole value matching a plain pattern in DuckDB is found by GX's search for it too.
+        return Screen(f"{_missing(column, types)} or not regexp_full_match({quoted}, {_literal(kwargs['regex'], 'VARCHAR')})",
+                      applies)
+    return None
+
+
+PLAIN_REGEX = re.compile(r"(?:[\w\[\]{},^$+*?-]|\\[.d])*")
+
+
+def _plain(regex: str) -> bool:
+    """A pattern of characters, classes, ranges, counts and anchors only, which RE2 (DuckDB, and pandas on Arrow
+    text) and Python's `re` read alike; `{,n}` is a count in Python but text in RE2."""
+    return bool(PLAIN_REGEX.fullmatch(regex)) and "{," not in regex
+
+
+def _missing(column: str, types: dict[str, str]) -> str:
+    """SQL for a value pandas counts as missing: empty, or NaN in a floating-point column."""
+    return f'("{column}" is null or isnan("{column}"))' if types.get(column) in ("FLOAT", "DOUBLE") \
+        else f'"{column}" is null'
+
+
+CONDITION = re.compile(r"""\s*(\w+)\s*==\s*("[^"]*"|'[^']*'|True|False|-?\d+(?:\.\d+)?)\s*""")
+
+
+def _sql_condition(condition: str, types: dict[str, str]) -> str | None:
+    """A pandas row condition `column == value` in SQL, or None for any other condition."""
+    match = CONDITION.fullmatch(condition)
+    if not match:
+        return None
+    column, value = match.groups()
+    literal = _literal(ast.literal_eval(value), types.get(column))
+    return None if literal is None else f'"{column}" = {literal}'
+
+
+def _literal(value, column_type: str | None) -> str | None:
+    """`value` as a SQL literal to compare with a column of `column_type`, or None when they are not of one
+    kind: DuckDB would cast the text 'true' to a boolean, or compare a DECIMAL exactly, where pandas does not."""
+    kind = _value_kind(column_type)
+    if isinstance(value, bool):
+        return ("true" if value else "false") if kind == "boolean" else None
+    if isinstance(value, int | float):
+        return repr(value) if kind == "number" and math.isfinite(value) else None
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'" if kind == "text" else None
+    return None
+
+
+def _value_kind(column_type: str | None) -> str | None:
+    """How pandas compares the values of a DuckDB column type: as booleans, text, numbers or moments."""
+    if column_type in ("BOOLEAN", "VARCHAR"):
+        return "boolean" if column_type == "BOOLEAN" else "text"
+    if column_type in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE"):
+        return "number"
+    if column_type in ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"):
+        return "time"
+    return None
 
 
 def _unique_counts(name: str, expectation: dict, db, relation: str, rows: int, parameters: dict) -> Counts:
