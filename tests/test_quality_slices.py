@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipelines.quality.gx import count_slices, summed_outcomes, validate
 
@@ -34,6 +35,23 @@ UNIQUE = expectation("expect_column_values_to_be_unique", column="id")
 
 def validate_slices(name, expectations, frames, parameters):
     return summed_outcomes(expectations, count_slices(name, expectations, frames, parameters))
+
+
+@pytest.fixture
+def judged(monkeypatch) -> list[tuple[int, int]]:
+    """(expectations, rows) of each batch of frames GX judges through `count_slices`, SLICE_ROWS lowered to 250."""
+    from pipelines.quality import suites
+
+    seen, count = [], suites.count_slices
+
+    def counting(name, expectations, frames, parameters):
+        frames = list(frames)
+        seen.append((len(expectations), sum(len(f) for f in frames)))
+        return count(name, expectations, frames, parameters)
+
+    monkeypatch.setattr(suites, "count_slices", counting)
+    monkeypatch.setattr(suites, "SLICE_ROWS", 250)
+    return seen
 
 
 def summary(outcomes) -> list[tuple]:
@@ -117,7 +135,7 @@ def test_a_scan_reaches_gx_in_full_slices_with_duckdbs_types(tmp_path, monkeypat
     assert first["code"].iloc[0] == "C0"
 
 
-def test_uniqueness_of_a_large_table_equals_gx_on_the_whole_frame_while_gx_sees_only_candidates(monkeypatch):
+def test_uniqueness_of_a_large_table_equals_gx_on_the_whole_frame_while_gx_sees_only_candidates(judged):
     """A large table's uniqueness is judged by GX on the rows whose key could repeat (its hash occurs more than
     once) or is empty; all other rows are counted as present and unique. Outcomes equal those of GX on the whole
     frame, for one column and for a compound key with partly and wholly empty keys."""
@@ -134,16 +152,6 @@ def test_uniqueness_of_a_large_table_equals_gx_on_the_whole_frame_while_gx_sees_
     whole.loc[rng.choice(len(whole), size=9, replace=False), "bron"] = None
     checks = [UNIQUE, expectation("expect_compound_columns_to_be_unique", column_list=["bron", "regel"]),
               expectation("expect_compound_columns_to_be_unique", column_list=["id", "bron"], mostly=0.97)]
-    judged = []
-    real_count_slices = suites.count_slices
-
-    def counting(name, expectations, frames, parameters):
-        frames = list(frames)
-        judged.append(sum(len(f) for f in frames))
-        return real_count_slices(name, expectations, frames, parameters)
-
-    monkeypatch.setattr(suites, "count_slices", counting)
-    monkeypatch.setattr(suites, "SLICE_ROWS", 250)
     with duckdb.connect() as db:
         db.register("tabel", whole)
         outcomes = suites._validate_table("t", checks, db, "tabel", {})
@@ -151,10 +159,10 @@ def test_uniqueness_of_a_large_table_equals_gx_on_the_whole_frame_while_gx_sees_
     assert [(o.geslaagd, o.aantal_rijen, o.aantal_onverwacht, round(o.percentage_onverwacht, 9)) for o in outcomes] == [
         (o.geslaagd, o.aantal_rijen, o.aantal_onverwacht, round(o.percentage_onverwacht, 9)) for o in expected]
     assert [o.geslaagd for o in expected] == [False, False, True] and expected[1].aantal_onverwacht > 0
-    assert judged[0] < 200 and judged[2] < 200  # of 3,043 rows
+    assert judged[0][1] < 200 and judged[2][1] < 200  # of 3,043 rows
 
 
-def test_per_row_expectations_of_a_large_table_equal_gx_on_the_whole_frame_while_gx_sees_only_suspects(monkeypatch):
+def test_per_row_expectations_of_a_large_table_equal_gx_on_the_whole_frame_while_gx_sees_only_suspects(judged):
     """A large table's per-row expectations are judged by GX on the rows SQL picks as able to fail them (empty,
     NaN, outside the set or bounds, on a bound, not greater, not matching); every other row counts as present and
     expected. Expectations SQL cannot screen exactly as GX judges (a condition other than `column == value`, a
@@ -206,16 +214,6 @@ def test_per_row_expectations_of_a_large_table_equal_gx_on_the_whole_frame_while
         expectation("expect_column_values_to_be_in_set", column="tekst_vlag", value_set=[True]),
     ]
     checks = [screened[0], scanned[0], *screened[1:5], scanned[1], *screened[5:], *scanned[2:]]
-    judged = []
-    real_count_slices = suites.count_slices
-
-    def counting(name, expectations, frames, parameters):
-        frames = list(frames)
-        judged.append((len(expectations), sum(len(f) for f in frames)))
-        return real_count_slices(name, expectations, frames, parameters)
-
-    monkeypatch.setattr(suites, "count_slices", counting)
-    monkeypatch.setattr(suites, "SLICE_ROWS", 250)
     with duckdb.connect() as db:
         db.register("tabel", tabel)
         outcomes = suites._validate_table("t", checks, db, "tabel", {})
