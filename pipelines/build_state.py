@@ -31,8 +31,8 @@ PEILDATUM_MACRO = "macro.lakehouse.peildatum"
 # Macros that read no more of the peildatum than a coarser date, with that date: a model that uses only them is
 # rebuilt when that date moves (a new month, a new week), not every night.
 PEILDATUM_PARTS = {
-    "macro.lakehouse.peilmaand": lambda peildatum: f"peilmaand {peildatum:%Y-%m}",
-    "macro.lakehouse.peilzondag": lambda peildatum: f"peilzondag {peildatum - dt.timedelta(peildatum.isoweekday() % 7)}",
+    "macro.lakehouse.peilmaand": lambda day: f"peilmaand {day:%Y-%m}",
+    "macro.lakehouse.peilzondag": lambda day: f"peilzondag {day - dt.timedelta(day.isoweekday() % 7)}",
 }
 # Configuration that describes a model without changing what it computes.
 DESCRIPTIVE_CONFIG = ("meta", "docs", "tags", "group")

@@ -188,7 +188,8 @@ def test_per_row_expectations_of_a_large_table_equal_gx_on_the_whole_frame_while
     gesloten_op = pd.Series(gesloten).where(status == "dicht")
     gesloten_op[rng.choice(np.flatnonzero(status == "dicht"), size=9, replace=False)] = pd.NaT
     tabel = pa.table({
-        "uur": pa.array(uur), "gewicht": pa.array(np.where(np.arange(n) % 600 == 1, np.nan, 1.0)), "status": pa.array(list(status), pa.string()), "code": pa.array(code),
+        "uur": pa.array(uur), "gewicht": pa.array(np.where(np.arange(n) % 600 == 1, np.nan, 1.0)),
+        "status": pa.array(list(status), pa.string()), "code": pa.array(code),
         "gemaakt": pa.array(gemaakt), "gesloten": pa.array(gesloten), "gesloten_op": pa.array(gesloten_op),
         "vlag": pa.array([None if i % 500 == 0 else i % 40 != 0 for i in range(n)], pa.bool_()),
         "tekst_vlag": pa.array(["true" if i % 9 else "ja" for i in range(n)]),

@@ -363,8 +363,8 @@ def _screen(expectation: dict, types: dict[str, str]) -> Screen | None:
         return Screen(f"{_missing(column, types)} or not ({inside})", applies)  # a value on a bound is for GX to judge
     if kind == "expect_column_values_to_match_regex" and column_type == "VARCHAR" and _plain(kwargs["regex"]):
         # A whole value matching a plain pattern in DuckDB is found by GX's search for it too.
-        return Screen(f"{_missing(column, types)} or not regexp_full_match({quoted}, {_literal(kwargs['regex'], 'VARCHAR')})",
-                      applies)
+        pattern = _literal(kwargs["regex"], "VARCHAR")
+        return Screen(f"{_missing(column, types)} or not regexp_full_match({quoted}, {pattern})", applies)
     return None
 
 
