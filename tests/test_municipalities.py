@@ -61,7 +61,7 @@ def test_a_bad_file_of_one_municipality_is_set_aside_and_stops_nobody(two_munici
 def test_drop_folders_listed_over_worker_processes_give_the_listing_of_one_process(two_municipalities, system,
                                                                                     monkeypatch):
     settings, _, other = two_municipalities
-    monkeypatch.setattr(landing, "PARALLEL_FROM_FOLDERS", 2)
+    monkeypatch.setattr(landing, "PARALLEL_FROM_FILES", 2)
 
     inline = landing.landing_listing(settings, system, processes=1)
     over_two = landing.landing_listing(settings, system, processes=2)
