@@ -29,10 +29,9 @@ def landing_listing(settings: Settings, system: str, processes: int | None = Non
     iWmo, inode cache cold: 14.4 -> 9.0 s)."""
     folders = drop_folders(settings, system)
     first = _folder_listing(folders[0]) if folders else LISTING.empty_table()
-    if first.num_rows * len(folders) >= PARALLEL_FROM_FILES:
-        listings = over_processes(_folder_listing, folders, min(processes or os.cpu_count() or 1, len(folders)))
-    else:
-        listings = [first, *map(_folder_listing, folders[1:])]
+    many = first.num_rows * len(folders) >= PARALLEL_FROM_FILES
+    workers = min(processes or os.cpu_count() or 1, len(folders)) if many else 1
+    listings = [first, *over_processes(_folder_listing, folders[1:], workers)]
     listed = [listing.append_column("map", pa.array([number] * listing.num_rows, pa.int32()))
               for number, listing in enumerate(listings)]
     return pa.concat_tables([LISTING.append(pa.field("map", pa.int32())).empty_table(), *listed]) \
