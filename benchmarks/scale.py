@@ -94,9 +94,9 @@ def _step(name: str, measured: Measured) -> dict:
 
 
 def _generate(name: str, command: list[str], env: dict, log_path: Path) -> dict:
-    """Write landing files, then flush them to disk, counted as part of generating them. The build that follows
-    reads exports delivered earlier in the day, not gigabytes the kernel is still writing back while ingest
-    reads (national generation writes 17 GB)."""
+    """Write landing files, then flush them to disk, counted as part of generating them: the build that follows
+    reads exports delivered earlier in the day, so it is not timed while the kernel writes back what generation
+    left in memory (national generation writes 17 GB; the flush took a second or two in the 2026-12-03 run)."""
     step = _step(name, run_measured(command, env, log_path))
     started = time.monotonic()
     os.sync()
