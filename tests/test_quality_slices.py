@@ -1,9 +1,16 @@
 """Great Expectations outcomes summed over slices equal those of the whole frame, failures included."""
 
+import datetime as dt
+
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from great_expectations.execution_engine import pandas_execution_engine
 
+from pipelines.quality import suites
 from pipelines.quality.gx import count_slices, summed_outcomes, validate
 
 
@@ -40,7 +47,6 @@ def validate_slices(name, expectations, frames, parameters):
 @pytest.fixture
 def judged(monkeypatch) -> list[tuple[int, int]]:
     """(expectations, rows) of each batch of frames GX judges through `count_slices`, SLICE_ROWS lowered to 250."""
-    from pipelines.quality import suites
 
     seen, count = [], suites.count_slices
 
@@ -93,7 +99,6 @@ def test_outcomes_follow_the_suite_order_whatever_order_gx_reports_them():
 
 def test_frames_are_validated_without_hashing_every_row(monkeypatch):
     """GX hashed each frame twice for a batch marker nobody reads: 40% of the time of a national suite."""
-    from great_expectations.execution_engine import pandas_execution_engine
 
     def hashed(frame):
         raise AssertionError(f"GX hashed a frame of {len(frame)} rows")
@@ -107,13 +112,8 @@ def test_a_scan_reaches_gx_in_full_slices_with_duckdbs_types(tmp_path, monkeypat
     """Bronze is many small Parquet parts and DuckDB hands over a batch per part; each frame is a GX validation,
     so frames are cut to SLICE_ROWS whatever the batches. Types are those DuckDB's own pandas conversion gives:
     dates as timestamps, booleans as pandas' nullable boolean, integers with empty values as float64."""
-    import datetime as dt
 
-    import duckdb
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    from pipelines.quality import suites
 
     for part in range(31):
         rows = 10 if part == 30 else 100
@@ -139,9 +139,7 @@ def test_uniqueness_of_a_large_table_equals_gx_on_the_whole_frame_while_gx_sees_
     """A large table's uniqueness is judged by GX on the rows whose key could repeat (its hash occurs more than
     once) or is empty; all other rows are counted as present and unique. Outcomes equal those of GX on the whole
     frame, for one column and for a compound key with partly and wholly empty keys."""
-    import duckdb
 
-    from pipelines.quality import suites
 
     rng = np.random.default_rng(11)
     ids = [f"R{i}" for i in range(3000)] + [f"R{i}" for i in rng.choice(3000, size=40, replace=False)] + ["R7"] * 3
@@ -168,10 +166,7 @@ def test_per_row_expectations_of_a_large_table_equal_gx_on_the_whole_frame_while
     expected. Expectations SQL cannot screen exactly as GX judges (a condition other than `column == value`, a
     pattern RE2 reads differently, a value of another type than its column) are judged on every row. The outcomes
     equal those of GX on the whole frame."""
-    import duckdb
-    import pyarrow as pa
 
-    from pipelines.quality import suites
 
     rng = np.random.default_rng(17)
     n = 3000

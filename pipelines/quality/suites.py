@@ -346,7 +346,7 @@ def _screen(expectation: dict, types: dict[str, str]) -> Screen | None:
         return None  # GX reports a column that is not there
     if kind == "expect_column_pair_values_a_to_be_greater_than_b":
         a, b = kwargs["column_A"], kwargs["column_B"]
-        comparable = _value_kind(types.get(a)) == _value_kind(types.get(b)) in ("number", "time")
+        comparable = VALUE_KINDS.get(types.get(a)) == VALUE_KINDS.get(types.get(b)) in ("number", "time")
         could_fail = f'{_missing(a, types)} or {_missing(b, types)} or not ("{a}" > "{b}")'
         return Screen(could_fail, applies) if comparable else None
     column = kwargs.get("column")
@@ -403,7 +403,7 @@ def _sql_condition(condition: str, types: dict[str, str]) -> str | None:
 def _literal(value, column_type: str | None) -> str | None:
     """`value` as a SQL literal to compare with a column of `column_type`, or None when they are not of one
     kind: DuckDB would cast the text 'true' to a boolean, or compare a DECIMAL exactly, where pandas does not."""
-    kind = _value_kind(column_type)
+    kind = VALUE_KINDS.get(column_type)
     if isinstance(value, bool):
         return ("true" if value else "false") if kind == "boolean" else None
     if isinstance(value, int | float):
@@ -417,10 +417,6 @@ def _literal(value, column_type: str | None) -> str | None:
 VALUE_KINDS = {"BOOLEAN": "boolean", "VARCHAR": "text",
                **dict.fromkeys(("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE"), "number"),
                **dict.fromkeys(("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"), "time")}
-
-
-def _value_kind(column_type: str | None) -> str | None:
-    return VALUE_KINDS.get(column_type)
 
 
 def _unique_counts(name: str, expectation: dict, db, relation: str, rows: int, parameters: dict) -> Counts:
