@@ -1,7 +1,11 @@
 """The nightly schedule and the landing sensor of the real definitions."""
 
+import logging
+
 import dagster as dg
 
+from pipelines.bronze.fixi import FIXI
+from pipelines.bronze.ingest import ingest
 from pipelines.definitions import defs
 
 
@@ -29,3 +33,9 @@ def test_sensor_starts_a_run_for_new_or_changed_files_only(settings):
         (settings.landing / "fixi" / "export2.csv").write_text("Meldingnummer;Categorie\n")
         new = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=again.cursor))
         assert len(new.run_requests) == 1 and new.run_requests[0].run_key != first.run_requests[0].run_key
+        ingest(FIXI, settings, "run-1", logging.getLogger("test"))  # what the run it started does first
+        ingested = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=new.cursor))
+        assert not ingested.run_requests and "no new or changed files" in ingested.skip_message
+        (settings.landing / "fixi" / "export2.csv").write_text("Meldingnummer;Categorie;Status\n")  # in place
+        changed = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=ingested.cursor))
+        assert len(changed.run_requests) == 1

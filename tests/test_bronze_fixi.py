@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -12,6 +13,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines.bronze import landing
 from pipelines.bronze.fixi import FIXI
 from pipelines.bronze.ingest import ingest, rejected_files
 from tests.bulk import read_both_ways
@@ -316,6 +318,57 @@ def test_a_registered_file_untouched_since_is_not_read_again_and_a_touched_one_i
     with monkeypatch.context() as m:  # and registered as such: the next run does not read it either
         m.setattr("pipelines.bronze.ingest._read", lambda path: pytest.fail(f"{path} was read again"))
         assert ingest(FIXI, settings, "run-4", LOG).files_known == 1
+
+
+def settled(folder: Path) -> None:
+    """Give a folder the time of a delivery that arrived an hour ago."""
+    os.utime(folder, ns=(folder.stat().st_atime_ns, folder.stat().st_mtime_ns - 3600 * 10**9))
+
+
+def test_a_large_folder_unchanged_since_the_last_run_is_not_listed_again(settings, monkeypatch):
+    monkeypatch.setattr(landing, "LIST_ALWAYS_BELOW_FILES", 2)
+    folder = settings.landing / "fixi"
+    for n in (1, 2):
+        write(settings, f"export{n}.csv", "\r\n".join([HEADER, csv_line(n)]))
+    settled(folder)
+    assert ingest(FIXI, settings, "run-1", LOG).files_new == 2
+    with monkeypatch.context() as m:
+        m.setattr(landing, "_entries", lambda folder: pytest.fail(f"{folder} was listed again"))
+        again = ingest(FIXI, settings, "run-2", LOG)
+    assert (again.files_new, again.files_known) == (0, 2)
+
+    write(settings, "export3.csv", "\r\n".join([HEADER, csv_line(3)]))  # the folder changes: listed again
+    settled(folder)
+    third = ingest(FIXI, settings, "run-3", LOG)
+    assert (third.files_new, third.files_known, len(bronze(settings))) == (1, 2, 3)
+
+    # Rewritten in place, the folder keeps its time: seen when the folder changes, or with a full refresh.
+    write(settings, "export1.csv", "\r\n".join([HEADER, csv_line(1, closed="05-06-2026 11:00")]))
+    assert ingest(FIXI, settings, "run-4", LOG).files_new == 0
+    full = ingest(FIXI, dataclasses.replace(settings, full_refresh=True), "run-5", LOG)
+    assert (full.files_new, full.files_known, len(bronze(settings))) == (1, 2, 4)
+
+
+def test_a_folder_that_changed_just_before_it_was_listed_is_listed_again(settings, monkeypatch):
+    """A file could arrive within the same tick of the file system's clock, leaving the folder's time as read."""
+    monkeypatch.setattr(landing, "LIST_ALWAYS_BELOW_FILES", 1)
+    monkeypatch.setattr(landing, "UNSETTLED_NS", 600 * 10**9)  # however slow this machine, the write is that recent
+    write(settings, "export1.csv", "\r\n".join([HEADER, csv_line(1)]))
+    assert ingest(FIXI, settings, "run-1", LOG).files_new == 1
+    listing = landing.landing_listing(settings, "fixi")
+    assert (listing.files.num_rows, listing.not_listed) == (1, 0)
+    settled(settings.landing / "fixi")
+    ingest(FIXI, settings, "run-2", LOG)
+    listing = landing.landing_listing(settings, "fixi")
+    assert (listing.files.num_rows, listing.not_listed) == (0, 1)
+
+
+def test_a_small_folder_is_listed_every_run_so_a_file_rewritten_in_place_is_read(settings):
+    write(settings, "brp_export.csv", "\r\n".join([HEADER, csv_line(1)]))
+    settled(settings.landing / "fixi")
+    assert ingest(FIXI, settings, "run-1", LOG).files_new == 1
+    write(settings, "brp_export.csv", "\r\n".join([HEADER, csv_line(1, closed="05-06-2026 11:00")]))
+    assert ingest(FIXI, settings, "run-2", LOG).files_new == 1
 
 
 def test_a_register_an_earlier_version_wrote_as_json_is_read_and_rewritten_as_parquet(settings, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -61,13 +62,15 @@ def test_a_bad_file_of_one_municipality_is_set_aside_and_stops_nobody(two_munici
 def test_drop_folders_listed_over_worker_processes_give_the_listing_of_one_process(two_municipalities, system,
                                                                                     monkeypatch):
     settings, _, other = two_municipalities
+    settings = dataclasses.replace(settings, full_refresh=True)  # every folder, not only those changed since the run
     monkeypatch.setattr(landing, "PARALLEL_FROM_FILES", 2)
 
     inline = landing.landing_listing(settings, system, processes=1)
     over_two = landing.landing_listing(settings, system, processes=2)
 
-    assert over_two.equals(inline)
-    rows = inline.to_pylist()
+    assert over_two == inline
+    assert (inline.not_listed, inline.municipalities) == (0, sorted([settings.gemeentecode, other]))
+    rows = inline.files.to_pylist()
     assert {r["gemeentecode"] for r in rows} == {settings.gemeentecode, other}
     folders = [gemeentecode for gemeentecode, _ in landing.drop_folders(settings, system)]
     assert [(folders.index(r["gemeentecode"]), r["bestand"]) for r in rows] == \

@@ -7,35 +7,93 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
+from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipelines.settings import GEMEENTECODE, Settings
 
 LISTING = pa.schema([("gemeentecode", pa.string()), ("bestand", pa.string()), ("bytes", pa.int64()),
                      ("mtime_ns", pa.int64())])
+FOLDERS = pa.schema([("map", pa.string()), ("mtime_ns", pa.int64()), ("bestanden", pa.int64())])
 # Starting worker processes costs a second or two: national Fixi (52,000 files in 342 folders) lists quicker inline.
 PARALLEL_FROM_FILES = 200_000
+# A folder with fewer files is listed every run, changed or not: that costs next to nothing, and it is where a
+# fixed-name extract (the BRP stock) may be rewritten in place, which leaves its folder's time as it was.
+LIST_ALWAYS_BELOW_FILES = 1_000
+# A folder modified this shortly before it was listed could receive another file within the same tick of the
+# file system's clock, leaving its time unchanged: its time is not trusted, and the next run lists it again.
+UNSETTLED_NS = 2 * 10**9
+UNTRUSTED = -1
 
 
-def landing_listing(settings: Settings, system: str, processes: int | None = None) -> pa.Table:
-    """A source's landing files with the municipality each belongs to, their size and modification time
-    (`LISTING`), in a stable order. The size and modification time of every file say whether it changed since it
-    was registered: at national scale that is a stat of two million files, mostly out of the inode cache after a
-    day, so when the first drop folder says there are many the folders are listed over worker processes (national
-    iWmo, inode cache cold: 14.4 -> 9.0 s)."""
-    folders = drop_folders(settings, system)
-    first = _folder_listing(folders[0]) if folders else LISTING.empty_table()
-    many = first.num_rows * len(folders) >= PARALLEL_FROM_FILES
-    workers = min(processes or os.cpu_count() or 1, len(folders)) if many else 1
-    listings = [first, *over_processes(_folder_listing, folders[1:], workers)]
-    listed = [listing.append_column("map", pa.array([number] * listing.num_rows, pa.int32()))
-              for number, listing in enumerate(listings)]
-    return pa.concat_tables([LISTING.append(pa.field("map", pa.int32())).empty_table(), *listed]) \
-        .sort_by([("map", "ascending"), ("bestand", "ascending")]).drop_columns("map")
+@dataclass(frozen=True)
+class Listing:
+    """A source's landing folders as one run finds them."""
+
+    files: pa.Table  # LISTING of every file in the folders listed, in a stable order
+    folders: pa.Table  # FOLDERS: every folder with its time, for the next run to compare with (`remember_folders`)
+    not_listed: int  # files in large folders unchanged since the last run: all registered then, not looked at now
+    municipalities: list[str]  # those whose drop folders hold files
+
+
+def landing_listing(settings: Settings, system: str, processes: int | None = None) -> Listing:
+    """A source's landing files with the municipality each belongs to, their size and modification time.
+
+    The size and modification time of every file say whether it changed since it was registered. At national
+    scale that is a stat of two million files, mostly out of the inode cache after a day (national iWmo: 13 s).
+    So a large folder whose time is the one the last run recorded (`remember_folders`) is not listed again: no file
+    was added, removed or renamed in it since, and every file in it was registered by that run. The cost of that:
+    a file rewritten in place in such a folder, under its old name, is seen only once the folder changes
+    (`LAKEHOUSE_FULL_REFRESH=1` lists every folder). When the first drop folder says there are many files to
+    list, the folders are listed over worker processes (national iWmo, inode cache cold: 14.4 -> 9.0 s)."""
+    listed_before = {} if settings.full_refresh else _listed_folders(settings, system)
+    drops = [(gemeentecode, folder, _under(listed_before, folder)) for gemeentecode, folder in drop_folders(settings, system)]
+    first = [_folder_listing(drops[0])] if drops else []
+    many = bool(first) and first[0][0].num_rows * len(drops) >= PARALLEL_FROM_FILES
+    workers = min(processes or os.cpu_count() or 1, len(drops)) if many else 1
+    listings = first + list(over_processes(_folder_listing, drops[1:], workers))
+    numbered = [files.append_column("volgorde", pa.array([number] * files.num_rows, pa.int32()))
+                for number, (files, _, _) in enumerate(listings)]
+    files = pa.concat_tables([LISTING.append(pa.field("volgorde", pa.int32())).empty_table(), *numbered]) \
+        .sort_by([("volgorde", "ascending"), ("bestand", "ascending")]).drop_columns("volgorde")
+    return Listing(
+        files=files,
+        folders=pa.Table.from_pylist([f for _, folders, _ in listings for f in folders], schema=FOLDERS),
+        not_listed=sum(not_listed for _, _, not_listed in listings),
+        municipalities=sorted({gemeentecode for (gemeentecode, _, _), (files, _, not_listed) in zip(drops, listings)
+                               if files.num_rows or not_listed}),
+    )
+
+
+def remember_folders(settings: Settings, system: str, folders: pa.Table) -> None:
+    """Record the folders of a listing whose every file is now registered: the next run compares with them."""
+    path = _folders_path(settings, system)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(folders, path.with_suffix(".tmp"))
+    os.replace(path.with_suffix(".tmp"), path)
+
+
+def _listed_folders(settings: Settings, system: str) -> dict[str, tuple[int, int]]:
+    path = _folders_path(settings, system)
+    if not path.exists():
+        return {}
+    return {row["map"]: (row["mtime_ns"], row["bestanden"]) for row in pq.read_table(path).to_pylist()}
+
+
+def _folders_path(settings: Settings, system: str) -> Path:
+    # Beside the registers, not among them: `_register/*/*.parquet` reads every register as one table.
+    return settings.file_register / f"mappen_{system}.parquet"
+
+
+def _under(folders: dict[str, tuple[int, int]], root: str) -> dict[str, tuple[int, int]]:
+    return {path: known for path, known in folders.items() if path == root or path.startswith(root + os.sep)}
 
 
 def drop_folders(settings: Settings, system: str) -> list[tuple[str, str]]:
@@ -51,21 +109,52 @@ def drop_folders(settings: Settings, system: str) -> list[tuple[str, str]]:
     return [(gemeentecode, str(folder)) for gemeentecode, folder in folders if folder.is_dir()]
 
 
-def _folder_listing(drop: tuple[str, str]) -> pa.Table:
-    gemeentecode, folder = drop
-    files = [(entry.path, entry.stat()) for entry in entries_under(folder)]
+def _folder_listing(drop: tuple[str, str, dict[str, tuple[int, int]]]) -> tuple[pa.Table, list[dict], int]:
+    """One drop folder: its files listed (LISTING), its folders (FOLDERS rows), and how many files it holds in
+    folders not listed again."""
+    gemeentecode, root, listed_before = drop
+    subfolders_before = defaultdict(list)
+    for path in listed_before:
+        subfolders_before[os.path.dirname(path)].append(path)
+    files, folders = [], []
+    not_listed = _walk(root, listed_before, subfolders_before, files, folders)
     return pa.table([[gemeentecode] * len(files), [path for path, _ in files], [stat.st_size for _, stat in files],
-                     [stat.st_mtime_ns for _, stat in files]], schema=LISTING)
+                     [stat.st_mtime_ns for _, stat in files]], schema=LISTING), folders, not_listed
+
+
+def _walk(folder: str, listed_before: dict, subfolders_before: dict, files: list, folders: list) -> int:
+    """List `folder` and its subfolders into `files` and `folders`; the files in folders not listed again."""
+    mtime_ns = os.stat(folder).st_mtime_ns  # before reading it: a file added while it is read changes the time
+    before_mtime_ns, before_files = listed_before.get(folder, (UNTRUSTED, 0))
+    if mtime_ns == before_mtime_ns and before_files >= LIST_ALWAYS_BELOW_FILES:
+        folders.append({"map": folder, "mtime_ns": mtime_ns, "bestanden": before_files})
+        return before_files + sum(_walk(subfolder, listed_before, subfolders_before, files, folders)
+                                  for subfolder in subfolders_before[folder])
+    subfolders, entries = _entries(folder)
+    files += [(entry.path, entry.stat()) for entry in entries]
+    settled = time.time_ns() - mtime_ns > UNSETTLED_NS
+    folders.append({"map": folder, "mtime_ns": mtime_ns if settled else UNTRUSTED, "bestanden": len(entries)})
+    return sum(_walk(subfolder, listed_before, subfolders_before, files, folders) for subfolder in subfolders)
 
 
 def entries_under(folder: Path | str) -> Iterator[os.DirEntry]:
-    """The files in a folder and its subfolders, hidden ones left out. A directory listing says which entries
-    are files without a stat per file: at national scale landing holds two million of them."""
+    """The files in a folder and its subfolders, hidden ones left out."""
+    subfolders, entries = _entries(folder)
+    yield from entries
+    for subfolder in subfolders:
+        yield from entries_under(subfolder)
+
+
+def _entries(folder: Path | str) -> tuple[list[str], list[os.DirEntry]]:
+    """A folder's subfolders and its files, hidden ones left out. A directory listing says which entries are
+    files without a stat per file: at national scale landing holds two million of them."""
+    subfolders, files = [], []
     for entry in os.scandir(folder):
         if entry.is_dir(follow_symlinks=False):
-            yield from entries_under(entry.path)
+            subfolders.append(entry.path)
         elif entry.is_file() and not entry.name.startswith("."):
-            yield entry
+            files.append(entry)
+    return sorted(subfolders), files
 
 
 def over_processes(function, items: list, workers: int) -> Iterator:

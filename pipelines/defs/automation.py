@@ -1,11 +1,11 @@
 """When the lakehouse runs: nightly at 02:00 Amsterdam time, and whenever new files land."""
 
 import hashlib
-import os
 
 import dagster as dg
 
-from pipelines.bronze.landing import entries_under
+from pipelines.bronze.ingest import pending_files
+from pipelines.bronze.sources import SOURCES
 from pipelines.settings import load_settings
 
 lakehouse_job = dg.define_asset_job(
@@ -26,18 +26,18 @@ nightly = dg.ScheduleDefinition(
 
 @dg.sensor(job=lakehouse_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
 def new_landing_files(context: dg.SensorEvaluationContext):
-    """Start a run when files appear or change in `landing/`; the cursor is a digest of what was there."""
-    landing = load_settings().landing
-    listing = sorted(
-        (os.path.relpath(entry.path, landing), stat.st_size, stat.st_mtime_ns)
-        for entry in entries_under(landing) for stat in [entry.stat()]
-    ) if landing.exists() else []
-    digest = hashlib.sha256(repr(listing).encode()).hexdigest()
-    if digest == context.cursor:
+    """Start a run when landing holds files the lakehouse has not ingested: new ones, or registered ones changed
+    since. It lists landing as a run does, so a large folder unchanged since the last run is not listed; the
+    cursor is a digest of the files waiting, so the same files start one run."""
+    settings = load_settings()
+    waiting = sorted((row["bestand"], row["bytes"], row["mtime_ns"])
+                     for source in SOURCES for row in pending_files(settings, source.system).to_pylist())
+    if not waiting:
         return dg.SkipReason("no new or changed files in landing/")
+    digest = hashlib.sha256(repr(waiting).encode()).hexdigest()
+    if digest == context.cursor:
+        return dg.SkipReason(f"a run was already started for the {len(waiting)} new or changed files in landing/")
     context.update_cursor(digest)
-    if not listing:
-        return dg.SkipReason("landing/ is empty")
     return dg.RunRequest(run_key=digest, tags={"trigger": "new_landing_files"})
 
 
