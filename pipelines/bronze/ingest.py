@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from pipelines.bronze.landing import landing_listing, over_processes, remember_folders
@@ -549,6 +550,12 @@ def _set_aside(settings: Settings, source: Source, file: LandingFile, error: str
 
 
 def rejected_files(settings: Settings) -> list[dict]:
-    """Every landing file ever set aside, with its error: the run summary shows these."""
-    register = _register(settings)
-    return register.filter(pc.equal(register["status"], "rejected")).to_pylist()
+    """Every landing file ever set aside, with its error: the run summary shows these. A register without a
+    rejected file is skipped on its statistics ("rejected" sorts after "duplicate" and "ingested"): reading
+    every register whole took 1.25 s nationally at the end of each run."""
+    _upgrade_json_registers(settings)
+    paths = sorted(str(p) for p in settings.file_register.glob("*/*.parquet"))
+    if not paths:
+        return []
+    return ds.dataset(paths, format="parquet", schema=REGISTER).to_table(filter=ds.field("status") == "rejected") \
+        .to_pylist()
