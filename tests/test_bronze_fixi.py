@@ -349,6 +349,31 @@ def test_a_large_folder_unchanged_since_the_last_run_is_not_listed_again(setting
     assert (full.files_new, full.files_known, len(bronze(settings))) == (1, 2, 4)
 
 
+@pytest.mark.parametrize("never_rewritten", [False, True])
+def test_a_source_whose_files_are_never_rewritten_has_its_large_folders_listed_by_name(settings, monkeypatch,
+                                                                                     never_rewritten):
+    """Like iWmo, one file per bericht: in a large folder that changed, only names not registered are looked at."""
+    source = dataclasses.replace(FIXI, files_never_rewritten=never_rewritten)
+    monkeypatch.setattr(landing, "LIST_ALWAYS_BELOW_FILES", 2)
+    for n in (1, 2):
+        write(settings, f"export{n}.csv", "\r\n".join([HEADER, csv_line(n)]))
+    settled(settings.landing / "fixi")
+    assert ingest(source, settings, "run-1", LOG).files_new == 2
+
+    write(settings, "export1.csv", "\r\n".join([HEADER, csv_line(1, closed="05-06-2026 11:00")]))  # in place
+    write(settings, "export3.csv", "\r\n".join([HEADER, csv_line(3)]))  # the folder changes
+    listing = landing.landing_listing(settings, "fixi", names_suffice=never_rewritten)
+    assert listing.files.num_rows == 3 and listing.files["bytes"].null_count == (3 if never_rewritten else 0)
+    second = ingest(source, settings, "run-2", LOG)
+    assert (second.files_new, second.files_known) == ((1, 2) if never_rewritten else (2, 1))
+    assert sorted(r["melding_id"] for r in bronze(settings)) == \
+        (["F-1", "F-2", "F-3"] if never_rewritten else ["F-1", "F-1", "F-2", "F-3"])
+    [register] = [p for p in (settings.file_register / "fixi").iterdir() if p.stem == "run-2"]
+    new = pq.read_table(register).to_pylist()
+    assert all((e["bytes"], e["mtime_ns"]) == (os.stat(e["bestand"]).st_size, os.stat(e["bestand"]).st_mtime_ns)
+               for e in new)  # a file listed by name is registered with its size and time, for the next run
+
+
 def test_a_folder_that_changed_just_before_it_was_listed_is_listed_again(settings, monkeypatch):
     """A file could arrive within the same tick of the file system's clock, leaving the folder's time as read."""
     monkeypatch.setattr(landing, "LIST_ALWAYS_BELOW_FILES", 1)

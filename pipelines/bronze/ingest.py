@@ -105,6 +105,9 @@ class Source:
     # Reads a large, regular file column-wise to the same rows and quarantine as `parse`; None leaves the file
     # to `parse`, record by record.
     bulk: BulkReader | None = None
+    # A file once delivered is never rewritten under its name (iWmo: one file per bericht, and a correction is a
+    # new bericht). A large folder is then listed by name: a name registered before is not looked at again.
+    files_never_rewritten: bool = False
 
     @property
     def table(self) -> BronzeTable:
@@ -145,7 +148,7 @@ STAGED = ".staged"  # a part written but not yet published into bronze
 def ingest(source: Source, settings: Settings, run_id: str, log, processes: int | None = None) -> IngestReport:
     """Read the new landing files of one source into bronze. A large delivery is parsed in chunks spread over
     `processes` worker processes (default: one per core); each chunk writes its own Parquet parts."""
-    listing = landing_listing(settings, source.system, processes)
+    listing = landing_listing(settings, source.system, processes, source.files_never_rewritten)
     municipalities = listing.municipalities
     log.info(f"{source.system}: {listing.files.num_rows + listing.not_listed} landing files of "
              f"{municipality_count(len(municipalities))} "
@@ -190,7 +193,7 @@ def _new_files(source: Source, settings: Settings, files: pa.Table, report: Inge
     a copy of content bronze already holds. Copies within the delivery itself are found as it is parsed
     (`_parse_chunk`, `_publish`), so that a first delivery is read once: hashing it beforehand read every file
     twice."""
-    changed = _unregistered(settings, source.system, files)
+    changed = _unregistered(settings, source, files)
     report.files_known += files.num_rows - changed.num_rows  # registered, untouched since: not even read
     candidates = list(zip(*(changed[name].to_pylist() for name in ("gemeentecode", "bestand", "bytes", "mtime_ns"))))
     if not candidates:  # on a night with nothing new, reading national iWmo bronze's hashes took 1.7 s
@@ -210,20 +213,32 @@ def _new_files(source: Source, settings: Settings, files: pa.Table, report: Inge
     return new
 
 
-def pending_files(settings: Settings, system: str) -> pa.Table:
+def pending_files(settings: Settings, source: Source) -> pa.Table:
     """The landing files of a source that the next run would look at: not registered, or changed since."""
-    return _unregistered(settings, system, landing_listing(settings, system, processes=1).files)
+    listing = landing_listing(settings, source.system, 1, source.files_never_rewritten)
+    return _unregistered(settings, source, listing.files)
 
 
-def _unregistered(settings: Settings, system: str, files: pa.Table) -> pa.Table:
-    """The listed files (`LISTING`) not registered, or changed since they were, in the listing's order."""
+def _unregistered(settings: Settings, source: Source, files: pa.Table) -> pa.Table:
+    """The listed files (`LISTING`) not registered, or changed since they were, in the listing's order. A file
+    listed by name only (no size) is compared by name, and only a name not registered is looked at (stat)."""
     if not files.num_rows:  # every folder unchanged: the national iWmo register takes 0.3-0.4 s to read
         return files
-    registered = _register(settings, f"{system}/", ["bestand", "bytes", "mtime_ns"])
+    registered = _register(settings, f"{source.system}/", ["bestand", "bytes", "mtime_ns"])
     files = files.append_column("volgorde", pa.array(range(files.num_rows), pa.int64()))
+    by_name = pc.is_null(files["bytes"])
     # A join, not a set of tuples: national iWmo registered 1.5 million files, and the set alone took 1.4 s.
-    return files.join(registered, ["bestand", "bytes", "mtime_ns"], join_type="left anti") \
-        .sort_by("volgorde").drop_columns("volgorde")
+    changed = files.filter(pc.invert(by_name)).join(registered, ["bestand", "bytes", "mtime_ns"], join_type="left anti")
+    unnamed = files.filter(by_name).join(registered.select(["bestand"]), "bestand", join_type="left anti")
+    return pa.concat_tables([changed, _stat(unnamed)]).sort_by("volgorde").drop_columns("volgorde")
+
+
+def _stat(files: pa.Table) -> pa.Table:
+    """Files listed by name only, with their size and modification time."""
+    stats = [os.stat(path) for path in files["bestand"].to_pylist()]
+    for name, values in (("bytes", [s.st_size for s in stats]), ("mtime_ns", [s.st_mtime_ns for s in stats])):
+        files = files.set_column(files.schema.get_field_index(name), name, pa.array(values, pa.int64()))
+    return files
 
 
 def _duplicate(file: tuple[str, str, int, int], digest: str) -> dict:

@@ -187,4 +187,4 @@ def _client_postcode(client: _Fields) -> str | None:
     return None
 
 
-IWMO = Source(system="iwmo", tables=(IWMO_BERICHT, IWMO_PRODUCT), parse=parse)
+IWMO = Source(system="iwmo", tables=(IWMO_BERICHT, IWMO_PRODUCT), parse=parse, files_never_rewritten=True)

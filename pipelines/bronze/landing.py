@@ -43,7 +43,8 @@ class Listing:
     municipalities: list[str]  # those whose drop folders hold files
 
 
-def landing_listing(settings: Settings, system: str, processes: int | None = None) -> Listing:
+def landing_listing(settings: Settings, system: str, processes: int | None = None,
+                    names_suffice: bool = False) -> Listing:
     """A source's landing files with the municipality each belongs to, their size and modification time.
 
     The size and modification time of every file say whether it changed since it was registered. At national
@@ -51,10 +52,14 @@ def landing_listing(settings: Settings, system: str, processes: int | None = Non
     So a large folder whose time is the one the last run recorded (`remember_folders`) is not listed again: no file
     was added, removed or renamed in it since, and every file in it was registered by that run. The cost of that:
     a file rewritten in place in such a folder, under its old name, is seen only once the folder changes
-    (`LAKEHOUSE_FULL_REFRESH=1` lists every folder). When the first drop folder says there are many files to
-    list, the folders are listed over worker processes (national iWmo, inode cache cold: 14.4 -> 9.0 s)."""
+    (`LAKEHOUSE_FULL_REFRESH=1` lists every folder). With `names_suffice`, for a source whose files are never
+    rewritten, a large folder that did change is listed by name only: size and modification time are left empty
+    (null), for the caller to stat only the names it has not registered. When the first drop folder says there are
+    many files to list, the folders are listed over worker processes (national iWmo, inode cache cold: 14.4 ->
+    9.0 s)."""
     listed_before = {} if settings.full_refresh else _listed_folders(settings, system)
-    drops = [(gemeentecode, folder, _under(listed_before, folder)) for gemeentecode, folder in drop_folders(settings, system)]
+    drops = [(gemeentecode, folder, _under(listed_before, folder), names_suffice)
+             for gemeentecode, folder in drop_folders(settings, system)]
     first = [_folder_listing(drops[0])] if drops else []
     many = bool(first) and first[0][0].num_rows * len(drops) >= PARALLEL_FROM_FILES
     workers = min(processes or os.cpu_count() or 1, len(drops)) if many else 1
@@ -67,7 +72,7 @@ def landing_listing(settings: Settings, system: str, processes: int | None = Non
         files=files,
         folders=pa.Table.from_pylist([f for _, folders, _ in listings for f in folders], schema=FOLDERS),
         not_listed=sum(not_listed for _, _, not_listed in listings),
-        municipalities=sorted({gemeentecode for (gemeentecode, _, _), (files, _, not_listed) in zip(drops, listings)
+        municipalities=sorted({gemeentecode for (gemeentecode, *_), (files, _, not_listed) in zip(drops, listings)
                                if files.num_rows or not_listed}),
     )
 
@@ -109,32 +114,36 @@ def drop_folders(settings: Settings, system: str) -> list[tuple[str, str]]:
     return [(gemeentecode, str(folder)) for gemeentecode, folder in folders if folder.is_dir()]
 
 
-def _folder_listing(drop: tuple[str, str, dict[str, tuple[int, int]]]) -> tuple[pa.Table, list[dict], int]:
+def _folder_listing(drop: tuple[str, str, dict[str, tuple[int, int]], bool]) -> tuple[pa.Table, list[dict], int]:
     """One drop folder: its files listed (LISTING), its folders (FOLDERS rows), and how many files it holds in
     folders not listed again."""
-    gemeentecode, root, listed_before = drop
+    gemeentecode, root, listed_before, names_suffice = drop
     subfolders_before = defaultdict(list)
     for path in listed_before:
         subfolders_before[os.path.dirname(path)].append(path)
     files, folders = [], []
-    not_listed = _walk(root, listed_before, subfolders_before, files, folders)
-    return pa.table([[gemeentecode] * len(files), [path for path, _ in files], [stat.st_size for _, stat in files],
-                     [stat.st_mtime_ns for _, stat in files]], schema=LISTING), folders, not_listed
+    not_listed = _walk(root, listed_before, subfolders_before, names_suffice, files, folders)
+    return pa.table([[gemeentecode] * len(files), [path for path, _ in files],
+                     [stat.st_size if stat else None for _, stat in files],
+                     [stat.st_mtime_ns if stat else None for _, stat in files]], schema=LISTING), folders, not_listed
 
 
-def _walk(folder: str, listed_before: dict, subfolders_before: dict, files: list, folders: list) -> int:
+def _walk(folder: str, listed_before: dict, subfolders_before: dict, names_suffice: bool, files: list,
+          folders: list) -> int:
     """List `folder` and its subfolders into `files` and `folders`; the files in folders not listed again."""
     mtime_ns = os.stat(folder).st_mtime_ns  # before reading it: a file added while it is read changes the time
     before_mtime_ns, before_files = listed_before.get(folder, (UNTRUSTED, 0))
     if mtime_ns == before_mtime_ns and before_files >= LIST_ALWAYS_BELOW_FILES:
         folders.append({"map": folder, "mtime_ns": mtime_ns, "bestanden": before_files})
-        return before_files + sum(_walk(subfolder, listed_before, subfolders_before, files, folders)
+        return before_files + sum(_walk(subfolder, listed_before, subfolders_before, names_suffice, files, folders)
                                   for subfolder in subfolders_before[folder])
     subfolders, entries = _entries(folder)
-    files += [(entry.path, entry.stat()) for entry in entries]
+    by_name = names_suffice and before_files >= LIST_ALWAYS_BELOW_FILES
+    files += [(entry.path, None if by_name else entry.stat()) for entry in entries]
     settled = time.time_ns() - mtime_ns > UNSETTLED_NS
     folders.append({"map": folder, "mtime_ns": mtime_ns if settled else UNTRUSTED, "bestanden": len(entries)})
-    return sum(_walk(subfolder, listed_before, subfolders_before, files, folders) for subfolder in subfolders)
+    return sum(_walk(subfolder, listed_before, subfolders_before, names_suffice, files, folders)
+               for subfolder in subfolders)
 
 
 def entries_under(folder: Path | str) -> Iterator[os.DirEntry]:

@@ -31,7 +31,7 @@ def new_landing_files(context: dg.SensorEvaluationContext):
     cursor is a digest of the files waiting, so the same files start one run."""
     settings = load_settings()
     waiting = sorted((row["bestand"], row["bytes"], row["mtime_ns"])
-                     for source in SOURCES for row in pending_files(settings, source.system).to_pylist())
+                     for source in SOURCES for row in pending_files(settings, source).to_pylist())
     if not waiting:
         return dg.SkipReason("no new or changed files in landing/")
     digest = hashlib.sha256(repr(waiting).encode()).hexdigest()
