@@ -47,7 +47,6 @@ def validate_slices(name, expectations, frames, parameters):
 @pytest.fixture
 def judged(monkeypatch) -> list[tuple[int, int]]:
     """(expectations, rows) of each batch of frames GX judges through `count_slices`, SLICE_ROWS lowered to 250."""
-
     seen, count = [], suites.count_slices
 
     def counting(name, expectations, frames, parameters):
@@ -113,8 +112,6 @@ def test_a_scan_reaches_gx_in_full_slices_with_duckdbs_types(tmp_path, monkeypat
     so frames are cut to SLICE_ROWS whatever the batches. Types are those DuckDB's own pandas conversion gives:
     dates as timestamps, booleans as pandas' nullable boolean, integers with empty values as float64."""
 
-
-
     for part in range(31):
         rows = 10 if part == 30 else 100
         pq.write_table(pa.table({
@@ -139,7 +136,6 @@ def test_uniqueness_of_a_large_table_equals_gx_on_the_whole_frame_while_gx_sees_
     """A large table's uniqueness is judged by GX on the rows whose key could repeat (its hash occurs more than
     once) or is empty; all other rows are counted as present and unique. Outcomes equal those of GX on the whole
     frame, for one column and for a compound key with partly and wholly empty keys."""
-
 
     rng = np.random.default_rng(11)
     ids = [f"R{i}" for i in range(3000)] + [f"R{i}" for i in rng.choice(3000, size=40, replace=False)] + ["R7"] * 3
@@ -166,7 +162,6 @@ def test_per_row_expectations_of_a_large_table_equal_gx_on_the_whole_frame_while
     expected. Expectations SQL cannot screen exactly as GX judges (a condition other than `column == value`, a
     pattern RE2 reads differently, a value of another type than its column) are judged on every row. The outcomes
     equal those of GX on the whole frame."""
-
 
     rng = np.random.default_rng(17)
     n = 3000

@@ -148,7 +148,7 @@ STAGED = ".staged"  # a part written but not yet published into bronze
 def ingest(source: Source, settings: Settings, run_id: str, log, processes: int | None = None) -> IngestReport:
     """Read the new landing files of one source into bronze. A large delivery is parsed in chunks spread over
     `processes` worker processes (default: one per core); each chunk writes its own Parquet parts."""
-    listing = landing_listing(settings, source.system, processes, source.files_never_rewritten)
+    listing = landing_listing(settings, source.system, processes, names_suffice=source.files_never_rewritten)
     municipalities = listing.municipalities
     log.info(f"{source.system}: {listing.files.num_rows + listing.not_listed} landing files of "
              f"{municipality_count(len(municipalities))} "
@@ -215,7 +215,7 @@ def _new_files(source: Source, settings: Settings, files: pa.Table, report: Inge
 
 def pending_files(settings: Settings, source: Source) -> pa.Table:
     """The landing files of a source that the next run would look at: not registered, or changed since."""
-    listing = landing_listing(settings, source.system, 1, source.files_never_rewritten)
+    listing = landing_listing(settings, source.system, processes=1, names_suffice=source.files_never_rewritten)
     return _unregistered(settings, source, listing.files)
 
 
@@ -229,8 +229,8 @@ def _unregistered(settings: Settings, source: Source, files: pa.Table) -> pa.Tab
     by_name = pc.is_null(files["bytes"])
     # A join, not a set of tuples: national iWmo registered 1.5 million files, and the set alone took 1.4 s.
     changed = files.filter(pc.invert(by_name)).join(registered, ["bestand", "bytes", "mtime_ns"], join_type="left anti")
-    unnamed = files.filter(by_name).join(registered.select(["bestand"]), "bestand", join_type="left anti")
-    return pa.concat_tables([changed, _stat(unnamed)]).sort_by("volgorde").drop_columns("volgorde")
+    new_names = files.filter(by_name).join(registered.select(["bestand"]), "bestand", join_type="left anti")
+    return pa.concat_tables([changed, _stat(new_names)]).sort_by("volgorde").drop_columns("volgorde")
 
 
 def _stat(files: pa.Table) -> pa.Table:
@@ -421,8 +421,7 @@ class _Rows:
 def _known_hashes(source: Source, settings: Settings) -> set[str]:
     """Content hashes already in bronze or quarantine, or set aside: those files are not read again."""
     parts = [str(p) for folder in _part_folders(source, settings) for p in folder.glob("*.parquet")]
-    registered = _register(settings, f"{source.system}/", ["hash", "status"])
-    known = set(registered.filter(pc.equal(registered["status"], "rejected"))["hash"].to_pylist())
+    known = set(_register(settings, f"{source.system}/", ["hash"], REJECTED)["hash"].to_pylist())
     if parts:
         with duckdb.connect() as db:
             known |= {h for (h,) in db.execute(
@@ -520,6 +519,7 @@ REGISTER = pa.schema([
     ("rows", pa.string()), ("quarantined", pa.int64()),  # of an ingested file: rows per bronze table (JSON)
     ("error", pa.string()), ("copy", pa.string()),  # of a rejected file: why, and where it was copied aside
 ])
+REJECTED = ds.field("status") == "rejected"  # the register entries of files set aside
 
 
 def _write_register(settings: Settings, source: Source, run_id: str, entries: list[dict]) -> None:
@@ -539,13 +539,16 @@ def _write_register_file(path: Path, entries: list[dict], header: dict) -> None:
     os.replace(path.with_suffix(".tmp"), path)
 
 
-def _register(settings: Settings, folder: str = "", columns: list[str] | None = None) -> pa.Table:
-    """The registers of one source (`folder` "<system>/") or of all, as one table."""
+def _register(settings: Settings, folder: str = "", columns: list[str] | None = None,
+              where: ds.Expression | None = None) -> pa.Table:
+    """The registers of one source (`folder` "<system>/") or of all, as one table, the entries `where` selects.
+    A register whose Parquet statistics rule `where` out is not read."""
     _upgrade_json_registers(settings)
-    paths = sorted(settings.file_register.glob(f"{folder or '*/'}*.parquet"))
+    paths = sorted(str(p) for p in settings.file_register.glob(f"{folder or '*/'}*.parquet"))
     schema = pa.schema([REGISTER.field(name) for name in columns or REGISTER.names])
-    return pa.concat_tables([pq.read_table(p, columns=schema.names).cast(schema) for p in paths]) if paths \
-        else schema.empty_table()
+    if not paths:
+        return schema.empty_table()
+    return ds.dataset(paths, format="parquet", schema=REGISTER).to_table(columns=schema.names, filter=where)
 
 
 def _upgrade_json_registers(settings: Settings) -> None:
@@ -568,9 +571,4 @@ def rejected_files(settings: Settings) -> list[dict]:
     """Every landing file ever set aside, with its error: the run summary shows these. A register without a
     rejected file is skipped on its statistics ("rejected" sorts after "duplicate" and "ingested"): reading
     every register whole took 1.25 s nationally at the end of each run."""
-    _upgrade_json_registers(settings)
-    paths = sorted(str(p) for p in settings.file_register.glob("*/*.parquet"))
-    if not paths:
-        return []
-    return ds.dataset(paths, format="parquet", schema=REGISTER).to_table(filter=ds.field("status") == "rejected") \
-        .to_pylist()
+    return _register(settings, where=REJECTED).to_pylist()
