@@ -90,12 +90,11 @@ class Settings:
             return {row["categorie"]: int(row["afhandeltermijn_werkdagen"]) for row in csv.DictReader(seed)}
 
     def dbt_env(self) -> dict[str, str]:
-        """What the dbt subprocess needs to find the zones; dbt reads these with env_var()."""
+        """What dbt needs to find the zones; dbt reads these with env_var()."""
         return {
             "LAKEHOUSE_BRONZE": str(self.bronze),
             "LAKEHOUSE_BUILD_DB": str(self.build_db),
             "LAKEHOUSE_PEILDATUM": self.peildatum.isoformat(),
-            "DBT_TARGET_PATH": str(self.dbt_state),
             "LAKEHOUSE_MEMORY_LIMIT": self.memory_limit,
             # A model that is up to date is left out of the build (--exclude): with dbt's default (eager), a
             # test between it and a model that is rebuilt would be left out too.

@@ -1,13 +1,12 @@
 """Running dbt for a zone, and describing what it built: row counts, schemas, column lineage, OpenLineage.
 
-dbt holds the build database's write lock for its whole invocation, so facts about the built tables are
-gathered once dbt has exited, from a read-only connection, and attached to the events before Dagster sees
-them. Column lineage comes from dagster-dbt's own sqlglot analysis of the compiled SQL.
+dbt runs in this process (pipelines/dbt_in_process.py) and holds the build database's write lock for its
+whole invocation, so facts about the built tables are gathered once dbt is done, from a read-only connection,
+and attached to the events before Dagster sees them. Column lineage comes from dagster-dbt's own sqlglot analysis of the compiled SQL.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -18,25 +17,22 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
 
 from pipelines.build_state import Inputs, current_inputs, record_builds, to_rebuild_whole, up_to_date
+from pipelines.dbt_in_process import PROJECT_MANIFEST, invoke, project_state
 from pipelines.lineage import LineageRun, dataset, namespace
 from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
 
-PROJECT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 # The dbt next to this interpreter, so the product works without an activated virtual environment.
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
 
-def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings) -> Iterator:
+def dbt_build(context: dg.AssetExecutionContext, settings: Settings) -> Iterator:
     """`dbt build` for the selected assets that are not up to date; yields Dagster events enriched once dbt is
     done. An up-to-date model is not built or tested again: its table and the outcome of its tests are those
     of the build recorded for the same inputs (pipelines/build_state.py)."""
-    prepare_parse(settings)
-    os.environ.update(settings.dbt_env())  # the dbt subprocess inherits the environment
     manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     selected = [n["unique_id"] for n in manifest["nodes"].values()
                 if n["resource_type"] in ("model", "seed") and translator.get_asset_key(n) in context.selected_asset_keys]
@@ -50,25 +46,28 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: 
                                          _table_facts(db, manifest, manifest["nodes"][uid]))
     to_build = [uid for uid in selected if uid not in unchanged]
     if to_build:
-        yield from _build(context, dbt, settings, manifest, translator, {uid: inputs[uid] for uid in to_build},
-                          [manifest["nodes"][uid]["original_file_path"] for uid in unchanged])
+        yield from _build(context, settings, manifest, translator, {uid: inputs[uid] for uid in to_build})
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings, manifest: dict, translator,
-           inputs: dict[str, Inputs], unchanged_paths: list[str]) -> Iterator:
+def _build(context: dg.AssetExecutionContext, settings: Settings, manifest: dict, translator,
+           inputs: dict[str, Inputs]) -> Iterator:
     rebuild = to_rebuild_whole(manifest, inputs, settings.dbt_state)
     for uid, reason in rebuild.items():
         context.log.info(f"{manifest['nodes'][uid]['name']} is rebuilt from all of bronze: {reason}")
     # No manifest.json or run_results.json per invocation: nothing reads them, and writing them cost 0.6 s a step.
-    flags = ["--no-write-json", *(["--full-refresh"] if settings.full_refresh or rebuild else []),
-             *(["--exclude", " ".join(f"path:{path}" for path in unchanged_paths)] if unchanged_paths else [])]
-    invocation = dbt.cli(["build", *flags], context=context, raise_on_error=False)
+    command = ["build", "--no-write-json", *(["--full-refresh"] if settings.full_refresh or rebuild else []),
+               "--select", *(f"path:{manifest['nodes'][uid]['original_file_path']}" for uid in inputs)]
+    target_path = settings.dbt_state / "runs" / f"{context.run_id}-{context.op_def.name}"
+    context.log.info(f"dbt {' '.join(command)}")
     runs = {uid: LineageRun(settings, context.run_id, f"{manifest['nodes'][uid]['schema']}.{manifest['nodes'][uid]['alias']}",
                             _inputs(settings, manifest, manifest["nodes"][uid])) for uid in inputs}
     for run in runs.values():
         run.emit("START")
-    events = list(invocation.stream())
-    error = invocation.get_error()
+    invocation = invoke(command, settings, target_path)
+    events = [event for message in invocation.events
+              for event in message.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
+                                                           context=context, target_path=target_path)]
+    error = invocation.error()
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
         facts = {uid: _table_facts(db, manifest, manifest["nodes"][uid]) for uid in runs}
     built = [uid for uid in map(_unique_id, (e for e in events if isinstance(e, dg.Output))) if uid in facts]
@@ -77,7 +76,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Set
     for event in events:
         uid = _unique_id(event)
         if isinstance(event, dg.Output) and uid in facts:
-            extra = _lineage_metadata(invocation, manifest["nodes"][uid], facts)
+            extra = _lineage_metadata(manifest, translator, target_path, manifest["nodes"][uid], facts[uid])
             runs[uid].outputs = [_output_dataset(settings, manifest["nodes"][uid], facts[uid], extra)]
             runs.pop(uid).emit("COMPLETE")
             event = event.with_metadata({**event.metadata, "dagster/row_count": facts[uid]["rows"], "herbouwd": True,
@@ -88,7 +87,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Set
     if error:
         raise error
     # Each invocation writes its own target folder; kept only when dbt failed, for its logs.
-    shutil.rmtree(invocation.target_path, ignore_errors=True)
+    shutil.rmtree(target_path, ignore_errors=True)
 
 
 def _tables(settings: Settings) -> set[tuple[str, str]]:
@@ -128,34 +127,6 @@ def parse_project() -> None:
     _run_dbt(["parse"], PROJECT_MANIFEST.parent, load_settings())
 
 
-def prepare_parse(settings: Settings) -> None:
-    """Parse once per data root and project version; every dbt invocation of a run starts from that parse.
-
-    dbt parses the whole project again in any invocation whose profile (the build database's path)
-    differs from the parse it starts from: without this, each of a run's dbt steps would spend seconds on it.
-    """
-    marker, state = settings.dbt_state / "parsed_for.json", _project_state(_without_peildatum(settings.dbt_env()))
-    if (settings.dbt_state / "partial_parse.msgpack").exists() and _made_for(marker, state):
-        return
-    _run_dbt(["parse"], settings.dbt_state, settings)
-    marker.write_text(state)
-
-
-def _project_state(env: dict[str, str]) -> str:
-    """What a parse or the docs depend on: the environment dbt sees and the version of the project."""
-    return json.dumps({**env, "project": PROJECT_MANIFEST.stat().st_mtime_ns}, sort_keys=True)
-
-
-def _without_peildatum(env: dict[str, str]) -> dict[str, str]:
-    """The peildatum changes every night, and neither dbt's parse (the macro reads it only when a model runs)
-    nor any description in the docs depends on it."""
-    return {name: value for name, value in env.items() if name != "LAKEHOUSE_PEILDATUM"}
-
-
-def _made_for(marker: Path, state: str) -> bool:
-    return marker.exists() and marker.read_text() == state
-
-
 def compile_models(settings: Settings, target: Path) -> Path:
     """`dbt compile` against the settings' bronze into `target`; returns the manifest with the compiled SQL
     (the benchmark runs it on bare DuckDB). --full-refresh: incremental models compile to their full-build
@@ -170,17 +141,16 @@ def _run_dbt(command: list[str], target: Path, settings: Settings) -> None:
                    cwd=DBT_PROJECT_DIR, env={**os.environ, **settings.dbt_env()}, check=True)
 
 
-def dbt_docs(dbt: DbtCliResource, settings: Settings) -> bool:
+def dbt_docs(settings: Settings) -> bool:
     """Generate dbt docs (manifest, catalog, index.html) into the lineage folder, unless the docs there were
     made for this same project and environment (they describe models and columns, which only the project
     changes). Returns whether they were generated."""
-    marker = settings.dbt_docs / "generated_for.json"
-    state = _project_state(_without_peildatum(settings.dbt_env()))
-    if (settings.dbt_docs / "index.html").exists() and _made_for(marker, state):
+    marker, state = settings.dbt_docs / "generated_for.json", project_state(settings)
+    if (settings.dbt_docs / "index.html").exists() and marker.exists() and marker.read_text() == state:
         return False
-    prepare_parse(settings)
-    os.environ.update(settings.dbt_env())
-    dbt.cli(["docs", "generate"], target_path=settings.dbt_docs).wait()
+    invocation = invoke(["docs", "generate", "--log-level-file", "none"], settings, settings.dbt_docs)
+    if error := invocation.error():
+        raise error
     marker.write_text(state)
     return True
 
@@ -210,19 +180,17 @@ def _table_facts(db, manifest: dict, node: dict) -> dict:
     return {"columns": _columns(db, node["schema"], node["alias"]), "parents": parents, "rows": count}
 
 
-def _lineage_metadata(invocation, node: dict, facts: dict) -> dict:
+def _lineage_metadata(manifest: dict, translator, target_path: Path, node: dict, facts: dict) -> dict:
     """Column lineage where sqlglot can follow the SQL; models reading bronze Parquet have none."""
     if node["resource_type"] != "model":
         return {}
     try:
         return _build_column_lineage_metadata(
-            event_history_metadata=EventHistoryMetadata(
-                columns=facts[node["unique_id"]]["columns"], parents=facts[node["unique_id"]]["parents"]
-            ),
+            event_history_metadata=EventHistoryMetadata(columns=facts["columns"], parents=facts["parents"]),
             dbt_resource_props=node,
-            manifest=invocation.manifest,
-            dagster_dbt_translator=invocation.dagster_dbt_translator,
-            target_path=invocation.target_path,
+            manifest=manifest,
+            dagster_dbt_translator=translator,
+            target_path=target_path,
             project=None,
         )
     except Exception as err:  # lineage is a description of the build, never a reason to fail it

@@ -167,6 +167,28 @@ def test_a_critical_silver_failure_blocks_its_own_gold_only_and_keeps_yesterdays
     assert after["wmo_wachtlijst"] == result.run_id  # the other areas published in the same run
 
 
+def test_a_failing_dbt_model_fails_its_step_with_dbts_error_and_the_next_run_builds_it(demo_run, tmp_path, monkeypatch):
+    settings = copy_data_root(demo_run[0], tmp_path / "dbt_error", monkeypatch)
+    with duckdb.connect(str(settings.build_db)) as db:  # the calendar broken by hand: it has no datum any more
+        db.execute("create or replace table silver.kalender as select 1 as geen_datum")
+    before = file_digest(settings.gold / "fixi_afhandeling.parquet")
+    monkeypatch.setenv("LAKEHOUSE_PEILDATUM", str(settings.peildatum + dt.timedelta(days=1)))
+
+    failed = run_lakehouse()
+
+    assert not failed.success
+    errors = {e.step_key: e.step_failure_data.error.cause.message for e in failed.get_step_failure_events()}
+    assert "dbt_gold_fixi" in errors
+    assert "`dbt build" in errors["dbt_gold_fixi"] and "fixi_afhandeling" in errors["dbt_gold_fixi"]
+    assert "datum" in errors["dbt_gold_fixi"]  # dbt's own message: the column it could not find
+    assert file_digest(settings.gold / "fixi_afhandeling.parquet") == before  # yesterday's gold stays published
+    with duckdb.connect(str(settings.build_db)) as db:  # dbt let go of the build database
+        db.execute("drop table silver.kalender")
+
+    assert run_lakehouse().success  # the missing calendar is built again, and the gold from it
+    assert file_digest(settings.gold / "fixi_afhandeling.parquet") != before
+
+
 def test_an_interrupted_publication_leaves_nothing_half_published(demo_run, tmp_path, monkeypatch):
     """A run killed mid-publication leaves only its staging folder; the next publication removes it."""
     from pipelines.publish import publish

@@ -1,13 +1,10 @@
 """dbt models as Dagster assets: silver and gold as two steps, so blocking silver checks can stop gold."""
 
-import importlib.metadata
-
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
-from packaging import version
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
 from pipelines.settings import DBT_PROJECT_DIR, load_settings
-from pipelines.transform import DBT_EXECUTABLE, dbt_build, dbt_docs
+from pipelines.transform import dbt_build, dbt_docs
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
@@ -60,8 +57,8 @@ def area_assets(zone: str, area: str) -> dg.AssetsDefinition:
         name=f"dbt_{zone}_{area}",
         dagster_dbt_translator=TRANSLATOR,
     )
-    def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt_build(context, dbt, load_settings())
+    def _assets(context: dg.AssetExecutionContext):
+        yield from dbt_build(context, load_settings())
 
     return _assets
 
@@ -77,33 +74,15 @@ GOLD = {area: area_assets("gold", area) for area in GOLD_AREAS}
     kinds={"dbt"},
     owners=["team:data-platform"],
 )
-def dbt_documentation(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
+def dbt_documentation() -> dg.MaterializeResult:
     """dbt docs (model graph, descriptions, owners, privacy classes, catalogue) in `lineage/dbt_docs/`,
     regenerated after every subject area's gold is built when the project changed since the last docs."""
     settings = load_settings()
-    regenerated = dbt_docs(dbt, settings)
+    regenerated = dbt_docs(settings)
     return dg.MaterializeResult(metadata={"index": dg.MetadataValue.path(str(settings.dbt_docs / "index.html")),
                                           "regenerated": regenerated})
 
 
-class LakehouseDbt(DbtCliResource):
-    """dbt as Dagster runs it: the dbt next to this interpreter (DBT_EXECUTABLE)."""
-
-    @property
-    def _cli_version(self) -> version.Version:
-        # dagster-dbt asks `dbt --version` in every step (~3 s each); the installed dbt-core is that dbt.
-        return version.parse(importlib.metadata.version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args) -> None:
-        # dagster-dbt loads the project and all its macros in this process before every invocation, for an
-        # adapter that only its row-count and column fetchers use; pipelines/transform.py reads those facts
-        # itself once dbt is done. Skipping it saves ~1 s per dbt step.
-        return None
-
-
 @dg.definitions
 def dbt_definitions() -> dg.Definitions:
-    return dg.Definitions(
-        assets=[*SILVER.values(), *GOLD.values(), dbt_documentation],
-        resources={"dbt": LakehouseDbt(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))},
-    )
+    return dg.Definitions(assets=[*SILVER.values(), *GOLD.values(), dbt_documentation])

@@ -1,0 +1,109 @@
+"""dbt invoked inside this process, with the project parsed once per process.
+
+A dbt subprocess spends about 2.5 s starting Python, importing dbt and reading the parsed project before it
+runs any SQL, and a run invokes dbt once per subject area and zone: on a national night that start-up was as
+long as the SQL of the models the night rebuilt. dbt's own events come back through a callback in the form
+its JSON log has, so dagster-dbt turns them into Dagster events as it does for its subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+from dbt.cli.main import dbtRunner
+from dbt.contracts.graph.manifest import Manifest
+from dbt_common.events.functions import msg_to_dict
+
+from pipelines.settings import DBT_PROJECT_DIR, Settings
+
+PROJECT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+_PARSED: dict[str, Manifest] = {}  # by project state
+
+
+class DbtError(RuntimeError):
+    """A dbt command that failed, with dbt's own error messages."""
+
+
+@dataclass
+class Invocation:
+    """One dbt command's outcome: its events in order and, if it failed, why."""
+
+    command: str
+    target_path: Path
+    events: list[DbtCoreCliEventMessage] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    success: bool = False
+
+    def error(self) -> DbtError | None:
+        if self.success:
+            return None
+        log = self.target_path / "dbt.log"
+        return DbtError(f"`dbt {self.command}` failed; dbt's debug log: {log}" + "".join(f"\n{e}" for e in self.errors))
+
+
+def invoke(command: list[str], settings: Settings, target_path: Path, log=print) -> Invocation:
+    """Run `dbt <command>` on the parsed project against the settings' zones, writing compiled SQL and dbt's
+    debug log into `target_path`; each of dbt's info, warning and error lines goes to `log`."""
+    invocation = Invocation(" ".join(command), target_path)
+
+    def collect(message) -> None:
+        # msg_to_dict is what dbt's JSON log writes, the form dagster-dbt reads from its subprocess.
+        event = DbtCoreCliEventMessage(raw_event=msg_to_dict(message), event_history_metadata={})
+        level = event.raw_event["info"]["level"]
+        if level == "error":
+            invocation.errors.append(event.raw_event["info"]["msg"])
+        if level in ("info", "warn", "error"):
+            log(str(event))
+        invocation.events.append(event)
+
+    manifest = parsed_project(settings)
+    result = dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
+        [*command, *_common_flags(target_path), "--log-path", str(target_path)]
+    )
+    _release_build_db()
+    if result.exception is not None:
+        invocation.errors.append(f"{type(result.exception).__name__}: {result.exception}")
+    invocation.success = bool(result.success) and not invocation.errors
+    return invocation
+
+
+def parsed_project(settings: Settings) -> Manifest:
+    """dbt's parse of the project for these settings: once per process, from the partial parse dbt keeps in
+    the settings' dbt state folder (the environment, hence the build database's path, is part of a parse)."""
+    os.environ.update(settings.dbt_env())  # dbt reads the zones and the peildatum with env_var()
+    state = project_state(settings)
+    if state not in _PARSED:
+        result = dbtRunner().invoke(["parse", "--no-write-json", *_common_flags(settings.dbt_state),
+                                     "--log-level-file", "none"])
+        if not result.success:
+            raise DbtError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
+        _PARSED[state] = result.result
+    return _PARSED[state]
+
+
+def project_state(settings: Settings) -> str:
+    """What a parse or the docs depend on: the environment dbt sees, except the peildatum, and the version of
+    the project. The peildatum changes every night, and neither a parse (the macro reads it only when a model
+    runs) nor any description in the docs depends on it."""
+    env = {name: value for name, value in settings.dbt_env().items() if name != "LAKEHOUSE_PEILDATUM"}
+    return json.dumps({**env, "project": PROJECT_MANIFEST.stat().st_mtime_ns}, sort_keys=True)
+
+
+def _common_flags(target_path: Path) -> list[str]:
+    return ["--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(target_path)]
+
+
+def _release_build_db() -> None:
+    """dbt-duckdb keeps its database open in a class attribute after the command; the facts about the built
+    tables are read next, from a read-only connection, which DuckDB refuses while this process holds the
+    file open read-write."""
+    environment = DuckDBConnectionManager._ENV
+    DuckDBConnectionManager.close_all_connections()
+    if environment is not None:
+        environment.close()
