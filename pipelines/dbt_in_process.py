@@ -46,9 +46,10 @@ class Invocation:
         return DbtError(f"`dbt {self.command}` failed; dbt's debug log: {log}" + "".join(f"\n{e}" for e in self.errors))
 
 
-def invoke(command: list[str], settings: Settings, target_path: Path, log=print) -> Invocation:
+def invoke(command: list[str], settings: Settings, target_path: Path) -> Invocation:
     """Run `dbt <command>` on the parsed project against the settings' zones, writing compiled SQL and dbt's
-    debug log into `target_path`; each of dbt's info, warning and error lines goes to `log`."""
+    debug log into `target_path`. dbt's info, warning and error lines are printed as they come, the progress
+    its console would show."""
     invocation = Invocation(" ".join(command), target_path)
 
     def collect(message) -> None:
@@ -58,14 +59,16 @@ def invoke(command: list[str], settings: Settings, target_path: Path, log=print)
         if level == "error":
             invocation.errors.append(event.raw_event["info"]["msg"])
         if level in ("info", "warn", "error"):
-            log(str(event))
+            print(event, flush=True)
         invocation.events.append(event)
 
     manifest = parsed_project(settings)
-    result = dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
-        [*command, *_common_flags(target_path), "--log-path", str(target_path)]
-    )
-    _release_build_db()
+    try:
+        result = dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
+            [*command, *_common_flags(target_path), "--log-path", str(target_path)]
+        )
+    finally:
+        _release_build_db()
     if result.exception is not None:
         invocation.errors.append(f"{type(result.exception).__name__}: {result.exception}")
     invocation.success = bool(result.success) and not invocation.errors
