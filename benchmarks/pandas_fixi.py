@@ -39,7 +39,9 @@ def working_day_numbers(bronze: Path, peildatum: dt.date) -> pd.Series:
 
 
 def meldingen(bronze: Path, peildatum: dt.date) -> pd.DataFrame:
-    m = latest(pd.read_parquet(bronze / "fixi" / "melding"), KEY, ["datum_gewijzigd"])
+    deliveries = pd.read_parquet(bronze / "fixi" / "melding")
+    m = latest(deliveries, KEY, ["datum_gewijzigd"]).merge(
+        deliveries.groupby(KEY)["geladen_op"].max().rename("laatst_geladen_op").reset_index(), on=KEY)
     categories = pd.read_csv(SEEDS / "fixi_categorie_bron.csv")
     statuses = pd.read_csv(SEEDS / "fixi_status.csv")
     m["categorie"] = m["categorie_bron"].str.strip().str.lower().map(
@@ -83,6 +85,7 @@ def per_week(m: pd.DataFrame) -> pd.DataFrame:
         doorlooptijd_werkdagen_p90=("doorlooptijd_werkdagen", lambda s: s.quantile(0.9)),
         doorlooptijd_dagen_mediaan=("doorlooptijd_dagen", lambda s: s.quantile(0.5)),
         doorlooptijd_dagen_p90=("doorlooptijd_dagen", lambda s: s.quantile(0.9)),
+        laatst_geladen_op=("laatst_geladen_op", "max"),
     )
     return result.reset_index()
 

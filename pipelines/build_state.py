@@ -12,7 +12,9 @@ A model whose inputs equal those of its last build, whose tests then all passed 
 is up to date: the run neither builds nor tests it again, since the same inputs give the same table. An
 incremental model is rebuilt whole when its definition differs from the one it was built with (the rows earlier
 builds kept would still follow the old definition, or lack a column the new SQL reads), or when a model or
-codelist it reads was rebuilt since (new areas move every melding, not only the new ones).
+codelist it reads was rebuilt since (new areas move every melding, not only the new ones). An incremental model
+it reads counts as rebuilt only when that model was rebuilt whole: the rows it added since are what the
+incremental SQL reads.
 Bronze is append-only and a part is never rewritten, so its name, size and modification time stand for its content.
 """
 
@@ -27,6 +29,7 @@ from pathlib import Path
 from pipelines.settings import Settings
 
 RECORD = "build_state.json"  # in the dbt state folder, beside the build database
+WHOLE_BUILD = "geheel_gebouwd_in_run"  # of an incremental model: the last run that built it from all its input
 PEILDATUM_MACRO = "macro.lakehouse.peildatum"
 # Macros that read no more of the peildatum than a coarser date, with that date: a model that uses only them is
 # rebuilt when that date moves (a new month, a new week), not every night.
@@ -47,7 +50,8 @@ def bronze_parts(folder: Path) -> str:
 @dataclass(frozen=True)
 class Inputs:
     """What a model would be built from now: the fingerprint of all its inputs (None when a parent has no
-    recorded inputs: such a model cannot be up to date), and the state of each model and seed it reads."""
+    recorded inputs: such a model cannot be up to date), and the state of each model and seed it reads (of an
+    incremental one: the run that last built it whole)."""
 
     fingerprint: str | None
     parents: dict[str, str | None]
@@ -67,6 +71,10 @@ def current_inputs(manifest: dict, unique_ids: list[str], settings: Settings) ->
             return inputs(uid).fingerprint
         return recorded.get(uid, {}).get("invoer")
 
+    def whole_build(uid: str) -> str | None:
+        # Built in this same invocation, it may yet be rebuilt whole: counted as rebuilt.
+        return None if uid in building else recorded.get(uid, {}).get(WHOLE_BUILD)
+
     def inputs(uid: str) -> Inputs:
         if uid not in found:
             found[uid] = Inputs(None, {})  # while its parents are looked at: a cycle through tests is never up to date
@@ -82,7 +90,8 @@ def current_inputs(manifest: dict, unique_ids: list[str], settings: Settings) ->
             if reference := _reference_date(manifest, [uid, *tests], settings.peildatum):
                 digest.update(f"{reference}\n".encode())
             found[uid] = Inputs(None if None in states.values() else digest.hexdigest(),
-                                {p: state for p, state in states.items() if p in manifest["nodes"]})
+                                {p: whole_build(p) if _is_incremental(manifest, p) else state
+                                 for p, state in states.items() if p in manifest["nodes"]})
         return found[uid]
 
     return {uid: inputs(uid) for uid in unique_ids}
@@ -129,10 +138,11 @@ def table_inputs(settings: Settings, table: str) -> str | None:
 
 
 def to_rebuild_whole(manifest: dict, inputs: dict[str, Inputs], state: Path) -> dict[str, str]:
-    """The incremental models among `inputs` that must be rebuilt from all of bronze, each with the reason.
+    """The incremental models among `inputs` that must be rebuilt whole, each with the reason.
 
-    Their SQL adds only the bronze rows that arrived since; what they read besides bronze (areas, calendar,
-    codelists) applies to every row, so a change there rebuilds them whole."""
+    Their SQL adds only the rows that arrived since in what they are incremental on (bronze; for Fixi's weeks,
+    fixi_melding); what else they read (areas, calendar, codelists) applies to every row, so a change there, or a
+    whole rebuild of the incremental model they read, rebuilds them whole."""
     recorded = _recorded(state)
     reasons = {}
     for uid, now in inputs.items():
@@ -146,19 +156,24 @@ def to_rebuild_whole(manifest: dict, inputs: dict[str, Inputs], state: Path) -> 
         elif last["definitie"] != definition_fingerprint(manifest, uid):
             reasons[uid] = "its SQL, or a model, seed or macro it is built from, changed since its last build"
         elif changed:
-            reasons[uid] = f"what it reads besides bronze was rebuilt since its last build: {', '.join(changed)}"
+            reasons[uid] = f"a model or codelist it reads was rebuilt since its last build: {', '.join(changed)}"
     return reasons
 
 
 def record_builds(manifest: dict, built: list[str], tested: set[str], inputs: dict[str, Inputs],
-                  run_id: str, state: Path) -> None:
-    """Record what the models in `built` were built from. Their inputs are recorded only for those whose tests
-    all passed (`tested`): any other is built and tested again by the next run."""
+                  run_id: str, state: Path, whole: bool) -> None:
+    """Record what the models in `built` were built from, and whether the incremental ones among them were
+    rebuilt `whole`. Their inputs are recorded only for those whose tests all passed (`tested`): any other is
+    built and tested again by the next run."""
     recorded = _recorded(state)
     for uid in built:
         schema, name = _table(manifest, uid)
         entry = {"tabel": f"{schema}.{name}", "definitie": definition_fingerprint(manifest, uid),
                  "ouders": inputs[uid].parents}
+        if _is_incremental(manifest, uid):
+            previous = recorded.get(uid, {}).get(WHOLE_BUILD)
+            # A record from before whole builds were recorded counts from this run: what reads it is rebuilt whole once.
+            entry[WHOLE_BUILD] = run_id if whole or previous is None else previous
         if uid in tested and inputs[uid].fingerprint is not None:
             entry |= {"invoer": inputs[uid].fingerprint, "run_id": run_id}
         recorded[uid] = entry

@@ -50,7 +50,7 @@ class Settings:
     gemeentecode: str
     pseudonym_key: bytes
     peildatum: dt.date
-    full_refresh: bool = False  # rebuild incremental silver models from all of bronze
+    full_refresh: bool = False  # rebuild incremental models whole
     memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's, for dbt's builds
 
     @property

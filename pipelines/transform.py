@@ -53,9 +53,10 @@ def _build(context: dg.AssetExecutionContext, settings: Settings, manifest: dict
            inputs: dict[str, Inputs]) -> Iterator:
     rebuild = to_rebuild_whole(manifest, inputs, settings.dbt_state)
     for uid, reason in rebuild.items():
-        context.log.info(f"{manifest['nodes'][uid]['name']} is rebuilt from all of bronze: {reason}")
+        context.log.info(f"{manifest['nodes'][uid]['name']} is rebuilt whole: {reason}")
     # No manifest.json or run_results.json per invocation: nothing reads them, and writing them cost 0.6 s a step.
-    command = ["build", "--no-write-json", *(["--full-refresh"] if settings.full_refresh or rebuild else []),
+    full_refresh = settings.full_refresh or bool(rebuild)
+    command = ["build", "--no-write-json", *(["--full-refresh"] if full_refresh else []),
                "--select", *(f"path:{manifest['nodes'][uid]['original_file_path']}" for uid in inputs)]
     target_path = settings.dbt_state / "runs" / f"{context.run_id}-{context.op_def.name}"
     context.log.info(f"dbt {' '.join(command)}")
@@ -72,7 +73,7 @@ def _build(context: dg.AssetExecutionContext, settings: Settings, manifest: dict
         facts = {uid: _table_facts(db, manifest, manifest["nodes"][uid]) for uid in runs}
     built = [uid for uid in map(_unique_id, (e for e in events if isinstance(e, dg.Output))) if uid in facts]
     record_builds(manifest, built, _tests_passed(manifest, translator, built, events), inputs, context.run_id,
-                  settings.dbt_state)
+                  settings.dbt_state, whole=full_refresh)
     for event in events:
         uid = _unique_id(event)
         if isinstance(event, dg.Output) and uid in facts:

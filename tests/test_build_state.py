@@ -79,7 +79,7 @@ def test_only_incremental_models_whose_recorded_definition_differs_are_rebuilt_w
     selected = built(FIXI_MELDING_MODEL, "model.lakehouse.wijk_buurt", "seed.lakehouse.fixi_categorie")
     assert set(to_rebuild_whole(manifest, selected, tmp_path)) == {FIXI_MELDING_MODEL}  # nothing recorded yet
 
-    record_builds(manifest, list(selected), set(), selected, "run-1", tmp_path)
+    record_builds(manifest, list(selected), set(), selected, "run-1", tmp_path, whole=True)
 
     assert to_rebuild_whole(manifest, selected, tmp_path) == {}
     reasons = to_rebuild_whole(changed(manifest, "seed.lakehouse.fixi_status"), selected, tmp_path)
@@ -91,21 +91,43 @@ def test_an_incremental_model_is_rebuilt_whole_after_what_it_reads_besides_bronz
     built_referentie(manifest, settings)
     bronze_part(settings, "maandag")
     inputs = current_inputs(manifest, SILVER_FIXI, settings)
-    record_builds(manifest, SILVER_FIXI, set(SILVER_FIXI), inputs, "run-1", settings.dbt_state)
+    record_builds(manifest, SILVER_FIXI, set(SILVER_FIXI), inputs, "run-1", settings.dbt_state, whole=True)
     bronze_part(settings, "dinsdag")
     assert to_rebuild_whole(manifest, current_inputs(manifest, SILVER_FIXI, settings), settings.dbt_state) == {}
 
     record_builds(manifest, ["model.lakehouse.wijk_buurt"], {"model.lakehouse.wijk_buurt"},
-                  built("model.lakehouse.wijk_buurt", inputs="nieuwe buurten"), "run-2", settings.dbt_state)
+                  built("model.lakehouse.wijk_buurt", inputs="nieuwe buurten"), "run-2", settings.dbt_state, whole=True)
 
     reasons = to_rebuild_whole(manifest, current_inputs(manifest, SILVER_FIXI, settings), settings.dbt_state)
-    assert reasons == {FIXI_MELDING_MODEL: "what it reads besides bronze was rebuilt since its last build: wijk_buurt"}
+    assert reasons == {FIXI_MELDING_MODEL: "a model or codelist it reads was rebuilt since its last build: wijk_buurt"}
+
+
+def test_gold_built_incrementally_from_silver_is_rebuilt_whole_only_after_silver_was(manifest, settings):
+    """fixi_meldingen_week recomputes the weeks of the meldingen fixi_melding added since; a silver rebuilt whole
+    (new areas) changes meldingen without a new delivery, which only a whole rebuild of the weeks sees."""
+    built_referentie(manifest, settings)
+    record_builds(manifest, [FIXI_MELDING_MODEL], {FIXI_MELDING_MODEL}, built(FIXI_MELDING_MODEL, inputs="maandag"),
+                  "run-1", settings.dbt_state, whole=True)
+    record_builds(manifest, [WEEK], {WEEK}, current_inputs(manifest, [WEEK], settings), "run-1", settings.dbt_state,
+                  whole=True)
+
+    record_builds(manifest, [FIXI_MELDING_MODEL], {FIXI_MELDING_MODEL}, built(FIXI_MELDING_MODEL, inputs="dinsdag"),
+                  "run-2", settings.dbt_state, whole=False)
+    assert to_rebuild_whole(manifest, current_inputs(manifest, [WEEK], settings), settings.dbt_state) == {}
+
+    record_builds(manifest, [FIXI_MELDING_MODEL], {FIXI_MELDING_MODEL}, built(FIXI_MELDING_MODEL, inputs="woensdag"),
+                  "run-3", settings.dbt_state, whole=True)
+    reasons = to_rebuild_whole(manifest, current_inputs(manifest, [WEEK], settings), settings.dbt_state)
+    assert reasons == {WEEK: "a model or codelist it reads was rebuilt since its last build: fixi_melding"}
+    # built in the same step as silver, which may yet be rebuilt whole: the weeks are rebuilt whole too
+    assert set(to_rebuild_whole(manifest, current_inputs(manifest, [FIXI_MELDING_MODEL, WEEK], settings),
+                                settings.dbt_state)) >= {WEEK}
 
 
 def built_referentie(manifest, settings) -> None:
     """Calendar and areas recorded as built and tested: what silver Fixi and Wmo read besides bronze."""
     referentie = ["model.lakehouse.kalender", "model.lakehouse.wijk_buurt"]
-    record_builds(manifest, referentie, set(referentie), built(*referentie), "run-0", settings.dbt_state)
+    record_builds(manifest, referentie, set(referentie), built(*referentie), "run-0", settings.dbt_state, whole=True)
 
 
 def test_new_bronze_parts_change_the_inputs_of_what_reads_them_only(manifest, settings):
@@ -126,7 +148,7 @@ def models_changed_by(manifest: dict, settings, peildatum: dt.date) -> set[str]:
     """After a build of everything, the models whose inputs differ when the peildatum moves to `peildatum`."""
     models = [uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"]
     everything = [uid for uid in manifest["nodes"] if not uid.startswith("test.")]
-    record_builds(manifest, everything, set(everything), built(*everything), "run-1", settings.dbt_state)
+    record_builds(manifest, everything, set(everything), built(*everything), "run-1", settings.dbt_state, whole=True)
     now = current_inputs(manifest, models, settings)
     assert None not in [now[uid].fingerprint for uid in models]
     then = current_inputs(manifest, models, dataclasses.replace(settings, peildatum=peildatum))
@@ -159,14 +181,14 @@ def test_a_model_is_rebuilt_after_its_parent_was_rebuilt_in_another_run(manifest
     """Gold built while silver still held yesterday's rows must not count as up to date once silver is rebuilt."""
     built_referentie(manifest, settings)
     record_builds(manifest, [FIXI_MELDING_MODEL], {FIXI_MELDING_MODEL}, built(FIXI_MELDING_MODEL, inputs="maandag"),
-                  "run-1", settings.dbt_state)
+                  "run-1", settings.dbt_state, whole=True)
     week = current_inputs(manifest, [WEEK], settings)
-    record_builds(manifest, [WEEK], {WEEK}, week, "run-1", settings.dbt_state)
+    record_builds(manifest, [WEEK], {WEEK}, week, "run-1", settings.dbt_state, whole=True)
     tables = {("gold", "fixi_meldingen_week")}
     assert set(up_to_date(manifest, week, settings, tables)) == {WEEK}
 
     record_builds(manifest, [FIXI_MELDING_MODEL], {FIXI_MELDING_MODEL}, built(FIXI_MELDING_MODEL, inputs="dinsdag"),
-                  "run-2", settings.dbt_state)
+                  "run-2", settings.dbt_state, whole=False)
 
     assert up_to_date(manifest, current_inputs(manifest, [WEEK], settings), settings, tables) == {}
 
@@ -176,7 +198,8 @@ def test_up_to_date_needs_passed_tests_the_table_and_no_full_refresh(manifest, s
     bronze_part(settings, "maandag")
     inputs = current_inputs(manifest, SILVER_FIXI, settings)
     tables = {("silver", "fixi_melding"), ("silver", "fixi_categorie"), ("silver", "fixi_status")}
-    record_builds(manifest, SILVER_FIXI, set(SILVER_FIXI) - {FIXI_MELDING_MODEL}, inputs, "run-1", settings.dbt_state)
+    record_builds(manifest, SILVER_FIXI, set(SILVER_FIXI) - {FIXI_MELDING_MODEL}, inputs, "run-1", settings.dbt_state,
+                  whole=True)
 
     kept = up_to_date(manifest, inputs, settings, tables)
 
@@ -194,7 +217,7 @@ def test_a_model_below_one_built_in_the_same_step_is_built_too(manifest, setting
     inputs = current_inputs(manifest, SILVER_FIXI, settings)
     tables = {("silver", name) for name in ("fixi_melding", "fixi_categorie", "fixi_categorie_bron", "fixi_status")}
     record_builds(manifest, SILVER_FIXI, set(SILVER_FIXI) - {"seed.lakehouse.fixi_status"}, inputs, "run-1",
-                  settings.dbt_state)
+                  settings.dbt_state, whole=True)
 
     assert set(up_to_date(manifest, inputs, settings, tables)) == {"seed.lakehouse.fixi_categorie",
                                                                     "seed.lakehouse.fixi_categorie_bron"}

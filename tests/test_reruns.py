@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import subprocess
 import sys
@@ -11,8 +12,10 @@ import sys
 import duckdb
 
 from pipelines.bronze.ingest import row_count
+from pipelines.build_state import RECORD, WHOLE_BUILD
 from tests.conftest import copy_data_root, gold_rows, run_lakehouse
 
+WEEKS_MODEL = "model.lakehouse.fixi_meldingen_week"
 GOLD_MARTS = ("fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling")
 ALL_GOLD = (*GOLD_MARTS, "wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder", "reisdocumenten_prognose",
             "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week")
@@ -84,6 +87,42 @@ def test_a_nightly_build_of_fixi_melding_reads_only_the_meldingen_with_a_new_del
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
         selected = db.execute(f"select count(*), count(*) filter (melding_id like 'Nnachtexport-%') from ({compiled})")
         assert selected.fetchone() == (25, 25)
+
+
+def melding_export(settings, name: str, number: str, made: str, changed: str) -> None:
+    """A back-office export of one melding, made (and last changed) on the given days (dd-mm-yyyy)."""
+    line = f"{number};Straatverlichting;ontvangen;Lamp kapot;{made} 10:00;;{changed} 10:00;52,1300;6,2000;7201 AB"
+    (settings.landing / "fixi" / f"{name}.csv").write_bytes("\r\n".join([CSV_HEADER, line]).encode("cp1252"))
+
+
+def rows_of_week(settings, week_start: str) -> int:
+    with duckdb.connect() as db:
+        return db.execute(f"select count(*) from read_parquet('{settings.gold}/fixi_meldingen_week.parquet') "
+                          f"where week_start = '{week_start}'").fetchone()[0]
+
+
+def test_nightly_builds_recompute_only_the_changed_weeks_and_equal_a_full_rebuild(demo_run, tmp_path, monkeypatch):
+    """A melding of January 2020, alone in its week, whose date is corrected the next night: the week it left is
+    deleted, not kept with yesterday's count."""
+    settings = copy_data_root(demo_run[0], tmp_path / "weeks", monkeypatch)
+    yesterday = (settings.peildatum - dt.timedelta(days=1)).strftime("%d-%m-%Y")
+    new_export(settings, "nacht1", 25)
+    melding_export(settings, "oud", "Nverplaatst-1", "08-01-2020", yesterday)
+    assert run_lakehouse().success
+    assert rows_of_week(settings, "2020-01-06") == 1
+
+    new_export(settings, "nacht2", 10)
+    melding_export(settings, "correctie", "Nverplaatst-1", yesterday, yesterday)  # the later delivery wins
+    nightly = run_lakehouse()
+
+    assert nightly.success
+    assert rows_of_week(settings, "2020-01-06") == 0
+    whole = json.loads((settings.dbt_state / RECORD).read_text())[WEEKS_MODEL][WHOLE_BUILD]
+    assert whole != nightly.run_id  # recomputed week by week, not whole
+    incremental = {t: gold_rows(settings, t) for t in GOLD_MARTS}
+    monkeypatch.setenv("LAKEHOUSE_FULL_REFRESH", "1")
+    assert run_lakehouse().success
+    assert {t: gold_rows(settings, t) for t in GOLD_MARTS} == incremental
 
 
 def rebuilt(result) -> set[str]:
