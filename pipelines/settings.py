@@ -96,8 +96,8 @@ class Settings:
             "LAKEHOUSE_BUILD_DB": str(self.build_db),
             "LAKEHOUSE_PEILDATUM": self.peildatum.isoformat(),
             "LAKEHOUSE_MEMORY_LIMIT": self.memory_limit,
-            # A model that is up to date is left out of the build (--exclude): with dbt's default (eager), a
-            # test between it and a model that is rebuilt would be left out too.
+            # Only the models to build are selected: with dbt's default (eager), a test of a model that is up
+            # to date would run too whenever it also reads one of them.
             "DBT_INDIRECT_SELECTION": "buildable",
         }
 

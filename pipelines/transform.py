@@ -2,7 +2,8 @@
 
 dbt runs in this process (pipelines/dbt_in_process.py) and holds the build database's write lock for its
 whole invocation, so facts about the built tables are gathered once dbt is done, from a read-only connection,
-and attached to the events before Dagster sees them. Column lineage comes from dagster-dbt's own sqlglot analysis of the compiled SQL.
+and attached to the events before Dagster sees them. Column lineage comes from dagster-dbt's own sqlglot
+analysis of the compiled SQL.
 """
 
 from __future__ import annotations
