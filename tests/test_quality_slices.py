@@ -156,6 +156,26 @@ def test_uniqueness_of_a_large_table_equals_gx_on_the_whole_frame_while_gx_sees_
     assert judged[0][1] < 200 and judged[2][1] < 200  # of 3,043 rows
 
 
+def test_aggregates_of_a_large_table_equal_gx_on_the_whole_frame_for_booleans_too(judged):
+    """A large table's max and mean are computed in DuckDB. The mean of a boolean column (gold.fixi_pieken's
+    is_piek) is the share of true values, as pandas takes it; DuckDB has no avg(BOOLEAN), and the national check
+    failed on it once the table grew past SLICE_ROWS."""
+    rng = np.random.default_rng(23)
+    whole = pd.DataFrame({"is_piek": rng.random(600) < 0.07, "aantal": rng.integers(0, 50, size=600)})
+    checks = [expectation("expect_column_mean_to_be_between", column="is_piek", min_value=0, max_value=0.1),
+              expectation("expect_column_mean_to_be_between", column="is_piek", min_value=0, max_value=0.05),
+              expectation("expect_column_mean_to_be_between", column="aantal", min_value=20, max_value=30),
+              expectation("expect_column_max_to_be_between", column="aantal", max_value=40)]
+    with duckdb.connect() as db:
+        db.register("tabel", whole)
+        outcomes = suites._validate_table("t", checks, db, "tabel", {})
+    expected = validate("t", checks, whole, {})
+    assert [(o.geslaagd, o.aantal_rijen, round(float(o.waargenomen), 9)) for o in outcomes] == [
+        (o.geslaagd, o.aantal_rijen, round(float(o.waargenomen), 9)) for o in expected]
+    assert [o.geslaagd for o in expected] == [True, False, True, False]
+    assert not judged  # nothing went through GX row by row
+
+
 def test_per_row_expectations_of_a_large_table_equal_gx_on_the_whole_frame_while_gx_sees_only_suspects(judged):
     """A large table's per-row expectations are judged by GX on the rows SQL picks as able to fail them (empty,
     NaN, outside the set or bounds, on a bound, not greater, not matching); every other row counts as present and
