@@ -362,7 +362,7 @@ def test_a_source_whose_files_are_never_rewritten_has_its_large_folders_listed_b
 
     write(settings, "export1.csv", "\r\n".join([HEADER, csv_line(1, closed="05-06-2026 11:00")]))  # in place
     write(settings, "export3.csv", "\r\n".join([HEADER, csv_line(3)]))  # the folder changes
-    listing = landing.landing_listing(settings, "fixi", names_suffice=never_rewritten)
+    listing = landing.landing_listing(settings, "fixi", never_rewritten=never_rewritten)
     assert listing.files.num_rows == 3 and listing.files["bytes"].null_count == (3 if never_rewritten else 0)
     second = ingest(source, settings, "run-2", LOG)
     assert (second.files_new, second.files_known) == ((1, 2) if never_rewritten else (2, 1))
@@ -394,6 +394,25 @@ def test_a_small_folder_is_listed_every_run_so_a_file_rewritten_in_place_is_read
     assert ingest(FIXI, settings, "run-1", LOG).files_new == 1
     write(settings, "brp_export.csv", "\r\n".join([HEADER, csv_line(1, closed="05-06-2026 11:00")]))
     assert ingest(FIXI, settings, "run-2", LOG).files_new == 1
+
+
+def test_a_small_folder_of_a_source_whose_files_are_never_rewritten_is_listed_only_when_it_changes(settings,
+                                                                                                  monkeypatch):
+    source = dataclasses.replace(FIXI, files_never_rewritten=True)
+    folder = settings.landing / "fixi"
+    write(settings, "export1.csv", "\r\n".join([HEADER, csv_line(1)]))
+    settled(folder)
+    assert ingest(source, settings, "run-1", LOG).files_new == 1
+    with monkeypatch.context() as m:
+        m.setattr(landing, "_entries", lambda folder: pytest.fail(f"{folder} was listed again"))
+        again = ingest(source, settings, "run-2", LOG)
+    assert (again.files_new, again.files_known) == (0, 1)
+
+    write(settings, "export2.csv", "\r\n".join([HEADER, csv_line(2)]))
+    settled(folder)
+    third = ingest(source, settings, "run-3", LOG)
+    assert (third.files_new, third.files_known, sorted(r["melding_id"] for r in bronze(settings))) == \
+        (1, 1, ["F-1", "F-2"])
 
 
 def test_a_register_an_earlier_version_wrote_as_json_is_read_and_rewritten_as_parquet(settings, monkeypatch):

@@ -148,7 +148,7 @@ STAGED = ".staged"  # a part written but not yet published into bronze
 def ingest(source: Source, settings: Settings, run_id: str, log, processes: int | None = None) -> IngestReport:
     """Read the new landing files of one source into bronze. A large delivery is parsed in chunks spread over
     `processes` worker processes (default: one per core); each chunk writes its own Parquet parts."""
-    listing = landing_listing(settings, source.system, processes, names_suffice=source.files_never_rewritten)
+    listing = landing_listing(settings, source.system, processes, never_rewritten=source.files_never_rewritten)
     municipalities = listing.municipalities
     log.info(f"{source.system}: {listing.files.num_rows + listing.not_listed} landing files of "
              f"{municipality_count(len(municipalities))} "
@@ -215,7 +215,7 @@ def _new_files(source: Source, settings: Settings, files: pa.Table, report: Inge
 
 def pending_files(settings: Settings, source: Source) -> pa.Table:
     """The landing files of a source that the next run would look at: not registered, or changed since."""
-    listing = landing_listing(settings, source.system, processes=1, names_suffice=source.files_never_rewritten)
+    listing = landing_listing(settings, source.system, processes=1, never_rewritten=source.files_never_rewritten)
     return _unregistered(settings, source, listing.files)
 
 
