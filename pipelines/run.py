@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import sys
 import time
@@ -97,4 +98,8 @@ def _quarantined(settings: Settings) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Python's last garbage collection at exit walks every object dbt, Dagster and Great Expectations made:
+    # 1.7-1.9 s after the summary, at any scale. Nothing is left to clean up that the exit does not free anyway.
+    gc.freeze()
+    sys.exit(code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import shutil
 from pathlib import Path
 
@@ -19,6 +20,15 @@ FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
 PEILDATUM = "2026-06-30"  # fixed, so the demo data and every figure derived from it are reproducible
 ENV_VARS = ("LAKEHOUSE_LANDING", "LAKEHOUSE_BRONZE", "LAKEHOUSE_SILVER", "LAKEHOUSE_GOLD", "LAKEHOUSE_LINEAGE",
             "LAKEHOUSE_MODE", "LAKEHOUSE_PSEUDONYM_KEY", "LAKEHOUSE_GEMEENTECODE", "DAGSTER_HOME")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def collect_what_loading_the_definitions_froze():
+    """Loading the definitions freezes every object alive at that moment (pipelines/definitions.py); in a test
+    process that includes the garbage of earlier tests, whose DuckDB objects nanobind reports as leaked at exit."""
+    yield
+    gc.unfreeze()
+    gc.collect()
 
 
 def use_data_root(mp: pytest.MonkeyPatch, root: Path) -> Settings:

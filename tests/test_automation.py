@@ -1,5 +1,6 @@
 """The nightly schedule and the landing sensor of the real definitions."""
 
+import gc
 import logging
 
 import dagster as dg
@@ -17,6 +18,11 @@ def test_nightly_schedule_materialises_everything_at_two_in_amsterdam():
     job = definitions.resolve_job_def("lakehouse")
     assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} >= {
         "bronze/fixi_melding", "silver/wmo_melding", "gold/reisdocumenten_prognose", "gold/publicatie_fixi"}
+
+
+def test_loading_the_definitions_pauses_the_garbage_collector_only_while_loading():
+    defs()
+    assert gc.isenabled() and gc.get_freeze_count() > 0
 
 
 def test_sensor_starts_a_run_for_new_or_changed_files_only(settings):
