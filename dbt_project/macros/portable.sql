@@ -86,3 +86,37 @@
 {% macro default__add_months(date, months) -%}
     add_months({{ date }}, {{ months }})
 {%- endmacro %}
+
+{#- A window frame's values as a list, and the median and median absolute deviation of such a list: a baseline of
+    the weeks before each week in one window pass. Joining each week to the weeks before it and taking two grouped
+    medians took twice as long nationally (fixi_pieken 1.9 -> 0.85 s). -#}
+{% macro collect_list(column) -%}
+    {{ return(adapter.dispatch('collect_list')(column)) }}
+{%- endmacro %}
+{% macro duckdb__collect_list(column) -%}
+    list({{ column }})
+{%- endmacro %}
+{% macro default__collect_list(column) -%}
+    collect_list({{ column }})
+{%- endmacro %}
+
+{% macro list_median(list) -%}
+    {{ return(adapter.dispatch('list_median')(list)) }}
+{%- endmacro %}
+{% macro duckdb__list_median(list) -%}
+    list_median({{ list }})
+{%- endmacro %}
+{% macro default__list_median(list) -%}
+    ((element_at(array_sort({{ list }}), cast(floor((cardinality({{ list }}) + 1) / 2) as int))
+      + element_at(array_sort({{ list }}), cast(ceil((cardinality({{ list }}) + 1) / 2) as int))) / 2.0)
+{%- endmacro %}
+
+{% macro list_median_deviation(list) -%}
+    {{ return(adapter.dispatch('list_median_deviation')(list)) }}
+{%- endmacro %}
+{% macro duckdb__list_median_deviation(list) -%}
+    list_median(list_transform({{ list }}, lambda x: abs(x - list_median({{ list }}))))
+{%- endmacro %}
+{% macro default__list_median_deviation(list) -%}
+    {{ default__list_median('transform(' ~ list ~ ', x -> abs(x - ' ~ default__list_median(list) ~ '))') }}
+{%- endmacro %}

@@ -31,26 +31,28 @@ per_week as (
     group by r.gemeentecode, r.categorie, r.week_start, r.iso_jaar, r.iso_week
 ),
 
-voorgaand as (
-    select w.gemeentecode, w.categorie, w.week_start, v.aantal as aantal_voorgaand
-    from per_week as w
-    inner join per_week as v
-        on v.gemeentecode = w.gemeentecode and v.categorie = w.categorie
-        and v.week_start >= w.week_start - interval {{ baseline_weeks * 7 }} day
-        and v.week_start < w.week_start
+-- The grid has every week, so the eight weeks before a week are the eight rows before it.
+basis as (
+    select
+        gemeentecode,
+        categorie,
+        week_start,
+        {{ collect_list('aantal') }} over (
+            partition by gemeentecode, categorie order by week_start
+            rows between {{ baseline_weeks }} preceding and 1 preceding
+        ) as voorgaand
+    from per_week
 ),
 
 mediaan as (
-    select gemeentecode, categorie, week_start, {{ percentile('aantal_voorgaand', 0.5) }} as verwacht, count(*) as basisweken
-    from voorgaand
-    group by gemeentecode, categorie, week_start
-),
-
-mad as (
-    select v.gemeentecode, v.categorie, v.week_start, {{ percentile('abs(v.aantal_voorgaand - m.verwacht)', 0.5) }} as mad
-    from voorgaand as v
-    inner join mediaan as m using (gemeentecode, categorie, week_start)
-    group by v.gemeentecode, v.categorie, v.week_start
+    select
+        gemeentecode,
+        categorie,
+        week_start,
+        {{ list_median('voorgaand') }} as verwacht,
+        {{ list_median_deviation('voorgaand') }} as mad,
+        cardinality(voorgaand) as basisweken
+    from basis
 ),
 
 per_wijk as (
@@ -77,11 +79,10 @@ beoordeeld as (
         case when m.basisweken >= {{ min_baseline_weeks }} then cast(m.verwacht as double) end as verwacht_aantal,
         -- 1.4826 x MAD estimates the standard deviation; Poisson noise (sqrt of the level) is the floor.
         case when m.basisweken >= {{ min_baseline_weeks }}
-            then greatest(1.4826 * d.mad, sqrt(m.verwacht), 1.0) end as spreiding,
+            then greatest(1.4826 * m.mad, sqrt(m.verwacht), 1.0) end as spreiding,
         t.totaal
     from per_week as w
     left join mediaan as m using (gemeentecode, categorie, week_start)
-    left join mad as d using (gemeentecode, categorie, week_start)
     inner join weektotaal as t using (gemeentecode, week_start)
 ),
 
