@@ -133,8 +133,16 @@ def _in_dependency_order(manifest: dict, unique_ids: list[str]) -> list[str]:
 
 def table_inputs(settings: Settings, table: str) -> str | None:
     """The inputs the table (`schema.name`) was last built from, if that build passed its tests."""
-    return next((entry.get("invoer") for entry in _recorded(settings.dbt_state).values() if entry.get("tabel") == table),
-                None)
+    return _last_build(settings, table).get("invoer")
+
+
+def built_in_run(settings: Settings, table: str) -> str | None:
+    """The run that last built the table (`schema.name`), if that build passed its tests."""
+    return _last_build(settings, table).get("run_id")
+
+
+def _last_build(settings: Settings, table: str) -> dict:
+    return next((entry for entry in _recorded(settings.dbt_state).values() if entry.get("tabel") == table), {})
 
 
 def to_rebuild_whole(manifest: dict, inputs: dict[str, Inputs], state: Path) -> dict[str, str]:

@@ -5,7 +5,8 @@ atomic per file: a reader sees the old file or the new one, never half of one, a
 the swap leaves yesterday's gold untouched. `gold.duckdb` is rebuilt as a new file too, so an analyst
 holding the old one open (which locks it) never blocks the run; their views read the new Parquet files.
 Each subject area publishes on its own; `_publicatie.json` remembers when and by which run each table was
-published, and the catalogue is rebuilt from it.
+published, and from which build, and the catalogue is rebuilt from it. A table whose published file comes from
+its latest build is not written again (nationally, the unchanged Wmo waiting list took 0.5 s a night).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from pipelines.build_state import built_in_run
 from pipelines.quality.suites import RESULT_SCHEMA
 from pipelines.settings import Settings
 
@@ -29,19 +31,35 @@ MANIFEST = "_publicatie.json"
 
 
 def publish(settings: Settings, tables: list[str], run_id: str) -> dict[str, int]:
-    """Publish gold tables of the build database and the data-quality results; returns row counts."""
+    """Publish the gold tables of the build database that changed since their last publication, and the
+    data-quality results; returns the row counts of what it wrote."""
     settings.gold.mkdir(parents=True, exist_ok=True)
     _remove_stale_staging(settings.gold)
     staging = settings.gold / f".staging-{uuid.uuid4().hex}"
     staging.mkdir()
-    counts = _export_tables(settings, tables, staging)
+    builds = _changed_since_published(settings, tables)
+    counts = _export_tables(settings, list(builds), staging)
     counts[DQ_TABLE] = _export_dq_results(settings, staging)
     for name in counts:
         os.replace(staging / f"{name}.parquet", settings.gold / f"{name}.parquet")
     shutil.rmtree(staging)
-    _record(settings, counts, run_id)
+    _record(settings, counts, builds, run_id)
     write_catalogue(settings)
     return counts
+
+
+def _changed_since_published(settings: Settings, tables: list[str]) -> dict[str, str | None]:
+    """The tables to write, each with the run that built it (None: not known), in the order given."""
+    published = _published(settings)
+    builds = {name: built_in_run(settings, f"gold.{name}") for name in tables}
+    return {name: build for name, build in builds.items()
+            if build is None or published.get(name, {}).get("gebouwd_in_run") != build
+            or not (settings.gold / f"{name}.parquet").exists()}
+
+
+def _published(settings: Settings) -> dict[str, dict]:
+    manifest = settings.gold / MANIFEST
+    return json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
 
 
 def _remove_stale_staging(gold: Path) -> None:
@@ -74,11 +92,12 @@ def _export_dq_results(settings: Settings, staging: Path) -> int:
         return db.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
 
 
-def _record(settings: Settings, counts: dict[str, int], run_id: str) -> None:
+def _record(settings: Settings, counts: dict[str, int], builds: dict[str, str | None], run_id: str) -> None:
     manifest = settings.gold / MANIFEST
-    published = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
+    published = _published(settings)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-    published.update({name: {"aantal_rijen": n, "run_id": run_id, "gepubliceerd_op": now} for name, n in counts.items()})
+    published.update({name: {"aantal_rijen": n, "run_id": run_id, "gepubliceerd_op": now,
+                             "gebouwd_in_run": builds.get(name)} for name, n in counts.items()})
     tmp = manifest.with_suffix(".tmp")
     tmp.write_text(json.dumps(published, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, manifest)
@@ -87,18 +106,18 @@ def _record(settings: Settings, counts: dict[str, int], run_id: str) -> None:
 def write_catalogue(settings: Settings) -> None:
     """(Re)write `gold.duckdb`: a view per published file (absolute paths) and the `publicatie` table."""
     gold = settings.gold
-    published = json.loads((gold / MANIFEST).read_text(encoding="utf-8"))
+    published = _published(settings)
     path = gold / f".gold-{uuid.uuid4().hex}.duckdb"
     with duckdb.connect(str(path)) as db:
         for name in sorted(published):
             db.execute(f"create view \"{name}\" as select * from read_parquet('{gold / name}.parquet')")
         db.execute(
             f"create table {CATALOGUE_TABLE} (tabel varchar, aantal_rijen bigint, bestand varchar, "
-            "run_id varchar, gepubliceerd_op timestamp)"
+            "run_id varchar, gepubliceerd_op timestamp, gebouwd_in_run varchar)"
         )
         db.executemany(
-            f"insert into {CATALOGUE_TABLE} values (?, ?, ?, ?, ?)",
-            [(name, facts["aantal_rijen"], str(gold / f"{name}.parquet"), facts["run_id"], facts["gepubliceerd_op"])
-             for name, facts in sorted(published.items())],
+            f"insert into {CATALOGUE_TABLE} values (?, ?, ?, ?, ?, ?)",
+            [(name, facts["aantal_rijen"], str(gold / f"{name}.parquet"), facts["run_id"], facts["gepubliceerd_op"],
+              facts.get("gebouwd_in_run")) for name, facts in sorted(published.items())],
         )
     os.replace(path, settings.gold_db)

@@ -46,14 +46,23 @@ def file_digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def publications(settings) -> dict[str, tuple]:
+    """Per published table: the run that published it, when, and the run that built it."""
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        return {table: facts for table, *facts in
+                db.execute("select tabel, run_id, gepubliceerd_op, gebouwd_in_run from publicatie").fetchall()}
+
+
 def test_a_second_run_on_unchanged_landing_adds_nothing_and_gives_identical_gold(demo_run, tmp_path, monkeypatch):
     settings = copy_data_root(demo_run[0], tmp_path / "rerun", monkeypatch)
     bronze_files = bronze_parts(settings)
     rows_before, gold_before = bronze_rows(settings), {t: gold_rows(settings, t) for t in GOLD_MARTS}
+    gold_files, published_before = {t: file_digest(settings.gold / f"{t}.parquet") for t in ALL_GOLD}, publications(settings)
 
     result = run_lakehouse()
 
     assert result.success
+    published = publications(settings)
     materialised = {m.asset_key.to_user_string(): m.materialization.metadata for m in result.get_asset_materialization_events()}
     assert materialised["bronze/fixi_melding"]["rows_added"].value == 0
     assert materialised["bronze/fixi_melding"]["files_new"].value == 0
@@ -69,6 +78,10 @@ def test_a_second_run_on_unchanged_landing_adds_nothing_and_gives_identical_gold
         computed_in = dict(db.execute("select berekend_in_run = run_id, count(*) from dq_resultaten "
                                       "where run_id = ? group by all", [result.run_id]).fetchall())
     assert computed_in[False] > 80 and computed_in[True] < 30  # only what compares with the peildatum ran
+    # Nothing was rebuilt, so no gold file was written again; each keeps the run that published it.
+    assert {t: published[t] for t in ALL_GOLD} == {t: published_before[t] for t in ALL_GOLD}
+    assert published["dq_resultaten"][0] == result.run_id
+    assert {t: file_digest(settings.gold / f"{t}.parquet") for t in ALL_GOLD} == gold_files
 
 
 def test_a_nightly_build_of_fixi_melding_reads_only_the_meldingen_with_a_new_delivery(demo_run, tmp_path, monkeypatch):
@@ -203,7 +216,7 @@ def test_a_critical_silver_failure_blocks_its_own_gold_only_and_keeps_yesterdays
         after = dict(db.execute("select tabel, run_id from publicatie").fetchall())
         assert db.execute("select count(*) from fixi_pieken").fetchone()[0] > 0
     assert {t: after[t] for t in GOLD_MARTS} == {t: before[t] for t in GOLD_MARTS}  # yesterday's Fixi gold
-    assert after["wmo_wachtlijst"] == result.run_id  # the other areas published in the same run
+    assert after["dq_resultaten"] == result.run_id  # the other areas published in the same run
 
 
 def test_a_failing_dbt_model_fails_its_step_with_dbts_error_and_the_next_run_builds_it(demo_run, tmp_path, monkeypatch):
@@ -238,8 +251,13 @@ def test_an_interrupted_publication_leaves_nothing_half_published(demo_run, tmp_
     (stale / "fixi_pieken.parquet").write_bytes(b"half written")
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
         assert db.execute("select count(*) from fixi_pieken").fetchone()[0] > 0  # still yesterday's gold
+    manifest = settings.gold / "_publicatie.json"
+    published = json.loads(manifest.read_text())
+    published["fixi_pieken"]["gebouwd_in_run"] = "an-earlier-build"  # the interrupted run had built it anew
+    manifest.write_text(json.dumps(published))
 
     counts = publish(settings, list(GOLD_MARTS), run_id="00000000-0000-0000-0000-00000000abcd")
 
     assert not stale.exists()
+    assert set(counts) == {"fixi_pieken", "dq_resultaten"}  # the others are published from their latest build
     assert counts["fixi_pieken"] == len(gold_rows(settings, "fixi_pieken"))

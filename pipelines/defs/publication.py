@@ -30,10 +30,13 @@ def publication_asset(area: str, gold: dg.AssetsDefinition) -> dg.AssetsDefiniti
         with lineage_run(settings, context.run_id, f"gold.publicatie_{area}", inputs) as run:
             counts = publish(settings, tables, context.run_id)
             run.outputs = [dataset(f"file://{settings.gold}", f"{name}.parquet") for name in counts]
-        context.log.info(f"published {', '.join(counts)} to {settings.gold}")
+        unchanged = [name for name in tables if name not in counts]
+        context.log.info(f"published {', '.join(counts)} to {settings.gold}"
+                         + (f"; not rebuilt since their last publication: {', '.join(unchanged)}" if unchanged else ""))
         return dg.MaterializeResult(
             metadata={
                 "tables": dg.MetadataValue.json(counts),
+                "unchanged": dg.MetadataValue.json(unchanged),
                 "gold_db": dg.MetadataValue.path(str(settings.gold_db)),
                 "dagster/row_count": sum(counts.values()),
             }
