@@ -193,8 +193,9 @@ def _keep_outcomes(suite: Suite, settings: Settings, state: str, outcomes: list[
 
 
 def _adds_up_over_parts(expectation: dict) -> bool:
-    """A per-row verdict that does not depend on the day: counted once per part, it holds for good."""
-    return _kind(expectation) == "row" and not _depends_on_the_day(expectation)
+    """A per-row or uniqueness verdict that does not depend on the day: counted once per part, it holds for good
+    (a uniqueness count as long as no key of a later part repeats one of an earlier part, `_with_new_parts`)."""
+    return _kind(expectation) in ("row", "unique") and not _depends_on_the_day(expectation)
 
 
 def _validate_new_parts(suite: Suite, expectations: list[dict], db, settings: Settings, parameters: dict) -> list[Outcome]:
@@ -211,11 +212,54 @@ def _validate_new_parts(suite: Suite, expectations: list[dict], db, settings: Se
     checked, counts = _kept_counts(suite, expectations, parts, settings)
     new = [folder / name for name in parts if name not in checked]
     if new:
-        relation = f"read_parquet([{', '.join(_quoted(p) for p in new)}], union_by_name = true)"
-        counts += _row_counts(suite.name, expectations, db, relation, parameters)
+        counts = _with_new_parts(suite.name, expectations, db, counts, [folder / name for name in checked], new,
+                                 parameters)
     if not counts.errors:
         _keep_counts(suite, expectations, parts, counts, settings)
     return summed_outcomes(expectations, counts)
+
+
+def _with_new_parts(name: str, expectations: list[dict], db, kept: Counts, checked: list[Path], new: list[Path],
+                    parameters: dict) -> Counts:
+    """The counts over all parts: those `kept` for the parts `checked` before, plus those of the `new` parts.
+
+    Per-row counts always add up. A uniqueness count adds up when no key of a new part occurs in a part checked
+    before, and no empty key is in both: only then can no row have become a repeat. Otherwise it is counted again
+    over all parts. National Fixi's nightly uniqueness check grouped all 20 million keys (1.1 s)."""
+    relation = _parts_relation(new)
+    rows = [i for i, e in enumerate(expectations) if _kind(e) == "row"]
+    groups = []
+    if rows:
+        groups.append((rows, _picked(kept, rows) + _row_counts(name, [expectations[i] for i in rows], db, relation,
+                                                                parameters)))
+    (new_rows,), = db.sql(f"select count(*) from {relation}").fetchall()
+    for i, e in enumerate(expectations):
+        if _kind(e) != "unique":
+            continue
+        if checked and _keys_shared(e, db, relation, _parts_relation(checked)):
+            counts = _unique_counts(name, e, db, _parts_relation(checked + new), kept.rows + new_rows, parameters)
+        else:
+            counts = _picked(kept, [i]) + _unique_counts(name, e, db, relation, new_rows, parameters)
+        groups.append(([i], counts))
+    return _by_position(groups)
+
+
+def _keys_shared(expectation: dict, db, new: str, checked: str) -> bool:
+    """Whether a key of the `new` rows (by its hash) occurs among the `checked` rows, or both have an empty key."""
+    key, types = _key(expectation), _column_types(db, new)
+    empty = " or ".join(_missing(column, types) for column in _key_names(expectation))
+    (shared,), = db.sql(f"select count(*) from {checked} where hash({key}) in (select hash({key}) from {new}) "
+                        f"or (({empty}) and exists (select 1 from {new} where {empty}))").fetchall()
+    return shared > 0
+
+
+def _picked(counts: Counts, positions: list[int]) -> Counts:
+    """The counts of the expectations at `positions`."""
+    return Counts([counts.totals[i] for i in positions], counts.rows)
+
+
+def _parts_relation(paths: list[Path]) -> str:
+    return f"read_parquet([{', '.join(_quoted(p) for p in paths)}], union_by_name = true)"
 
 
 def _kept_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], settings: Settings) -> tuple[dict, Counts]:
