@@ -19,6 +19,7 @@ from dbt.cli.main import dbtRunner
 from dbt.contracts.graph.manifest import Manifest
 from dbt_common.events.functions import msg_to_dict
 
+from pipelines.long_lived import made_for_the_process
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
 PROJECT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -81,8 +82,9 @@ def parsed_project(settings: Settings) -> Manifest:
     os.environ.update(settings.dbt_env())  # dbt reads the zones and the peildatum with env_var()
     state = project_state(settings)
     if state not in _PARSED:
-        result = dbtRunner().invoke(["parse", "--no-write-json", *_common_flags(settings.dbt_state),
-                                     "--log-level-file", "none"])
+        with made_for_the_process():
+            result = dbtRunner().invoke(["parse", "--no-write-json", *_common_flags(settings.dbt_state),
+                                         "--log-level-file", "none"])
         if not result.success:
             raise DbtError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
         _PARSED[state] = result.result
