@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import duckdb
+import pytest
 
 from pipelines.bronze.ingest import row_count
 from pipelines.build_state import RECORD, WHOLE_BUILD
@@ -145,16 +146,29 @@ def rebuilt(result) -> set[str]:
             and m.materialization.metadata["herbouwd"].value}
 
 
+def column_lineage(result, assets: set[str]) -> dict[str, dict]:
+    """Per asset, the columns its materialization says each column was computed from."""
+    return {m.asset_key.to_user_string(): {column: sorted(dep.asset_key.to_user_string() + "." + dep.column_name
+                                                          for dep in deps)
+                                           for column, deps in lineage.value.deps_by_column.items()}
+            for m in result.get_asset_materialization_events() if m.asset_key.to_user_string() in assets
+            and (lineage := m.materialization.metadata.get("dagster/column_lineage"))}
+
+
 def test_a_new_peildatum_rebuilds_only_what_compares_with_it_and_equals_a_full_rebuild(demo_run, tmp_path, monkeypatch):
     settings = copy_data_root(demo_run[0], tmp_path / "tomorrow", monkeypatch)
     # Tuesday 30 June -> Sunday 5 July: a new month, and a new week for the weekly waiting list
     monkeypatch.setenv("LAKEHOUSE_PEILDATUM", str(settings.peildatum + dt.timedelta(days=5)))
 
-    nightly = run_lakehouse()
+    with monkeypatch.context() as m:  # the same SQL as yesterday's: its column lineage is kept, not worked out again
+        m.setattr("pipelines.transform._build_column_lineage_metadata", lambda **_: pytest.fail("lineage again"))
+        nightly = run_lakehouse()
 
     assert nightly.success
     assert rebuilt(nightly) == {"gold/fixi_afhandeling", "gold/wmo_wachtlijst", "gold/wmo_wachttijd_aanbieder",
                                 "gold/reisdocumenten_verloop_maand", "gold/reisdocumenten_prognose"}
+    assert column_lineage(nightly, rebuilt(nightly)) == column_lineage(demo_run[1], rebuilt(nightly))
+    assert len(column_lineage(nightly, rebuilt(nightly))["gold/wmo_wachtlijst"]) > 5
     with duckdb.connect() as db:  # the new peildatum, in July, is what the rebuilt gold counts up to
         months = db.execute(f"select max(maand_start) from read_parquet('{settings.gold}/fixi_afhandeling.parquet')")
         assert months.fetchone()[0] == dt.date(2026, 7, 1)
