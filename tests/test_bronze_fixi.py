@@ -325,6 +325,13 @@ def settled(folder: Path) -> None:
     os.utime(folder, ns=(folder.stat().st_atime_ns, folder.stat().st_mtime_ns - 3600 * 10**9))
 
 
+def ingest_listing_nothing(source, settings, run_id: str, monkeypatch):
+    """An ingest that fails the test if it lists a folder."""
+    with monkeypatch.context() as m:
+        m.setattr(landing, "_entries", lambda folder: pytest.fail(f"{folder} was listed again"))
+        return ingest(source, settings, run_id, LOG)
+
+
 def test_a_large_folder_unchanged_since_the_last_run_is_not_listed_again(settings, monkeypatch):
     monkeypatch.setattr(landing, "LIST_ALWAYS_BELOW_FILES", 2)
     folder = settings.landing / "fixi"
@@ -332,9 +339,7 @@ def test_a_large_folder_unchanged_since_the_last_run_is_not_listed_again(setting
         write(settings, f"export{n}.csv", "\r\n".join([HEADER, csv_line(n)]))
     settled(folder)
     assert ingest(FIXI, settings, "run-1", LOG).files_new == 2
-    with monkeypatch.context() as m:
-        m.setattr(landing, "_entries", lambda folder: pytest.fail(f"{folder} was listed again"))
-        again = ingest(FIXI, settings, "run-2", LOG)
+    again = ingest_listing_nothing(FIXI, settings, "run-2", monkeypatch)
     assert (again.files_new, again.files_known) == (0, 2)
 
     write(settings, "export3.csv", "\r\n".join([HEADER, csv_line(3)]))  # the folder changes: listed again
@@ -403,9 +408,7 @@ def test_a_small_folder_of_a_source_whose_files_are_never_rewritten_is_listed_on
     write(settings, "export1.csv", "\r\n".join([HEADER, csv_line(1)]))
     settled(folder)
     assert ingest(source, settings, "run-1", LOG).files_new == 1
-    with monkeypatch.context() as m:
-        m.setattr(landing, "_entries", lambda folder: pytest.fail(f"{folder} was listed again"))
-        again = ingest(source, settings, "run-2", LOG)
+    again = ingest_listing_nothing(source, settings, "run-2", monkeypatch)
     assert (again.files_new, again.files_known) == (0, 1)
 
     write(settings, "export2.csv", "\r\n".join([HEADER, csv_line(2)]))
