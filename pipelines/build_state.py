@@ -90,7 +90,7 @@ def current_inputs(manifest: dict, unique_ids: list[str], settings: Settings) ->
             if reference := _reference_date(manifest, [uid, *tests], settings.peildatum):
                 digest.update(f"{reference}\n".encode())
             found[uid] = Inputs(None if None in states.values() else digest.hexdigest(),
-                                {p: whole_build(p) if _is_incremental(manifest, p) else state
+                                {p: whole_build(p) if is_incremental(manifest, p) else state
                                  for p, state in states.items() if p in manifest["nodes"]})
         return found[uid]
 
@@ -154,7 +154,7 @@ def to_rebuild_whole(manifest: dict, inputs: dict[str, Inputs], state: Path) -> 
     recorded = _recorded(state)
     reasons = {}
     for uid, now in inputs.items():
-        if not _is_incremental(manifest, uid):
+        if not is_incremental(manifest, uid):
             continue
         last = recorded.get(uid, {})
         changed = sorted(manifest["nodes"][p]["name"] for p, parent in now.parents.items()
@@ -178,7 +178,7 @@ def record_builds(manifest: dict, built: list[str], tested: set[str], inputs: di
         schema, name = _table(manifest, uid)
         entry = {"tabel": f"{schema}.{name}", "definitie": definition_fingerprint(manifest, uid),
                  "ouders": inputs[uid].parents}
-        if _is_incremental(manifest, uid):
+        if is_incremental(manifest, uid):
             previous = recorded.get(uid, {}).get(WHOLE_BUILD)
             # A record from before whole builds were recorded counts from this run: what reads it is rebuilt whole once.
             entry[WHOLE_BUILD] = run_id if whole or previous is None else previous
@@ -249,7 +249,7 @@ def _table(manifest: dict, uid: str) -> tuple[str, str]:
     return node["schema"], node["alias"]
 
 
-def _is_incremental(manifest: dict, uid: str) -> bool:
+def is_incremental(manifest: dict, uid: str) -> bool:
     return manifest["nodes"][uid]["config"].get("materialized") == "incremental"
 
 

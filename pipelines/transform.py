@@ -23,8 +23,8 @@ import duckdb
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
 
-from pipelines.build_state import (Inputs, current_inputs, definition_fingerprint, record_builds, to_rebuild_whole,
-                                   up_to_date)
+from pipelines.build_state import (Inputs, current_inputs, definition_fingerprint, is_incremental, record_builds,
+                                   to_rebuild_whole, up_to_date)
 from pipelines.dbt_in_process import PROJECT_MANIFEST, invoke, project_state
 from pipelines.lineage import LineageRun, dataset, namespace
 from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
@@ -199,7 +199,7 @@ def _column_lineage(settings: Settings, manifest: dict, translator, target_path:
     lineage = {}
     for uid in built:
         node = manifest["nodes"][uid]
-        rebuilt_whole = whole and node["config"].get("materialized") == "incremental"
+        rebuilt_whole = whole and is_incremental(manifest, uid)
         key = hashlib.sha256(json.dumps([definition_fingerprint(manifest, uid), rebuilt_whole, facts[uid]["columns"],
                                          facts[uid]["parents"]], sort_keys=True).encode()).hexdigest()
         if kept.get(uid, {}).get("sleutel") == key:
