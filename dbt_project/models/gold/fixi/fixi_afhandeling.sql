@@ -18,16 +18,32 @@ raster as (
     cross join (select distinct gemeentecode from meldingen) as g
 ),
 
-binnengekomen as (
-    select gemeentecode, categorie, cast(date_trunc('month', datum_melding) as date) as maand_start, count(*) as aantal
+-- One pass over silver, by the three months a melding counts in; each measure then sums the small result
+-- (national: 17 million meldingen grouped once instead of three times, 2.4 -> 1.5 s).
+per_maand as (
+    select
+        gemeentecode,
+        categorie,
+        cast(date_trunc('month', datum_melding) as date) as maand_binnengekomen,
+        cast(date_trunc('month', datum_uit_werkvoorraad) as date) as maand_uit_werkvoorraad,
+        case when doorlooptijd_werkdagen is not null
+            then cast(date_trunc('month', datum_afgehandeld) as date) end as maand_afgehandeld,
+        count(*) as aantal,
+        sum(case when doorlooptijd_werkdagen <= afhandeltermijn_werkdagen then 1 else 0 end) as binnen_termijn
     from meldingen
+    group by 1, 2, 3, 4, 5
+),
+
+binnengekomen as (
+    select gemeentecode, categorie, maand_binnengekomen as maand_start, sum(aantal) as aantal
+    from per_maand
     group by 1, 2, 3
 ),
 
 uit_werkvoorraad as (
-    select gemeentecode, categorie, cast(date_trunc('month', datum_uit_werkvoorraad) as date) as maand_start, count(*) as aantal
-    from meldingen
-    where datum_uit_werkvoorraad is not null
+    select gemeentecode, categorie, maand_uit_werkvoorraad as maand_start, sum(aantal) as aantal
+    from per_maand
+    where maand_uit_werkvoorraad is not null
     group by 1, 2, 3
 ),
 
@@ -35,11 +51,11 @@ afgehandeld as (
     select
         gemeentecode,
         categorie,
-        cast(date_trunc('month', datum_afgehandeld) as date) as maand_start,
-        count(*) as aantal,
-        sum(case when doorlooptijd_werkdagen <= afhandeltermijn_werkdagen then 1 else 0 end) as binnen_termijn
-    from meldingen
-    where doorlooptijd_werkdagen is not null
+        maand_afgehandeld as maand_start,
+        sum(aantal) as aantal,
+        sum(binnen_termijn) as binnen_termijn
+    from per_maand
+    where maand_afgehandeld is not null
     group by 1, 2, 3
 ),
 
