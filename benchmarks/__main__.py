@@ -11,6 +11,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from benchmarks.machine import described, previous_reference, reference_seconds
 from benchmarks.report import write_report
 from benchmarks.scale import bench_scale
 from pipelines.bronze.ingest import municipality_count
@@ -29,13 +30,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=HERE / "results")
     args = parser.parse_args(argv)
     scales = [int(n) for n in args.gemeenten.split(",")] + ([NATIONAL_GEMEENTEN] if args.national else [])
+    before = previous_reference(args.results / "latest.json")
+    start = reference_seconds(args.work)
     results, markdown = [], ""
     for count in scales:
         print(f"bench: {municipality_count(count)}, {args.years} years of history", flush=True)
         results.append(bench_scale(count, args.years, args.work / f"gemeenten_{count}"))
         # latest.* after every scale, so that a long national run that is stopped still leaves the smaller
         # scales' report; the dated report once all scales are done.
-        markdown = write_report(results, args.results, dt.date.today(), dated=len(results) == len(scales))
+        done = len(results) == len(scales)
+        end = reference_seconds(args.work) if done else None
+        markdown = write_report(results, args.results, dt.date.today(), described(start, end, before), dated=done)
     print(markdown)
     return 0 if all(r["correct"] for r in results) else 1
 

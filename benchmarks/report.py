@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psutil
 
+from benchmarks.machine import OTHER_SPEED, REFERENCE_COMMITS, REFERENCE_ROWS
 from pipelines.demo.municipality import NATIONAL_GEMEENTEN, NATIONAL_INWONERS
 
 GB = 1024**3
@@ -22,10 +23,11 @@ PANDAS_RATIO = 10
 QUALITY_SHARE = 0.20
 
 
-def write_report(results: list[dict], folder: Path, day: dt.date, dated: bool = True) -> str:
-    """`latest.md` and `.json`, and with `dated` the same under the date and scales."""
-    report = {"date": day.isoformat(), "machine": _machine(), "commit": _commit(), "goals": goals(results),
-              "scales": results}
+def write_report(results: list[dict], folder: Path, day: dt.date, reference: dict, dated: bool = True) -> str:
+    """`latest.md` and `.json`, and with `dated` the same under the date and scales. `reference` is the
+    machine's speed during the run (benchmarks/machine.py)."""
+    report = {"date": day.isoformat(), "machine": {**_machine(), "reference": reference}, "commit": _commit(),
+              "goals": goals(results), "scales": results}
     markdown = _markdown(report)
     folder.mkdir(parents=True, exist_ok=True)
     label = "_".join(str(r["gemeenten"]) for r in results)
@@ -150,6 +152,8 @@ def _markdown(report: dict) -> str:
         f"Machine: {machine['cpus']} cores, {machine['memory_gb']} GB, Python {machine['python']}. "
         "Produced by `make bench`; every figure below comes from the JSON beside this file.",
         "",
+        _reference_line(machine["reference"]),
+        "",
         "## Goals",
         "",
         "| goal | measured | met | held back by |",
@@ -161,6 +165,25 @@ def _markdown(report: dict) -> str:
     for r in report["scales"]:
         lines += _scale_section(r)
     return "\n".join(lines) + "\n"
+
+
+def _reference_line(reference: dict) -> str:
+    """The machine's speed during the run, and a warning when it ran markedly slower or faster than for the
+    last report."""
+    def seconds(measured: dict | None) -> str:
+        return (f"{measured['duckdb_aggregation']:.2f} s and {measured['sqlite_commits']:.2f} s" if measured
+                else "not measured yet")
+
+    against = reference["against_last_report"]
+    line = (f"Machine speed, reference workloads (DuckDB aggregation of {REFERENCE_ROWS:,} rows; "
+            f"{REFERENCE_COMMITS} SQLite commits): {seconds(reference['start'])} at the start, "
+            f"{seconds(reference['end'])} at the end"
+            + ("; against the last report's start: " + ", ".join(f"{name} {ratio}x" for name, ratio in against.items())
+               if against else "; the last report has no reference to compare with") + ".")
+    if any(not 1 / OTHER_SPEED < ratio < OTHER_SPEED for ratio in against.values()):
+        line += (" **The machine ran at another speed than for the last report: compare this report's ratios "
+                 "with it, not its seconds.**")
+    return line
 
 
 def _scale_section(r: dict) -> list[str]:
