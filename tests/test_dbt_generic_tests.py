@@ -1,4 +1,5 @@
-"""The project's own generic dbt tests (dbt_project/macros/tests.sql) find exactly what they should."""
+"""The project's own generic dbt tests (dbt_project/macros/tests.sql) find exactly what they should, and its
+portable macros (dbt_project/macros/portable.sql) give DuckDB and the standard SQL of other engines the same rows."""
 
 import re
 
@@ -28,3 +29,26 @@ def test_unique_combination_finds_every_repeated_combination_and_nothing_else():
         colliding = db.execute(sql.replace("hash(", "one_hash(")).fetchall()
     expected = [("GM0301", "F-1", 2), ("GM0302", None, 2), ("GM0303", "F-4", 3)]
     assert sorted(found, key=str) == sorted(colliding, key=str) == sorted(expected, key=str)
+
+
+def portable_macros():
+    """The macros of portable.sql as dbt renders them, each engine's branch callable by its own name."""
+    return jinja2.Template((DBT_PROJECT_DIR / "macros" / "portable.sql").read_text(encoding="utf-8")).module
+
+
+def test_first_per_group_takes_the_first_row_in_order_with_nulls_last_on_duckdb_and_in_standard_sql():
+    with duckdb.connect() as db:
+        db.execute("""create table per_wijk_week as select * from (values
+            ('GM0301', 'Afval', 'WK01', 'Centrum', 7), ('GM0301', 'Afval', 'WK02', 'Noord', 9),
+            ('GM0301', 'Afval', 'WK03', 'Zuid', 9),
+            ('GM0301', 'Groen', null, 'Onbekend', 4), ('GM0301', 'Groen', 'WK03', 'Zuid', 4),
+            ('GM0302', 'Groen', null, 'Onbekend', 2), ('GM0302', 'Groen', 'WK01', 'Oost', 1)
+        ) as t(gemeentecode, categorie, wijkcode, wijknaam, aantal_meldingen)""")
+        arguments = ("per_wijk_week", ["gemeentecode", "categorie"], ["-aantal_meldingen", "wijkcode"],
+                     ["wijkcode", "wijknaam", "aantal_meldingen"])
+        macros = portable_macros()
+        on_duckdb = db.execute(str(macros.duckdb__first_per_group(*arguments))).fetchall()
+        standard = db.execute(str(macros.default__first_per_group(*arguments))).fetchall()
+    expected = [("GM0301", "Afval", "WK02", "Noord", 9), ("GM0301", "Groen", "WK03", "Zuid", 4),
+                ("GM0302", "Groen", None, "Onbekend", 2)]
+    assert sorted(on_duckdb, key=str) == sorted(standard, key=str) == sorted(expected, key=str)

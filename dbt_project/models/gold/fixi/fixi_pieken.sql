@@ -55,13 +55,10 @@ mediaan as (
     from basis
 ),
 
-per_wijk as (
-    select
-        gemeentecode, categorie, week_start, wijkcode, wijknaam, aantal_meldingen as aantal,
-        row_number() over (
-            partition by gemeentecode, categorie, week_start order by aantal_meldingen desc, wijkcode
-        ) as rang
-    from per_wijk_week
+-- The busiest wijk of each week and categorie; of equally busy ones the first by wijkcode.
+drukste_wijk as (
+    {{ first_per_group('per_wijk_week', ['gemeentecode', 'categorie', 'week_start'], ['-aantal_meldingen', 'wijkcode'],
+                       ['wijkcode', 'wijknaam', 'aantal_meldingen']) }}
 ),
 
 weektotaal as (
@@ -104,12 +101,12 @@ final as (
             false
         ) as is_piek,
         case when b.totaal > 0 then b.aantal_meldingen / cast(b.totaal as double) end as aandeel_van_week,
-        pw.wijkcode as drukste_wijkcode,
-        pw.wijknaam as drukste_wijknaam,
-        case when b.aantal_meldingen > 0 then pw.aantal / cast(b.aantal_meldingen as double) end as aandeel_drukste_wijk
+        dw.wijkcode as drukste_wijkcode,
+        dw.wijknaam as drukste_wijknaam,
+        case when b.aantal_meldingen > 0 then dw.aantal_meldingen / cast(b.aantal_meldingen as double) end as aandeel_drukste_wijk
     from beoordeeld as b
-    left join per_wijk as pw
-        on pw.gemeentecode = b.gemeentecode and pw.categorie = b.categorie and pw.week_start = b.week_start and pw.rang = 1
+    left join drukste_wijk as dw
+        on dw.gemeentecode = b.gemeentecode and dw.categorie = b.categorie and dw.week_start = b.week_start
 )
 
 select * from final
