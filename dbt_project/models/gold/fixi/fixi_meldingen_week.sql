@@ -4,7 +4,8 @@
     corrected dates changed (macros/fixi_weeks.sql); recomputing every week took seconds nationally. A whole
     rebuild of fixi_melding, a rebuilt calendar or a change to this SQL rebuilds the table whole
     (pipelines/build_state.py). -#}
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ release_fixi_weeks() }}") }}
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook=["{{ list_fixi_weeks_to_recompute() }}", "{{ release_fixi_weeks() }}"]) }}
 
 with meldingen as (
     select * from {{ ref('fixi_melding') }}
@@ -13,13 +14,6 @@ with meldingen as (
 kalender as (
     select datum, iso_jaar, iso_week, week_start from {{ ref('kalender') }}
 ),
-{% if is_incremental() %}
-
--- After the pre-hook: the weeks silver has and this table lacks.
-te_herberekenen as (
-    {{ fixi_week_counts_differ(this) }}
-),
-{% endif %}
 
 per_groep as (
     select
@@ -38,7 +32,7 @@ per_groep as (
     from meldingen as m
     inner join kalender as k on k.datum = cast(m.datum_melding as date)
     {% if is_incremental() %}
-    where (m.gemeentecode, k.week_start) in (select gemeentecode, week_start from te_herberekenen)
+    where (m.gemeentecode, k.week_start) in (select gemeentecode, week_start from {{ released_fixi_weeks() }})
     {% endif %}
     group by m.gemeentecode, k.iso_jaar, k.iso_week, k.week_start, m.categorie, m.wijkcode, coalesce(m.wijknaam, 'Onbekend')
 ),
