@@ -27,6 +27,7 @@ from pipelines.build_state import (Inputs, current_inputs, definition_fingerprin
                                    to_rebuild_whole, up_to_date)
 from pipelines.dbt_in_process import PROJECT_MANIFEST, invoke, project_state
 from pipelines.lineage import LineageRun, dataset, namespace
+from pipelines.quality.dbt_tests import dbt_test_outcome, store_test_outcomes
 from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
 
 # The dbt next to this interpreter, so the product works without an activated virtual environment.
@@ -46,10 +47,15 @@ def dbt_build(context: dg.AssetExecutionContext, settings: Settings) -> Iterator
     unchanged = up_to_date(manifest, inputs, settings, _tables(settings))
     if unchanged:
         context.log.info(f"up to date, not built again: {', '.join(manifest['nodes'][uid]['name'] for uid in unchanged)}")
+    kept = {}
     with duckdb.connect(str(settings.build_db), read_only=True) if unchanged else nullcontext() as db:
         for uid, build in unchanged.items():
-            yield from _unchanged_events(context, manifest, translator, manifest["nodes"][uid], build,
-                                         _table_facts(db, manifest, manifest["nodes"][uid]))
+            node = manifest["nodes"][uid]
+            facts = _table_facts(db, manifest, node)
+            yield from _unchanged_events(context, manifest, translator, node, build, facts)
+            kept[_table(node)] = [dbt_test_outcome(test, True, 0, facts["rows"], build["run_id"])
+                                  for test in _tests_kept(context, manifest, translator, node)]
+    store_test_outcomes(settings, context.run_id, kept)
     to_build = [uid for uid in selected if uid not in unchanged]
     if to_build:
         yield from _build(context, settings, manifest, translator, {uid: inputs[uid] for uid in to_build})
@@ -66,7 +72,7 @@ def _build(context: dg.AssetExecutionContext, settings: Settings, manifest: dict
                "--select", *(f"path:{manifest['nodes'][uid]['original_file_path']}" for uid in inputs)]
     target_path = settings.dbt_state / "runs" / f"{context.run_id}-{context.op_def.name}"
     context.log.info(f"dbt {' '.join(command)}")
-    runs = {uid: LineageRun(settings, context.run_id, f"{manifest['nodes'][uid]['schema']}.{manifest['nodes'][uid]['alias']}",
+    runs = {uid: LineageRun(settings, context.run_id, _table(manifest["nodes"][uid]),
                             _inputs(settings, manifest, manifest["nodes"][uid])) for uid in inputs}
     for run in runs.values():
         run.emit("START")
@@ -77,6 +83,7 @@ def _build(context: dg.AssetExecutionContext, settings: Settings, manifest: dict
     error = invocation.error()
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
         facts = {uid: _table_facts(db, manifest, manifest["nodes"][uid]) for uid in runs}
+    store_test_outcomes(settings, context.run_id, _test_outcomes(manifest, events, facts))
     built = [uid for uid in map(_unique_id, (e for e in events if isinstance(e, dg.Output))) if uid in facts]
     record_builds(manifest, built, _tests_passed(manifest, translator, built, events), inputs, context.run_id,
                   settings.dbt_state, whole=full_refresh)
@@ -124,10 +131,34 @@ def _unchanged_events(context, manifest: dict, translator, node: dict, build: di
     unchanged = {"herbouwd": False, "gebouwd_in_run": build["run_id"]}
     yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
                     metadata={"unique_id": node["unique_id"], "dagster/row_count": facts["rows"], **unchanged})
-    for test in _tests_on(manifest, node["unique_id"]):
-        check = dg.AssetCheckKey(key, test["name"])
-        if test["attached_node"] == node["unique_id"] and check in context.selected_asset_check_keys:
-            yield dg.AssetCheckResult(asset_key=key, check_name=test["name"], passed=True, metadata=unchanged)
+    for test in _tests_kept(context, manifest, translator, node):
+        yield dg.AssetCheckResult(asset_key=key, check_name=test["name"], passed=True, metadata=unchanged)
+
+
+def _tests_kept(context, manifest: dict, translator, node: dict) -> list[dict]:
+    """The selected tests of an up-to-date model, whose outcome is that of the build that made it."""
+    key = translator.get_asset_key(node)
+    return [test for test in _tests_on(manifest, node["unique_id"])
+            if test["attached_node"] == node["unique_id"]
+            and dg.AssetCheckKey(key, test["name"]) in context.selected_asset_check_keys]
+
+
+def _test_outcomes(manifest: dict, events: list, facts: dict) -> dict[str, list]:
+    """Per table, the result rows of the dbt tests this build ran on it."""
+    outcomes = {}
+    for event in events:
+        if isinstance(event, dg.AssetCheckResult):
+            test = manifest["nodes"][event.metadata["unique_id"].value]
+            failures = event.metadata.get("dagster_dbt/failed_row_count")
+            rows = facts.get(test["attached_node"], {}).get("rows")
+            outcomes.setdefault(_table(manifest["nodes"][test["attached_node"]]), []).append(
+                dbt_test_outcome(test, event.passed, failures.value if failures else None, rows))
+    return outcomes
+
+
+def _table(node: dict) -> str:
+    """`<zone>.<table>`: how lineage and the GX suites name a built table."""
+    return f"{node['schema']}.{node['alias']}"
 
 
 def parse_project() -> None:
@@ -236,7 +267,7 @@ def _inputs(settings: Settings, manifest: dict, node: dict) -> list[dict]:
             inputs.append(dataset(namespace(settings), f"bronze.{manifest['sources'][parent_id]['name']}"))
         elif parent_id in manifest["nodes"]:
             parent = manifest["nodes"][parent_id]
-            inputs.append(dataset(namespace(settings), f"{parent['schema']}.{parent['alias']}"))
+            inputs.append(dataset(namespace(settings), _table(parent)))
     return inputs
 
 
@@ -250,7 +281,7 @@ def _output_dataset(settings: Settings, node: dict, facts: dict, extra: dict) ->
             for column, deps in lineage.deps_by_column.items() if deps
         }
     columns = {name: meta["data_type"] for name, meta in facts["columns"].items()}
-    return dataset(namespace(settings), f"{node['schema']}.{node['alias']}", columns, column_lineage)
+    return dataset(namespace(settings), _table(node), columns, column_lineage)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import pytest
 from benchmarks import pandas_fixi
 from benchmarks.compare import parquet, same_rows
 from benchmarks.floor import build as build_floor
+from pipelines.dbt_in_process import PROJECT_MANIFEST
 from pipelines.transform import compile_models
 from tests import ground_truth as gt
 from tests.conftest import all_stored_strings
@@ -156,6 +157,24 @@ def test_dirty_records_are_kept_flagged_and_counted_in_dq_resultaten(demo_run, t
     suites = {r[0] for r in gold(settings, "select distinct tabel from dq_resultaten where run_id = ?", [result.run_id])}
     assert {"bronze.fixi_melding", "silver.fixi_melding", "gold.fixi_meldingen_week", "gold.fixi_pieken",
             "gold.fixi_afhandeling"} <= suites
+
+
+def test_every_dbt_test_is_a_result_in_dq_resultaten_beside_the_suites(demo_run):
+    """Keys and relationships are tested by dbt, not a second time by GX: their outcomes are result rows too."""
+    settings, result = demo_run
+    tests = [n for n in json.loads(PROJECT_MANIFEST.read_text())["nodes"].values() if n["resource_type"] == "test"]
+    rows = gold(settings, """
+        select tabel, expectation, kolom, dimensie, ernst, geslaagd, aantal_onverwacht, aantal_rijen, berekend_in_run
+        from dq_resultaten where run_id = ? and expectation like 'dbt.%'""", [result.run_id])
+    assert len(rows) == len(tests) > 60
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        meldingen = db.execute("select count(*) from silver.fixi_melding").fetchone()[0]
+    assert [r for r in rows if r[:2] == ("silver.fixi_melding", "dbt.unique_combination")] == [
+        ("silver.fixi_melding", "dbt.unique_combination", "gemeentecode, melding_id", "uniciteit", "critical", True, 0,
+         meldingen, result.run_id)]
+    assert {r[3] for r in rows} == {"uniciteit", "volledigheid", "geldigheid", "consistentie"}
+    checked = {r[0] for r in gold(settings, "select distinct tabel from dq_resultaten where laag <> 'bronze'")}
+    assert checked <= {r[0] for r in rows if r[3] == "uniciteit"}  # every silver and gold table: its key
 
 
 def test_quarantine_names_file_record_and_reason(demo_run):

@@ -79,6 +79,9 @@ def test_a_second_run_on_unchanged_landing_adds_nothing_and_gives_identical_gold
         computed_in = dict(db.execute("select berekend_in_run = run_id, count(*) from dq_resultaten "
                                       "where run_id = ? group by all", [result.run_id]).fetchall())
     assert computed_in[False] > 80 and computed_in[True] < 30  # only what compares with the peildatum ran
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:  # each dbt test: its outcome at the build
+        assert db.execute("select count(*) from dq_resultaten where run_id = ? and expectation like 'dbt.%' "
+                          "and berekend_in_run = run_id", [result.run_id]).fetchone()[0] == 0
     # Nothing was rebuilt, so no gold file was written again; each keeps the run that published it.
     assert {t: published[t] for t in ALL_GOLD} == {t: published_before[t] for t in ALL_GOLD}
     assert published["dq_resultaten"][0] == result.run_id

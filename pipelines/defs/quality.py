@@ -17,7 +17,7 @@ def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         settings = load_settings()
         outcomes = run_suite(suite, settings, context.run.run_id)
-        stored = store_results(suite, outcomes, settings, context.run.run_id)
+        stored = store_results(suite.name, outcomes, settings, context.run.run_id)
         kept = [o for o in outcomes if o.berekend_in_run]
         if kept:
             context.log.info(f"{suite.name}: {len(kept)} of {len(outcomes)} outcomes kept from the last check of "

@@ -579,12 +579,14 @@ RESULT_SCHEMA = pa.schema([
 ])
 
 
-def store_results(suite: Suite, outcomes: list[Outcome], settings: Settings, run_id: str) -> Path:
-    """Keep every result, run after run, so data quality itself can be monitored over time."""
+def store_results(table: str, outcomes: list[Outcome], settings: Settings, run_id: str,
+                  file_name: str | None = None) -> Path:
+    """Keep every result of a table's checks (`<zone>.<table>`), run after run, so data quality itself can be
+    monitored over time. `file_name` in the run's folder: the table's own by default."""
     stamp = {"run_id": run_id, "gecontroleerd_op": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-             "peildatum": settings.peildatum, "laag": suite.zone, "tabel": suite.name}
+             "peildatum": settings.peildatum, "laag": table.split(".", 1)[0], "tabel": table}
     rows = [{**stamp, **asdict(o), "berekend_in_run": o.berekend_in_run or run_id} for o in outcomes]
-    path = settings.dq_results / run_id / f"{suite.name}.parquet"
+    path = settings.dq_results / run_id / (file_name or f"{table}.parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=RESULT_SCHEMA), path)
     return path
