@@ -78,7 +78,7 @@ def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds
     print(f"quarantined records: {_quarantined(settings):,} (bronze/_quarantaine/records/, reason per record)")
     for entry in rejected_files(settings):
         print(f"  rejected file: {entry['bestand']}: {entry['error']}")
-    print("data quality results: gold table dq_resultaten; suites in expectations/")
+    print("data quality results: gold table dq_resultaten (GX suites in expectations/, dbt tests in the model YAML)")
     print(f"lineage: OpenLineage events in {settings.lineage / 'events'}, dbt docs in {settings.dbt_docs / 'index.html'}")
     print("explore: make dev, then open http://localhost:3000")
 

@@ -23,12 +23,18 @@ raster as (
     cross join (select distinct gemeentecode from per_wijk_week) as g
 ),
 
+-- Summed per categorie before it meets the grid: joining every wijk's row to the grid first took longer.
+per_categorie_week as (
+    select gemeentecode, categorie, week_start, sum(aantal_meldingen) as aantal
+    from per_wijk_week
+    group by gemeentecode, categorie, week_start
+),
+
 per_week as (
-    select r.gemeentecode, r.categorie, r.week_start, r.iso_jaar, r.iso_week, cast(coalesce(sum(m.aantal_meldingen), 0) as bigint) as aantal
+    select r.gemeentecode, r.categorie, r.week_start, r.iso_jaar, r.iso_week, cast(coalesce(m.aantal, 0) as bigint) as aantal
     from raster as r
-    left join per_wijk_week as m
+    left join per_categorie_week as m
         on m.gemeentecode = r.gemeentecode and m.categorie = r.categorie and m.week_start = r.week_start
-    group by r.gemeentecode, r.categorie, r.week_start, r.iso_jaar, r.iso_week
 ),
 
 -- The grid has every week, so the eight weeks before a week are the eight rows before it.
@@ -44,15 +50,19 @@ basis as (
     from per_week
 ),
 
+basis_mediaan as (
+    select *, {{ list_median('voorgaand') }} as verwacht from basis
+),
+
 mediaan as (
     select
         gemeentecode,
         categorie,
         week_start,
-        {{ list_median('voorgaand') }} as verwacht,
-        {{ list_median_deviation('voorgaand') }} as mad,
+        verwacht,
+        {{ list_median_deviation('voorgaand', 'verwacht') }} as mad,
         cardinality(voorgaand) as basisweken
-    from basis
+    from basis_mediaan
 ),
 
 -- The busiest wijk of each week and categorie; of equally busy ones the first by wijkcode.
