@@ -130,7 +130,9 @@
     {{ return(adapter.dispatch('first_per_group')(relation, group_by, order_by, columns)) }}
 {%- endmacro %}
 {% macro duckdb__first_per_group(relation, group_by, order_by, columns) -%}
-    select {{ group_by | join(', ') }}, {% for column in columns %}eerste.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
+    select
+        {{ group_by | join(', ') }},
+        {% for column in columns %}eerste.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
     from (
         select
             {{ group_by | join(', ') }},
@@ -145,7 +147,11 @@
 {% macro default__first_per_group(relation, group_by, order_by, columns) -%}
     select {{ group_by | join(', ') }}, {{ columns | join(', ') }}
     from (
-        select *, row_number() over (partition by {{ group_by | join(', ') }} order by {{ order_by | join(', ') }}) as volgnummer
+        select
+            *,
+            row_number() over (
+                partition by {{ group_by | join(', ') }} order by {{ order_by | join(', ') }}
+            ) as volgnummer
         from {{ relation }}
     ) as genummerd
     where volgnummer = 1

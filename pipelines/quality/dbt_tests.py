@@ -19,7 +19,8 @@ DESCRIPTIONS = {"unique": "Every value occurs once", "unique_combination": "Ever
                 "relationships": "Every value is known in the table it refers to"}
 
 
-def dbt_test_outcome(test: dict, passed: bool, failures: int | None, rows: int, computed_in: str | None = None) -> Outcome:
+def dbt_test_outcome(test: dict, passed: bool, failures: int | None, rows: int,
+                     computed_in: str | None = None) -> Outcome:
     """The result row of one dbt test (its manifest node) on a table of `rows` rows."""
     kind = test["test_metadata"]["name"]
     columns = test["test_metadata"]["kwargs"].get("columns") or [test["column_name"]]

@@ -19,7 +19,8 @@ raster as (
 ),
 
 -- One pass over silver, by the three months a melding counts in; each measure then sums the small result
--- (national: 17 million meldingen grouped once instead of three times; the table took 1.9 s to make, not 2.7-3.1 s).
+-- (national: 17 million meldingen grouped once instead of three times; the table took 1.9 s to make,
+-- not 2.7-3.1 s).
 per_maand as (
     select
         gemeentecode,

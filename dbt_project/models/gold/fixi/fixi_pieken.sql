@@ -31,7 +31,9 @@ per_categorie_week as (
 ),
 
 per_week as (
-    select r.gemeentecode, r.categorie, r.week_start, r.iso_jaar, r.iso_week, cast(coalesce(m.aantal, 0) as bigint) as aantal
+    select
+        r.gemeentecode, r.categorie, r.week_start, r.iso_jaar, r.iso_week,
+        cast(coalesce(m.aantal, 0) as bigint) as aantal
     from raster as r
     left join per_categorie_week as m
         on m.gemeentecode = r.gemeentecode and m.categorie = r.categorie and m.week_start = r.week_start
@@ -113,7 +115,9 @@ final as (
         case when b.totaal > 0 then b.aantal_meldingen / cast(b.totaal as double) end as aandeel_van_week,
         dw.wijkcode as drukste_wijkcode,
         dw.wijknaam as drukste_wijknaam,
-        case when b.aantal_meldingen > 0 then dw.aantal_meldingen / cast(b.aantal_meldingen as double) end as aandeel_drukste_wijk
+        case
+            when b.aantal_meldingen > 0 then dw.aantal_meldingen / cast(b.aantal_meldingen as double)
+        end as aandeel_drukste_wijk
     from beoordeeld as b
     left join drukste_wijk as dw
         on dw.gemeentecode = b.gemeentecode and dw.categorie = b.categorie and dw.week_start = b.week_start
