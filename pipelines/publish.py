@@ -107,6 +107,10 @@ def write_catalogue(settings: Settings) -> None:
     """(Re)write `gold.duckdb`: a view per published file (absolute paths) and the `publicatie` table."""
     gold = settings.gold
     published = _published(settings)
+    if missing := [name for name in sorted(published) if not (gold / f"{name}.parquet").exists()]:
+        raise FileNotFoundError(f"{gold / MANIFEST} lists {', '.join(missing)} as published, but "
+                                f"{', '.join(f'{name}.parquet' for name in missing)} is not in {gold}: restore the "
+                                f"file(s), or remove {gold / MANIFEST} and run again to publish every table anew")
     path = gold / f".gold-{uuid.uuid4().hex}.duckdb"
     with duckdb.connect(str(path)) as db:
         for name in sorted(published):

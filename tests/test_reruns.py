@@ -278,3 +278,17 @@ def test_an_interrupted_publication_leaves_nothing_half_published(demo_run, tmp_
     assert not stale.exists()
     assert set(counts) == {"fixi_pieken", "dq_resultaten"}  # the others are published from their latest build
     assert counts["fixi_pieken"] == len(gold_rows(settings, "fixi_pieken"))
+
+
+def test_a_published_file_gone_missing_is_named_and_nothing_is_half_written(demo_run, tmp_path, monkeypatch):
+    from pipelines.publish import write_catalogue
+
+    settings = copy_data_root(demo_run[0], tmp_path / "missing", monkeypatch)
+    (settings.gold / "wmo_wachtlijst.parquet").unlink()
+    before = file_digest(settings.gold_db)
+
+    with pytest.raises(FileNotFoundError, match=r"_publicatie\.json lists wmo_wachtlijst .* wmo_wachtlijst\.parquet"):
+        write_catalogue(settings)
+
+    assert file_digest(settings.gold_db) == before
+    assert not list(settings.gold.glob(".gold-*"))  # no half-made catalogue left behind
