@@ -2,8 +2,8 @@
 
 `python -m benchmarks.floor BUILD_DB MANIFEST OUT_DB` takes the compiled SQL of every model from a dbt
 manifest (`pipelines.transform.compile_models` in the same environment, so it reads the same bronze) and
-creates each table in dependency order in a fresh database, with the pipeline's DuckDB memory limit so both
-run the same engine the same way. Seeds are reference inputs like bronze: they are copied from the pipeline's
+creates each table in dependency order in a fresh database, with the pipeline's DuckDB settings so both run
+the same engine the same way. Seeds are reference inputs like bronze: they are copied from the pipeline's
 build database, not timed. Prints the seconds per model as JSON.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import load_settings
+from pipelines.settings import Settings, load_settings
 
 
 def models_in_order(manifest: dict) -> list[dict]:
@@ -26,12 +26,14 @@ def models_in_order(manifest: dict) -> list[dict]:
     return [models[uid] for uid in TopologicalSorter(graph).static_order()]
 
 
-def build(build_db: Path, manifest: dict, out_db: Path, memory_limit: str) -> dict[str, float]:
+def build(build_db: Path, manifest: dict, out_db: Path, settings: Settings) -> dict[str, float]:
     # The compiled SQL names relations "<catalog>"."<schema>"."<table>"; the floor's file gets the same catalog name.
     if out_db.stem != build_db.stem:
         raise ValueError(f"the floor database must be named {build_db.name}, like the build database")
     seconds = {}
-    with duckdb.connect(str(out_db), config={"memory_limit": memory_limit}) as db:
+    # The pipeline's DuckDB settings: its memory limit, and bronze as the place the sources' paths are relative to.
+    config = {"memory_limit": settings.memory_limit, "file_search_path": str(settings.bronze)}
+    with duckdb.connect(str(out_db), config=config) as db:
         db.execute(f"attach '{build_db}' as pipeline (read_only)")
         for schema in ("silver", "gold"):
             db.execute(f"create schema if not exists {schema}")
@@ -47,5 +49,4 @@ def build(build_db: Path, manifest: dict, out_db: Path, memory_limit: str) -> di
 
 if __name__ == "__main__":
     build_db, manifest_path, out_db = map(Path, sys.argv[1:4])
-    memory_limit = load_settings().memory_limit
-    print(json.dumps(build(build_db, json.loads(manifest_path.read_text()), out_db, memory_limit)))
+    print(json.dumps(build(build_db, json.loads(manifest_path.read_text()), out_db, load_settings())))

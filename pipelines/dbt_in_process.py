@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,8 @@ from pipelines.long_lived import made_for_the_process
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
 PROJECT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's own file name for the parse it starts the next one from
+PROFILE_ENV = ("LAKEHOUSE_BRONZE", "LAKEHOUSE_BUILD_DB", "LAKEHOUSE_MEMORY_LIMIT")  # read by profiles.yml only
 _PARSED: dict[str, Manifest] = {}  # by project state
 
 
@@ -77,25 +82,52 @@ def invoke(command: list[str], settings: Settings, target_path: Path) -> Invocat
 
 
 def parsed_project(settings: Settings) -> Manifest:
-    """dbt's parse of the project for these settings: once per process, from the partial parse dbt keeps in
-    the settings' dbt state folder (the environment, hence the build database's path, is part of a parse)."""
+    """dbt's parse of the project: once per process and project version. Parsed without the variables only the
+    profile reads, it names no data root, so a data root without a parse of its own starts from the one `make`
+    left in dbt_project/target and dbt re-reads only the files that changed since (a full parse took 2-3 s)."""
     os.environ.update(settings.dbt_env())  # dbt reads the zones and the peildatum with env_var()
     state = project_state(settings)
     if state not in _PARSED:
-        with made_for_the_process():
-            result = dbtRunner().invoke(["parse", "--no-write-json", *_common_flags(settings.dbt_state),
-                                         "--log-level-file", "none"])
+        _start_from_project_parse(settings.dbt_state)
+        with made_for_the_process(), profile_defaults():
+            result = dbtRunner(callbacks=[_report_full_parse]).invoke(
+                ["parse", "--no-write-json", *_common_flags(settings.dbt_state), "--log-level-file", "none"])
         if not result.success:
             raise DbtError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
         _PARSED[state] = result.result
     return _PARSED[state]
 
 
+@contextmanager
+def profile_defaults() -> Iterator[None]:
+    """The environment without the variables only profiles.yml reads: dbt compares the rendered profile with the
+    earlier parse's and parses everything again when it differs, though no model depends on it."""
+    saved = {name: os.environ.pop(name) for name in PROFILE_ENV if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def _start_from_project_parse(dbt_state: Path) -> None:
+    own, project = dbt_state / PARTIAL_PARSE, PROJECT_MANIFEST.parent / PARTIAL_PARSE
+    if not own.exists() and project.exists():
+        dbt_state.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(project, own)
+
+
+def _report_full_parse(message) -> None:
+    """Says why dbt parses the whole project (slow) instead of only what changed since the last parse."""
+    if message.info.name == "UnableToPartialParse":
+        print(f"dbt: parsing the whole project: {message.info.msg}", flush=True)
+
+
 def project_state(settings: Settings) -> str:
-    """What a parse or the docs depend on: the environment dbt sees, except the peildatum, and the version of
-    the project. The peildatum changes every night, and neither a parse (the macro reads it only when a model
-    runs) nor any description in the docs depends on it."""
-    env = {name: value for name, value in settings.dbt_env().items() if name != "LAKEHOUSE_PEILDATUM"}
+    """What a parse or the docs depend on besides the project's files: the environment dbt sees, except what
+    only the profile reads (where the data is) and the peildatum, which changes every night and is read only
+    when a model runs; no description in the docs depends on either."""
+    env = {name: value for name, value in settings.dbt_env().items()
+           if name not in (*PROFILE_ENV, "LAKEHOUSE_PEILDATUM")}
     return json.dumps({**env, "project": PROJECT_MANIFEST.stat().st_mtime_ns}, sort_keys=True)
 
 

@@ -90,7 +90,8 @@ class Settings:
             return {row["categorie"]: int(row["afhandeltermijn_werkdagen"]) for row in csv.DictReader(seed)}
 
     def dbt_env(self) -> dict[str, str]:
-        """What dbt needs to find the zones; dbt reads these with env_var()."""
+        """What dbt needs to find the zones; dbt reads these with env_var(), the bronze zone, the build database
+        and the memory limit only in its profile (pipelines/dbt_in_process.py keeps those out of the parse)."""
         return {
             "LAKEHOUSE_BRONZE": str(self.bronze),
             "LAKEHOUSE_BUILD_DB": str(self.build_db),

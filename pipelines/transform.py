@@ -25,7 +25,7 @@ from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_l
 
 from pipelines.build_state import (Inputs, current_inputs, definition_fingerprint, is_incremental, record_builds,
                                    to_rebuild_whole, up_to_date)
-from pipelines.dbt_in_process import PROJECT_MANIFEST, invoke, project_state
+from pipelines.dbt_in_process import PROFILE_ENV, PROJECT_MANIFEST, invoke, project_state
 from pipelines.lineage import LineageRun, dataset, namespace
 from pipelines.quality.dbt_tests import dbt_test_outcome, store_test_outcomes
 from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
@@ -162,7 +162,8 @@ def _table(node: dict) -> str:
 
 
 def parse_project() -> None:
-    """`dbt parse` into `dbt_project/target`: the manifest Dagster builds the asset graph from."""
+    """`dbt parse` into `dbt_project/target`: the manifest Dagster builds the asset graph from, and the parse
+    every data root's first run starts from."""
     _run_dbt(["parse"], PROJECT_MANIFEST.parent, load_settings())
 
 
@@ -175,9 +176,13 @@ def compile_models(settings: Settings, target: Path) -> Path:
 
 
 def _run_dbt(command: list[str], target: Path, settings: Settings) -> None:
-    """A dbt command outside a Dagster step, in the settings' environment, writing into `target`."""
+    """A dbt command outside a Dagster step, in the settings' environment, writing into `target`. A parse is made
+    without the variables only the profile reads, like the pipeline's own (pipelines/dbt_in_process.py)."""
+    env = {**os.environ, **settings.dbt_env()}
+    if command[0] == "parse":
+        env = {name: value for name, value in env.items() if name not in PROFILE_ENV}
     subprocess.run([str(DBT_EXECUTABLE), *command, "--quiet", "--profiles-dir", ".", "--target-path", str(target)],
-                   cwd=DBT_PROJECT_DIR, env={**os.environ, **settings.dbt_env()}, check=True)
+                   cwd=DBT_PROJECT_DIR, env=env, check=True)
 
 
 def dbt_docs(settings: Settings) -> bool:

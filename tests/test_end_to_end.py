@@ -448,7 +448,7 @@ def test_the_benchmark_baselines_compute_the_same_gold_as_the_pipeline(demo_run,
     weeks = pandas_fixi.per_week(pandas_fixi.meldingen(settings.bronze, settings.peildatum))
     weeks.to_parquet(tmp_path / "pandas.parquet", index=False)
     manifest = json.loads(compile_models(settings, tmp_path / "dbt").read_text())
-    seconds = build_floor(settings.build_db, manifest, tmp_path / settings.build_db.name, settings.memory_limit)
+    seconds = build_floor(settings.build_db, manifest, tmp_path / settings.build_db.name, settings)
 
     assert len(weeks) > 5_000 and set(seconds) >= {"silver.fixi_melding", "gold.fixi_meldingen_week"}
     with duckdb.connect() as db:
