@@ -101,8 +101,8 @@ def test_a_nightly_build_of_fixi_melding_reads_only_the_meldingen_with_a_new_del
     _run_dbt(["compile", "--select", "fixi_melding"], tmp_path / "dbt", settings)
 
     compiled = next((tmp_path / "dbt" / "compiled").rglob("fixi_melding.sql")).read_text()
-    # the bronze sources' paths are relative to the bronze zone, as dbt's profile tells DuckDB
-    with duckdb.connect(str(settings.build_db), read_only=True, config={"file_search_path": str(settings.bronze)}) as db:
+    search_bronze = {"file_search_path": str(settings.bronze)}  # the sources' paths are relative to it, as in dbt
+    with duckdb.connect(str(settings.build_db), read_only=True, config=search_bronze) as db:
         selected = db.execute(f"select count(*), count(*) filter (melding_id like 'Nnachtexport-%') from ({compiled})")
         assert selected.fetchone() == (25, 25)
 
