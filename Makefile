@@ -8,32 +8,36 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros) dbt_project/dbt_project.yml dbt_project/profiles.yml
 
 export DAGSTER_HOME := $(CURDIR)/.dagster
+DAGSTER_CONFIG := $(DAGSTER_HOME)/dagster.yaml
 # The project's own tools (dbt, dagster) come first, also for tools that call them by name.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: run test dev bench clean
 
-run: $(MANIFEST)
+run: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m pipelines.run $(if $(DEMO),--demo,) $(if $(GEMEENTEN),--gemeenten $(GEMEENTEN),)
 
-test: $(MANIFEST)
+test: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # Generation, full build and nightly run at 1 and 10 municipalities against a pandas and a bare-DuckDB baseline;
 # NATIONAL=1 adds all 342 municipalities. Report in benchmarks/results/.
-bench: $(MANIFEST)
+bench: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m benchmarks $(if $(NATIONAL),--national,) $(if $(GEMEENTEN),--gemeenten $(GEMEENTEN),)
 
-dev: $(MANIFEST)
+dev: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/dagster dev -m pipelines.definitions
 
-$(INSTALLED): pyproject.toml constraints.txt dagster.yaml
+$(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
-	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	touch $@
+
+# The Dagster instance's settings; made again after `make clean`, which removes the instance with its runs.
+$(DAGSTER_CONFIG): dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
 
 # The dbt manifest drives the Dagster asset graph, so it is rebuilt whenever a model, seed or macro changes.
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
