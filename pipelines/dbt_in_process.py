@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +89,7 @@ def parsed_project(settings: Settings) -> Manifest:
     state = project_state(settings)
     if state not in _PARSED:
         _start_from_project_parse(settings.dbt_state)
-        with made_for_the_process(), profile_defaults():
+        with made_for_the_process(), _profile_defaults():
             result = dbtRunner(callbacks=[_report_full_parse]).invoke(
                 ["parse", "--no-write-json", *_common_flags(settings.dbt_state), "--log-level-file", "none"])
         if not result.success:
@@ -98,10 +98,15 @@ def parsed_project(settings: Settings) -> Manifest:
     return _PARSED[state]
 
 
+def parse_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` without the variables only profiles.yml reads: dbt compares the rendered profile with the earlier
+    parse's and parses everything again when it differs, though no model depends on it."""
+    return {name: value for name, value in env.items() if name not in PROFILE_ENV}
+
+
 @contextmanager
-def profile_defaults() -> Iterator[None]:
-    """The environment without the variables only profiles.yml reads: dbt compares the rendered profile with the
-    earlier parse's and parses everything again when it differs, though no model depends on it."""
+def _profile_defaults() -> Iterator[None]:
+    """This process's environment as `parse_environment` gives it, while dbt parses in-process."""
     saved = {name: os.environ.pop(name) for name in PROFILE_ENV if name in os.environ}
     try:
         yield
@@ -126,8 +131,8 @@ def project_state(settings: Settings) -> str:
     """What a parse or the docs depend on besides the project's files: the environment dbt sees, except what
     only the profile reads (where the data is) and the peildatum, which changes every night and is read only
     when a model runs; no description in the docs depends on either."""
-    env = {name: value for name, value in settings.dbt_env().items()
-           if name not in (*PROFILE_ENV, "LAKEHOUSE_PEILDATUM")}
+    env = {name: value for name, value in parse_environment(settings.dbt_env()).items()
+           if name != "LAKEHOUSE_PEILDATUM"}
     return json.dumps({**env, "project": PROJECT_MANIFEST.stat().st_mtime_ns}, sort_keys=True)
 
 

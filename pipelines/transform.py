@@ -25,7 +25,7 @@ from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_l
 
 from pipelines.build_state import (Inputs, current_inputs, definition_fingerprint, is_incremental, record_builds,
                                    to_rebuild_whole, up_to_date)
-from pipelines.dbt_in_process import PROFILE_ENV, PROJECT_MANIFEST, invoke, project_state
+from pipelines.dbt_in_process import PROJECT_MANIFEST, invoke, parse_environment, project_state
 from pipelines.lineage import LineageRun, dataset, namespace
 from pipelines.quality.dbt_tests import dbt_test_outcome, store_test_outcomes
 from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
@@ -180,7 +180,7 @@ def _run_dbt(command: list[str], target: Path, settings: Settings) -> None:
     without the variables only the profile reads, like the pipeline's own (pipelines/dbt_in_process.py)."""
     env = {**os.environ, **settings.dbt_env()}
     if command[0] == "parse":
-        env = {name: value for name, value in env.items() if name not in PROFILE_ENV}
+        env = parse_environment(env)
     subprocess.run([str(DBT_EXECUTABLE), *command, "--quiet", "--profiles-dir", ".", "--target-path", str(target)],
                    cwd=DBT_PROJECT_DIR, env=env, check=True)
 
