@@ -217,6 +217,34 @@ def test_openlineage_events_cover_every_asset_with_column_lineage(demo_run):
     assert (settings.dbt_docs / "index.html").exists() and (settings.dbt_docs / "catalog.json").exists()
 
 
+def test_column_lineage_follows_every_model_back_to_the_bronze_columns(demo_run):
+    settings, result = demo_run
+    lineage = {m.asset_key.to_user_string(): m.materialization.metadata["dagster/column_lineage"].value.deps_by_column
+               for m in result.get_asset_materialization_events()
+               if m.asset_key.path[0] in ("silver", "gold") and "dagster/column_lineage" in m.materialization.metadata}
+    manifest = json.loads(PROJECT_MANIFEST.read_text())
+    models = {f"{n['schema']}/{n['alias']}" for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    assert set(lineage) == models
+    assert all(any(deps for deps in columns.values()) for columns in lineage.values())
+
+    def inputs(table: str, column: str) -> set[str]:
+        return {f"{d.asset_key.to_user_string()}.{d.column_name}" for d in lineage[table][column]}
+
+    melding = "silver/fixi_melding"
+    assert inputs(melding, "datum_melding") == {"bronze/fixi_melding.datum_melding"}
+    assert inputs(melding, "doorlooptijd_werkdagen") >= {"bronze/fixi_melding.datum_melding",
+                                                         "bronze/fixi_melding.datum_afgehandeld",
+                                                         "silver/kalender.werkdag_volgnummer"}
+    assert inputs("silver/reisdocument", "datum_einde_geldigheid") == {"bronze/brp_reisdocument.datum_einde_geldigheid"}
+    # iWmo messages and the case-management export both feed the toewijzingen
+    assert inputs("silver/wmo_toewijzing", "aanbieder") == {"bronze/iwmo_product.aanbieder",
+                                                            "bronze/zorgned_toewijzing.aanbieder"}
+    events = [json.loads(p.read_text()) for p in settings.lineage.glob(f"events/*/{result.run_id}/*.json")]
+    silver = next(e for e in events if e["job"]["name"] == "silver.fixi_melding" and e["eventType"] == "COMPLETE")
+    assert silver["outputs"][0]["facets"]["columnLineage"]["fields"]["datum_melding"]["inputFields"] == [
+        {"namespace": silver["outputs"][0]["namespace"], "name": "bronze.fixi_melding", "field": "datum_melding"}]
+
+
 def test_dagster_records_row_counts_schemas_owners_and_privacy(demo_run):
     from pipelines.definitions import defs
 

@@ -165,7 +165,7 @@ def test_a_new_peildatum_rebuilds_only_what_compares_with_it_and_equals_a_full_r
     monkeypatch.setenv("LAKEHOUSE_PEILDATUM", str(settings.peildatum + dt.timedelta(days=5)))
 
     with monkeypatch.context() as m:  # the same SQL as yesterday's: its column lineage is kept, not worked out again
-        m.setattr("pipelines.transform._build_column_lineage_metadata", lambda **_: pytest.fail("lineage again"))
+        m.setattr("pipelines.transform.column_lineage", lambda *_: pytest.fail("lineage again"))
         nightly = run_lakehouse()
 
     assert nightly.success
