@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -45,16 +45,16 @@ def dbt_build(context: dg.AssetExecutionContext, settings: Settings) -> Iterator
     selected = [n["unique_id"] for n in manifest["nodes"].values()
                 if n["resource_type"] in ("model", "seed") and translator.get_asset_key(n) in context.selected_asset_keys]
     inputs = current_inputs(manifest, selected, settings)
-    unchanged = up_to_date(manifest, inputs, settings, _tables(settings))
-    if unchanged:
-        context.log.info(f"up to date, not built again: {', '.join(manifest['nodes'][uid]['name'] for uid in unchanged)}")
     kept = {}
-    with duckdb.connect(str(settings.build_db), read_only=True) if unchanged else nullcontext() as db:
+    with _read_only(settings) as db:
+        unchanged = up_to_date(manifest, inputs, settings, set(_catalogue(db)) if db else set())
+        if unchanged:
+            context.log.info(f"up to date, not built again: {', '.join(manifest['nodes'][uid]['name'] for uid in unchanged)}")
         for uid, build in unchanged.items():
             node = manifest["nodes"][uid]
-            facts = _table_facts(db, manifest, node)
-            yield from _unchanged_events(context, manifest, translator, node, build, facts)
-            kept[_table(node)] = [dbt_test_outcome(test, True, 0, facts["rows"], build["run_id"])
+            rows = _row_count(db, node)
+            yield from _unchanged_events(context, manifest, translator, node, build, rows)
+            kept[_table(node)] = [dbt_test_outcome(test, True, 0, rows, build["run_id"])
                                   for test in _tests_kept(context, manifest, translator, node)]
     store_test_outcomes(settings, context.run_id, kept)
     to_build = [uid for uid in selected if uid not in unchanged]
@@ -83,7 +83,8 @@ def _build(context: dg.AssetExecutionContext, settings: Settings, manifest: dict
                                                            context=context, target_path=target_path)]
     error = invocation.error()
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
-        facts = {uid: _table_facts(db, manifest, manifest["nodes"][uid]) for uid in runs}
+        catalogue = _catalogue(db)
+        facts = {uid: _table_facts(db, catalogue, manifest, manifest["nodes"][uid]) for uid in runs}
     store_test_outcomes(settings, context.run_id, _test_outcomes(manifest, events, facts))
     built = [uid for uid in map(_unique_id, (e for e in events if isinstance(e, dg.Output))) if uid in facts]
     record_builds(manifest, built, _tests_passed(manifest, translator, built, events), inputs, context.run_id,
@@ -106,12 +107,14 @@ def _build(context: dg.AssetExecutionContext, settings: Settings, manifest: dict
     shutil.rmtree(target_path, ignore_errors=True)
 
 
-def _tables(settings: Settings) -> set[tuple[str, str]]:
-    """(schema, name) of every table in the build database."""
+@contextmanager
+def _read_only(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only connection to the build database, or None before the first build made it."""
     if not settings.build_db.exists():
-        return set()
+        yield None
+        return
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
-        return set(db.execute("select table_schema, table_name from information_schema.tables").fetchall())
+        yield db
 
 
 def _tests_on(manifest: dict, uid: str) -> list[dict]:
@@ -126,12 +129,12 @@ def _tests_passed(manifest: dict, translator, built: list[str], events: list) ->
                    for test in _tests_on(manifest, uid) if test["attached_node"] == uid)}
 
 
-def _unchanged_events(context, manifest: dict, translator, node: dict, build: dict, facts: dict) -> Iterator:
+def _unchanged_events(context, manifest: dict, translator, node: dict, build: dict, rows: int) -> Iterator:
     """The materialization of a model that is up to date, and its tests' outcome at the build that made it."""
     key = translator.get_asset_key(node)
     unchanged = {"herbouwd": False, "gebouwd_in_run": build["run_id"]}
     yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
-                    metadata={"unique_id": node["unique_id"], "dagster/row_count": facts["rows"], **unchanged})
+                    metadata={"unique_id": node["unique_id"], "dagster/row_count": rows, **unchanged})
     for test in _tests_kept(context, manifest, translator, node):
         yield dg.AssetCheckResult(asset_key=key, check_name=test["name"], passed=True, metadata=unchanged)
 
@@ -206,13 +209,18 @@ def _unique_id(event) -> str | None:
     return getattr(value, "text", value)
 
 
-def _columns(db: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, dict]:
-    rows = db.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, table],
-    ).fetchall()
-    return {name: {"data_type": dtype} for name, dtype in rows}
+def _catalogue(db: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[str, dict]]:
+    """The columns of every table in the build database, by (schema, table): one query for the whole step."""
+    catalogue = {}
+    for schema, table, column, dtype in db.execute(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns "
+            "order by table_schema, table_name, ordinal_position").fetchall():
+        catalogue.setdefault((schema, table), {})[column] = {"data_type": dtype}
+    return catalogue
+
+
+def _row_count(db: duckdb.DuckDBPyConnection, node: dict) -> int:
+    return db.execute(f'select count(*) from "{node["schema"]}"."{node["alias"]}"').fetchone()[0]
 
 
 def _bronze_columns(db: duckdb.DuckDBPyConnection, table: str) -> dict[str, dict]:
@@ -222,16 +230,15 @@ def _bronze_columns(db: duckdb.DuckDBPyConnection, table: str) -> dict[str, dict
     return {name: {"data_type": str(dtype)} for name, dtype in zip(schema.names, types)}
 
 
-def _table_facts(db, manifest: dict, node: dict) -> dict:
+def _table_facts(db, catalogue: dict, manifest: dict, node: dict) -> dict:
     parents = {}
     for parent_id in manifest["parent_map"].get(node["unique_id"], []):
         if parent_id in manifest["sources"]:
             source = manifest["sources"][parent_id]
             parents[source["relation_name"]] = _bronze_columns(db, source["name"])
         elif (parent := manifest["nodes"].get(parent_id)) and parent["resource_type"] in ("model", "seed"):
-            parents[parent["relation_name"]] = _columns(db, parent["schema"], parent["alias"])
-    count = db.execute(f'select count(*) from "{node["schema"]}"."{node["alias"]}"').fetchone()[0]
-    return {"columns": _columns(db, node["schema"], node["alias"]), "parents": parents, "rows": count}
+            parents[parent["relation_name"]] = catalogue.get((parent["schema"], parent["alias"]), {})
+    return {"columns": catalogue[(node["schema"], node["alias"])], "parents": parents, "rows": _row_count(db, node)}
 
 
 def _column_lineage(settings: Settings, manifest: dict, translator, target_path: Path, built: list[str],
