@@ -12,7 +12,7 @@ from pipelines.definitions import defs
 
 def test_nightly_schedule_materialises_everything_at_two_in_amsterdam():
     definitions = defs()
-    schedule = definitions.get_schedule_def("nightly")
+    schedule = definitions.resolve_schedule_def("nightly")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Europe/Amsterdam")
     assert schedule.job_name == "lakehouse"
     job = definitions.resolve_job_def("lakehouse")
@@ -26,7 +26,7 @@ def test_loading_the_definitions_pauses_the_garbage_collector_only_while_loading
 
 
 def test_sensor_starts_a_run_for_new_or_changed_files_only(settings):
-    sensor = defs().get_sensor_def("new_landing_files")
+    sensor = defs().resolve_sensor_def("new_landing_files")
     with dg.instance_for_test() as instance:
         empty = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
         assert not empty.run_requests
