@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import gc
 import os
+import re
 import sys
 import time
 
@@ -21,6 +22,8 @@ from pipelines.bronze.landing import drop_folders, entries_under
 from pipelines.bronze.sources import SOURCES
 from pipelines.demo import generate_gemeenten
 from pipelines.settings import Settings, SettingsError, load_settings
+
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its console lines, which its errors repeat
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +73,8 @@ def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds
     failed = [c for c in checks if not c.passed]
     print()
     print(f"== lakehouse run {result.run_id} {'succeeded' if result.success else 'FAILED'} in {seconds:.0f} s ==")
+    for step, error in _failed_steps(result):
+        print(f"failed step {step}:\n" + "\n".join(f"  {line}" for line in error))
     print(f"gold tables ({settings.gold}, query {settings.gold_db} read-only):")
     for table, rows in _published(settings):
         print(f"  {table:32} {rows:>9,} rows")
@@ -81,6 +86,20 @@ def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds
     print("data quality results: gold table dq_resultaten (GX suites in expectations/, dbt tests in the model YAML)")
     print(f"lineage: OpenLineage events in {settings.lineage / 'events'}, dbt docs in {settings.dbt_docs / 'index.html'}")
     print("explore: make dev, then open http://localhost:3000")
+
+
+def _failed_steps(result: dg.ExecuteInProcessResult, lines: int = 8) -> list[tuple[str, list[str]]]:
+    """Each failed step with the first lines of the error that failed it (the full traceback is in the log)."""
+    failed = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error.cause is not None:  # Dagster's wrapper -> the error the step raised
+                error = error.cause
+            message = [line for line in ANSI_COLOUR.sub("", error.message).splitlines() if line.strip()]
+            failed.append((event.step_key, message[:lines] + ([f"... ({len(message) - lines} more lines in the log)"]
+                                                              if len(message) > lines else [])))
+    return failed
 
 
 def _published(settings: Settings) -> list[tuple[str, int]]:
@@ -101,5 +120,8 @@ if __name__ == "__main__":
     code = main()
     # Python's last garbage collection at exit walks every object dbt, Dagster and Great Expectations made:
     # 1.7-1.9 s after the summary, at any scale. Nothing is left to clean up that the exit does not free anyway.
-    gc.freeze()
+    # Not after a failure: a failed step's error still holds DuckDB connections, which DuckDB's bindings would
+    # then report at exit as leaked, dozens of lines below the summary that look like a second fault.
+    if code == 0:
+        gc.freeze()
     sys.exit(code)

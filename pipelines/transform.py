@@ -84,7 +84,9 @@ def _build(context: dg.AssetExecutionContext, settings: Settings, manifest: dict
     error = invocation.error()
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
         catalogue = _catalogue(db)
-        facts = {uid: _table_facts(db, catalogue, manifest, manifest["nodes"][uid]) for uid in runs}
+        # A model dbt could not build on a first build has no table; dbt's error is raised below.
+        facts = {uid: _table_facts(db, catalogue, manifest, manifest["nodes"][uid]) for uid in runs
+                 if _schema_and_name(manifest["nodes"][uid]) in catalogue}
     store_test_outcomes(settings, context.run_id, _test_outcomes(manifest, events, facts))
     built = [uid for uid in map(_unique_id, (e for e in events if isinstance(e, dg.Output))) if uid in facts]
     record_builds(manifest, built, _tests_passed(manifest, translator, built, events), inputs, context.run_id,
@@ -219,6 +221,10 @@ def _catalogue(db: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[str,
     return catalogue
 
 
+def _schema_and_name(node: dict) -> tuple[str, str]:
+    return node["schema"], node["alias"]
+
+
 def _row_count(db: duckdb.DuckDBPyConnection, node: dict) -> int:
     return db.execute(f'select count(*) from "{node["schema"]}"."{node["alias"]}"').fetchone()[0]
 
@@ -237,8 +243,8 @@ def _table_facts(db, catalogue: dict, manifest: dict, node: dict) -> dict:
             source = manifest["sources"][parent_id]
             parents[source["relation_name"]] = _bronze_columns(db, source["name"])
         elif (parent := manifest["nodes"].get(parent_id)) and parent["resource_type"] in ("model", "seed"):
-            parents[parent["relation_name"]] = catalogue.get((parent["schema"], parent["alias"]), {})
-    return {"columns": catalogue[(node["schema"], node["alias"])], "parents": parents, "rows": _row_count(db, node)}
+            parents[parent["relation_name"]] = catalogue.get(_schema_and_name(parent), {})
+    return {"columns": catalogue[_schema_and_name(node)], "parents": parents, "rows": _row_count(db, node)}
 
 
 def _column_lineage(settings: Settings, manifest: dict, translator, target_path: Path, built: list[str],

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import shutil
 import subprocess
 import sys
 
@@ -257,6 +258,27 @@ def test_a_failing_dbt_model_fails_its_step_with_dbts_error_and_the_next_run_bui
 
     assert run_lakehouse().success  # the missing calendar is built again, and the gold from it
     assert file_digest(settings.gold / "fixi_afhandeling.parquet") != before
+
+
+def test_a_first_build_that_dbt_cannot_finish_names_dbts_error_in_the_summary(demo_run, tmp_path, monkeypatch, capsys):
+    from pipelines.run import print_summary
+
+    settings = copy_data_root(demo_run[0], tmp_path / "first_build", monkeypatch)
+    shutil.rmtree(settings.silver)  # a first build: no table of an earlier one to fall back on
+    monkeypatch.setenv("LAKEHOUSE_MEMORY_LIMIT", "2MB")  # a night on which DuckDB runs out of memory
+
+    failed = run_lakehouse()
+
+    assert not failed.success
+    errors = {e.step_key: e.step_failure_data.error.cause for e in failed.get_step_failure_events()}
+    assert "dbt_silver_referentie" in errors  # the calendar, which every other Fixi and Wmo step waits for
+    assert {e.cls_name for e in errors.values()} == {"DbtError"}  # dbt's own errors, not about a missing table
+    assert "Out of Memory" in errors["dbt_silver_referentie"].message
+    capsys.readouterr()  # the run's own progress lines
+    print_summary(settings, failed, 1.0)
+    summary = capsys.readouterr().out
+    assert "FAILED" in summary and "failed step dbt_silver_referentie:" in summary
+    assert "Runtime Error in model kalender" in summary and "\x1b[" not in summary
 
 
 def test_an_interrupted_publication_leaves_nothing_half_published(demo_run, tmp_path, monkeypatch):
