@@ -35,3 +35,12 @@ def test_the_last_reports_reference_is_read_from_latest_json_when_it_has_one(tmp
     assert "no reference to compare with" in _reference_line(reference)
     latest.write_text(json.dumps({"machine": {"reference": described(USUAL, USUAL, None)}}))
     assert previous_reference(latest) == USUAL
+
+
+def test_the_reference_workloads_run_and_print_nothing(tmp_path, capfd):
+    from benchmarks.machine import reference_seconds
+
+    seconds = reference_seconds(tmp_path)
+    assert set(seconds) == set(USUAL) and all(s > 0 for s in seconds.values())
+    assert capfd.readouterr().out == ""
+    assert list(tmp_path.iterdir()) == []  # the SQLite scratch database is gone
