@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 
 from benchmarks.machine import OTHER_SPEED, REFERENCE_COMMITS, REFERENCE_ROWS
+from benchmarks.stages import FIXI_STEPS
 from pipelines.demo.municipality import NATIONAL_GEMEENTEN, NATIONAL_INWONERS
 
 GB = 1024**3
@@ -61,8 +62,9 @@ def goals(results: list[dict]) -> list[dict]:
         ratio = transform / r["floor"]["seconds"]
         rows.append(_goal(f"Transform within 1.5x of the bare DuckDB floor ({scale})",
                           f"{ratio:.1f}x ({transform:.0f} s vs {r['floor']['seconds']:.1f} s)", ratio <= FLOOR_RATIO,
-                          f"{transform - r['floor']['seconds']:.0f} s of dbt start-up, parsing, tests and metadata "
-                          f"in {_dbt_invocations(r)} dbt invocations around {r['floor']['seconds']:.1f} s of SQL"))
+                          f"{_dbt_invocations(r)} dbt steps: "
+                          + _in_dbt(r["full"], [s for s in r["full"]["steps"] if s.startswith("dbt_")])
+                          + f"; the floor runs the same models' SQL in {r['floor']['seconds']:.1f} s"))
         pandas = r["pandas"]
         if pandas["completed"]:
             speedup = pandas["seconds"] / r["pipeline_fixi_seconds"]
@@ -71,7 +73,7 @@ def goals(results: list[dict]) -> list[dict]:
                               speedup >= PANDAS_RATIO,
                               f"the same SQL on bare DuckDB takes {r['floor']['fixi_seconds']:.1f} s "
                               f"({pandas['seconds'] / max(r['floor']['fixi_seconds'], 1e-9):.0f}x faster than pandas); "
-                              "the rest is dbt overhead"))
+                              "the pipeline's steps for it: " + _in_dbt(r["full"], FIXI_STEPS)))
         else:
             rows.append({"goal": f"At least 10x faster than pandas ({scale})", "met": True,
                          "measured": "pandas ran out of memory" if pandas["out_of_memory"] else "pandas failed",
@@ -89,6 +91,15 @@ def _national_estimate(r: dict) -> str:
     return (f"extrapolated from {r['gemeenten']} gemeenten ({factor:.0f}x fewer inhabitants): generation "
             f"~{factor * r['generation']['seconds'] / 60:.0f} min and ingest alone ~{factor * ingest['seconds'] / 60:.0f} "
             f"min at the measured {ingest['rows_per_second']:,.0f} rows/s")
+
+
+def _in_dbt(run: dict, steps) -> str:
+    """How the seconds of these dbt steps divide: dbt building models and seeds, dbt running its tests, and the
+    rest (dbt's start-up and parse, Dagster's events, row counts, column lineage)."""
+    total = sum(run["steps"].get(step, 0.0) for step in steps)
+    models, tests = (sum(run["dbt_seconds"].get(step, {}).get(kind, 0.0) for step in steps) for kind in ("models", "tests"))
+    return (f"{total:.1f} s, of which {models:.1f} s dbt building models and seeds, {tests:.1f} s dbt tests and "
+            f"{total - models - tests:.1f} s around them (dbt start-up and parse, Dagster events, row counts, lineage)")
 
 
 def _nightly_reason(r: dict) -> str:

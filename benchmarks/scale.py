@@ -14,7 +14,7 @@ import duckdb
 
 from benchmarks.compare import DID_NOT_COMPLETE, all_identical, parquet, same_rows
 from benchmarks.measure import Measured, run_measured
-from benchmarks.stages import last_run
+from benchmarks.stages import FIXI_STEPS, last_run
 from pipelines.bronze.ingest import row_count
 from pipelines.bronze.sources import BRONZE_TABLES
 from pipelines.demo import DEFAULT_SEED
@@ -26,7 +26,6 @@ from pipelines.transform import compile_models
 # exports up to the day before, the nightly run on the next night (PEILDATUM) with one more day of exports.
 PEILDATUM = dt.date(2026, 6, 30)
 PANDAS_RSS_LIMIT = 16 * 1024**3  # of the machine's 24 GB; beyond it the pandas baseline counts as out of memory
-FIXI_STEPS = ("dbt_silver_referentie", "dbt_silver_fixi", "dbt_gold_fixi")  # what pandas computes, in the pipeline
 FIXI_MODELS = ("silver.kalender", "silver.wijk_buurt", "silver.fixi_melding", "gold.fixi_meldingen_week")
 PYTHON = sys.executable
 
@@ -71,10 +70,12 @@ def bench_scale(count: int, years: int, root: Path) -> dict:
                     **_volumes(settings, root / "generation.log")},
         "generation": generation,
         "full": {"ok": full_run.success, "seconds": full.seconds, "peak_rss": full.peak_rss,
-                 "stages": [s.as_dict() for s in full_run.stages], "steps": full_run.steps},
+                 "stages": [s.as_dict() for s in full_run.stages], "steps": full_run.steps,
+                 "dbt_seconds": full_run.dbt_seconds},
         "nightly": {"ok": nightly_run.success, "seconds": nightly.seconds, "peak_rss": nightly.peak_rss,
                     "new_files": nightly_files, "stages": [s.as_dict() for s in nightly_run.stages],
-                    "steps": nightly_run.steps, "rebuilt": nightly_run.rebuilt, "kept": nightly_run.kept,
+                    "steps": nightly_run.steps, "dbt_seconds": nightly_run.dbt_seconds,
+                    "rebuilt": nightly_run.rebuilt, "kept": nightly_run.kept,
                     "gold_identical": nightly_comparison},
         "floor": {"seconds": sum(floor_models.values()), "peak_rss": floor.peak_rss, "models": floor_models,
                   "fixi_seconds": sum(floor_models.get(m, 0.0) for m in FIXI_MODELS)},
