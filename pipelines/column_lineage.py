@@ -24,7 +24,7 @@ def column_lineage(manifest: dict, translator, node: dict, sql: str, columns: di
     follow the SQL."""
     schema = MappingSchema(dialect=DIALECT)
     assets = {}  # a parent's normalised table name -> its asset key
-    for parent in _parents(manifest, node):
+    for parent in parents_of(manifest, node):
         table = parent["relation_name"]
         if parent["resource_type"] == "source":  # read_parquet(...) in the SQL becomes the source's table name
             table = ".".join(f'"{part}"' for part in (parent["database"], parent["schema"], parent["name"]))
@@ -43,9 +43,10 @@ def column_lineage(manifest: dict, translator, node: dict, sql: str, columns: di
     })
 
 
-def _parents(manifest: dict, node: dict) -> list[dict]:
+def parents_of(manifest: dict, node: dict) -> list[dict]:
+    """The sources, seeds and models a model reads, as the manifest describes them."""
     return [manifest["sources"][uid] if uid.startswith("source.") else manifest["nodes"][uid]
-            for uid in node["depends_on"]["nodes"]]
+            for uid in node["depends_on"].get("nodes", [])]
 
 
 def _add_table(schema: MappingSchema, table: str, columns: dict[str, dict]) -> None:

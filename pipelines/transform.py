@@ -25,7 +25,7 @@ from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from pipelines.bronze.sources import BRONZE_TABLES
 from pipelines.build_state import (Inputs, current_inputs, definition_fingerprint, is_incremental, record_builds,
                                    to_rebuild_whole, up_to_date)
-from pipelines.column_lineage import column_lineage
+from pipelines.column_lineage import column_lineage, parents_of
 from pipelines.dbt_in_process import PROJECT_MANIFEST, invoke, parse_environment, project_state
 from pipelines.lineage import LineageRun, dataset, namespace
 from pipelines.quality.dbt_tests import dbt_test_outcome, store_test_outcomes
@@ -237,13 +237,8 @@ def _bronze_columns(db: duckdb.DuckDBPyConnection, table: str) -> dict[str, dict
 
 
 def _table_facts(db, catalogue: dict, manifest: dict, node: dict) -> dict:
-    parents = {}
-    for parent_id in manifest["parent_map"].get(node["unique_id"], []):
-        if parent_id in manifest["sources"]:
-            source = manifest["sources"][parent_id]
-            parents[source["relation_name"]] = _bronze_columns(db, source["name"])
-        elif (parent := manifest["nodes"].get(parent_id)) and parent["resource_type"] in ("model", "seed"):
-            parents[parent["relation_name"]] = catalogue.get(_schema_and_name(parent), {})
+    parents = {parent["relation_name"]: _bronze_columns(db, parent["name"]) if parent["resource_type"] == "source"
+               else catalogue.get(_schema_and_name(parent), {}) for parent in parents_of(manifest, node)}
     return {"columns": catalogue[_schema_and_name(node)], "parents": parents, "rows": _row_count(db, node)}
 
 
@@ -284,14 +279,8 @@ def _lineage_metadata(manifest: dict, translator, target_path: Path, node: dict,
 
 
 def _inputs(settings: Settings, manifest: dict, node: dict) -> list[dict]:
-    inputs = []
-    for parent_id in node["depends_on"].get("nodes", []):
-        if parent_id.startswith("source."):
-            inputs.append(dataset(namespace(settings), f"bronze.{manifest['sources'][parent_id]['name']}"))
-        elif parent_id in manifest["nodes"]:
-            parent = manifest["nodes"][parent_id]
-            inputs.append(dataset(namespace(settings), _table(parent)))
-    return inputs
+    return [dataset(namespace(settings), f"bronze.{parent['name']}" if parent["resource_type"] == "source"
+                    else _table(parent)) for parent in parents_of(manifest, node)]
 
 
 def _output_dataset(settings: Settings, node: dict, facts: dict, extra: dict) -> dict:
