@@ -95,6 +95,24 @@ def test_retour_messages_are_recorded_not_counted(settings):
     assert report.rows["iwmo_product"] == 0
 
 
+def test_a_retour_from_the_aanbieder_and_a_bericht_whose_lines_are_not_used_name_the_municipality(settings):
+    # a 302 goes from the aanbieder (8-digit AGB) back to the municipality (4 digits)
+    land(settings, "iwmo", "retour.xml", variant("CasusA-02-WMO301_toewijzing.xml", {
+        "wmo301": "wmo302", "<iwmo:Code>414<": "<iwmo:Code>415<", "<wmo302:Afzender>0384<": "<wmo302:Afzender>98025566<",
+        "<wmo302:Ontvanger>98025566<": "<wmo302:Ontvanger>0384<"}))
+    ns = "http://www.istandaarden.nl/iwmo/3_2/{m}/schema"
+    verzoek = (f"<m:Bericht xmlns:m='{ns.format(m='wmo317')}' xmlns:b='{ns.format(m='basisschema')}'><m:Header>"
+               "<m:BerichtCode>480</m:BerichtCode><m:Afzender>42420001</m:Afzender><m:Ontvanger>0384</m:Ontvanger>"
+               "<m:BerichtIdentificatie><b:Identificatie>V1</b:Identificatie><b:Dagtekening>2024-01-02</b:Dagtekening>"
+               "</m:BerichtIdentificatie></m:Header><m:Client><m:Bsn>999993653</m:Bsn></m:Client></m:Bericht>")
+    land(settings, "iwmo", "verzoek_om_wijziging.xml", verzoek.encode())
+    report = ingest(IWMO, settings, "run-1", LOG)
+    berichten = {r["berichttype"]: r for r in rows(settings, "iwmo/bericht")}
+    assert {t: (b["gemeentecode_bericht"], b["is_retour"], b["aantal_clienten"]) for t, b in berichten.items()} == {
+        "WMO302": ("GM0384", True, 1), "WMO317": ("GM0384", False, 1)}
+    assert report.rows["iwmo_product"] == 0 and rejected_files(settings) == []
+
+
 def test_iwmo_3_with_toewijzingnummer(settings):
     land(settings, "iwmo", "v3.xml", variant("CasusA-02-WMO301_toewijzing.xml", {
         "iwmo/2_0/": "iwmo/3_2/", "schema/2_0": "schema/3_2",

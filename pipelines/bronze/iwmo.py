@@ -15,12 +15,13 @@ toegewezen product its RedenWijziging (WMO002; 13 verwijderd) or, in 2.0, its Re
 every delivery as it came, silver derives what is current from them.
 
 Every row belongs to the municipality whose drop folder holds the file. The municipality the bericht itself
-names (the sender of a 301, the receiver of the others) is kept beside it; when the two differ the bericht is
+names (its sender or receiver with a four-digit gemeentecode) is kept beside it; when the two differ the bericht is
 still read and the difference is a finding (`gemeentecode_afwijkend`, counted in the run's notes).
 
-Retour messages (302, 306, 308, 316) repeat the original's content with retour codes: they are recorded as
-berichten but their product lines are not read, so they are never counted as new toewijzingen, starts or
-stops. Of the client only the BSN (pseudonymised at once; without one the client number), birth date (as an
+Retour messages (302, 306, 308, 316, 318, 320, 325) repeat the original's content with retour codes: they are
+recorded as berichten but their product lines are not read, so they are never counted as new toewijzingen,
+starts or stops. So are the berichten whose lines this product does not use (317 verzoek om wijziging, 319
+antwoordbericht, 323 declaratie). Of the client only the BSN (pseudonymised at once; without one the client number), birth date (as an
 age band) and postcode (four digits) are read.
 """
 
@@ -38,12 +39,16 @@ from pipelines.privacy import age_band, bsn_is_valid, pseudonym
 
 # 2.x: .../iwmo/2_0/wmo301/schema/2_0; 3.x: .../iwmo/3_2/wmo301/schema
 NAMESPACE = re.compile(r"^http://www\.istandaarden\.nl/iwmo/(\d+)_(\d+)/(wmo\d{3})/schema(/\d+_\d+)?$")
-# Message name -> (COD002 berichtcode, retour message or not)
+# Message name -> (COD002 berichtcode, retour message or not). 317 verzoek om wijziging, 319 its answer and 323
+# declaratie (3.x) are recorded as berichten, but this product does not use their lines (see PRODUCT_LINES).
 MESSAGES = {
     "wmo301": ("414", False), "wmo302": ("415", True),
     "wmo305": ("418", False), "wmo306": ("419", True),
     "wmo307": ("420", False), "wmo308": ("421", True),
     "wmo315": ("444", False), "wmo316": ("445", True),
+    "wmo317": ("480", False), "wmo318": ("481", True),
+    "wmo319": ("482", False), "wmo320": ("483", True),
+    "wmo323": ("484", False), "wmo325": ("485", True),
 }
 # Per original message: (container, product line element, kind of line).
 PRODUCT_LINES = {
@@ -52,8 +57,6 @@ PRODUCT_LINES = {
     "wmo305": (("StartProducten", "StartProduct", "start"),),
     "wmo307": (("StopProducten", "StopProduct", "stop"),),
 }
-# The municipality sends toewijzingen (301/302) and receives everything else; the aanbieder is the other side.
-SENT_BY_MUNICIPALITY = ("wmo301", "wmo302")
 STATUS_NOT_APPLICABLE = "9"  # COD467: a client-level status that says nothing about the product lines
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
@@ -75,7 +78,7 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
                       f"{bericht['gemeentecode']}"] += 1
     row = {name: value for name, value in bericht.items() if name != "aanbieder"}
     yield Parsed(1, row={**row, "aantal_clienten": len(clients)}, table=IWMO_BERICHT.name)
-    if is_retour:
+    if is_retour or message not in PRODUCT_LINES:
         return
     number = 1
     for client in clients:
@@ -97,8 +100,9 @@ def _bericht(header: _Fields, message: str, versie: str, code: str, is_retour: b
     if not identificatie.text("Identificatie"):
         raise UnreadableFile(f"{message.upper()} without BerichtIdentificatie")
     afzender, ontvanger = header.text("Afzender"), header.text("Ontvanger")
-    municipality, aanbieder = (afzender, ontvanger) if message in SENT_BY_MUNICIPALITY else (ontvanger, afzender)
-    named = f"GM{municipality.zfill(4)}" if municipality and municipality.isdigit() else None
+    # One side is the municipality (LDT_Gemeente: 4 digits), the other the aanbieder (LDT_AgbCode: 8 digits).
+    municipality, aanbieder = (afzender, ontvanger) if _is_gemeente(afzender) else (ontvanger, afzender)
+    named = f"GM{municipality}" if _is_gemeente(municipality) else None
     return {
         "berichttype": message.upper(),
         "berichtcode": found_code,
@@ -113,6 +117,10 @@ def _bericht(header: _Fields, message: str, versie: str, code: str, is_retour: b
         "gemeentecode_bericht": named,
         "gemeentecode_afwijkend": named != context.gemeentecode,
     }
+
+
+def _is_gemeente(code: str | None) -> bool:
+    return code is not None and len(code) == 4 and code.isdigit()
 
 
 def _identificatie(header: _Fields) -> _Fields:
