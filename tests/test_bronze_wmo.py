@@ -141,10 +141,10 @@ def test_every_iwmo_shape_keeps_its_status_aanlevering_and_reden_wijziging(setti
     land_fixtures(settings, "iwmo")
     report = ingest(IWMO, settings, "run-1", LOG)
     assert (report.rows["iwmo_bericht"], report.rows["iwmo_product"], report.quarantined, rejected_files(settings)) == (
-        23, 34, 0, [])
+        24, 35, 0, [])
     assert {k: v for k, v in report.notes.items() if k.startswith("WMO")} == {
         "WMO315 2.0": 1, "WMO301 2.0": 5, "WMO305 2.0": 4, "WMO307 2.0": 1, "WMO301 2.1": 1, "WMO305 2.1": 2,
-        "WMO307 2.1": 2, "WMO301 3.2": 3, "WMO305 3.2": 2, "WMO307 3.2": 2}
+        "WMO307 2.1": 2, "WMO301 3.2": 3, "WMO305 3.2": 2, "WMO307 3.2": 2, "WMO315 3.2": 1}
     lines = rows(settings, "iwmo/product")
 
     def of(bestand):
@@ -163,6 +163,7 @@ def test_every_iwmo_shape_keeps_its_status_aanlevering_and_reden_wijziging(setti
     assert of("3_2-07-WMO307_verwijderen.xml") == [("stop", "9001", dt.date(2024, 3, 25), dt.date(2024, 5, 31), "3", None)]
     assert of("3_2-03-WMO301_verwijderd.xml") == [("toegewezen", "9003", None, dt.date(2024, 3, 4), None, "13")]
     assert of("2_1-03-WMO305_gewijzigd.xml") == [("start", None, dt.date(2018, 2, 5), None, "2", None)]
+    assert of("3_2-08-WMO315_verzoek.xml") == [("verzoek", None, None, dt.date(2024, 12, 31), None, None)]  # AangevraagdProduct
     v3 = [r for r in lines if r["versie"] == "3.2"]
     assert {r["aanbieder"] for r in v3} == {"42420001"} and {r["postcode4"] for r in v3 if r["regelsoort"] == "toegewezen"} == {"1111"}
     assert {r["beschikkingnummer"] for r in lines if r["versie"] == "2.1"} == {"821001"}  # 2.1 spells BeschikkingNummer
@@ -179,7 +180,7 @@ def test_files_that_are_not_iwmo_are_set_aside_with_the_reason(settings, content
     land(settings, "iwmo", "vreemd.xml", content)
     land_fixtures(settings, "iwmo")
     report = ingest(IWMO, settings, "run-1", LOG)
-    assert report.rows["iwmo_bericht"] == 23
+    assert report.rows["iwmo_bericht"] == 24
     [entry] = rejected_files(settings)
     assert error in entry["error"] and entry["bestand"].endswith("vreemd.xml")
 

@@ -52,7 +52,7 @@ MESSAGES = {
 }
 # Per original message: (container, product line element, kind of line).
 PRODUCT_LINES = {
-    "wmo315": (("Producten", "Product", "verzoek"),),
+    "wmo315": (("Producten", "Product", "verzoek"), ("AangevraagdeProducten", "AangevraagdProduct", "verzoek")),  # 2.x, 3.x
     "wmo301": (("BeschiktProducten", "BeschiktProduct", "beschikt"), ("ToegewezenProducten", "ToegewezenProduct", "toegewezen")),
     "wmo305": (("StartProducten", "StartProduct", "start"),),
     "wmo307": (("StopProducten", "StopProduct", "stop"),),
