@@ -22,6 +22,7 @@ from pipelines.bronze.landing import drop_folders, entries_under
 from pipelines.bronze.sources import SOURCES
 from pipelines.demo import generate_gemeenten
 from pipelines.settings import Settings, SettingsError, load_settings
+from pipelines.suppression_summary import suppression_notes
 
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its console lines, which its errors repeat
 
@@ -78,6 +79,8 @@ def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds
     print(f"gold tables ({settings.gold}, query {settings.gold_db} read-only):")
     for table, rows in _published(settings):
         print(f"  {table:32} {rows:>9,} rows")
+    for line in suppression_notes(settings):  # why a table shows no figures
+        print(line)
     print(f"checks: {len(checks) - len(failed)} of {len(checks)} passed"
           + "".join(f"\n  failed ({c.severity.value.lower()}): {c.asset_key.to_user_string()} {c.check_name}" for c in failed))
     print(f"quarantined records: {_quarantined(settings):,} (bronze/_quarantaine/records/, reason per record)")

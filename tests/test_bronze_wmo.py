@@ -36,12 +36,24 @@ def land_fixtures(settings, system: str) -> None:
     shutil.copytree(FIXTURES / system, settings.landing / system, dirs_exist_ok=True)
 
 
+ORIGINAL_CASUS = ("CasusA-01-WMO315_verzoek.xml", "CasusA-02-WMO301_toewijzing.xml", "CasusB-02-WMO305_start.xml",
+                  "CasusB-04-WMO307_stop.xml")
+
+
+def land_in(settings, gemeentecode: str, names, folder=FIXTURES / "iwmo") -> None:
+    """Fixtures into a municipality's own drop folder `landing/GMxxxx/iwmo/`."""
+    target = settings.landing / gemeentecode / "iwmo"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy(folder / name, target / name)
+
+
 def day(value) -> dt.date:
     return value.date() if hasattr(value, "date") else value
 
 
 def test_iwmo_fixtures_parse_to_exact_values(settings):
-    land_fixtures(settings, "iwmo")
+    land_in(settings, "GM0384", ORIGINAL_CASUS)
     report = ingest(IWMO, settings, "run-1", LOG)
     assert report.rows["iwmo_bericht"] == 4 and report.rows["iwmo_product"] == 5 and report.quarantined == 0
     berichten = {r["berichttype"]: r for r in rows(settings, "iwmo/bericht")}
@@ -49,6 +61,7 @@ def test_iwmo_fixtures_parse_to_exact_values(settings):
     assert (berichten["WMO301"]["afzender"], berichten["WMO301"]["ontvanger"]) == ("0384", "98025566")
     assert day(berichten["WMO301"]["dagtekening"]) == dt.date(2016, 2, 20)
     assert berichten["WMO315"]["gemeentecode"] == "GM0384" and not berichten["WMO315"]["is_retour"]
+    assert not any(b["gemeentecode_afwijkend"] for b in berichten.values())
     lines = {r["regelsoort"]: r for r in rows(settings, "iwmo/product")}
     toegewezen = lines["toegewezen"]
     assert (toegewezen["beschikkingnummer"], toegewezen["productcategorie"], toegewezen["productcode"]) == ("425386123", "07", "07A03")
@@ -82,6 +95,24 @@ def test_retour_messages_are_recorded_not_counted(settings):
     assert report.rows["iwmo_product"] == 0
 
 
+def test_a_retour_from_the_aanbieder_and_a_bericht_whose_lines_are_not_used_name_the_municipality(settings):
+    # a 302 goes from the aanbieder (8-digit AGB) back to the municipality (4 digits)
+    land(settings, "iwmo", "retour.xml", variant("CasusA-02-WMO301_toewijzing.xml", {
+        "wmo301": "wmo302", "<iwmo:Code>414<": "<iwmo:Code>415<", "<wmo302:Afzender>0384<": "<wmo302:Afzender>98025566<",
+        "<wmo302:Ontvanger>98025566<": "<wmo302:Ontvanger>0384<"}))
+    ns = "http://www.istandaarden.nl/iwmo/3_2/{m}/schema"
+    verzoek = (f"<m:Bericht xmlns:m='{ns.format(m='wmo317')}' xmlns:b='{ns.format(m='basisschema')}'><m:Header>"
+               "<m:BerichtCode>480</m:BerichtCode><m:Afzender>42420001</m:Afzender><m:Ontvanger>0384</m:Ontvanger>"
+               "<m:BerichtIdentificatie><b:Identificatie>V1</b:Identificatie><b:Dagtekening>2024-01-02</b:Dagtekening>"
+               "</m:BerichtIdentificatie></m:Header><m:Client><m:Bsn>999993653</m:Bsn></m:Client></m:Bericht>")
+    land(settings, "iwmo", "verzoek_om_wijziging.xml", verzoek.encode())
+    report = ingest(IWMO, settings, "run-1", LOG)
+    berichten = {r["berichttype"]: r for r in rows(settings, "iwmo/bericht")}
+    assert {t: (b["gemeentecode_bericht"], b["is_retour"], b["aantal_clienten"]) for t, b in berichten.items()} == {
+        "WMO302": ("GM0384", True, 1), "WMO317": ("GM0384", False, 1)}
+    assert report.rows["iwmo_product"] == 0 and rejected_files(settings) == []
+
+
 def test_iwmo_3_with_toewijzingnummer(settings):
     land(settings, "iwmo", "v3.xml", variant("CasusA-02-WMO301_toewijzing.xml", {
         "iwmo/2_0/": "iwmo/3_2/", "schema/2_0": "schema/3_2",
@@ -90,6 +121,53 @@ def test_iwmo_3_with_toewijzingnummer(settings):
     ingest(IWMO, settings, "run-1", LOG)
     assert rows(settings, "iwmo/bericht")[0]["versie"] == "3.2"
     assert [r["toewijzingnummer"] for r in rows(settings, "iwmo/product") if r["regelsoort"] == "toegewezen"] == ["T77"]
+
+
+def test_every_row_belongs_to_its_drop_folder_and_a_differing_bericht_is_a_finding(settings):
+    land_in(settings, "GM0385", ["CasusB-02-WMO305_start.xml"])  # names GM0384
+    land(settings, "iwmo", "CasusA-02-WMO301_toewijzing.xml", (FIXTURES / "iwmo" / ORIGINAL_CASUS[1]).read_bytes())
+    report = ingest(IWMO, settings, "run-1", LOG)
+    berichten = {r["berichttype"]: r for r in rows(settings, "iwmo/bericht")}
+    # landing/iwmo/ is the platform's own municipality (LAKEHOUSE_GEMEENTECODE), landing/GM0385/iwmo/ GM0385's
+    assert {(t, b["gemeentecode"], b["gemeentecode_bericht"], b["gemeentecode_afwijkend"]) for t, b in berichten.items()} == {
+        ("WMO301", settings.gemeentecode, "GM0384", True), ("WMO305", "GM0385", "GM0384", True)}
+    assert {r["gemeentecode"] for r in rows(settings, "iwmo/product")} == {settings.gemeentecode, "GM0385"}
+    assert report.notes["gemeentecode GM0384 in the bericht, drop folder of GM0385"] == 1
+    assert report.notes[f"gemeentecode GM0384 in the bericht, drop folder of {settings.gemeentecode}"] == 1
+
+
+def test_every_iwmo_shape_keeps_its_status_aanlevering_and_reden_wijziging(settings):
+    """The real 2.0 voorbeeldberichten and the 2.1 and 3.2 berichten written from their XSDs (tests/fixtures/SOURCES.md)."""
+    land_fixtures(settings, "iwmo")
+    report = ingest(IWMO, settings, "run-1", LOG)
+    assert (report.rows["iwmo_bericht"], report.rows["iwmo_product"], report.quarantined, rejected_files(settings)) == (
+        24, 35, 0, [])
+    assert {k: v for k, v in report.notes.items() if k.startswith("WMO")} == {
+        "WMO315 2.0": 1, "WMO301 2.0": 5, "WMO305 2.0": 4, "WMO307 2.0": 1, "WMO301 2.1": 1, "WMO305 2.1": 2,
+        "WMO307 2.1": 2, "WMO301 3.2": 3, "WMO305 3.2": 2, "WMO307 3.2": 2, "WMO315 3.2": 1}
+    lines = rows(settings, "iwmo/product")
+
+    def of(bestand):
+        with duckdb.connect() as db:
+            return db.execute(f"""select regelsoort, toewijzingnummer, begindatum, einddatum, status_aanlevering,
+                reden_wijziging from read_parquet('{settings.bronze}/iwmo/product/*.parquet')
+                where bron_bestand = ? order by bron_record""", [bestand]).fetchall()
+
+    assert of("CasusE-01-WMO305_correctie.xml") == [("start", None, dt.date(2016, 3, 10), None, "3", None),
+                                                    ("start", None, dt.date(2016, 3, 21), None, "1", None)]
+    assert of("CasusF-01-WMO305_verwijderen.xml") == [("start", None, dt.date(2016, 3, 10), None, "3", None)]
+    assert of("CasusA-04-WMO301_intrekking.xml")[1] == ("toegewezen", None, None, dt.date(2016, 11, 7), None, "4")
+    # iWmo 3.2: namespaces without a version suffix, BerichtCode, one Client, the aanbieder from the header
+    assert of("3_2-05-WMO305_correctie.xml") == [("start", "9001", dt.date(2024, 3, 18), None, "3", None),
+                                                 ("start", "9001", dt.date(2024, 3, 25), None, "1", None)]
+    assert of("3_2-07-WMO307_verwijderen.xml") == [("stop", "9001", dt.date(2024, 3, 25), dt.date(2024, 5, 31), "3", None)]
+    assert of("3_2-03-WMO301_verwijderd.xml") == [("toegewezen", "9003", None, dt.date(2024, 3, 4), None, "13")]
+    assert of("2_1-03-WMO305_gewijzigd.xml") == [("start", None, dt.date(2018, 2, 5), None, "2", None)]
+    assert of("3_2-08-WMO315_verzoek.xml") == [("verzoek", None, None, dt.date(2024, 12, 31), None, None)]  # AangevraagdProduct
+    v3 = [r for r in lines if r["versie"] == "3.2"]
+    assert {r["aanbieder"] for r in v3} == {"42420001"} and {r["postcode4"] for r in v3 if r["regelsoort"] == "toegewezen"} == {"1111"}
+    assert {r["beschikkingnummer"] for r in lines if r["versie"] == "2.1"} == {"821001"}  # 2.1 spells BeschikkingNummer
+    assert {r["gemeentecode"] for r in lines} == {settings.gemeentecode}  # all lay in landing/iwmo/
 
 
 @pytest.mark.parametrize(("content", "error"), [
@@ -102,7 +180,7 @@ def test_files_that_are_not_iwmo_are_set_aside_with_the_reason(settings, content
     land(settings, "iwmo", "vreemd.xml", content)
     land_fixtures(settings, "iwmo")
     report = ingest(IWMO, settings, "run-1", LOG)
-    assert report.rows["iwmo_bericht"] == 4
+    assert report.rows["iwmo_bericht"] == 24
     [entry] = rejected_files(settings)
     assert error in entry["error"] and entry["bestand"].endswith("vreemd.xml")
 
@@ -157,3 +235,24 @@ def test_case_export_csv_pseudonymises_and_quarantines_impossible_dates(settings
     assert report.quarantined == 1 and report.notes["skipped: regeling JEUGD"] == 1
     stored = json.dumps(rows(settings, "zorgned/aanvraag"), default=str)
     assert "111222333" not in stored and "Jan Smit" not in stored and "1940" not in stored
+
+
+def test_zorgned_client_identity_is_the_bsn_or_the_case_systems_client_number_and_its_absence_is_counted(settings):
+    document = json.loads((FIXTURES / "zorgned" / "zorgned-wmo-aanvragen-sample.json").read_text())
+    land(settings, "zorgned", "zonder_client.json", json.dumps(document).encode())  # the real file: no client block
+    with_person = {**document, "persoon": {"bsn": None, "clientidentificatie": 111111, "geboortedatum": "1950-06-12"},
+                   "inschrijfadres": {"postcode": "1011 AA", "straatnaam": "Dam"}}
+    land(settings, "zorgned", "met_persoon.json", json.dumps(with_person).encode())
+    land(settings, "zorgned", "export.csv", (
+        "Meldingnummer;Datum melding;Clientnummer;Regeling\r\nM9;03-01-2025;C-77;WMO\r\n").encode("utf-8"))
+    report = ingest(ZORGNED, settings, "run-1", LOG)
+    by_file = {}
+    for r in rows(settings, "zorgned/aanvraag"):
+        by_file.setdefault(r["bron_bestand"], set()).add(r["persoon_pseudoniem"])
+    assert by_file["met_persoon.json"] == {pseudonym("111111", settings.pseudonym_key, kind="clientnummer")}
+    assert by_file["export.csv"] == {pseudonym("C-77", settings.pseudonym_key, kind="clientnummer")}
+    assert all(p is None or p != p for p in by_file["zonder_client.json"])  # kept, without identity (None or NaN)
+    assert report.rows["zorgned_aanvraag"] == 15 + 15 + 1
+    assert report.notes["records without client identity (no BSN or client number)"] == 15
+    postcodes = {r["postcode4"] for r in rows(settings, "zorgned/aanvraag") if r["bron_bestand"] == "met_persoon.json"}
+    assert postcodes == {"1011"}

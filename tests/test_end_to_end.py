@@ -364,13 +364,44 @@ def test_provider_waits_match_the_iwmo_berichten(demo_run):
     assert {(r[0], r[1]) for r in rows} == set(waits)
     for aanbieder, categorie, onderdrukt, toewijzingen, gestart, mediaan, wachtend in rows:
         pairs = waits[(aanbieder, categorie)]
-        days = [(start - assigned).days for assigned, start in pairs if start and start >= assigned]
+        days = [(start - assigned).days for assigned, start, _ in pairs if start and start >= assigned]
+        waiting = sum(start is None and (einde is None or einde >= settings.peildatum) for _, start, einde in pairs)
         assert not onderdrukt
-        assert (toewijzingen, gestart, wachtend) == (len(pairs), len(days), sum(start is None for _, start in pairs))
+        assert (toewijzingen, gestart, wachtend) == (len(pairs), len(days), waiting)
         assert mediaan == pytest.approx(statistics.median(days))
     begeleiding = [r[5] for r in rows if r[1] == "02"]
     huishouden = [r[5] for r in rows if r[1] == "01"]
     assert min(begeleiding) > 3 * max(huishouden)  # providers of Begeleiding have long waiting lists
+
+
+def test_iwmo_corrections_and_withdrawals_leave_the_current_truth_in_silver(demo_run):
+    from tests import wmo_truth
+
+    settings, _ = demo_run
+    toewijzingen, begins = wmo_truth.iwmo_current(settings.landing / "iwmo")
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        silver = {r[0]: r[1:] for r in db.execute("""select toewijzing_id, toewijzingsdatum, einddatum, gemeentecode
+            from silver.wmo_toewijzing where bron_systeem = 'iwmo' and origineel_ontvangen""").fetchall()}
+        starts = dict(db.execute("""select l.toewijzing_id, l.begindatum from silver.wmo_levering as l
+            join silver.wmo_toewijzing as t using (gemeentecode, toewijzing_id)
+            where t.bron_systeem = 'iwmo' and l.begindatum is not null""").fetchall())
+        stored = db.execute("""select count(*) filter (where status_aanlevering = '3'),
+            count(*) filter (where reden_wijziging = '13'), count(*) filter (where reden_wijziging is not null),
+            count(distinct versie) from read_parquet(?)""", [f"{settings.bronze}/iwmo/product/*.parquet"]).fetchone()
+    withdrawn_starts, deleted, changed, versions = stored
+    assert withdrawn_starts > 40 and deleted > 20 and changed > 60 and versions == 2  # bronze keeps every delivery
+    assert {k: (on, einde, "GM0301") for k, (_, _, on, einde) in toewijzingen.items()} == silver
+    assert {k: v for k, v in begins.items() if k in silver} == starts
+
+
+def test_a_case_export_without_client_block_is_read_and_counted_as_one_client_at_most(demo_run):
+    settings, _ = demo_run
+    [anonymous] = [p for p in (settings.landing / "zorgned").glob("*.json") if '"client"' not in p.read_text()]
+    records = len(json.loads(anonymous.read_text())["_embedded"]["aanvraag"])
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        kept = db.execute("select count(*), count(persoon_pseudoniem) from read_parquet(?) where bron_bestand = ?",
+                          [f"{settings.bronze}/zorgned/aanvraag/*.parquet", anonymous.name]).fetchone()
+    assert kept == (records, 0)
 
 
 def test_wmo_contradictions_are_findings_in_dq_resultaten_not_drops(demo_run, wmo_cases):

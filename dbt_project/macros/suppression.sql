@@ -12,3 +12,25 @@
         cast({{ suppressed(prefix ~ name, prefix ~ clients) }} as {{ type }}) as {{ name }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The clients of a cell, counted so that a published cell holds at least min_clients() persons. A record
+    without a client identity (a case export without BSN or client number) could belong to anyone, also to a
+    client counted already: all of a cell's records without identity together count as at most one person, and
+    only when no identified client is there. So the count is the fewest persons the cell can hold: a cell
+    suppressed by it may hold more, a published cell never holds fewer. -#}
+{% macro client_count(pseudonym) -%}
+    greatest(count(distinct {{ pseudonym }}), max(case when {{ pseudonym }} is null then 1 else 0 end))
+{%- endmacro %}
+
+{% macro records_without_identity(pseudonym) -%}
+    sum(case when {{ pseudonym }} is null then 1 else 0 end)
+{%- endmacro %}
+
+{#- Why a cell shows no figures: empty when published. -#}
+{% macro suppression_reason(clients, without_identity) -%}
+    case
+        when {{ clients }} >= {{ min_clients() }} then null
+        when {{ without_identity }} > 0 then 'clienten zonder identiteit'
+        else 'minder dan {{ min_clients() }} clienten'
+    end
+{%- endmacro %}

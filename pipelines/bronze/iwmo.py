@@ -1,10 +1,28 @@
 """iWmo berichten (XML) -> bronze `iwmo_bericht` and `iwmo_product`.
 
-One bericht per file. Elements are matched on local names, so iWmo 2.x and 3.x (and their namespaces) read
-alike; the version comes from the namespace and is kept. Retour messages (302, 306, 308, 316) repeat the
-original's content with retour codes: they are recorded as berichten but their product lines are not read,
-so they are never counted as new toewijzingen, starts or stops. Of the client only the BSN (pseudonymised at
-once), birth date (as an age band) and postcode (four digits) are read.
+One bericht per file, read as the iStandaarden berichtspecificaties define it. Elements are matched on local
+names, so the shapes of iWmo 2.x and 3.x read alike; the version comes from the namespace and is kept:
+- 2.0: header `Berichtspecificatie/Code` and `Berichtidentificatie`; clients in `Clienten`; a 301 carries a
+  `Beschikking` with beschikte and toegewezen products, a toewijzing withdrawn early carries `RedenIntrekking`.
+- 2.1-2.4: header `BerichtCode` and `BerichtIdentificatie`; otherwise as 2.0, with `RedenWijziging`.
+- 3.x: namespaces without a version suffix (`.../iwmo/3_2/wmo301/schema`), one `Client` per bericht, a 301 holds
+  only toegewezen products (`ToewijzingNummer`, `RedenWijziging`, the aanbieder is the receiver), starts and
+  stops name the toewijzing by `ToewijzingNummer` (the aanbieder is the sender).
+Every start (305) and stop (307) line keeps its StatusAanlevering (COD467: 1 eerste aanlevering, 2 gewijzigde
+aanlevering, 3 verwijderen aanlevering; 2.x also states it per client, 9 "niet van toepassing"), and every
+toegewezen product its RedenWijziging (WMO002; 13 verwijderd) or, in 2.0, its RedenIntrekking (kept as
+`reden_wijziging`; `versie` says which codelist): bronze keeps
+every delivery as it came, silver derives what is current from them.
+
+Every row belongs to the municipality whose drop folder holds the file. The municipality the bericht itself
+names (its sender or receiver with a four-digit gemeentecode) is kept beside it; when the two differ the bericht is
+still read and the difference is a finding (`gemeentecode_afwijkend`, counted in the run's notes).
+
+Retour messages (302, 306, 308, 316, 318, 320, 325) repeat the original's content with retour codes: they are
+recorded as berichten but their product lines are not read, so they are never counted as new toewijzingen,
+starts or stops. So are the berichten whose lines this product does not use (317 verzoek om wijziging, 319
+antwoordbericht, 323 declaratie). Of the client only the BSN (pseudonymised at once; without one the client number), birth date (as an
+age band) and postcode (four digits) are read.
 """
 
 from __future__ import annotations
@@ -19,21 +37,27 @@ from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, U
 from pipelines.bronze.tables import IWMO_BERICHT, IWMO_PRODUCT
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
 
-NAMESPACE = re.compile(r"^http://www\.istandaarden\.nl/iwmo/(\d+)_(\d+)/(wmo\d{3})/schema/")
-# Message name -> (COD002 berichtcode, retour message or not)
+# 2.x: .../iwmo/2_0/wmo301/schema/2_0; 3.x: .../iwmo/3_2/wmo301/schema
+NAMESPACE = re.compile(r"^http://www\.istandaarden\.nl/iwmo/(\d+)_(\d+)/(wmo\d{3})/schema(/\d+_\d+)?$")
+# Message name -> (COD002 berichtcode, retour message or not). 317 verzoek om wijziging, 319 its answer and 323
+# declaratie (3.x) are recorded as berichten, but this product does not use their lines (see PRODUCT_LINES).
 MESSAGES = {
     "wmo301": ("414", False), "wmo302": ("415", True),
     "wmo305": ("418", False), "wmo306": ("419", True),
     "wmo307": ("420", False), "wmo308": ("421", True),
     "wmo315": ("444", False), "wmo316": ("445", True),
+    "wmo317": ("480", False), "wmo318": ("481", True),
+    "wmo319": ("482", False), "wmo320": ("483", True),
+    "wmo323": ("484", False), "wmo325": ("485", True),
 }
 # Per original message: (container, product line element, kind of line).
 PRODUCT_LINES = {
-    "wmo315": (("Producten", "Product", "verzoek"),),
+    "wmo315": (("Producten", "Product", "verzoek"), ("AangevraagdeProducten", "AangevraagdProduct", "verzoek")),  # 2.x, 3.x
     "wmo301": (("BeschiktProducten", "BeschiktProduct", "beschikt"), ("ToegewezenProducten", "ToegewezenProduct", "toegewezen")),
     "wmo305": (("StartProducten", "StartProduct", "start"),),
     "wmo307": (("StopProducten", "StopProduct", "stop"),),
 }
+STATUS_NOT_APPLICABLE = "9"  # COD467: a client-level status that says nothing about the product lines
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
@@ -42,33 +66,19 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
     match = NAMESPACE.match(etree.QName(root).namespace or "")
     if etree.QName(root).localname != "Bericht" or not match:
         raise UnreadableFile(f"not an iWmo bericht: root element {root.tag}")
-    major, minor, message = match.groups()
+    major, minor, message, _ = match.groups()
     if message not in MESSAGES:
         raise UnreadableFile(f"unknown iWmo message {message.upper()} (version {major}.{minor})")
     code, is_retour = MESSAGES[message]
-    header = _Fields(_child(root, "Header"))
-    found_code = header.text("Berichtspecificatie", "Code")
-    if found_code and found_code != code:
-        raise UnreadableFile(f"{message.upper()} carries berichtcode {found_code}, expected {code}")
-    bericht = {
-        "berichttype": message.upper(),
-        "berichtcode": found_code,
-        "versie": f"{major}.{minor}",
-        "is_retour": is_retour,
-        "afzender": header.text("Afzender"),
-        "ontvanger": header.text("Ontvanger"),
-        "bericht_identificatie": header.text("Berichtidentificatie", "Identificatie"),
-        "dagtekening": dutch_or_iso_date(header.text("Berichtidentificatie", "Dagtekening"), "Dagtekening"),
-    }
-    if not bericht["bericht_identificatie"]:
-        raise UnreadableFile(f"{message.upper()} without Berichtidentificatie")
-    # The municipality sends toewijzingen (301/302) and receives everything else.
-    gemeente = bericht["afzender"] if message in ("wmo301", "wmo302") else bericht["ontvanger"]
-    bericht["gemeentecode"] = f"GM{gemeente.zfill(4)}" if gemeente and gemeente.isdigit() else None
-    clients = _children(_child(root, "Clienten"), "Client")
+    bericht = _bericht(_Fields(_child(root, "Header")), message, f"{major}.{minor}", code, is_retour, context)
+    clients = _children(_child(root, "Clienten"), "Client") or _children(root, "Client")
     context.notes[f"{message.upper()} {bericht['versie']}"] += 1
-    yield Parsed(1, row={**bericht, "aantal_clienten": len(clients)}, table=IWMO_BERICHT.name)
-    if is_retour:
+    if bericht["gemeentecode_afwijkend"]:
+        context.notes[f"gemeentecode {bericht['gemeentecode_bericht']} in the bericht, drop folder of "
+                      f"{bericht['gemeentecode']}"] += 1
+    row = {name: value for name, value in bericht.items() if name != "aanbieder"}
+    yield Parsed(1, row={**row, "aantal_clienten": len(clients)}, table=IWMO_BERICHT.name)
+    if is_retour or message not in PRODUCT_LINES:
         return
     number = 1
     for client in clients:
@@ -80,6 +90,43 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
             except RecordError as err:
                 yield Parsed(number, error=str(err), table=IWMO_PRODUCT.name,
                              raw={"bericht": bericht["bericht_identificatie"], "regel": line[1]})
+
+
+def _bericht(header: _Fields, message: str, versie: str, code: str, is_retour: bool, context: ParseContext) -> dict:
+    found_code = header.text("Berichtspecificatie", "Code") or header.text("BerichtCode")
+    if found_code and found_code != code:
+        raise UnreadableFile(f"{message.upper()} carries berichtcode {found_code}, expected {code}")
+    identificatie = _identificatie(header)
+    if not identificatie.text("Identificatie"):
+        raise UnreadableFile(f"{message.upper()} without BerichtIdentificatie")
+    afzender, ontvanger = header.text("Afzender"), header.text("Ontvanger")
+    # One side is the municipality (LDT_Gemeente: 4 digits), the other the aanbieder (LDT_AgbCode: 8 digits).
+    municipality, aanbieder = (afzender, ontvanger) if _is_gemeente(afzender) else (ontvanger, afzender)
+    named = f"GM{municipality}" if _is_gemeente(municipality) else None
+    return {
+        "berichttype": message.upper(),
+        "berichtcode": found_code,
+        "versie": versie,
+        "is_retour": is_retour,
+        "afzender": afzender,
+        "ontvanger": ontvanger,
+        "aanbieder": aanbieder,
+        "bericht_identificatie": identificatie.text("Identificatie"),
+        "dagtekening": dutch_or_iso_date(identificatie.text("Dagtekening"), "Dagtekening"),
+        "gemeentecode": context.gemeentecode,
+        "gemeentecode_bericht": named,
+        "gemeentecode_afwijkend": named != context.gemeentecode,
+    }
+
+
+def _is_gemeente(code: str | None) -> bool:
+    return code is not None and len(code) == 4 and code.isdigit()
+
+
+def _identificatie(header: _Fields) -> _Fields:
+    """BerichtIdentificatie (2.1 and later) or Berichtidentificatie (2.0)."""
+    spelled = "BerichtIdentificatie" if header.element("BerichtIdentificatie") is not None else "Berichtidentificatie"
+    return header[spelled]
 
 
 def _root(content: bytes):
@@ -129,6 +176,10 @@ class _Fields:
         element = fields.element(name)
         return None if element is None else (element.text or "").strip() or None
 
+    def first(self, *names: str) -> str | None:
+        """The text of the first of these elements that is present: one field spelled differently per version."""
+        return next((value for name in names if (value := self.text(name)) is not None), None)
+
 
 def _product_lines(client, message: str) -> Iterator[tuple]:
     """(product line element, kind, enclosing Beschikking element or None) for each product line."""
@@ -153,34 +204,49 @@ def _product_row(bericht: dict, client: _Fields, line: tuple, context: ParseCont
     omvang = product["Omvang"]
     return {
         "berichttype": bericht["berichttype"],
+        "versie": bericht["versie"],
         "regelsoort": kind,
         "bericht_identificatie": bericht["bericht_identificatie"],
         "dagtekening": bericht["dagtekening"],
         "gemeentecode": bericht["gemeentecode"],
+        "gemeentecode_bericht": bericht["gemeentecode_bericht"],
         "persoon_pseudoniem": pseudonym(bsn, key) if bsn else pseudonym(client_number, key, kind="clientnummer"),
         "bsn_geldig": bsn_is_valid(bsn) if bsn else None,
         "leeftijdsklasse": age_band(dutch_or_iso_date(client.text("Geboortedatum", "Datum"), "Geboortedatum"), on),
         "postcode4": postcode[:4] if postcode else None,
-        "beschikkingnummer": product.text("Beschikkingnummer") or beschikking.text("Beschikkingnummer"),
+        "beschikkingnummer": product.first("Beschikkingnummer", "BeschikkingNummer")
+        or beschikking.first("Beschikkingnummer", "BeschikkingNummer"),
         "toewijzingnummer": product.text("ToewijzingNummer"),
         "productcategorie": product.text("Product", "Categorie"),
         "productcode": product.text("Product", "Code"),
-        "aanbieder": product.text("Aanbieder"),
+        "aanbieder": product.text("Aanbieder") or bericht["aanbieder"],
         "afgiftedatum": dutch_or_iso_date(beschikking.text("Afgiftedatum"), "Afgiftedatum"),
         "toewijzingsdatum": dutch_or_iso_date(product.text("Toewijzingsdatum"), "Toewijzingsdatum"),
-        "ingangsdatum": dutch_or_iso_date(product.text("Ingangsdatum") or product.text("ToewijzingIngangsdatum"), "Ingangsdatum"),
-        "einddatum": dutch_or_iso_date(product.text("Einddatum") or product.text("ToewijzingEinddatum"), "Einddatum"),
+        "toewijzingstijd": product.text("Toewijzingstijd"),
+        "ingangsdatum": dutch_or_iso_date(product.first("Ingangsdatum", "ToewijzingIngangsdatum"), "Ingangsdatum"),
+        "einddatum": dutch_or_iso_date(product.first("Einddatum", "ToewijzingEinddatum"), "Einddatum"),
         "begindatum": dutch_or_iso_date(product.text("Begindatum"), "Begindatum"),
         "volume": float(v) if (v := omvang.text("Volume")) else None,
         "eenheid": omvang.text("Eenheid"),
         "frequentie": omvang.text("Frequentie"),
         "reden_beeindiging": product.text("RedenBeeindiging"),
+        "status_aanlevering": _status_aanlevering(product, client),
+        # 2.0 names only the early end of a toewijzing (RedenIntrekking); later versions any change (WMO002)
+        "reden_wijziging": product.first("RedenWijziging", "RedenIntrekking"),
     }
 
 
+def _status_aanlevering(product: _Fields, client: _Fields) -> str | None:
+    """The line's own StatusAanlevering; 2.x also gives one per client, which counts when the line has none."""
+    client_status = client.text("StatusAanlevering")
+    return product.text("StatusAanlevering") or (client_status if client_status != STATUS_NOT_APPLICABLE else None)
+
+
 def _client_postcode(client: _Fields) -> str | None:
-    """The postcode of the client's own address (iWmo 301 carries addresses; other messages do not)."""
-    for adres in _children(client.element("Adressen"), "Adres"):
+    """The postcode of the client's own address (only a 301 carries addresses: 2.0 in `Adressen/Adres`,
+    later versions in `Contactgegevens/Contact`)."""
+    addresses = _children(client.element("Adressen"), "Adres") + _children(client.element("Contactgegevens"), "Contact")
+    for adres in addresses:
         postcode = _Fields(adres).text("Adres", "Postcode")
         if postcode:
             return postcode.replace(" ", "")

@@ -1,9 +1,13 @@
 """The Wmo case-management export -> bronze `zorgned_aanvraag` and `zorgned_toewijzing`.
 
 Two shapes: the ZorgNed-style JSON (`_embedded.aanvraag[]`: aanvraag -> beschikking -> beschikte producten ->
-toewijzingen -> leveringen; a per-client response may name its client in a `client` block), and a CSV export of
-meldingen and aanvragen. Only the Wmo regeling is read; other regelingen are skipped and counted. The client
-is pseudonymised before anything is written; names, addresses and documents are never read.
+toewijzingen -> leveringen; a per-client response may name its client in a `client` or ZorgNed `persoon` block,
+per aanvraag or for the whole document), and a CSV export of meldingen and aanvragen. Only the Wmo regeling is
+read; other regelingen (Jeugd, LLV, Armoedevrz, ...) are skipped and counted per regeling in the run's notes.
+The client is pseudonymised before anything is written: by BSN, or without one by the case system's own client
+number (`clientidentificatie`, CSV column Clientnummer). A record with neither has no client identity: it is
+kept, counted in the notes, and gold counts such records as at most one client (macro `client_count`).
+Names, addresses and documents are never read.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ CSV_ALIASES = {
     "bsn": ("BSN", "Burgerservicenummer"),
     "geboortedatum": ("Geboortedatum",),
     "postcode": ("Postcode",),
+    "clientnummer": ("Clientnummer", "Clientidentificatie"),
     "regeling": ("Regeling",),
 }
 CSV_REQUIRED = ("melding_id", "datum_melding")
@@ -63,7 +68,7 @@ def _parse_json(text: str, context: ParseContext) -> Iterator[Parsed]:
             context.notes[f"skipped: regeling {regeling or 'unknown'}"] += 1
             continue
         try:
-            person = _person(aanvraag.get("client") or document.get("client") or {}, context,
+            person = _person(_client_block(aanvraag) or _client_block(document), context,
                              _iso_date(aanvraag.get("datumAanvraag"), "datumAanvraag"))
             rows = list(_aanvraag_rows(aanvraag, person, context))
         except RecordError as err:
@@ -156,8 +161,9 @@ def _csv_row(record: dict, context: ParseContext) -> dict:
              for name in ("datum_melding", "datum_onderzoek_afgerond", "datum_aanvraag", "datum_beschikking")}
     if dates["datum_melding"] is None:
         raise RecordError("melding without a datum melding")
-    person = _person({"bsn": record.get("bsn"), "geboortedatum": record.get("geboortedatum"),
-                      "postcode": record.get("postcode")}, context, dates["datum_melding"])
+    person = _person({"bsn": record.get("bsn"), "clientnummer": record.get("clientnummer"),
+                      "geboortedatum": record.get("geboortedatum"), "postcode": record.get("postcode")},
+                     context, dates["datum_melding"])
     return {
         "melding_id": record["melding_id"],
         "aanvraag_id": record.get("aanvraag_id") or None,
@@ -178,13 +184,26 @@ def _csv_row(record: dict, context: ParseContext) -> dict:
     }
 
 
+def _client_block(record: dict) -> dict:
+    """The client of a record or document: a `client` block, or ZorgNed's `persoon` (with `inschrijfadres`)."""
+    client = record.get("client") or record.get("persoon") or {}
+    address = record.get("inschrijfadres") or {}
+    return {**client, "postcode": client.get("postcode") or address.get("postcode")} if client else {}
+
+
 def _person(client: dict, context: ParseContext, on: dt.date | None) -> dict:
-    """Pseudonym, elfproef outcome, age band and postcode area; the BSN itself goes no further."""
+    """Pseudonym, elfproef outcome, age band and postcode area; the BSN itself goes no further. Without a BSN
+    the case system's own client number is the identity; without either the record has none (counted)."""
     bsn = _str(client.get("bsn") or client.get("burgerservicenummer"))
+    client_number = _str(client.get("clientidentificatie") or client.get("clientnummer"))
     birth = dutch_or_iso_date(_str(client.get("geboortedatum")), "geboortedatum")
     postcode = (_str(client.get("postcode")) or "").replace(" ", "")
+    key = context.settings.pseudonym_key
+    if not bsn and not client_number:
+        context.notes["records without client identity (no BSN or client number)"] += 1
     return {
-        "persoon_pseudoniem": pseudonym(bsn, context.settings.pseudonym_key) if bsn else None,
+        "persoon_pseudoniem": pseudonym(bsn, key) if bsn else pseudonym(client_number, key, kind="clientnummer")
+        if client_number else None,
         "bsn_geldig": bsn_is_valid(bsn) if bsn else None,
         "leeftijdsklasse": age_band(birth, on or context.settings.peildatum),
         "postcode4": postcode[:4] if len(postcode) >= 4 and postcode[:4].isdigit() else None,

@@ -3,10 +3,11 @@
 About 1,800 meldingen a year (over 2 million in three years at national scale). Onderzoek usually takes
 three weeks, but in the summer holidays and in a staff shortage (the second winter) a backlog builds up past
 the six-week term. Providers of Begeleiding and Dagbesteding have long waiting lists. Delivered as the municipality receives it: the case system's monthly CSV
-export of meldingen and aanvragen, per-client ZorgNed JSON for voorzieningen (vervoer, wonen, hulpmiddelen),
-and iWmo berichten for care in kind (2.x until 2025, 3.2 after, plus some retour messages), with the
-contradictions real data has: an aanvraag dated after its beschikking, a toewijzing without a beschikking,
-a start before the toewijzing.
+export of meldingen and aanvragen, per-client ZorgNed JSON for voorzieningen (vervoer, wonen, hulpmiddelen;
+one of them without its client block, as the API serves it to a portal), and iWmo berichten for care in kind
+(2.0 until 2025, 3.2 after, plus some retour messages, corrected and withdrawn starts, withdrawn and deleted
+toewijzingen), with the contradictions real data has: an aanvraag dated after its beschikking, a toewijzing
+without a beschikking, a start before the toewijzing.
 """
 
 from __future__ import annotations
@@ -166,8 +167,11 @@ def write_case_exports(cases: list[Case], end: dt.date, folder: Path, rng: np.ra
         if not PRODUCTS[c.categorie][4] and c.beschikking and c.fault != "toewijzing_zonder_beschikking":
             by_client[c.client.bsn].append(c)
     for n, (_, client_cases) in enumerate(sorted(by_client.items()), start=1):
-        (folder / f"zorgned_aanvragen_{n:05d}.json").write_text(
-            json.dumps(_zorgned_document(client_cases), ensure_ascii=False), encoding="utf-8")
+        document = _zorgned_document(client_cases)
+        if n == 1:  # a per-client response as the ZorgNed API gives it to a portal: without its client block
+            del document["client"]
+        (folder / f"zorgned_aanvragen_{n:05d}.json").write_text(json.dumps(document, ensure_ascii=False),
+                                                                 encoding="utf-8")
         files += 1
     return files
 
@@ -229,78 +233,225 @@ def _zorgned_aanvraag(c: Case) -> dict:
     }
 
 
+@dataclass
+class Regel:
+    """One product line of a bericht: a case's toewijzing, start or stop as delivered, possibly a correction."""
+
+    case: Case
+    status: str = "1"  # StatusAanlevering (COD467) of a start or stop: 1 first delivery, 3 withdrawal
+    begindatum: dt.date | None = None  # of a start or stop; the case's start unless a wrong one is delivered
+    toewijzingnummer: str | None = None  # of a toewijzing; the case's own unless another one is sent
+    toewijzingsdatum: dt.date | None = None  # of a change of a toewijzing: the day of the change
+    einddatum: dt.date | None = None  # of a toewijzing brought forward (withdrawn or deleted)
+    reden: str | None = None  # RedenWijziging (3.x) or RedenIntrekking (2.0) of a change
+
+
+MUTATION_SEED = 307  # the corrections draw from their own generator: the shared one stays as it was
+# Shares of the cases that get a correction, as providers and municipalities send them (iWmo OP033, OP033x1).
+CORRECTED_STARTS = 0.03  # a start delivered with a wrong begindatum, withdrawn and delivered again
+DELETED_STARTS = 0.5  # of toewijzingen waiting 45 days or more: a start sent by mistake and withdrawn
+WITHDRAWN_TOEWIJZINGEN = 0.5  # of the other toewijzingen waiting that long: withdrawn after 40 days
+SHORTENED_TOEWIJZINGEN = 0.10  # of toewijzingen whose care stopped: the einddatum brought forward to the stop
+DELETED_TOEWIJZINGEN = 0.02  # of 3.x toewijzingen: a second one sent by mistake and deleted (RedenWijziging 13)
+
+
 def write_iwmo_berichten(cases: list[Case], gemeentecode: str, folder: Path, rng: np.random.Generator) -> int:
-    """One bericht per message type, aanbieder and day, with all clients of that day."""
+    """The berichten as the municipality exchanges them: in iWmo 2.0 one bericht per message type, aanbieder
+    and day with all clients of that day, in iWmo 3.2 one bericht per client (as its XSDs define). Besides the
+    first deliveries: corrected and withdrawn starts (StatusAanlevering 3), withdrawn toewijzingen and, in 3.x,
+    deleted ones (RedenWijziging 13), each in a bericht of its own a few days later."""
     folder.mkdir(parents=True, exist_ok=True)
-    groups = defaultdict(list)
+    end = max(c.melding for c in cases)
+    groups: dict[tuple, list[Regel]] = defaultdict(list)  # (message, version, aanbieder, day, kind) -> lines
     for c in cases:
         if not PRODUCTS[c.categorie][4] or not c.toewijzing:
             continue
         # A toewijzing keeps the iWmo version it was made in, for its start and stop too.
-        version = "3_2" if c.toewijzing >= IWMO_3_FROM else "2_0"
-        groups[("wmo301", version, c.aanbieder, c.toewijzing)].append(c)
+        version = _version(c)
+        groups[("wmo301", version, c.aanbieder, c.toewijzing, "")].append(Regel(c))
         if c.start:
-            groups[("wmo305", version, c.aanbieder, max(c.start, c.toewijzing))].append(c)
+            groups[("wmo305", version, c.aanbieder, max(c.start, c.toewijzing), "")].append(Regel(c, begindatum=c.start))
         if c.stop:
-            groups[("wmo307", version, c.aanbieder, c.stop)].append(c)
+            groups[("wmo307", version, c.aanbieder, c.stop, "")].append(Regel(c, begindatum=c.start))
+    _corrections(cases, end, groups, np.random.default_rng([MUTATION_SEED, len(cases)]))
     gemeente = gemeentecode[2:]
     files = 0
-    for (message, version, aanbieder, day), group in sorted(groups.items()):
+    for (message, version, aanbieder, day, kind), lines in sorted(groups.items(), key=lambda g: g[0]):
         sender, receiver = (gemeente, aanbieder) if message == "wmo301" else (aanbieder, gemeente)
-        ident = f"{message}{version[0]}{aanbieder}{day:%Y%m%d}"
-        xml = _bericht(message, version, sender, receiver, ident, day, group)
-        (folder / f"{message.upper()}_{ident}.xml").write_text(xml, encoding="utf-8")
-        files += 1
-        if message == "wmo301" and rng.random() < 0.05:  # the aanbieder's retour message on this toewijzing
-            retour = _bericht("wmo302", version, receiver, sender, ident + "R", day + dt.timedelta(days=1), group)
-            (folder / f"WMO302_{ident}R.xml").write_text(retour, encoding="utf-8")
-            files += 1
+        ident = f"{message}{version[0]}{aanbieder}{day:%Y%m%d}{kind}"
+        files += _write(folder, message, version, sender, receiver, ident, day, lines)
+        if message == "wmo301" and not kind and rng.random() < 0.05:  # the aanbieder's retour message on it
+            files += _write(folder, "wmo302", version, receiver, sender, ident + "R", day + dt.timedelta(days=1), lines)
     return files
 
 
+def _version(c: Case) -> str:
+    return "3_2" if c.toewijzing >= IWMO_3_FROM else "2_0"
+
+
+def _corrections(cases: list[Case], end: dt.date, groups: dict, rng: np.random.Generator) -> None:
+    """Add the corrections: each a bericht of its own (kind C, S, W or V) some days after what it corrects."""
+    in_kind = [c for c in cases if PRODUCTS[c.categorie][4] and c.toewijzing]
+
+    def pick(candidates: list[Case], share: float) -> list[Case]:
+        return list(rng.choice(candidates, size=round(len(candidates) * share), replace=False)) if candidates else []
+
+    def add(message, c, day, kind, regel):
+        groups[(message, _version(c), c.aanbieder, day, kind)].append(regel)
+
+    started = [c for c in in_kind if c.start and max(c.start, c.toewijzing) + dt.timedelta(days=14) <= end]
+    for c in pick(started, CORRECTED_STARTS):
+        sent = max(c.start, c.toewijzing)
+        wrong = c.start + dt.timedelta(days=int(rng.integers(1, 10)))
+        # The first delivery carried a wrong begindatum; a week later it is withdrawn and the right one sent.
+        first = groups[("wmo305", _version(c), c.aanbieder, sent, "")]
+        first[next(i for i, r in enumerate(first) if r.case is c)].begindatum = wrong
+        correction = sent + dt.timedelta(days=int(rng.integers(3, 10)))
+        add("wmo305", c, correction, "C", Regel(c, status="3", begindatum=wrong))
+        add("wmo305", c, correction, "C", Regel(c, status="1", begindatum=c.start))
+    waiting = [c for c in in_kind if not c.start and c.toewijzing + dt.timedelta(days=45) <= end]
+    mistaken, withdrawn = waiting[: len(waiting) // 2], waiting[len(waiting) // 2:]
+    for c in pick(mistaken, DELETED_STARTS):
+        begin = c.toewijzing + dt.timedelta(days=5)
+        add("wmo305", c, begin, "S", Regel(c, begindatum=begin))
+        add("wmo305", c, begin + dt.timedelta(days=7), "S", Regel(c, status="3", begindatum=begin))
+    stopped = [c for c in in_kind if c.stop and c.stop + dt.timedelta(days=3) <= end]
+    for c, einde in ([(c, c.toewijzing + dt.timedelta(days=39)) for c in pick(withdrawn, WITHDRAWN_TOEWIJZINGEN)]
+                     + [(c, c.stop) for c in pick(stopped, SHORTENED_TOEWIJZINGEN)]):
+        day = einde + dt.timedelta(days=1 if not c.start else 3)
+        # 3.x: WMO002 05 herbeoordeling, verkorting; 2.0: RedenIntrekking as in voorbeeldbericht CasusA-04
+        reden = "05" if _version(c) == "3_2" else "4"
+        add("wmo301", c, day, "W", Regel(c, toewijzingsdatum=day, einddatum=einde, reden=reden))
+    for c in pick([c for c in in_kind if _version(c) == "3_2" and c.toewijzing < end], DELETED_TOEWIJZINGEN):
+        number = f"{9000000 + c.number}"
+        add("wmo301", c, c.toewijzing, "V", Regel(c, toewijzingnummer=number))
+        day = c.toewijzing + dt.timedelta(days=1)
+        add("wmo301", c, day, "V", Regel(c, toewijzingnummer=number, toewijzingsdatum=day, einddatum=c.toewijzing,
+                                          reden="13"))
+
+
+def _write(folder: Path, message: str, version: str, sender: str, receiver: str, ident: str, day: dt.date,
+           lines: list[Regel]) -> int:
+    """The bericht(en) of these lines: one with every client in 2.x, one per client in 3.x."""
+    if version == "2_0":
+        (folder / f"{message.upper()}_{ident}.xml").write_text(
+            _bericht_2(message, sender, receiver, ident, day, lines), encoding="utf-8")
+        return 1
+    per_case = defaultdict(list)
+    for regel in lines:
+        per_case[regel.case.number].append(regel)
+    for number, own in per_case.items():
+        (folder / f"{message.upper()}_{ident}_{number:06d}.xml").write_text(
+            _bericht_3(message, sender, receiver, f"{ident}{number:06d}", day, own), encoding="utf-8")
+    return len(per_case)
+
+
 CODES = {"wmo301": "414", "wmo302": "415", "wmo305": "418", "wmo307": "420"}
+REDEN_BEEINDIGING = "02"  # WMO588 reden beeindiging, a code of both the 2.0 and the 3.2 list
 
 
-def _bericht(message, version, sender, receiver, ident, day, cases) -> str:
-    ns = f"http://www.istandaarden.nl/iwmo/{version}/{message}/schema/{version}"
-    base = f"http://www.istandaarden.nl/iwmo/{version}/basisschema/schema/{version}"
-    major, minor = version.split("_")
-    clients = "".join(_client(message, version, c) for c in cases)
+def _bericht_2(message, sender, receiver, ident, day, lines: list[Regel]) -> str:
+    """iWmo 2.0 as in its voorbeeldberichten: Berichtspecificatie, Clienten, namespaces with a version suffix."""
+    ns = f"http://www.istandaarden.nl/iwmo/2_0/{message}/schema/2_0"
+    base = "http://www.istandaarden.nl/iwmo/2_0/basisschema/schema/2_0"
+    per_case = defaultdict(list)
+    for regel in lines:
+        per_case[regel.case.number].append(regel)
+    clients = "".join(_client_2(message, own) for own in per_case.values())
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<m:Bericht xmlns:m="{ns}" xmlns:b="{base}">'
-        f"<m:Header><m:Berichtspecificatie><b:Code>{CODES[message]}</b:Code><b:Versie>{major}</b:Versie>"
-        f"<b:SubVersie>{minor}</b:SubVersie></m:Berichtspecificatie><m:Afzender>{sender}</m:Afzender>"
+        f"<m:Header><m:Berichtspecificatie><b:Code>{CODES[message]}</b:Code><b:Versie>2</b:Versie>"
+        f"<b:SubVersie>0</b:SubVersie></m:Berichtspecificatie><m:Afzender>{sender}</m:Afzender>"
         f"<m:Ontvanger>{receiver}</m:Ontvanger><m:Berichtidentificatie><b:Identificatie>{ident}</b:Identificatie>"
         f"<b:Dagtekening>{day}</b:Dagtekening></m:Berichtidentificatie></m:Header>"
         f"<m:Clienten>{clients}</m:Clienten></m:Bericht>\n"
     )
 
 
-def _client(message: str, version: str, c: Case) -> str:
-    person = (f"<m:Bsn>{c.client.bsn}</m:Bsn><m:Geboortedatum><b:Datum>{c.client.birth}</b:Datum></m:Geboortedatum>"
-              f"<m:Naam><b:Geslachtsnaam><b:Naam>{escape(c.client.name.split()[-1])}</b:Naam></b:Geslachtsnaam></m:Naam>")
-    product = f"<m:Product><b:Categorie>{c.categorie}</b:Categorie><b:Code>{PRODUCTS[c.categorie][1]}</b:Code></m:Product>"
-    number = f"<m:ToewijzingNummer>{c.toewijzingnummer}</m:ToewijzingNummer>" if version != "2_0" else ""
-    reference = number or f"<m:Beschikkingnummer>{c.beschikkingnummer}</m:Beschikkingnummer>"
+def _bericht_3(message, sender, receiver, ident, day, lines: list[Regel]) -> str:
+    """iWmo 3.2 as its XSDs define: BerichtCode, namespaces without a version suffix, one Client."""
+    ns = f"http://www.istandaarden.nl/iwmo/3_2/{message}/schema"
+    base = "http://www.istandaarden.nl/iwmo/3_2/basisschema/schema"
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<m:Bericht xmlns:m="{ns}" xmlns:b="{base}">'
+        f"<m:Header><m:BerichtCode>{CODES[message]}</m:BerichtCode><m:BerichtVersie>3</m:BerichtVersie>"
+        f"<m:BerichtSubversie>2</m:BerichtSubversie><m:Afzender>{sender}</m:Afzender>"
+        f"<m:Ontvanger>{receiver}</m:Ontvanger><m:BerichtIdentificatie><b:Identificatie>{ident}</b:Identificatie>"
+        f"<b:Dagtekening>{day}</b:Dagtekening></m:BerichtIdentificatie><m:XsdVersie>"
+        f"<b:BasisschemaXsdVersie>1.0.0</b:BasisschemaXsdVersie><b:BerichtXsdVersie>1.0.0</b:BerichtXsdVersie>"
+        f"</m:XsdVersie></m:Header>{_client_3(message, lines)}</m:Bericht>\n"
+    )
+
+
+def _person(c: Case, full_name: bool) -> str:
+    surname = escape(c.client.name.split()[-1])
+    naam = (f"<b:Geslachtsnaam><b:Achternaam>{surname}</b:Achternaam></b:Geslachtsnaam><b:Voorletters>"
+            f"{escape(c.client.name[0])}</b:Voorletters>" + ("<b:NaamGebruik>1</b:NaamGebruik>" if full_name else "")
+            if full_name is not None else f"<b:Geslachtsnaam><b:Naam>{surname}</b:Naam></b:Geslachtsnaam>")
+    return (f"<m:Bsn>{c.client.bsn}</m:Bsn><m:Geboortedatum><b:Datum>{c.client.birth}</b:Datum></m:Geboortedatum>"
+            f"<m:Geslacht>1</m:Geslacht><m:Naam>{naam}</m:Naam>")
+
+
+def _product(c: Case) -> str:
+    return f"<m:Product><b:Categorie>{c.categorie}</b:Categorie><b:Code>{PRODUCTS[c.categorie][1]}</b:Code></m:Product>"
+
+
+def _address(c: Case, contact: str) -> str:
+    return (f"<m:{contact}><m:Soort>01</m:Soort><m:Adres><b:Postcode>{c.client.postcode}</b:Postcode>"
+            f"<b:Straatnaam>{escape(c.client.street)}</b:Straatnaam></m:Adres>"
+            f"<m:Telefoon><b:Telefoon01><b:Telefoonnummer>{escape(c.client.phone)}</b:Telefoonnummer></b:Telefoon01>"
+            f"</m:Telefoon><m:Emailadres>{escape(c.client.email)}</m:Emailadres></m:{contact}>")
+
+
+def _client_2(message: str, lines: list[Regel]) -> str:
+    c = lines[0].case
+    person = _person(c, full_name=None)
     if message in ("wmo301", "wmo302"):
-        address = (f"<m:Adressen><m:Adres><m:Soort>01</m:Soort><m:Adres><b:Postcode>{c.client.postcode}</b:Postcode>"
-                   f"<b:Straatnaam>{escape(c.client.street)}</b:Straatnaam></m:Adres>"
-                   f"<m:Telefoon><b:Telefoon01><b:Telefoonnummer>{escape(c.client.phone)}</b:Telefoonnummer></b:Telefoon01>"
-                   f"</m:Telefoon><m:Emailadres>{escape(c.client.email)}</m:Emailadres></m:Adres></m:Adressen>")
         beschikking = c.beschikking or c.toewijzing
-        lines = (f"<m:Beschikking><m:Beschikkingnummer>{c.beschikkingnummer}</m:Beschikkingnummer>"
-                 f"<m:Afgiftedatum>{beschikking}</m:Afgiftedatum><m:Ingangsdatum>{beschikking}</m:Ingangsdatum>"
-                 f"<m:BeschiktProducten><m:BeschiktProduct>{product}<m:Ingangsdatum>{beschikking}</m:Ingangsdatum>"
-                 f"</m:BeschiktProduct></m:BeschiktProducten><m:ToegewezenProducten><m:ToegewezenProduct>{number}"
-                 f"{product}<m:Aanbieder>{c.aanbieder}</m:Aanbieder><m:Toewijzingsdatum>{c.toewijzing}</m:Toewijzingsdatum>"
-                 f"<m:Ingangsdatum>{c.toewijzing}</m:Ingangsdatum></m:ToegewezenProduct></m:ToegewezenProducten>"
-                 f"</m:Beschikking>")
-        return f"<m:Client>{person}{address}{lines}</m:Client>"
-    if message == "wmo305":
-        return (f"<m:Client>{person}<m:StartProducten><m:StartProduct>{reference}{product}"
-                f"<m:Ingangsdatum>{c.toewijzing}</m:Ingangsdatum><m:Begindatum>{c.start}</m:Begindatum>"
-                f"<m:Aanbieder>{c.aanbieder}</m:Aanbieder></m:StartProduct></m:StartProducten></m:Client>")
-    return (f"<m:Client>{person}<m:StopProducten><m:StopProduct>{reference}{product}"
-            f"<m:Begindatum>{c.start}</m:Begindatum><m:Aanbieder>{c.aanbieder}</m:Aanbieder>"
-            f"<m:RedenBeeindiging>02</m:RedenBeeindiging><m:Einddatum>{c.stop}</m:Einddatum>"
-            f"</m:StopProduct></m:StopProducten></m:Client>")
+        toegewezen = "".join(
+            f"<m:ToegewezenProduct>{_product(c)}<m:Aanbieder>{c.aanbieder}</m:Aanbieder>"
+            f"<m:Toewijzingsdatum>{r.toewijzingsdatum or c.toewijzing}</m:Toewijzingsdatum>"
+            f"<m:Ingangsdatum>{c.toewijzing}</m:Ingangsdatum>"
+            + (f"<m:Einddatum>{r.einddatum}</m:Einddatum>" if r.einddatum else "")
+            + (f"<m:RedenIntrekking>{r.reden}</m:RedenIntrekking>" if r.reden else "")
+            + "</m:ToegewezenProduct>" for r in lines)
+        return (f"<m:Client>{person}<m:Adressen>{_address(c, 'Adres')}</m:Adressen>"
+                f"<m:Beschikking><m:Beschikkingnummer>{c.beschikkingnummer}</m:Beschikkingnummer>"
+                f"<m:Afgiftedatum>{beschikking}</m:Afgiftedatum><m:Ingangsdatum>{beschikking}</m:Ingangsdatum>"
+                f"<m:BeschiktProducten><m:BeschiktProduct>{_product(c)}<m:Ingangsdatum>{beschikking}</m:Ingangsdatum>"
+                f"</m:BeschiktProduct></m:BeschiktProducten><m:ToegewezenProducten>{toegewezen}"
+                f"</m:ToegewezenProducten></m:Beschikking></m:Client>")
+    status = "3" if all(r.status == "3" for r in lines) else "1"
+    kind = "Start" if message == "wmo305" else "Stop"
+    products = "".join(
+        f"<m:{kind}Product><m:Beschikkingnummer>{c.beschikkingnummer}</m:Beschikkingnummer>{_product(c)}"
+        f"<m:Ingangsdatum>{c.toewijzing}</m:Ingangsdatum><m:Begindatum>{r.begindatum}</m:Begindatum>"
+        f"<m:Aanbieder>{c.aanbieder}</m:Aanbieder>"
+        + (f"<m:RedenBeeindiging>{REDEN_BEEINDIGING}</m:RedenBeeindiging><m:Einddatum>{c.stop}</m:Einddatum>"
+           if kind == "Stop" else "")
+        + f"<m:StatusAanlevering>{r.status}</m:StatusAanlevering></m:{kind}Product>" for r in lines)
+    return (f"<m:Client>{person}<m:StatusAanlevering>{status}</m:StatusAanlevering>"
+            f"<m:{kind}Producten>{products}</m:{kind}Producten></m:Client>")
+
+
+def _client_3(message: str, lines: list[Regel]) -> str:
+    c = lines[0].case
+    if message in ("wmo301", "wmo302"):
+        toegewezen = "".join(
+            f"<m:ToegewezenProduct><m:ToewijzingNummer>{r.toewijzingnummer or c.toewijzingnummer}</m:ToewijzingNummer>"
+            f"{_product(c)}<m:Toewijzingsdatum>{r.toewijzingsdatum or c.toewijzing}</m:Toewijzingsdatum>"
+            f"<m:Toewijzingstijd>{'10:00:00' if r.toewijzingsdatum is None else '14:00:00'}</m:Toewijzingstijd>"
+            f"<m:Ingangsdatum>{c.toewijzing}</m:Ingangsdatum>"
+            + (f"<m:Einddatum>{r.einddatum}</m:Einddatum>" if r.einddatum else "")
+            + (f"<m:RedenWijziging>{r.reden}</m:RedenWijziging>" if r.reden else "")
+            + "</m:ToegewezenProduct>" for r in lines)
+        return (f"<m:Client>{_person(c, full_name=True)}<m:Contactgegevens>{_address(c, 'Contact')}"
+                f"</m:Contactgegevens><m:ToegewezenProducten>{toegewezen}</m:ToegewezenProducten></m:Client>")
+    kind = "Start" if message == "wmo305" else "Stop"
+    products = "".join(
+        f"<m:{kind}Product><m:ToewijzingNummer>{c.toewijzingnummer}</m:ToewijzingNummer>{_product(c)}"
+        f"<m:ToewijzingIngangsdatum>{c.toewijzing}</m:ToewijzingIngangsdatum><m:Begindatum>{r.begindatum}</m:Begindatum>"
+        + (f"<m:RedenBeeindiging>{REDEN_BEEINDIGING}</m:RedenBeeindiging><m:Einddatum>{c.stop}</m:Einddatum>"
+           if kind == "Stop" else "")
+        + f"<m:StatusAanlevering>{r.status}</m:StatusAanlevering></m:{kind}Product>" for r in lines)
+    return f"<m:Client>{_person(c, full_name=False)}<m:{kind}Producten>{products}</m:{kind}Producten></m:Client>"

@@ -19,7 +19,8 @@ beschikking as (
 per_cel as (
     select
         maand_start, gemeentecode, productcategorie, wijkcode,
-        count(distinct persoon_pseudoniem) as aantal_clienten,
+        {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
+        {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
         sum(case when stap = 'onderzoek' then 1 else 0 end) as onderzoeken_afgerond,
         {{ percentile("case when stap = 'onderzoek' then dagen end", 0.5) }} as onderzoek_dagen_mediaan,
         {{ percentile("case when stap = 'onderzoek' then dagen end", 0.9) }} as onderzoek_dagen_p90,
@@ -36,6 +37,7 @@ final as (
     select
         maand_start, gemeentecode, productcategorie, wijkcode,
         aantal_clienten < {{ min_clients() }} as onderdrukt,
+        {{ suppression_reason('aantal_clienten', 'zonder_identiteit') }} as onderdrukt_reden,
         {{ suppressed_columns([('aantal_clienten', 'integer'), ('onderzoeken_afgerond', 'integer'),
                                ('onderzoek_dagen_mediaan', 'double'), ('onderzoek_dagen_p90', 'double'),
                                ('onderzoek_aandeel_binnen_termijn', 'double'), ('beschikkingen_afgegeven', 'integer'),

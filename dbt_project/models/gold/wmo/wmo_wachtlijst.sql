@@ -29,7 +29,8 @@ open_aanvragen as (
 per_cel as (
     select
         peildatum, gemeentecode, productcategorie, wijkcode,
-        count(distinct persoon_pseudoniem) as aantal_clienten,
+        {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
+        {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
         sum(case when soort = 'melding' then 1 else 0 end) as open_meldingen,
         sum(case when soort = 'melding' and wachtdagen <= 14 then 1 else 0 end) as meldingen_0_2_weken,
         sum(case when soort = 'melding' and wachtdagen between 15 and 28 then 1 else 0 end) as meldingen_2_4_weken,
@@ -50,6 +51,7 @@ final as (
         pc.omschrijving as productcategorie_omschrijving,
         c.wijkcode,
         c.aantal_clienten < {{ min_clients() }} as onderdrukt,
+        {{ suppression_reason('c.aantal_clienten', 'c.zonder_identiteit') }} as onderdrukt_reden,
         {{ suppressed_columns([('aantal_clienten', 'integer'), ('open_meldingen', 'integer'),
                                ('meldingen_0_2_weken', 'integer'), ('meldingen_2_4_weken', 'integer'),
                                ('meldingen_4_6_weken', 'integer'), ('meldingen_over_termijn', 'integer'),

@@ -26,10 +26,13 @@ genummerd as (
 
 final as (
     select
-        beschikkingnummer, gemeentecode, persoon_pseudoniem, productcategorie, productcode, resultaat, leveringsvorm,
-        aanbieder, afgiftedatum, ingangsdatum, einddatum, bron_systeem, bron_bestand, bron_record
-    from genummerd
-    where volgorde = 1
+        g.beschikkingnummer, g.gemeentecode, g.persoon_pseudoniem, g.productcategorie, g.productcode, g.resultaat,
+        g.leveringsvorm, g.aanbieder, g.afgiftedatum, g.ingangsdatum, g.einddatum,
+        pc.code is not null as productcategorie_bekend,
+        g.bron_systeem, g.bron_bestand, g.bron_record
+    from genummerd as g
+    left join {{ ref('wmo_productcategorie') }} as pc on pc.code = g.productcategorie
+    where g.volgorde = 1
 )
 
 select * from final

@@ -1,20 +1,44 @@
 {#- One row per toewijzing whose care started: start (iWmo 305) and stop (307) of the levering, or the case
-    system's leveringen, checked against the toewijzing. -#}
-with iwmo as (
+    system's leveringen, checked against the toewijzing.
+    Every start and stop line carries a StatusAanlevering (COD467): 1 eerste aanlevering, 2 gewijzigde
+    aanlevering, 3 verwijderen aanlevering. A delivery is known by its key (OP033): the toewijzing, the kind
+    of line and its begindatum, for a stop also its einddatum. Per key the latest delivery holds (by
+    dagtekening; of two on one day the withdrawal is the earlier: a correction withdraws, then delivers); when
+    that is a withdrawal, the key holds nothing, so a withdrawn start is no start and a correction leaves only
+    the corrected one. -#}
+with iwmo_regels as (
     select
-        coalesce(toewijzingnummer, beschikkingnummer || '/' || productcode || '/' || aanbieder) as toewijzing_id,
-        gemeentecode, persoon_pseudoniem, aanbieder, productcategorie,
-        case when regelsoort = 'start' then begindatum end as begindatum,
-        case when regelsoort = 'stop' then einddatum end as einddatum,
-        reden_beeindiging, bron_bestand, bron_record
+        {{ iwmo_toewijzing_id() }} as toewijzing_id,
+        gemeentecode, gemeentecode_bericht, persoon_pseudoniem, aanbieder, productcategorie, regelsoort, begindatum,
+        case when regelsoort = 'stop' then einddatum end as einddatum, reden_beeindiging, status_aanlevering,
+        dagtekening, bron_bestand, bron_record, geladen_op
     from {{ source('bronze', 'iwmo_product') }}
     where regelsoort in ('start', 'stop')
 ),
 
+iwmo_laatste as (
+    select
+        *,
+        {{ delivery_rank('gemeentecode, toewijzing_id, regelsoort, begindatum, einddatum',
+                         prefer="dagtekening desc nulls last, case when status_aanlevering = '3' then 0 else 1 end desc") }}
+            as volgorde
+    from iwmo_regels
+),
+
+iwmo as (
+    select
+        toewijzing_id, gemeentecode, gemeentecode_bericht, persoon_pseudoniem, aanbieder, productcategorie,
+        case when regelsoort = 'start' then begindatum end as begindatum, einddatum, reden_beeindiging,
+        bron_bestand, bron_record
+    from iwmo_laatste
+    where volgorde = 1 and coalesce(status_aanlevering, '1') <> '3'
+),
+
 zorgned as (
     select
-        toewijzingnummer as toewijzing_id, gemeentecode, persoon_pseudoniem, aanbieder, productcategorie,
-        begindatum, levering_einddatum as einddatum, reden_beeindiging, bron_bestand, bron_record
+        toewijzingnummer as toewijzing_id, gemeentecode, cast(null as varchar) as gemeentecode_bericht,
+        persoon_pseudoniem, aanbieder, productcategorie, begindatum, levering_einddatum as einddatum,
+        reden_beeindiging, bron_bestand, bron_record
     from {{ source('bronze', 'zorgned_toewijzing') }}
     where toewijzingnummer is not null and begindatum is not null
 ),
@@ -29,6 +53,7 @@ per_toewijzing as (
         min(begindatum) as begindatum,
         max(einddatum) as einddatum,
         max(reden_beeindiging) as reden_beeindiging,
+        max(case when gemeentecode_bericht <> gemeentecode then 1 else 0 end) = 1 as gemeentecode_afwijkend,
         min(bron_bestand) as bron_bestand,
         min(bron_record) as bron_record
     from (select * from iwmo union all select * from zorgned) as alle
@@ -45,6 +70,7 @@ final as (
         l.einddatum, l.reden_beeindiging,
         t.toewijzing_id is not null as toewijzing_bekend,
         coalesce(l.begindatum >= t.toewijzingsdatum, true) as start_na_toewijzing,
+        l.gemeentecode_afwijkend,
         l.bron_bestand, l.bron_record
     from per_toewijzing as l
     left join toewijzingen as t on t.gemeentecode = l.gemeentecode and t.toewijzing_id = l.toewijzing_id

@@ -35,11 +35,13 @@ final as (
         end as doorlooptijd_onderzoek_dagen,
         coalesce(coalesce(m.datum_onderzoek_afgerond, m.datum_aanvraag) >= m.datum_melding, true) as datumvolgorde_geldig,
         m.bsn_geldig,
+        m.productcategorie is null or pc.code is not null as productcategorie_bekend,
         m.bron_formaat,
         m.bron_bestand,
         m.bron_record
     from genummerd as m
     left join wijk_via_postcode as w on w.gemeentecode = m.gemeentecode and w.postcode4 = m.postcode4
+    left join {{ ref('wmo_productcategorie') }} as pc on pc.code = m.productcategorie
     where m.volgorde = 1
 )
 

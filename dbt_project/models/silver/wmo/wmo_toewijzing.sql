@@ -1,26 +1,40 @@
-{#- One row per toewijzing to a zorgaanbieder (iWmo 301, or the case system's toewijzingen). iWmo 2.x has no
-    ToewijzingNummer: there a toewijzing is known by beschikkingnummer, product code and aanbieder. -#}
+{#- One row per toewijzing to a zorgaanbieder (iWmo 301, or the case system's toewijzingen), as it stands now.
+    A toewijzing is delivered once and then changed by new deliveries of the same toewijzing (an earlier or later
+    einddatum, another volume, a withdrawal: RedenWijziging, in 2.0 RedenIntrekking). The latest delivery, by
+    Toewijzingsdatum and -tijd (OP033x1), says what holds now; a toewijzing whose latest delivery deletes it
+    (RedenWijziging 13) is left out. Its toewijzingsdatum stays that of the first delivery, the moment the care
+    was assigned: a change is no new toewijzing. When only changes of a toewijzing were received, the date of
+    the first change stands in and origineel_ontvangen is false (gold leaves it out of the waiting times). -#}
 with iwmo as (
     select
-        coalesce(toewijzingnummer, beschikkingnummer || '/' || productcode || '/' || aanbieder) as toewijzing_id,
-        toewijzingnummer, gemeentecode, persoon_pseudoniem, beschikkingnummer, productcategorie, productcode,
-        aanbieder, toewijzingsdatum, ingangsdatum, einddatum, 'iwmo' as bron_systeem, bron_bestand, bron_record,
-        geladen_op
+        {{ iwmo_toewijzing_id() }} as toewijzing_id,
+        toewijzingnummer, gemeentecode, gemeentecode_bericht, persoon_pseudoniem, beschikkingnummer,
+        productcategorie, productcode, aanbieder, toewijzingsdatum, toewijzingstijd, ingangsdatum, einddatum,
+        reden_wijziging, versie, dagtekening, 'iwmo' as bron_systeem, bron_bestand, bron_record, geladen_op
     from {{ source('bronze', 'iwmo_product') }}
     where regelsoort = 'toegewezen'
 ),
 
 zorgned as (
     select
-        toewijzingnummer as toewijzing_id, toewijzingnummer, gemeentecode, persoon_pseudoniem, beschikkingnummer,
-        productcategorie, null as productcode, aanbieder, toewijzingsdatum, ingangsdatum, einddatum,
-        'zorgned' as bron_systeem, bron_bestand, bron_record, geladen_op
+        toewijzingnummer as toewijzing_id, toewijzingnummer, gemeentecode, cast(null as varchar) as gemeentecode_bericht,
+        persoon_pseudoniem, beschikkingnummer, productcategorie, null as productcode, aanbieder, toewijzingsdatum,
+        cast(null as varchar) as toewijzingstijd, ingangsdatum, einddatum, cast(null as varchar) as reden_wijziging,
+        cast(null as varchar) as versie, cast(null as date) as dagtekening, 'zorgned' as bron_systeem, bron_bestand,
+        bron_record, geladen_op
     from {{ source('bronze', 'zorgned_toewijzing') }}
     where toewijzingnummer is not null
 ),
 
 genummerd as (
-    select *, {{ delivery_rank('gemeentecode, toewijzing_id') }} as volgorde
+    select
+        *,
+        {{ delivery_rank('gemeentecode, toewijzing_id',
+                         prefer='toewijzingsdatum desc nulls last, toewijzingstijd desc nulls last, dagtekening desc nulls last') }}
+            as volgorde,
+        min(case when reden_wijziging is null then toewijzingsdatum end)
+            over (partition by gemeentecode, toewijzing_id) as eerste_toewijzingsdatum,
+        min(toewijzingsdatum) over (partition by gemeentecode, toewijzing_id) as eerste_wijzigingsdatum
     from (select * from iwmo union all select * from zorgned) as alle
 ),
 
@@ -31,13 +45,19 @@ beschikkingen as (
 final as (
     select
         t.toewijzing_id, t.toewijzingnummer, t.gemeentecode, t.persoon_pseudoniem, t.beschikkingnummer,
-        t.productcategorie, t.productcode, t.aanbieder, t.toewijzingsdatum, t.ingangsdatum, t.einddatum,
+        t.productcategorie, t.productcode, t.aanbieder,
+        coalesce(t.eerste_toewijzingsdatum, t.eerste_wijzigingsdatum) as toewijzingsdatum,
+        t.ingangsdatum, t.einddatum, t.reden_wijziging,
+        t.eerste_toewijzingsdatum is not null as origineel_ontvangen,
         b.beschikkingnummer is not null as beschikking_bekend,
+        pc.code is not null as productcategorie_bekend,
+        coalesce(t.gemeentecode_bericht <> t.gemeentecode, false) as gemeentecode_afwijkend,
         t.bron_systeem, t.bron_bestand, t.bron_record
     from genummerd as t
     left join beschikkingen as b
         on b.gemeentecode = t.gemeentecode and b.beschikkingnummer = t.beschikkingnummer
-    where t.volgorde = 1
+    left join {{ ref('wmo_productcategorie') }} as pc on pc.code = t.productcategorie
+    where t.volgorde = 1 and not coalesce({{ iwmo_verwijderd('t.reden_wijziging', 't.versie') }}, false)
 )
 
 select * from final
