@@ -24,7 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.bronze.sources import BRONZE_TABLES
+from pipelines.bronze.deliveries import last_withdrawal
+from pipelines.bronze.sources import BRONZE_SYSTEMS, BRONZE_TABLES
 from pipelines.build_state import bronze_parts, table_inputs
 from pipelines.quality.gx import Counts, Outcome, count_slices, summed_outcomes, validate
 from pipelines.settings import EXPECTATIONS_DIR, Settings
@@ -168,7 +169,7 @@ def _table_state(suite: Suite, settings: Settings) -> str | None:
     """What the table's content follows from: its parts in bronze, in silver and gold the inputs of the build
     that made it. None when unknown (a build whose tests failed)."""
     if suite.zone == "bronze":
-        return bronze_parts(settings.bronze / BRONZE_TABLES[suite.table].folder)
+        return bronze_parts(settings.bronze / BRONZE_TABLES[suite.table].folder) + bronze_parts(_deliveries(suite, settings))
     return table_inputs(settings, suite.name)
 
 
@@ -202,31 +203,35 @@ def _validate_new_parts(suite: Suite, expectations: list[dict], db, settings: Se
     """The whole bronze table's outcomes, scanning only the Parquet parts written since the last check.
 
     Bronze is append-only and a part never changes once written, so the counts over parts checked before
-    are kept (in `CHECKED_PARTS`) and added to those of the new parts. A kept part that is gone or changed,
-    a changed suite, or LAKEHOUSE_FULL_REFRESH start the count again from the whole table.
+    are kept (in `CHECKED_PARTS`) and added to those of the new parts. Only the rows of the deliveries that count
+    now are checked, as only they reach silver: a delivery removed from or replaced in landing since
+    (`deliveries.last_withdrawal`), a kept part that is gone or changed, a changed suite, or
+    LAKEHOUSE_FULL_REFRESH start the count again from the whole table.
     """
     if not expectations:
         return []
     folder = settings.bronze / BRONZE_TABLES[suite.table].folder
+    deliveries = _deliveries(suite, settings)
     parts = {p.name: p.stat().st_size for p in sorted(folder.glob("*.parquet"))}
-    checked, counts = _kept_counts(suite, expectations, parts, settings)
+    withdrawal = last_withdrawal(deliveries)
+    checked, counts = _kept_counts(suite, expectations, parts, withdrawal, settings)
     new = [folder / name for name in parts if name not in checked]
     if new:
         counts = _with_new_parts(suite.name, expectations, db, counts, [folder / name for name in checked], new,
-                                 parameters)
+                                 parameters, deliveries)
     if not counts.errors:
-        _keep_counts(suite, expectations, parts, counts, settings)
+        _keep_counts(suite, expectations, parts, withdrawal, counts, settings)
     return summed_outcomes(expectations, counts)
 
 
 def _with_new_parts(name: str, expectations: list[dict], db, kept: Counts, checked: list[Path], new: list[Path],
-                    parameters: dict) -> Counts:
+                    parameters: dict, deliveries: Path) -> Counts:
     """The counts over all parts: those `kept` for the parts `checked` before, plus those of the `new` parts.
 
     Per-row counts always add up. A uniqueness count adds up when no key of a new part occurs in a part checked
     before, and no empty key is in both: only then can no row have become a repeat. Otherwise it is counted again
     over all parts. National Fixi's nightly uniqueness check grouped all 20 million keys (1.1 s)."""
-    relation = _parts_relation(new)
+    relation = _parts_relation(new, deliveries)
     rows = [i for i, e in enumerate(expectations) if _kind(e) == "row"]
     groups = []
     if rows:
@@ -236,8 +241,9 @@ def _with_new_parts(name: str, expectations: list[dict], db, kept: Counts, check
     for i, e in enumerate(expectations):
         if _kind(e) != "unique":
             continue
-        if checked and _keys_shared(e, db, relation, _parts_relation(checked)):
-            counts = _unique_counts(name, e, db, _parts_relation(checked + new), kept.rows + new_rows, parameters)
+        if checked and _keys_shared(e, db, relation, _parts_relation(checked, deliveries)):
+            counts = _unique_counts(name, e, db, _parts_relation(checked + new, deliveries), kept.rows + new_rows,
+                                    parameters)
         else:
             counts = _picked(kept, [i]) + _unique_counts(name, e, db, relation, new_rows, parameters)
         groups.append(([i], counts))
@@ -258,24 +264,39 @@ def _picked(counts: Counts, positions: list[int]) -> Counts:
     return Counts([counts.totals[i] for i in positions], counts.rows)
 
 
-def _parts_relation(paths: list[Path]) -> str:
-    return f"read_parquet([{', '.join(_quoted(p) for p in paths)}], union_by_name = true)"
+def _parts_relation(paths: list[Path], deliveries: Path) -> str:
+    return _current(f"read_parquet([{', '.join(_quoted(p) for p in paths)}], union_by_name = true)", deliveries)
 
 
-def _kept_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], settings: Settings) -> tuple[dict, Counts]:
+def _current(relation: str, deliveries: Path) -> str:
+    """The rows of a bronze relation that belong to the deliveries counting now, as silver reads them (the dbt
+    macro `current_deliveries`)."""
+    return (f"(select * from {relation} where bron_bestand_hash in "
+            f"(select bron_bestand_hash from read_parquet({_quoted(deliveries / '*.parquet')})))")
+
+
+def _deliveries(suite: Suite, settings: Settings) -> Path:
+    """The folder of the `<system>_aanlevering` table of a bronze suite's source system."""
+    return settings.bronze / BRONZE_TABLES[f"{BRONZE_SYSTEMS[suite.table]}_aanlevering"].folder
+
+
+def _kept_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], withdrawal: str,
+                 settings: Settings) -> tuple[dict, Counts]:
     path = _kept_path(suite, settings)
     kept = json.loads(path.read_text()) if path.exists() else None
     if (settings.full_refresh or kept is None or kept["suite"] != _fingerprint(expectations)
+            or kept.get("intrekking") != withdrawal
             or any(parts.get(name) != size for name, size in kept["parts"].items())):
         return {}, Counts.empty(expectations)
     return kept["parts"], Counts(kept["totals"], kept["rows"])
 
 
-def _keep_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], counts: Counts,
+def _keep_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], withdrawal: str, counts: Counts,
                  settings: Settings) -> None:
     path = _kept_path(suite, settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    kept = {"suite": _fingerprint(expectations), "parts": parts, "totals": counts.totals, "rows": counts.rows}
+    kept = {"suite": _fingerprint(expectations), "parts": parts, "intrekking": withdrawal, "totals": counts.totals,
+            "rows": counts.rows}
     path.write_text(json.dumps(kept))
 
 
@@ -542,7 +563,7 @@ def _connect(suite: Suite, settings: Settings) -> duckdb.DuckDBPyConnection:
 def _relation(suite: Suite, settings: Settings) -> str:
     if suite.zone == "bronze":
         folder = settings.bronze / BRONZE_TABLES[suite.table].folder
-        return f"read_parquet('{folder}/*.parquet', union_by_name = true)"
+        return _current(f"read_parquet('{folder}/*.parquet', union_by_name = true)", _deliveries(suite, settings))
     return f'"{suite.zone}"."{suite.table}"'
 
 

@@ -7,7 +7,7 @@ with iwmo as (
         case when regelsoort = 'start' then begindatum end as begindatum,
         case when regelsoort = 'stop' then einddatum end as einddatum,
         reden_beeindiging, bron_bestand, bron_record
-    from {{ source('bronze', 'iwmo_product') }}
+    from {{ current_deliveries('iwmo_product') }}
     where regelsoort in ('start', 'stop')
 ),
 
@@ -15,7 +15,7 @@ zorgned as (
     select
         toewijzingnummer as toewijzing_id, gemeentecode, persoon_pseudoniem, aanbieder, productcategorie,
         begindatum, levering_einddatum as einddatum, reden_beeindiging, bron_bestand, bron_record
-    from {{ source('bronze', 'zorgned_toewijzing') }}
+    from {{ current_deliveries('zorgned_toewijzing') }}
     where toewijzingnummer is not null and begindatum is not null
 ),
 

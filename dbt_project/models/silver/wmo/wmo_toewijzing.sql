@@ -6,7 +6,7 @@ with iwmo as (
         toewijzingnummer, gemeentecode, persoon_pseudoniem, beschikkingnummer, productcategorie, productcode,
         aanbieder, toewijzingsdatum, ingangsdatum, einddatum, 'iwmo' as bron_systeem, bron_bestand, bron_record,
         geladen_op
-    from {{ source('bronze', 'iwmo_product') }}
+    from {{ current_deliveries('iwmo_product') }}
     where regelsoort = 'toegewezen'
 ),
 
@@ -15,7 +15,7 @@ zorgned as (
         toewijzingnummer as toewijzing_id, toewijzingnummer, gemeentecode, persoon_pseudoniem, beschikkingnummer,
         productcategorie, null as productcode, aanbieder, toewijzingsdatum, ingangsdatum, einddatum,
         'zorgned' as bron_systeem, bron_bestand, bron_record, geladen_op
-    from {{ source('bronze', 'zorgned_toewijzing') }}
+    from {{ current_deliveries('zorgned_toewijzing') }}
     where toewijzingnummer is not null
 ),
 
@@ -25,7 +25,7 @@ genummerd as (
 ),
 
 beschikkingen as (
-    select distinct gemeentecode, beschikkingnummer from {{ source('bronze', 'zorgned_aanvraag') }} where beschikkingnummer is not null
+    select distinct gemeentecode, beschikkingnummer from {{ current_deliveries('zorgned_aanvraag') }} where beschikkingnummer is not null
 ),
 
 final as (
