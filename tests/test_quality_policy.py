@@ -31,7 +31,7 @@ def results(settings, run_id: str, table: str, expectation: str, column: str) ->
     """The run's results of one expectation: severity, passed, unexpected count."""
     with duckdb.connect() as db:
         return db.execute(f"""select ernst, geslaagd, aantal_onverwacht from read_parquet('{settings.dq_results}/{run_id}/*.parquet')
-                              where tabel = ? and expectation = ? and kolom = ?""", [table, expectation, column]).fetchall()
+                              where tabel = ? and expectation = ? and kolom is not distinct from ?""", [table, expectation, column]).fetchall()
 
 
 def failed_checks(result) -> set[tuple[str, str]]:
@@ -132,3 +132,26 @@ def _ends_before_issue(settings, run_id: str) -> list[tuple]:
                               from read_parquet('{settings.dq_results}/{run_id}/*.parquet')
                               where tabel = 'silver.reisdocument'
                                 and expectation = 'expect_column_pair_values_a_to_be_greater_than_b'""").fetchall()
+
+
+def test_a_source_whose_landing_files_are_gone_is_blocked_as_collapsed_not_published_empty(demo_run, tmp_path,
+                                                                                          monkeypatch):
+    settings = copy_data_root(demo_run[0], tmp_path / "collapse", monkeypatch)
+    (settings.landing / "fixi").rename(tmp_path / "fixi_elders")
+    (settings.landing / "fixi").mkdir()
+    before = published_by(settings)
+
+    emptied = run_lakehouse()
+
+    assert not emptied.success and ("silver/fixi_melding", "gx_fixi_melding") in failed_checks(emptied)
+    assert {t: published_by(settings)[t] for t in GOLD_MARTS} == {t: before[t] for t in GOLD_MARTS}
+    assert {published_by(settings)[t] for t in WMO_GOLD} == {emptied.run_id}  # the other areas publish
+    counts = results(settings, emptied.run_id, "silver.fixi_melding", "expect_table_row_count_to_be_between", None)
+    assert ("critical", False) in [(severity, passed) for severity, passed, _ in counts]
+
+    (settings.landing / "fixi").rmdir()
+    (tmp_path / "fixi_elders").rename(settings.landing / "fixi")
+    restored = run_lakehouse()
+
+    assert restored.success, failed_checks(restored)
+    assert {published_by(settings)[t] for t in GOLD_MARTS} == {restored.run_id}

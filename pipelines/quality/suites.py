@@ -1,9 +1,11 @@
 """Suites in `expectations/` (one per table, named `<zone>.<table>`), the data they run on, and their results.
 
-A suite's `meta` may ask for two derived parameters:
+A suite's `meta` may ask for three derived parameters:
 - `actualiteit: {kolom, max_dagen}` gives `vers_sinds`, the oldest acceptable newest value of `kolom`;
 - `volume: {kolom, basisweken}` gives `volume_min`/`volume_max` for the latest full day's count, from the
-  same weekday in the preceding weeks; expectations with `meta.deel = "laatste_dag"` run on that day only.
+  same weekday in the preceding weeks; expectations with `meta.deel = "laatste_dag"` run on that day only;
+- `instorting: {min_aandeel}` gives `rijen_min`, the share `min_aandeel` of the rows the table had at its last
+  check that did not find it collapsed (`LAKEHOUSE_FULL_REFRESH=1` accepts the table as it is now).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ CANDIDATES = "uniciteit_kandidaten"  # temporary table of the rows a uniqueness 
 SLICE_COLUMN = "_deel"  # the slice a row's key hashes to
 CHECKED_PARTS = "_gecontroleerde_delen"  # per bronze suite: the parts counted so far, and their counts
 KEPT_OUTCOMES = "_uitkomsten"  # per suite: the table's state at its last check, and the outcomes kept from it
+VOLUMES = "_volumes"  # per suite: the row count at its last check that found no collapse
+COLLAPSE_PARAMETER = "rijen_min"
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,29 @@ def run_suite(suite: Suite, settings: Settings, run_id: str) -> list[Outcome]:
     outcomes = [kept[i] if i in kept else computed[i] for i in range(len(suite.expectations))]
     if state is not None:
         _keep_outcomes(suite, settings, state, outcomes, run_id)
+    _remember_volume(suite, settings, outcomes, run_id)
     return outcomes
+
+
+def _collapse_check(expectation: dict) -> bool:
+    return f'"{COLLAPSE_PARAMETER}"' in json.dumps(expectation["kwargs"])
+
+
+def _remember_volume(suite: Suite, settings: Settings, outcomes: list[Outcome], run_id: str) -> None:
+    """The row count the next check compares with (`instorting`): kept only when this one found no collapse, so a
+    collapsed table stays blocked until its input is restored."""
+    checked = [o for e, o in zip(suite.expectations, outcomes, strict=True) if _collapse_check(e)]
+    if checked and all(o.geslaagd for o in checked):
+        path = settings.dq_results / VOLUMES / f"{suite.name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"rijen": checked[0].aantal_rijen, "run_id": run_id}))
+
+
+def _collapse_bound(suite: Suite, settings: Settings) -> int:
+    path = settings.dq_results / VOLUMES / f"{suite.name}.json"
+    if settings.full_refresh or not path.exists():
+        return 0
+    return math.floor(suite.meta["instorting"]["min_aandeel"] * json.loads(path.read_text())["rijen"])
 
 
 def _validate_suite(suite: Suite, expectations: list[dict], settings: Settings) -> list[Outcome]:
@@ -574,6 +600,8 @@ def _parameters(suite: Suite, settings: Settings, db, relation: str) -> dict:
         parameters["vers_sinds"] = pd.Timestamp(settings.peildatum - dt.timedelta(days=days))
     if "volume" in suite.meta:
         parameters.update(_volume_bounds(suite.meta["volume"], settings, db, relation))
+    if "instorting" in suite.meta:
+        parameters[COLLAPSE_PARAMETER] = _collapse_bound(suite, settings)
     return parameters
 
 
