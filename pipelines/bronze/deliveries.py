@@ -58,9 +58,11 @@ def update_deliveries(settings: Settings, system: str, table: BronzeTable, listi
     if not touched and not gone:
         return []
     before = _parts(folder, touched | gone, table)
-    unchanged_folders = pa.array(sorted(set(listing.folders["map"].to_pylist()) - listing.listed_folders), pa.string())
-    kept = before.filter(pc.is_in(before["map"], unchanged_folders))
-    now = pa.concat_tables([kept, _listed(listing, touched, register, before, registered, table)]).cast(table.arrow_schema)
+    in_landing = _in_landing(settings)
+    unchanged = sorted(in_landing(f) for f in set(listing.folders["map"].to_pylist()) - listing.listed_folders)
+    kept = before.filter(pc.is_in(before["map"], pa.array(unchanged, pa.string())))
+    listed = _listed(listing, touched, register, before, registered, table, in_landing)
+    now = pa.concat_tables([kept, listed]).cast(table.arrow_schema)
     withdrawn = []
     for gemeentecode in sorted(touched | gone):
         path = folder / f"{gemeentecode}.parquet"
@@ -105,8 +107,14 @@ def _parts(folder: Path, municipalities: set[str], table: BronzeTable) -> pa.Tab
     return ds.dataset(paths, format="parquet", schema=table.arrow_schema).to_table()
 
 
+def _in_landing(settings: Settings) -> Callable[[str], str]:
+    """A landing path relative to the landing folder: a copy of the data root elsewhere lists the same deliveries."""
+    prefix = str(settings.landing) + os.sep
+    return lambda path: path[len(prefix):] if path.startswith(prefix) else path
+
+
 def _listed(listing: Listing, municipalities: set[str], register: list[dict], before: pa.Table,
-            registered: Callable[[], pa.Table], table: BronzeTable) -> pa.Table:
+            registered: Callable[[], pa.Table], table: BronzeTable, in_landing: Callable[[str], str]) -> pa.Table:
     """The files listed in the municipalities' changed folders, each with the hash of its content: from this
     run's register when it is new or changed, else as recorded before (or, unknown to this table, as registered)."""
     files = listing.files.filter(pc.is_in(listing.files["gemeentecode"], pa.array(sorted(municipalities), pa.string())))
@@ -115,31 +123,32 @@ def _listed(listing: Listing, municipalities: set[str], register: list[dict], be
     rows, unknown = [], []
     for gemeentecode, path, size, mtime_ns in zip(*(files[c].to_pylist() for c in ("gemeentecode", "bestand", "bytes",
                                                                                     "mtime_ns"))):
+        name = in_landing(path)
         if path in read_now:
             entry = read_now[path]
             digest, size, mtime_ns = entry["hash"], entry["bytes"], entry["mtime_ns"]
-        elif path in known and (size is None or (known[path]["bytes"], known[path]["mtime_ns"]) == (size, mtime_ns)):
-            digest, size, mtime_ns = (known[path][c] for c in ("bron_bestand_hash", "bytes", "mtime_ns"))
+        elif name in known and (size is None or (known[name]["bytes"], known[name]["mtime_ns"]) == (size, mtime_ns)):
+            digest, size, mtime_ns = (known[name][c] for c in ("bron_bestand_hash", "bytes", "mtime_ns"))
         else:
-            unknown.append(len(rows))
+            unknown.append((len(rows), path))
             digest = None
-        rows.append({"gemeentecode": gemeentecode, "map": os.path.dirname(path), "bestand": path,
+        rows.append({"gemeentecode": gemeentecode, "map": in_landing(os.path.dirname(path)), "bestand": name,
                      "bron_bestand_hash": digest, "bytes": size, "mtime_ns": mtime_ns})
     if unknown:
         _from_register(rows, unknown, registered())
     return pa.Table.from_pylist([r for r in rows if r["bron_bestand_hash"] is not None], schema=table.arrow_schema)
 
 
-def _from_register(rows: list[dict], positions: list[int], registered: pa.Table) -> None:
+def _from_register(rows: list[dict], unknown: list[tuple[int, str]], registered: pa.Table) -> None:
     """Fill in the hashes of files registered by earlier runs: the latest entry of the same path (and size and
     time, where the listing knows them). A file registered under none is left out: it was never read."""
     latest = {}
     for path, size, mtime_ns, digest in zip(*(registered[c].to_pylist() for c in ("bestand", "bytes", "mtime_ns", "hash"))):
         latest[path] = latest[(path, size, mtime_ns)] = digest  # registers are read in run order: the last wins
-    for position in positions:
+    for position, path in unknown:
         row = rows[position]
-        row["bron_bestand_hash"] = latest.get(row["bestand"]) if row["bytes"] is None \
-            else latest.get((row["bestand"], row["bytes"], row["mtime_ns"]))
+        row["bron_bestand_hash"] = latest.get(path) if row["bytes"] is None else latest.get((path, row["bytes"],
+                                                                                             row["mtime_ns"]))
 
 
 def _of(data: pa.Table, gemeentecode: str) -> pa.Table:

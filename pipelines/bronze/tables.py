@@ -291,8 +291,8 @@ def aanlevering_table(system: str) -> BronzeTable:
         "SHA-256 of their content: the deliveries silver is built from.",
         columns=(
             Column("gemeentecode", pa.string(), "The municipality whose drop folder holds the file", nullable=False),
-            Column("map", pa.string(), "The folder holding the file", nullable=False),
-            Column("bestand", pa.string(), "The landing file's path", nullable=False),
+            Column("map", pa.string(), "The folder holding the file, relative to landing/", nullable=False),
+            Column("bestand", pa.string(), "The landing file's path, relative to landing/", nullable=False),
             Column("bron_bestand_hash", pa.string(), "SHA-256 of the file's content as last read", nullable=False),
             Column("bytes", pa.int64(), "Size of the file when it was read"),
             Column("mtime_ns", pa.int64(), "Modification time of the file when it was read (ns)"),
