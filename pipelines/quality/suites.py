@@ -11,6 +11,7 @@ A suite's `meta` may ask for three derived parameters:
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -123,11 +124,50 @@ def _validate_suite(suite: Suite, expectations: list[dict], settings: Settings) 
         per_part = [i for i, e in enumerate(expectations) if suite.zone == "bronze" and _adds_up_over_parts(e)
                     and i not in latest]
         whole = [i for i in range(len(expectations)) if i not in latest and i not in per_part]
-        return _ordered(expectations, [
+        outcomes = _ordered(expectations, [
             (per_part, lambda es: _validate_new_parts(suite, es, db, settings, parameters)),
             (whole, lambda es: _validate_table(suite.name, es, db, relation, parameters)),
             (latest, lambda es: _validate_latest_day(suite, es, db, relation, settings, parameters)),
         ])
+        if suite.zone == "silver":
+            outcomes = [_with_examples(e, o, db, relation) for e, o in zip(expectations, outcomes, strict=True)]
+        return outcomes
+
+
+EXAMPLES = 5  # source records named per finding
+
+
+def _with_examples(expectation: dict, outcome: Outcome, db, relation: str) -> Outcome:
+    """A per-row finding with the landing file and record of a few of the rows it counts (`waargenomen`), so a
+    data steward can find them without opening the build database."""
+    types = _column_types(db, relation)
+    fails = _fails(expectation, types)
+    if not outcome.aantal_onverwacht or outcome.waargenomen or fails is None \
+            or not {"bron_bestand", "bron_record"} <= types.keys():
+        return outcome
+    rows = db.execute(f"select bron_bestand, bron_record from {relation} where {fails} "
+                      f"order by bron_bestand, bron_record limit {EXAMPLES}").fetchall()
+    return dataclasses.replace(outcome, waargenomen="e.g. " + ", ".join(f"{file}#{record}" for file, record in rows))
+
+
+def _fails(expectation: dict, types: dict[str, str]) -> str | None:
+    """SQL for the rows a per-row expectation counts as unexpected (not missing), or None where it is not plain."""
+    screen = _screen(expectation, types)
+    kwargs, kind = expectation["kwargs"], expectation["type"]
+    if screen is None:
+        return None
+    if kind == "expect_column_values_to_not_be_null":
+        return f"({screen.applies}) and {screen.could_fail}"
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        a, b = kwargs["column_A"], kwargs["column_B"]
+        operator = ">=" if kwargs.get("or_equal") else ">"
+        return f'({screen.applies}) and "{a}" is not null and "{b}" is not null and not ("{a}" {operator} "{b}")'
+    column = kwargs["column"]
+    if kind == "expect_column_values_to_be_between":
+        bounds = [f'"{column}" {op} {_literal(kwargs[name], types.get(column))}'
+                  for op, name in (("<", "min_value"), (">", "max_value")) if kwargs.get(name) is not None]
+        return f'({screen.applies}) and "{column}" is not null and ({" or ".join(bounds)})'
+    return f'({screen.applies}) and not {_missing(column, types)} and ({screen.could_fail})'
 
 
 def _ordered(expectations: list[dict], groups: list[tuple[list[int], Callable]]) -> list[Outcome]:
