@@ -29,8 +29,10 @@ def results(settings, run_id: str, table: str, expectation: str, column: str | N
             observed: bool = False) -> list[tuple]:
     """The run's results of one expectation: severity, passed, unexpected count (and what it observed)."""
     with duckdb.connect() as db:
-        return db.execute(f"""select ernst, geslaagd, aantal_onverwacht{', waargenomen' if observed else ''} from read_parquet('{settings.dq_results}/{run_id}/*.parquet')
-                              where tabel = ? and expectation = ? and kolom is not distinct from ?""", [table, expectation, column]).fetchall()
+        return db.execute(f"""
+            select ernst, geslaagd, aantal_onverwacht{', waargenomen' if observed else ''}
+            from read_parquet('{settings.dq_results}/{run_id}/*.parquet')
+            where tabel = ? and expectation = ? and kolom is not distinct from ?""", [table, expectation, column]).fetchall()
 
 
 def materialised(result) -> set[str]:
@@ -122,7 +124,8 @@ def test_a_handful_of_odd_records_never_blocks_and_is_counted(demo_run, tmp_path
     assert results(settings, result.run_id, "bronze.iwmo_product", "expect_column_values_to_be_in_set",
                    "productcategorie") == [("warning", True, 2)]  # its beschikt and its toegewezen line
     assert results(settings, result.run_id, "silver.wmo_beschikt_product", "expect_column_values_to_be_in_set",
-                   "productcategorie", observed=True) == [("warning", True, 1, "e.g. WMO301_onbekende_categorie.xml#2")]  # line 1 is the bericht
+                   "productcategorie", observed=True) == [  # its line 2: line 1 is the bericht
+        ("warning", True, 1, "e.g. WMO301_onbekende_categorie.xml#2")]
     assert results(settings, result.run_id, "silver.wmo_beschikt_product", "dbt.relationships",
                    "productcategorie") == [("warning", False, 1)]
     assert silver(settings, "select productcategorie from silver.wmo_beschikt_product where beschikkingnummer = ?",

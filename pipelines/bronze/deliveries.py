@@ -84,6 +84,21 @@ def update_deliveries(settings: Settings, system: str, table: BronzeTable, listi
     return withdrawn
 
 
+def removed_files(settings: Settings, system: str, table: BronzeTable, listing: Listing) -> list[str]:
+    """The deliveries counting now whose file is gone from landing, as far as this listing looked (a large folder
+    nothing was removed from is not listed)."""
+    folder = settings.bronze / table.folder
+    roots = {root: gemeentecode for gemeentecode, root in drop_folders(settings, system)}
+    touched = {_municipality(f, roots) for f in listing.listed_folders}
+    gone = {p.stem for p in folder.glob("GM*.parquet")} - set(roots.values())
+    before = _parts(folder, touched | gone, table)
+    in_landing = _in_landing(settings)
+    unchanged = {in_landing(f) for f in set(listing.folders["map"].to_pylist()) - listing.listed_folders}
+    present = {in_landing(path) for path in listing.files["bestand"].to_pylist()}
+    return sorted(path for path, parent in zip(before["bestand"].to_pylist(), before["map"].to_pylist())
+                  if parent not in unchanged and path not in present)
+
+
 def last_withdrawal(folder: Path) -> str:
     """The run in which a delivery of this table last stopped counting, or NO_WITHDRAWAL."""
     path = folder / WITHDRAWALS

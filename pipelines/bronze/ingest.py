@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from pipelines.bronze.deliveries import needs_full_listing, update_deliveries
+from pipelines.bronze.deliveries import needs_full_listing, removed_files, update_deliveries
 from pipelines.bronze.landing import landing_listing, over_processes, remember_folders
 from pipelines.bronze.tables import QUARANTAINE, BronzeTable, aanlevering_table
 from pipelines.settings import Settings
@@ -229,9 +229,13 @@ def _new_files(source: Source, settings: Settings, files: pa.Table, report: Inge
 
 
 def pending_files(settings: Settings, source: Source) -> pa.Table:
-    """The landing files of a source that the next run would look at: not registered, or changed since."""
+    """The landing files of a source that the next run would look at: not registered, or changed since, and
+    (without size or time) those removed since they were delivered, which the next run stops counting."""
     listing = landing_listing(settings, source.system, processes=1, never_rewritten=source.files_never_rewritten)
-    return _unregistered(settings, source, listing.files)
+    removed = removed_files(settings, source.system, source.aanlevering, listing)
+    return pa.concat_tables([_unregistered(settings, source, listing.files), pa.table(
+        {"gemeentecode": [None] * len(removed), "bestand": removed, "bytes": [None] * len(removed),
+         "mtime_ns": [None] * len(removed)}, schema=listing.files.schema)])
 
 
 def _unregistered(settings: Settings, source: Source, files: pa.Table) -> pa.Table:
