@@ -12,7 +12,8 @@ A model whose inputs equal those of its last build, whose tests then all passed 
 is up to date: the run neither builds nor tests it again, since the same inputs give the same table. An
 incremental model is rebuilt whole when its definition differs from the one it was built with (the rows earlier
 builds kept would still follow the old definition, or lack a column the new SQL reads), or when a model or
-codelist it reads was rebuilt since (new areas move every melding, not only the new ones). An incremental model
+codelist it reads was rebuilt since (new areas move every melding, not only the new ones), or when a delivery it
+was built from was removed from or replaced in landing (the records it still holds may rest on it). An incremental model
 it reads counts as rebuilt only when that model was rebuilt whole: the rows it added since are what the
 incremental SQL reads.
 Bronze is append-only and a part is never rewritten, so its name, size and modification time stand for its content.
@@ -26,7 +27,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.bronze.deliveries import last_withdrawal
 from pipelines.settings import Settings
+
+DELIVERIES_FOLDER = "/aanlevering"  # of a source's `<system>_aanlevering` table (pipelines/bronze/tables.py)
 
 RECORD = "build_state.json"  # in the dbt state folder, beside the build database
 WHOLE_BUILD = "geheel_gebouwd_in_run"  # of an incremental model: the last run that built it from all its input
@@ -91,7 +95,9 @@ def current_inputs(manifest: dict, unique_ids: list[str], settings: Settings) ->
                 digest.update(f"{reference}\n".encode())
             found[uid] = Inputs(None if None in states.values() else digest.hexdigest(),
                                 {p: whole_build(p) if is_incremental(manifest, p) else state
-                                 for p, state in states.items() if p in manifest["nodes"]})
+                                 for p, state in states.items() if p in manifest["nodes"]}
+                                | {p: last_withdrawal(settings.bronze / manifest["sources"][p]["meta"]["folder"])
+                                   for p in states if is_deliveries(manifest, p)})
         return found[uid]
 
     return {uid: inputs(uid) for uid in unique_ids}
@@ -157,14 +163,18 @@ def to_rebuild_whole(manifest: dict, inputs: dict[str, Inputs], state: Path) -> 
         if not is_incremental(manifest, uid):
             continue
         last = recorded.get(uid, {})
-        changed = sorted(manifest["nodes"][p]["name"] for p, parent in now.parents.items()
-                         if parent is None or parent != last.get("ouders", {}).get(p))
+        changed = [p for p, parent in now.parents.items() if parent is None or parent != last.get("ouders", {}).get(p)]
+        rebuilt = sorted(manifest["nodes"][p]["name"] for p in changed if p in manifest["nodes"])
+        withdrawn = sorted(manifest["sources"][p]["name"] for p in changed if p in manifest["sources"])
         if "definitie" not in last:
             reasons[uid] = "no record of the definition it was built with (a first build, or a database from an older version)"
         elif last["definitie"] != definition_fingerprint(manifest, uid):
             reasons[uid] = "its SQL, or a model, seed or macro it is built from, changed since its last build"
-        elif changed:
-            reasons[uid] = f"a model or codelist it reads was rebuilt since its last build: {', '.join(changed)}"
+        elif rebuilt:
+            reasons[uid] = f"a model or codelist it reads was rebuilt since its last build: {', '.join(rebuilt)}"
+        elif withdrawn:
+            reasons[uid] = ("a delivery it was built from was removed from or replaced in landing since its last build "
+                            f"({', '.join(withdrawn)})")
     return reasons
 
 
@@ -247,6 +257,11 @@ def _upstream(manifest: dict, unique_id: str) -> set[str]:
 def _table(manifest: dict, uid: str) -> tuple[str, str]:
     node = manifest["nodes"][uid]
     return node["schema"], node["alias"]
+
+
+def is_deliveries(manifest: dict, uid: str) -> bool:
+    """Whether the node is a source listing the deliveries that count now (`<system>_aanlevering`)."""
+    return uid in manifest["sources"] and manifest["sources"][uid]["meta"].get("folder", "").endswith(DELIVERIES_FOLDER)
 
 
 def is_incremental(manifest: dict, uid: str) -> bool:

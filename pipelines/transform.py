@@ -69,8 +69,11 @@ def _build(context: dg.AssetExecutionContext, settings: Settings, manifest: dict
         context.log.info(f"{manifest['nodes'][uid]['name']} is rebuilt whole: {reason}")
     # No manifest.json or run_results.json per invocation: nothing reads them, and writing them cost 0.6 s a step.
     full_refresh = settings.full_refresh or bool(rebuild)
+    # A model's tests by name too: one that also reads a codelist not rebuilt (relationships) is no test of a
+    # selected node's to dbt's indirect selection, and would silently not run.
     command = ["build", "--no-write-json", *(["--full-refresh"] if full_refresh else []),
-               "--select", *(f"path:{manifest['nodes'][uid]['original_file_path']}" for uid in inputs)]
+               "--select", *(f"path:{manifest['nodes'][uid]['original_file_path']}" for uid in inputs),
+               *(test["name"] for uid in inputs for test in _tests_on(manifest, uid) if test["attached_node"] == uid)]
     target_path = settings.dbt_state / "runs" / f"{context.run_id}-{context.op_def.name}"
     context.log.info(f"dbt {' '.join(command)}")
     runs = {uid: LineageRun(settings, context.run_id, _table(manifest["nodes"][uid]),

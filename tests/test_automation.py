@@ -45,3 +45,10 @@ def test_sensor_starts_a_run_for_new_or_changed_files_only(settings):
         (settings.landing / "fixi" / "export2.csv").write_text("Meldingnummer;Categorie;Status\n")  # in place
         changed = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=ingested.cursor))
         assert len(changed.run_requests) == 1
+        ingest(FIXI, settings, "run-2", logging.getLogger("test"))
+        (settings.landing / "fixi" / "export.csv").unlink()  # a delivery withdrawn: the next run stops counting it
+        removed = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=changed.cursor))
+        assert len(removed.run_requests) == 1
+        ingest(FIXI, settings, "run-3", logging.getLogger("test"))
+        done = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=removed.cursor))
+        assert not done.run_requests

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 
 import pytest
 
+import pyarrow.parquet as pq
+
+from pipelines.bronze.deliveries import WITHDRAWALS
+from pipelines.bronze.fixi import FIXI
 from pipelines.bronze.ingest import write_parquet
 from pipelines.bronze.tables import FIXI_MELDING
 from pipelines.quality import suites
@@ -26,6 +31,23 @@ def write_part(settings, name: str, count: int, bad: dict | None = None, bad_row
         "run_id": name, "geladen_op": moment,
     } | (bad if i < bad_rows else {}) for i in range(count)]
     write_parquet(rows, FIXI_MELDING, settings.bronze / FIXI_MELDING.folder / f"{name}-0000-0000.parquet")
+    deliver(settings, *{row["bron_bestand_hash"] for row in rows})
+
+
+def deliver(settings, *names: str) -> None:
+    """The landing files `<name>.csv` (content hash `name`) count now, beside those that counted before."""
+    path = settings.bronze / FIXI.aanlevering.folder / "GM0301.parquet"
+    before = pq.read_table(path).to_pylist() if path.exists() else []
+    rows = before + [{"gemeentecode": "GM0301", "map": "landing/fixi", "bestand": f"landing/fixi/{name}.csv",
+                      "bron_bestand_hash": name} for name in names if name not in {r["bron_bestand_hash"] for r in before}]
+    write_parquet(rows, FIXI.aanlevering, path)
+
+
+def withdraw(settings, name: str, run_id: str) -> None:
+    """The landing file `<name>.csv` was removed: its delivery no longer counts, as ingestion records it."""
+    path = settings.bronze / FIXI.aanlevering.folder / "GM0301.parquet"
+    write_parquet([r for r in pq.read_table(path).to_pylist() if r["bron_bestand_hash"] != name], FIXI.aanlevering, path)
+    (path.parent / WITHDRAWALS).write_text(json.dumps({"run_id": run_id, "bestanden": [f"landing/fixi/{name}.csv"]}))
 
 
 @pytest.fixture
@@ -78,6 +100,22 @@ def test_failing_rows_keep_failing_until_their_part_is_removed(settings, scanned
 
     assert all(o.geslaagd for o in repaired)
     assert {o.aantal_rijen for o in repaired if o.expectation != "expect_table_row_count_to_be_between"} == {300}
+
+
+def test_a_delivery_removed_from_landing_no_longer_counts_and_the_count_starts_again(settings, scanned):
+    """Bronze keeps what was delivered; the checks, like silver, count only the deliveries in landing now."""
+    write_part(settings, "goed", 300)
+    write_part(settings, "fout", 50, {"gemeentecode": "XX01"}, bad_rows=50)
+    assert [o.geslaagd for o in run_suite(SUITE, settings, "run-1") if o.kolom == "gemeentecode"] == [False]
+    withdraw(settings, "fout", "run-2")
+    scanned.clear()
+
+    repaired = run_suite(SUITE, settings, "run-2")
+
+    assert len(scanned) == 1 and "goed" in scanned[0]  # counted again: the kept counts held the removed rows
+    assert all(o.geslaagd for o in repaired)
+    assert {o.aantal_rijen for o in repaired if o.expectation != "expect_table_row_count_to_be_between"} == {300}
+    assert (settings.bronze / FIXI_MELDING.folder / "fout-0000-0000.parquet").exists()  # bronze is not edited
 
 
 def test_a_changed_suite_counts_again_from_the_whole_table(settings, scanned):

@@ -33,8 +33,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from pipelines.bronze.deliveries import needs_full_listing, removed_files, update_deliveries
 from pipelines.bronze.landing import landing_listing, over_processes, remember_folders
-from pipelines.bronze.tables import QUARANTAINE, BronzeTable
+from pipelines.bronze.tables import QUARANTAINE, BronzeTable, aanlevering_table
 from pipelines.settings import Settings
 
 
@@ -113,6 +114,11 @@ class Source:
     def table(self) -> BronzeTable:
         return self.tables[0]
 
+    @property
+    def aanlevering(self) -> BronzeTable:
+        """Which of its landing files count now (`pipelines.bronze.aanlevering`)."""
+        return aanlevering_table(self.system)
+
 
 @dataclass
 class IngestReport:
@@ -125,6 +131,7 @@ class IngestReport:
     inputs: list[str] = field(default_factory=list)
     register: list[dict] = field(default_factory=list)  # one entry per file read or rejected
     staged: list[Path] = field(default_factory=list)  # Parquet parts written, not yet in bronze (see `_publish`)
+    withdrawn: list[str] = field(default_factory=list)  # landing files removed or replaced since the last run
 
     def add(self, other: IngestReport) -> None:
         self.files_new += other.files_new
@@ -148,7 +155,8 @@ STAGED = ".staged"  # a part written but not yet published into bronze
 def ingest(source: Source, settings: Settings, run_id: str, log, processes: int | None = None) -> IngestReport:
     """Read the new landing files of one source into bronze. A large delivery is parsed in chunks spread over
     `processes` worker processes (default: one per core); each chunk writes its own Parquet parts."""
-    listing = landing_listing(settings, source.system, processes, never_rewritten=source.files_never_rewritten)
+    listing = landing_listing(settings, source.system, processes, never_rewritten=source.files_never_rewritten,
+                              list_all=needs_full_listing(settings, source.system, source.aanlevering))
     municipalities = listing.municipalities
     log.info(f"{source.system}: {listing.files.num_rows + listing.not_listed} landing files of "
              f"{municipality_count(len(municipalities))} "
@@ -175,6 +183,13 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
             log.info(f"{source.system}: {done}/{len(new)} new files read, {sum(report.rows.values()):,} rows, "
                      f"{report.quarantined} quarantined")
     _write_register(settings, source, run_id, report.register)
+    report.withdrawn = update_deliveries(
+        settings, source.system, source.aanlevering, listing, report.register, run_id,
+        registered=lambda: _register(settings, f"{source.system}/", ["bestand", "bytes", "mtime_ns", "hash"]))
+    if report.withdrawn:
+        log.info(f"{source.system}: {len(report.withdrawn)} deliveries removed from or replaced in landing since the "
+                 f"last run no longer count in silver: {', '.join(report.withdrawn[:5])}"
+                 + (", ..." if len(report.withdrawn) > 5 else ""))
     remember_folders(settings, source.system, listing.folders)
     _ensure_readable_when_empty(source, settings)
     return report
@@ -214,9 +229,13 @@ def _new_files(source: Source, settings: Settings, files: pa.Table, report: Inge
 
 
 def pending_files(settings: Settings, source: Source) -> pa.Table:
-    """The landing files of a source that the next run would look at: not registered, or changed since."""
+    """The landing files of a source that the next run would look at: not registered, or changed since, and
+    (without size or time) those removed since they were delivered, which the next run stops counting."""
     listing = landing_listing(settings, source.system, processes=1, never_rewritten=source.files_never_rewritten)
-    return _unregistered(settings, source, listing.files)
+    removed = removed_files(settings, source.system, source.aanlevering, listing)
+    return pa.concat_tables([_unregistered(settings, source, listing.files), pa.table(
+        {"gemeentecode": [None] * len(removed), "bestand": removed, "bytes": [None] * len(removed),
+         "mtime_ns": [None] * len(removed)}, schema=listing.files.schema)])
 
 
 def _unregistered(settings: Settings, source: Source, files: pa.Table) -> pa.Table:
@@ -447,7 +466,7 @@ def _quarantine_folder(settings: Settings, source: Source) -> Path:
 
 def _ensure_readable_when_empty(source: Source, settings: Settings) -> None:
     """Give a table without any delivery yet one empty file, so silver reads it as an empty table."""
-    for table in source.tables:
+    for table in (*source.tables, source.aanlevering):
         folder = settings.bronze / table.folder
         if not any(folder.glob("*.parquet")):
             write_parquet([], table, folder / "_leeg.parquet")

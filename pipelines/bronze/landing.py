@@ -32,6 +32,7 @@ LIST_ALWAYS_BELOW_FILES = 1_000
 # file system's clock, leaving its time unchanged: its time is not trusted, and the next run lists it again.
 UNSETTLED_NS = 2 * 10**9
 UNTRUSTED = -1
+LISTED = "opgesomd"  # of a folder in a listing: its files were listed this run (not kept in FOLDERS)
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,11 @@ class Listing:
     folders: pa.Table  # FOLDERS: every folder with its time, for the next run to compare with (`remember_folders`)
     not_listed: int  # files in large folders unchanged since the last run: all registered then, not looked at now
     municipalities: list[str]  # those whose drop folders hold files
+    listed_folders: frozenset[str] = frozenset()  # the folders whose files `files` holds (the others are unchanged)
 
 
 def landing_listing(settings: Settings, system: str, processes: int | None = None,
-                    never_rewritten: bool = False) -> Listing:
+                    never_rewritten: bool = False, list_all: bool = False) -> Listing:
     """A source's landing files with the municipality each belongs to, their size and modification time.
 
     The size and modification time of every file say whether it changed since it was registered. At national
@@ -59,8 +61,8 @@ def landing_listing(settings: Settings, system: str, processes: int | None = Non
     registered files took 2 s a night), and a folder that did change is listed by name only: size and
     modification time are left empty (null), for the caller to stat only the names it has not registered. When
     the first drop folder says there are many files to list, the folders are listed over worker processes
-    (national iWmo, inode cache cold: 14.4 -> 9.0 s)."""
-    listed_before = {} if settings.full_refresh else _listed_folders(settings, system)
+    (national iWmo, inode cache cold: 14.4 -> 9.0 s). `list_all` lists every folder, as LAKEHOUSE_FULL_REFRESH does."""
+    listed_before = {} if settings.full_refresh or list_all else _listed_folders(settings, system)
     drops = [(gemeentecode, folder, _under(listed_before, folder), never_rewritten)
              for gemeentecode, folder in drop_folders(settings, system)]
     first = [_folder_listing(drops[0])] if drops else []
@@ -77,6 +79,7 @@ def landing_listing(settings: Settings, system: str, processes: int | None = Non
         not_listed=sum(not_listed for _, _, not_listed in listings),
         municipalities=sorted({gemeentecode for (gemeentecode, *_), (files, _, not_listed) in zip(drops, listings)
                                if files.num_rows or not_listed}),
+        listed_folders=frozenset(f["map"] for _, folders, _ in listings for f in folders if f[LISTED]),
     )
 
 
@@ -138,14 +141,15 @@ def _walk(folder: str, listed_before: dict, subfolders_before: dict, never_rewri
     before_mtime_ns, before_files = listed_before.get(folder, (UNTRUSTED, 0))
     trusted_from = 0 if never_rewritten else LIST_ALWAYS_BELOW_FILES
     if mtime_ns == before_mtime_ns and before_files >= trusted_from:
-        folders.append({"map": folder, "mtime_ns": mtime_ns, "bestanden": before_files})
+        folders.append({"map": folder, "mtime_ns": mtime_ns, "bestanden": before_files, LISTED: False})
         return before_files + sum(_walk(subfolder, listed_before, subfolders_before, never_rewritten, files, folders)
                                   for subfolder in subfolders_before[folder])
     subfolders, entries = _entries(folder)
     by_name = never_rewritten and before_files >= LIST_ALWAYS_BELOW_FILES
     files += [(entry.path, None if by_name else entry.stat()) for entry in entries]
     settled = time.time_ns() - mtime_ns > UNSETTLED_NS
-    folders.append({"map": folder, "mtime_ns": mtime_ns if settled else UNTRUSTED, "bestanden": len(entries)})
+    folders.append({"map": folder, "mtime_ns": mtime_ns if settled else UNTRUSTED, "bestanden": len(entries),
+                    LISTED: True})
     return sum(_walk(subfolder, listed_before, subfolders_before, never_rewritten, files, folders)
                for subfolder in subfolders)
 

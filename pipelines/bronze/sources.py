@@ -9,4 +9,7 @@ from pipelines.bronze.tables import FEESTDAG, BronzeTable
 from pipelines.bronze.zorgned import ZORGNED
 
 SOURCES = (CBS, FIXI, IWMO, ZORGNED, BRP, BURGERZAKEN)
-BRONZE_TABLES: dict[str, BronzeTable] = {t.name: t for t in (*(t for s in SOURCES for t in s.tables), FEESTDAG)}
+BRONZE_TABLES: dict[str, BronzeTable] = {t.name: t for t in (*(t for s in SOURCES for t in (*s.tables, s.aanlevering)),
+                                                              FEESTDAG)}
+# The source system of each bronze table read from landing.
+BRONZE_SYSTEMS: dict[str, str] = {t.name: s.system for s in SOURCES for t in s.tables}

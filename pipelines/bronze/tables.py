@@ -286,3 +286,24 @@ BURGERZAKEN_AANVRAAG = BronzeTable(
         *LINEAGE_COLUMNS,
     ),
 )
+
+
+def aanlevering_table(system: str) -> BronzeTable:
+    """The landing files of a source system as the last run found them, each with its content's hash: which
+    deliveries count now. Unlike the other bronze tables it is not append-only: it holds one Parquet file per
+    municipality, rewritten when its drop folder changed. Silver reads only the rows of the deliveries it lists
+    (macro `current_deliveries`), so a file removed from landing, or corrected in place, stops counting."""
+    return BronzeTable(
+        name=f"{system}_aanlevering",
+        folder=f"{system}/aanlevering",
+        description=f"The landing files now in `landing/{system}/` (and the municipalities' drop folders), with the "
+        "SHA-256 of their content: the deliveries silver is built from.",
+        columns=(
+            Column("gemeentecode", pa.string(), "The municipality whose drop folder holds the file", nullable=False),
+            Column("map", pa.string(), "The folder holding the file, relative to landing/", nullable=False),
+            Column("bestand", pa.string(), "The landing file's path, relative to landing/", nullable=False),
+            Column("bron_bestand_hash", pa.string(), "SHA-256 of the file's content as last read", nullable=False),
+            Column("bytes", pa.int64(), "Size of the file when it was read"),
+            Column("mtime_ns", pa.int64(), "Modification time of the file when it was read (ns)"),
+        ),
+    )

@@ -26,6 +26,15 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
             metadata={"dagster/column_schema": table.dagster_schema, "zone": "bronze", "privacy": "vertrouwelijk"},
         )
         for table in source.tables
+    ] + [
+        dg.AssetSpec(
+            key=["bronze", source.aanlevering.name],
+            group_name="bronze",
+            kinds={"python", "parquet"},
+            owners=["team:data-platform"],
+            description=source.aanlevering.description,
+            metadata={"dagster/column_schema": source.aanlevering.dagster_schema, "zone": "bronze", "privacy": "intern"},
+        )
     ]
 
     @dg.multi_asset(name=f"bronze_{source.system}", specs=specs)
@@ -50,6 +59,14 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
                     "path": dg.MetadataValue.path(str(settings.bronze / table.folder)),
                 },
             )
+        yield dg.MaterializeResult(
+            asset_key=["bronze", source.aanlevering.name],
+            metadata={
+                "dagster/row_count": row_count(settings.bronze / source.aanlevering.folder),
+                "withdrawn": dg.MetadataValue.md("\n".join(f"- {f}" for f in report.withdrawn) or "none"),
+                "path": dg.MetadataValue.path(str(settings.bronze / source.aanlevering.folder)),
+            },
+        )
 
     return _asset
 

@@ -1,14 +1,17 @@
 """Suites in `expectations/` (one per table, named `<zone>.<table>`), the data they run on, and their results.
 
-A suite's `meta` may ask for two derived parameters:
+A suite's `meta` may ask for three derived parameters:
 - `actualiteit: {kolom, max_dagen}` gives `vers_sinds`, the oldest acceptable newest value of `kolom`;
 - `volume: {kolom, basisweken}` gives `volume_min`/`volume_max` for the latest full day's count, from the
-  same weekday in the preceding weeks; expectations with `meta.deel = "laatste_dag"` run on that day only.
+  same weekday in the preceding weeks; expectations with `meta.deel = "laatste_dag"` run on that day only;
+- `instorting: {min_aandeel}` gives `rijen_min`, the share `min_aandeel` of the rows the table had at its last
+  check that did not find it collapsed (`LAKEHOUSE_FULL_REFRESH=1` accepts the table as it is now).
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -24,7 +27,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.bronze.sources import BRONZE_TABLES
+from pipelines.bronze.deliveries import last_withdrawal
+from pipelines.bronze.sources import BRONZE_SYSTEMS, BRONZE_TABLES
 from pipelines.build_state import bronze_parts, table_inputs
 from pipelines.quality.gx import Counts, Outcome, count_slices, summed_outcomes, validate
 from pipelines.settings import EXPECTATIONS_DIR, Settings
@@ -42,6 +46,8 @@ CANDIDATES = "uniciteit_kandidaten"  # temporary table of the rows a uniqueness 
 SLICE_COLUMN = "_deel"  # the slice a row's key hashes to
 CHECKED_PARTS = "_gecontroleerde_delen"  # per bronze suite: the parts counted so far, and their counts
 KEPT_OUTCOMES = "_uitkomsten"  # per suite: the table's state at its last check, and the outcomes kept from it
+VOLUMES = "_volumes"  # per suite: the row count at its last check that found no collapse
+COLLAPSE_PARAMETER = "rijen_min"
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,29 @@ def run_suite(suite: Suite, settings: Settings, run_id: str) -> list[Outcome]:
     outcomes = [kept[i] if i in kept else computed[i] for i in range(len(suite.expectations))]
     if state is not None:
         _keep_outcomes(suite, settings, state, outcomes, run_id)
+    _remember_volume(suite, settings, outcomes, run_id)
     return outcomes
+
+
+def _collapse_check(expectation: dict) -> bool:
+    return f'"{COLLAPSE_PARAMETER}"' in json.dumps(expectation["kwargs"])
+
+
+def _remember_volume(suite: Suite, settings: Settings, outcomes: list[Outcome], run_id: str) -> None:
+    """The row count the next check compares with (`instorting`): kept only when this one found no collapse, so a
+    collapsed table stays blocked until its input is restored."""
+    checked = [o for e, o in zip(suite.expectations, outcomes, strict=True) if _collapse_check(e)]
+    if checked and all(o.geslaagd for o in checked):
+        path = settings.dq_results / VOLUMES / f"{suite.name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"rijen": checked[0].aantal_rijen, "run_id": run_id}))
+
+
+def _collapse_bound(suite: Suite, settings: Settings) -> int:
+    path = settings.dq_results / VOLUMES / f"{suite.name}.json"
+    if settings.full_refresh or not path.exists():
+        return 0
+    return math.floor(suite.meta["instorting"]["min_aandeel"] * json.loads(path.read_text())["rijen"])
 
 
 def _validate_suite(suite: Suite, expectations: list[dict], settings: Settings) -> list[Outcome]:
@@ -96,11 +124,50 @@ def _validate_suite(suite: Suite, expectations: list[dict], settings: Settings) 
         per_part = [i for i, e in enumerate(expectations) if suite.zone == "bronze" and _adds_up_over_parts(e)
                     and i not in latest]
         whole = [i for i in range(len(expectations)) if i not in latest and i not in per_part]
-        return _ordered(expectations, [
+        outcomes = _ordered(expectations, [
             (per_part, lambda es: _validate_new_parts(suite, es, db, settings, parameters)),
             (whole, lambda es: _validate_table(suite.name, es, db, relation, parameters)),
             (latest, lambda es: _validate_latest_day(suite, es, db, relation, settings, parameters)),
         ])
+        if suite.zone == "silver":
+            outcomes = [_with_examples(e, o, db, relation) for e, o in zip(expectations, outcomes, strict=True)]
+        return outcomes
+
+
+EXAMPLES = 5  # source records named per finding
+
+
+def _with_examples(expectation: dict, outcome: Outcome, db, relation: str) -> Outcome:
+    """A per-row finding with the landing file and record of a few of the rows it counts (`waargenomen`), so a
+    data steward can find them without opening the build database."""
+    types = _column_types(db, relation)
+    fails = _fails(expectation, types)
+    if not outcome.aantal_onverwacht or outcome.waargenomen or fails is None \
+            or not {"bron_bestand", "bron_record"} <= types.keys():
+        return outcome
+    rows = db.execute(f"select bron_bestand, bron_record from {relation} where {fails} "
+                      f"order by bron_bestand, bron_record limit {EXAMPLES}").fetchall()
+    return dataclasses.replace(outcome, waargenomen="e.g. " + ", ".join(f"{file}#{record}" for file, record in rows))
+
+
+def _fails(expectation: dict, types: dict[str, str]) -> str | None:
+    """SQL for the rows a per-row expectation counts as unexpected (not missing), or None where it is not plain."""
+    screen = _screen(expectation, types)
+    kwargs, kind = expectation["kwargs"], expectation["type"]
+    if screen is None:
+        return None
+    if kind == "expect_column_values_to_not_be_null":
+        return f"({screen.applies}) and {screen.could_fail}"
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        a, b = kwargs["column_A"], kwargs["column_B"]
+        operator = ">=" if kwargs.get("or_equal") else ">"
+        return f'({screen.applies}) and "{a}" is not null and "{b}" is not null and not ("{a}" {operator} "{b}")'
+    column = kwargs["column"]
+    if kind == "expect_column_values_to_be_between":
+        bounds = [f'"{column}" {op} {_literal(kwargs[name], types.get(column))}'
+                  for op, name in (("<", "min_value"), (">", "max_value")) if kwargs.get(name) is not None]
+        return f'({screen.applies}) and "{column}" is not null and ({" or ".join(bounds)})'
+    return f'({screen.applies}) and not {_missing(column, types)} and ({screen.could_fail})'
 
 
 def _ordered(expectations: list[dict], groups: list[tuple[list[int], Callable]]) -> list[Outcome]:
@@ -168,7 +235,7 @@ def _table_state(suite: Suite, settings: Settings) -> str | None:
     """What the table's content follows from: its parts in bronze, in silver and gold the inputs of the build
     that made it. None when unknown (a build whose tests failed)."""
     if suite.zone == "bronze":
-        return bronze_parts(settings.bronze / BRONZE_TABLES[suite.table].folder)
+        return bronze_parts(settings.bronze / BRONZE_TABLES[suite.table].folder) + bronze_parts(_deliveries(suite, settings))
     return table_inputs(settings, suite.name)
 
 
@@ -202,31 +269,35 @@ def _validate_new_parts(suite: Suite, expectations: list[dict], db, settings: Se
     """The whole bronze table's outcomes, scanning only the Parquet parts written since the last check.
 
     Bronze is append-only and a part never changes once written, so the counts over parts checked before
-    are kept (in `CHECKED_PARTS`) and added to those of the new parts. A kept part that is gone or changed,
-    a changed suite, or LAKEHOUSE_FULL_REFRESH start the count again from the whole table.
+    are kept (in `CHECKED_PARTS`) and added to those of the new parts. Only the rows of the deliveries that count
+    now are checked, as only they reach silver: a delivery removed from or replaced in landing since
+    (`deliveries.last_withdrawal`), a kept part that is gone or changed, a changed suite, or
+    LAKEHOUSE_FULL_REFRESH start the count again from the whole table.
     """
     if not expectations:
         return []
     folder = settings.bronze / BRONZE_TABLES[suite.table].folder
+    deliveries = _deliveries(suite, settings)
     parts = {p.name: p.stat().st_size for p in sorted(folder.glob("*.parquet"))}
-    checked, counts = _kept_counts(suite, expectations, parts, settings)
+    withdrawal = last_withdrawal(deliveries)
+    checked, counts = _kept_counts(suite, expectations, parts, withdrawal, settings)
     new = [folder / name for name in parts if name not in checked]
     if new:
         counts = _with_new_parts(suite.name, expectations, db, counts, [folder / name for name in checked], new,
-                                 parameters)
+                                 parameters, deliveries)
     if not counts.errors:
-        _keep_counts(suite, expectations, parts, counts, settings)
+        _keep_counts(suite, expectations, parts, withdrawal, counts, settings)
     return summed_outcomes(expectations, counts)
 
 
 def _with_new_parts(name: str, expectations: list[dict], db, kept: Counts, checked: list[Path], new: list[Path],
-                    parameters: dict) -> Counts:
+                    parameters: dict, deliveries: Path) -> Counts:
     """The counts over all parts: those `kept` for the parts `checked` before, plus those of the `new` parts.
 
     Per-row counts always add up. A uniqueness count adds up when no key of a new part occurs in a part checked
     before, and no empty key is in both: only then can no row have become a repeat. Otherwise it is counted again
     over all parts. National Fixi's nightly uniqueness check grouped all 20 million keys (1.1 s)."""
-    relation = _parts_relation(new)
+    relation = _parts_relation(new, deliveries)
     rows = [i for i, e in enumerate(expectations) if _kind(e) == "row"]
     groups = []
     if rows:
@@ -236,8 +307,9 @@ def _with_new_parts(name: str, expectations: list[dict], db, kept: Counts, check
     for i, e in enumerate(expectations):
         if _kind(e) != "unique":
             continue
-        if checked and _keys_shared(e, db, relation, _parts_relation(checked)):
-            counts = _unique_counts(name, e, db, _parts_relation(checked + new), kept.rows + new_rows, parameters)
+        if checked and _keys_shared(e, db, relation, _parts_relation(checked, deliveries)):
+            counts = _unique_counts(name, e, db, _parts_relation(checked + new, deliveries), kept.rows + new_rows,
+                                    parameters)
         else:
             counts = _picked(kept, [i]) + _unique_counts(name, e, db, relation, new_rows, parameters)
         groups.append(([i], counts))
@@ -258,24 +330,39 @@ def _picked(counts: Counts, positions: list[int]) -> Counts:
     return Counts([counts.totals[i] for i in positions], counts.rows)
 
 
-def _parts_relation(paths: list[Path]) -> str:
-    return f"read_parquet([{', '.join(_quoted(p) for p in paths)}], union_by_name = true)"
+def _parts_relation(paths: list[Path], deliveries: Path) -> str:
+    return _current(f"read_parquet([{', '.join(_quoted(p) for p in paths)}], union_by_name = true)", deliveries)
 
 
-def _kept_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], settings: Settings) -> tuple[dict, Counts]:
+def _current(relation: str, deliveries: Path) -> str:
+    """The rows of a bronze relation that belong to the deliveries counting now, as silver reads them (the dbt
+    macro `current_deliveries`)."""
+    return (f"(select * from {relation} where bron_bestand_hash in "
+            f"(select bron_bestand_hash from read_parquet({_quoted(deliveries / '*.parquet')})))")
+
+
+def _deliveries(suite: Suite, settings: Settings) -> Path:
+    """The folder of the `<system>_aanlevering` table of a bronze suite's source system."""
+    return settings.bronze / BRONZE_TABLES[f"{BRONZE_SYSTEMS[suite.table]}_aanlevering"].folder
+
+
+def _kept_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], withdrawal: str,
+                 settings: Settings) -> tuple[dict, Counts]:
     path = _kept_path(suite, settings)
     kept = json.loads(path.read_text()) if path.exists() else None
     if (settings.full_refresh or kept is None or kept["suite"] != _fingerprint(expectations)
+            or kept.get("intrekking") != withdrawal
             or any(parts.get(name) != size for name, size in kept["parts"].items())):
         return {}, Counts.empty(expectations)
     return kept["parts"], Counts(kept["totals"], kept["rows"])
 
 
-def _keep_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], counts: Counts,
+def _keep_counts(suite: Suite, expectations: list[dict], parts: dict[str, int], withdrawal: str, counts: Counts,
                  settings: Settings) -> None:
     path = _kept_path(suite, settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    kept = {"suite": _fingerprint(expectations), "parts": parts, "totals": counts.totals, "rows": counts.rows}
+    kept = {"suite": _fingerprint(expectations), "parts": parts, "intrekking": withdrawal, "totals": counts.totals,
+            "rows": counts.rows}
     path.write_text(json.dumps(kept))
 
 
@@ -542,7 +629,7 @@ def _connect(suite: Suite, settings: Settings) -> duckdb.DuckDBPyConnection:
 def _relation(suite: Suite, settings: Settings) -> str:
     if suite.zone == "bronze":
         folder = settings.bronze / BRONZE_TABLES[suite.table].folder
-        return f"read_parquet('{folder}/*.parquet', union_by_name = true)"
+        return _current(f"read_parquet('{folder}/*.parquet', union_by_name = true)", _deliveries(suite, settings))
     return f'"{suite.zone}"."{suite.table}"'
 
 
@@ -553,6 +640,8 @@ def _parameters(suite: Suite, settings: Settings, db, relation: str) -> dict:
         parameters["vers_sinds"] = pd.Timestamp(settings.peildatum - dt.timedelta(days=days))
     if "volume" in suite.meta:
         parameters.update(_volume_bounds(suite.meta["volume"], settings, db, relation))
+    if "instorting" in suite.meta:
+        parameters[COLLAPSE_PARAMETER] = _collapse_bound(suite, settings)
     return parameters
 
 

@@ -8,10 +8,10 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['gemeentecode', 'melding_id']) }}
 
 with bron as (
-    select * from {{ source('bronze', 'fixi_melding') }}
+    select * from {{ current_deliveries('fixi_melding') }}
     {% if is_incremental() %}
     where (gemeentecode, melding_id) in (
-            select gemeentecode, melding_id from {{ source('bronze', 'fixi_melding') }}
+            select gemeentecode, melding_id from {{ current_deliveries('fixi_melding') }}
             where geladen_op > (select max(laatst_geladen_op) from {{ this }})
         )
     {% endif %}

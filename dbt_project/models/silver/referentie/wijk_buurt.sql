@@ -1,6 +1,6 @@
 {#- The latest delivery of each buurt, codes stripped of CBS's padding. -#}
 with bron as (
-    select * from {{ source('bronze', 'cbs_wijk_buurt') }}
+    select * from {{ current_deliveries('cbs_wijk_buurt') }}
 ),
 
 genummerd as (

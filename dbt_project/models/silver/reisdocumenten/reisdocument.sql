@@ -3,7 +3,7 @@
     from 9 March 2014, otherwise 5. Whether it is valid on a given day is left to the models that ask: a status
     at the peildatum would rebuild all documents every night. -#}
 with bron as (
-    select * from {{ source('bronze', 'brp_reisdocument') }}
+    select * from {{ current_deliveries('brp_reisdocument') }}
 ),
 
 soorten as (

@@ -1,6 +1,6 @@
 {#- One row per application at the counter, with its soort checked against the codelist. -#}
 with bron as (
-    select * from {{ source('bronze', 'burgerzaken_aanvraag') }}
+    select * from {{ current_deliveries('burgerzaken_aanvraag') }}
 ),
 
 genummerd as (

@@ -4,7 +4,7 @@ with zorgned as (
         gemeentecode, beschikkingnummer, productcategorie, productcode, persoon_pseudoniem, resultaat, leveringsvorm,
         aanbieder, ingangsdatum, einddatum, datum_beschikking as afgiftedatum, 'zorgned' as bron_systeem,
         bron_bestand, bron_record, geladen_op, 0 as voorkeur
-    from {{ source('bronze', 'zorgned_aanvraag') }}
+    from {{ current_deliveries('zorgned_aanvraag') }}
     where beschikkingnummer is not null and productcategorie is not null
 ),
 
@@ -13,7 +13,7 @@ iwmo as (
         gemeentecode, beschikkingnummer, productcategorie, productcode, persoon_pseudoniem, 'toegewezen' as resultaat,
         'zin' as leveringsvorm, aanbieder, ingangsdatum, einddatum, afgiftedatum, 'iwmo' as bron_systeem,
         bron_bestand, bron_record, geladen_op, 1 as voorkeur
-    from {{ source('bronze', 'iwmo_product') }}
+    from {{ current_deliveries('iwmo_product') }}
     where regelsoort = 'beschikt' and beschikkingnummer is not null
 ),
 

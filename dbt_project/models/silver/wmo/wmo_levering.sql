@@ -12,7 +12,7 @@ with iwmo_regels as (
         gemeentecode, gemeentecode_bericht, persoon_pseudoniem, aanbieder, productcategorie, regelsoort, begindatum,
         case when regelsoort = 'stop' then einddatum end as einddatum, reden_beeindiging, status_aanlevering,
         dagtekening, bron_bestand, bron_record, geladen_op
-    from {{ source('bronze', 'iwmo_product') }}
+    from {{ current_deliveries('iwmo_product') }}
     where regelsoort in ('start', 'stop')
 ),
 
@@ -39,7 +39,7 @@ zorgned as (
         toewijzingnummer as toewijzing_id, gemeentecode, cast(null as varchar) as gemeentecode_bericht,
         persoon_pseudoniem, aanbieder, productcategorie, begindatum, levering_einddatum as einddatum,
         reden_beeindiging, bron_bestand, bron_record
-    from {{ source('bronze', 'zorgned_toewijzing') }}
+    from {{ current_deliveries('zorgned_toewijzing') }}
     where toewijzingnummer is not null and begindatum is not null
 ),
 

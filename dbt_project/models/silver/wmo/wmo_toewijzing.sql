@@ -11,7 +11,7 @@ with iwmo as (
         toewijzingnummer, gemeentecode, gemeentecode_bericht, persoon_pseudoniem, beschikkingnummer,
         productcategorie, productcode, aanbieder, toewijzingsdatum, toewijzingstijd, ingangsdatum, einddatum,
         reden_wijziging, versie, dagtekening, 'iwmo' as bron_systeem, bron_bestand, bron_record, geladen_op
-    from {{ source('bronze', 'iwmo_product') }}
+    from {{ current_deliveries('iwmo_product') }}
     where regelsoort = 'toegewezen'
 ),
 
@@ -22,7 +22,7 @@ zorgned as (
         cast(null as varchar) as toewijzingstijd, ingangsdatum, einddatum, cast(null as varchar) as reden_wijziging,
         cast(null as varchar) as versie, cast(null as date) as dagtekening, 'zorgned' as bron_systeem, bron_bestand,
         bron_record, geladen_op
-    from {{ source('bronze', 'zorgned_toewijzing') }}
+    from {{ current_deliveries('zorgned_toewijzing') }}
     where toewijzingnummer is not null
 ),
 
@@ -39,7 +39,7 @@ genummerd as (
 ),
 
 beschikkingen as (
-    select distinct gemeentecode, beschikkingnummer from {{ source('bronze', 'zorgned_aanvraag') }} where beschikkingnummer is not null
+    select distinct gemeentecode, beschikkingnummer from {{ current_deliveries('zorgned_aanvraag') }} where beschikkingnummer is not null
 ),
 
 final as (
