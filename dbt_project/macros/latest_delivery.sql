@@ -9,7 +9,8 @@
 
 {#- Field-level merge of several deliveries of one record: the value of the most recent delivery that knows it
     (`volgorde` from `delivery_rank`, 1 the latest), so a later but poorer delivery erases nothing. `known` groups
-    fields that belong together (e.g. a date and its code): they are taken from the same delivery. -#}
+    fields that belong together (e.g. a date and its code): they are taken from the same delivery. min_by with a
+    FILTER clause is DuckDB's and Spark's alike. -#}
 {% macro latest_known(column, known=none) -%}
-    arg_min({{ column }}, volgorde) filter (where {{ known or (column ~ ' is not null') }})
+    min_by({{ column }}, volgorde) filter (where {{ known or (column ~ ' is not null') }})
 {%- endmacro %}
