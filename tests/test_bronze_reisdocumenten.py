@@ -131,6 +131,8 @@ BAD_EXTRACT = (
     "\n"
     "P2;123456789;;;NA0000004;01-02-2021;;2031-02-01;15-03-2022;I;\n"  # invalid BSN, no birth date, empty codes
     "P3;;20101231;PN;NA0000005;20221231;B0301;20271231;;;\n"  # no BSN
+    "P4;999990639;19750101;PN;NA0000006;20200100;B0301;00000000;;;\n"  # issue day unknown, end wholly unknown
+    ";;;NI;NA0000007;20200100;B0301;20300100;20201341;I;\n"  # partly unknown dates, but an impossible one
 )
 
 
@@ -142,10 +144,21 @@ def test_a_gba_extract_read_column_wise_equals_record_by_record(settings):
     assert bulk.rows["brp_reisdocument"].to_pylist() == bronze
     assert bulk.quarantined.to_pylist() == quarantined
     assert [(r["reisdocumentnummer"], r["bron_record"], r["leeftijd_bij_uitgifte"], r["bsn_geldig"]) for r in bronze] == [
-        ("NA0000002", 3, 39, True), ("NA0000004", 8, None, False), ("NA0000005", 9, 12, None)]
+        ("NA0000002", 3, 39, True), ("NA0000004", 8, None, False), ("NA0000005", 9, 12, None),
+        ("NA0000006", 10, None, True)]
+    assert (bronze[-1]["datum_uitgifte"], bronze[-1]["datum_einde_geldigheid"]) == (None, None)
     assert [r["reden"] for r in quarantined] == [
         "line 2: reisdocument on a continuation row before any person",
-        "line 4: 12.35.30 '20201341' is not a valid date"]
+        "line 4: 12.35.30 '20201341' is not a valid date",
+        "line 11: 12.35.60 '20201341' is not a valid date"]
+    # Counted for the documents read (the column-wise reading's notes are asserted equal to these).
+    from pipelines.bronze.ingest import LandingFile, ParseContext
+
+    context = ParseContext(settings, LandingFile(settings.landing / "extract.csv", BAD_EXTRACT.encode(), 0, 0),
+                           settings.gemeentecode)
+    list(BRP.parse(context))
+    assert {note: n for note, n in context.notes.items() if note.startswith("partly")} == {
+        "partly unknown 12.35.30 read as unknown": 1, "partly unknown 12.35.50 read as unknown": 1}
 
 
 def test_an_irregular_extract_is_left_to_the_record_parser(settings):

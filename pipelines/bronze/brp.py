@@ -46,7 +46,10 @@ INHOUDING = {"I": "I", "R": "R", "V": "V", "N": "N", ".": ".", "ingehouden_of_in
              "vermist": "V", "niet_in_bezit_van": "N"}
 DOCUMENT_FIELDS = {"soort", "soortReisdocument", "datumEindeGeldigheid", "datumUitgifte", "autoriteitAfgifte",
                    "inhoudingOfVermissing", "aanduidingInhoudingOfVermissing", "datumInhoudingOfVermissing"}
-GBA_PARTLY_UNKNOWN = re.compile(r"\d{4}(00\d{2}|\d{2}00)")
+GBA_DATES = ("uitgifte", "einde", "inhouding")
+# An LO GBA date with `00` for an unknown month or day (`00000000`: wholly unknown).
+PARTLY_UNKNOWN_DATE = r"\d{4}(?:00\d{2}|\d{2}00)"
+GBA_PARTLY_UNKNOWN = re.compile(PARTLY_UNKNOWN_DATE)
 BSN_IN_LINK = re.compile(r"/ingeschrevenpersonen/(\d{9})(?:\D|$)")
 
 
@@ -84,15 +87,22 @@ def _parse_gba(text: str, context: ParseContext) -> Iterator[Parsed]:
             yield Parsed(line, error=f"line {line}: reisdocument on a continuation row before any person")
             continue
         try:
-            yield Parsed(line, row=_row(context, person["bsn"], _gba_birth(person["geboortedatum"]), "gba_csv",
-                                        nummer=nummer, soort=field.get("soort"),
-                                        uitgifte=dutch_or_iso_date(field.get("uitgifte"), "12.35.30"),
-                                        autoriteit=field.get("autoriteit"),
-                                        einde=dutch_or_iso_date(field.get("einde"), "12.35.50"),
-                                        inhouding=dutch_or_iso_date(field.get("inhouding"), "12.35.60"),
-                                        aanduiding=field.get("aanduiding")))
+            dates = {name: _gba_date(field.get(name, ""), GBA[name]) for name in GBA_DATES}
+            row = _row(context, person["bsn"], _gba_birth(person["geboortedatum"]), "gba_csv", nummer=nummer,
+                       soort=field.get("soort"), autoriteit=field.get("autoriteit"),
+                       aanduiding=field.get("aanduiding"), **dates)
         except RecordError as err:
             yield Parsed(line, error=f"line {line}: {err}", raw={"reisdocumentnummer": nummer})
+            continue
+        for name in GBA_DATES:
+            if GBA_PARTLY_UNKNOWN.fullmatch(field.get(name, "")):
+                context.notes[f"partly unknown {GBA[name]} read as unknown"] += 1
+        yield Parsed(line, row=row)
+
+
+def _gba_date(value: str, element: str) -> dt.date | None:
+    """A document's date is an exact day or unknown: a partly unknown LO GBA date is read as unknown (counted)."""
+    return None if GBA_PARTLY_UNKNOWN.fullmatch(value) else dutch_or_iso_date(value, element)
 
 
 def bulk(context: ParseContext) -> Bulk | None:
@@ -120,8 +130,8 @@ def bulk(context: ParseContext) -> Bulk | None:
     person = pc.subtract(pc.filter(person_number, has_document), 1)
     person = pc.if_else(pc.less(person, 0), pa.scalar(None, pa.int64()), person)
     dates, errors = {}, [pc.if_else(pc.is_null(person), "reisdocument on a continuation row before any person", None)]
-    for name in ("uitgifte", "einde", "inhouding"):
-        dates[name], error = through_distinct(document[name], lambda v, e=GBA[name]: dutch_or_iso_date(v, e), pa.date32())
+    for name in GBA_DATES:
+        dates[name], error = through_distinct(document[name], lambda v, e=GBA[name]: _gba_date(v, e), pa.date32())
         errors.append(error)
     holder = {name: column.take(person) for name, column in persons.items()}
     table = pa.table({
@@ -142,6 +152,9 @@ def bulk(context: ParseContext) -> Bulk | None:
     })
     error = pc.coalesce(*errors)
     failed = pc.is_valid(error)
+    for name in GBA_DATES:
+        partly_unknown = pc.match_substring_regex(document[name], f"^{PARTLY_UNKNOWN_DATE}$")
+        count(context.notes, f"partly unknown {GBA[name]} read as unknown", pc.sum(pc.and_not(partly_unknown, failed)).as_py())
     return Bulk.of({BRP_REISDOCUMENT.name: table.filter(pc.invert(failed))},
                    _quarantined(*(pc.filter(column, failed) for column in (lines, error, document["nummer"], person))))
 
