@@ -20,12 +20,15 @@ GBA = (
     "P3;999993872;19900101;NI;NA0000033;20180301;B0301;20280301;;\n"
 )
 # The same documents as Haal Centraal v2 answers them later: no issue date or authority (v2 has none), and a
-# query that did not ask for inhoudingOfVermissing; one row without holder for a number held by one person.
+# query that did not ask for inhoudingOfVermissing; rows without holder for a number held by one person (whose it
+# is, is known) and for the number two persons hold (whose it is, is not).
 HAAL_CENTRAAL = {"type": "RaadpleegMetReisdocumentnummer", "reisdocumenten": [
     {"reisdocumentnummer": "NA0000011", "datumEindeGeldigheid": {"type": "Datum", "datum": "2030-01-01"},
      "houder": {"burgerservicenummer": "999993653"}},
     {"reisdocumentnummer": "NA0000022", "soort": {"code": "NI"},
      "datumEindeGeldigheid": {"type": "Datum", "datum": "2029-05-01"}},
+    {"reisdocumentnummer": "NA0000033", "soort": {"code": "NI"},
+     "datumEindeGeldigheid": {"type": "Datum", "datum": "2028-02-01"}},
 ]}
 
 
@@ -44,17 +47,20 @@ def test_a_poorer_later_delivery_erases_nothing_and_a_shared_number_keeps_its_ho
     rows = silver(settings, """
         select reisdocumentnummer, soort, datum_uitgifte, autoriteit, aanduiding_inhouding_vermissing,
                datum_inhouding_vermissing, nummer_meerdere_houders, aantal_leveringen, bron_formaat,
-               persoon_pseudoniem is not null
+               persoon_pseudoniem is not null, houder_onbepaald
         from silver.reisdocument order by reisdocumentnummer, datum_uitgifte""")
     assert rows == [
-        ("NA0000011", "PN", dt.date(2020, 1, 1), "B0301", None, None, False, 2, "haalcentraal_json", True),
-        ("NA0000022", "NI", dt.date(2019, 5, 1), "B0301", "I", dt.date(2021, 3, 1), False, 2, "haalcentraal_json", True),
-        ("NA0000033", "NI", dt.date(2018, 2, 1), "B0301", None, None, True, 1, "gba_csv", True),
-        ("NA0000033", "NI", dt.date(2018, 3, 1), "B0301", None, None, True, 1, "gba_csv", True),
+        ("NA0000011", "PN", dt.date(2020, 1, 1), "B0301", None, None, False, 2, "haalcentraal_json", True, False),
+        ("NA0000022", "NI", dt.date(2019, 5, 1), "B0301", "I", dt.date(2021, 3, 1), False, 2, "haalcentraal_json", True,
+         False),
+        ("NA0000033", "NI", dt.date(2018, 2, 1), "B0301", None, None, True, 1, "gba_csv", True, False),
+        ("NA0000033", "NI", dt.date(2018, 3, 1), "B0301", None, None, True, 1, "gba_csv", True, False),
+        ("NA0000033", "NI", None, None, None, None, True, 1, "haalcentraal_json", False, True),
     ]
     ending = dict(silver(settings, """select maand_start, sum(aantal_verlopend) from gold.reisdocumenten_verloop_maand
                                       group by 1"""))
-    # Both holders of the shared number count; the withheld identity card does not end "normally".
+    # Both holders of the shared number count, the delivery that does not say whose it is does not; the withheld
+    # identity card does not end "normally".
     assert ending == {dt.date(2030, 1, 1): 1, dt.date(2028, 2, 1): 1, dt.date(2028, 3, 1): 1}
 
 

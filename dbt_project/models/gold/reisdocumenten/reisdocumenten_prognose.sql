@@ -20,7 +20,7 @@ with soorten as (
 ),
 
 documenten as (
-    select d.* from {{ ref('reisdocument') }} as d inner join soorten as s using (soort)
+    select d.* from {{ ref('reisdocument') }} as d inner join soorten as s using (soort) where not d.houder_onbepaald
 ),
 
 aanvragen as (

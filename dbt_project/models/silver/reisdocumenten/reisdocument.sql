@@ -5,7 +5,8 @@
     give one number to several persons (the GBA-V test set: one number to 18): each holder keeps their own row,
     flagged `nummer_meerdere_houders`, instead of collapsing into one holder. A delivery that names no holder (a
     Haal Centraal answer without `houder`) belongs to the number's only known holder; with several it cannot be
-    attributed and stays a row of its own without holder.
+    attributed and stays a row of its own without holder, flagged `houder_onbepaald`: it describes one of their
+    documents, so gold does not count it as a document of its own.
     Merge: every field takes the value of the most recent delivery that knows it (latest delivery first, within a
     file the record furthest down), so a Haal Centraal v2 row without soort, issue date or authority loaded after
     the GBA extract erases none of them; the inhouding/vermissing date and code come together from the most recent
@@ -81,7 +82,8 @@ beoordeeld as (
         d.aanduiding_inhouding_vermissing is not null
             and coalesce(d.datum_inhouding_vermissing, d.datum_einde_geldigheid) < d.datum_einde_geldigheid
             as vervallen_voor_einde,
-        coalesce(d.datum_einde_geldigheid < d.datum_uitgifte, false) as einde_voor_uitgifte
+        coalesce(d.datum_einde_geldigheid < d.datum_uitgifte, false) as einde_voor_uitgifte,
+        d.persoon_pseudoniem is null and d.nummer_meerdere_houders as houder_onbepaald
     from samengevoegd as d
     left join soorten as s on s.code = d.soort
 ),
@@ -92,6 +94,7 @@ final as (
         gemeentecode,
         persoon_pseudoniem,
         nummer_meerdere_houders,
+        houder_onbepaald,
         soort,
         soort_bekend,
         datum_uitgifte,
