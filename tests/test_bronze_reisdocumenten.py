@@ -21,8 +21,8 @@ LOG = logging.getLogger("test")
 
 def documents(settings) -> dict[str, dict]:
     with duckdb.connect() as db:
-        rows = db.execute(f"select * from read_parquet('{settings.bronze}/brp/reisdocument/*.parquet')").df()
-    return {r["reisdocumentnummer"]: r for r in rows.to_dict("records")}
+        rows = db.sql(f"select * from read_parquet('{settings.bronze}/brp/reisdocument/*.parquet')").to_arrow_table()
+    return {r["reisdocumentnummer"]: r for r in rows.to_pylist()}
 
 
 def day(value) -> dt.date:
@@ -131,6 +131,8 @@ BAD_EXTRACT = (
     "\n"
     "P2;123456789;;;NA0000004;01-02-2021;;2031-02-01;15-03-2022;I;\n"  # invalid BSN, no birth date, empty codes
     "P3;;20101231;PN;NA0000005;20221231;B0301;20271231;;;\n"  # no BSN
+    "P4;999990639;19750101;PN;NA0000006;20200100;B0301;00000000;;;\n"  # issue day unknown, end wholly unknown
+    ";;;NI;NA0000007;20200100;B0301;20300100;20201341;I;\n"  # partly unknown dates, but an impossible one
 )
 
 
@@ -142,10 +144,21 @@ def test_a_gba_extract_read_column_wise_equals_record_by_record(settings):
     assert bulk.rows["brp_reisdocument"].to_pylist() == bronze
     assert bulk.quarantined.to_pylist() == quarantined
     assert [(r["reisdocumentnummer"], r["bron_record"], r["leeftijd_bij_uitgifte"], r["bsn_geldig"]) for r in bronze] == [
-        ("NA0000002", 3, 39, True), ("NA0000004", 8, None, False), ("NA0000005", 9, 12, None)]
+        ("NA0000002", 3, 39, True), ("NA0000004", 8, None, False), ("NA0000005", 9, 12, None),
+        ("NA0000006", 10, None, True)]
+    assert (bronze[-1]["datum_uitgifte"], bronze[-1]["datum_einde_geldigheid"]) == (None, None)
     assert [r["reden"] for r in quarantined] == [
         "line 2: reisdocument on a continuation row before any person",
-        "line 4: 12.35.30 '20201341' is not a valid date"]
+        "line 4: 12.35.30 '20201341' is not a valid date",
+        "line 11: 12.35.60 '20201341' is not a valid date"]
+    # Counted for the documents read (the column-wise reading's notes are asserted equal to these).
+    from pipelines.bronze.ingest import LandingFile, ParseContext
+
+    context = ParseContext(settings, LandingFile(settings.landing / "extract.csv", BAD_EXTRACT.encode(), 0, 0),
+                           settings.gemeentecode)
+    list(BRP.parse(context))
+    assert {note: n for note, n in context.notes.items() if note.startswith("partly")} == {
+        "partly unknown 12.35.30 read as unknown": 1, "partly unknown 12.35.50 read as unknown": 1}
 
 
 def test_an_irregular_extract_is_left_to_the_record_parser(settings):
@@ -191,3 +204,108 @@ def test_a_counter_export_read_column_wise_equals_record_by_record(settings):
         "line 6: aanvraagdatum 2026-08-01 lies after the peildatum",
         "line 7: uitreikdatum '32-05-2026' is not a valid date",
         "line 9: geboortedatum '2010-13-01' is not a valid date"]
+
+
+def test_haal_centraal_v2_answers_read_every_field_the_specification_defines(settings):
+    """v2 (`specificatie/reisdocument.yaml`): `soort.code`, `inhoudingOfVermissing {datum, aanduiding}`, dates as
+    `{"type": "Datum", "datum": ...}`, the holder in `houder.burgerservicenummer`, no issue date; a document whose
+    number has the standard value is left out of the answer (an empty object), and is counted, not quarantined."""
+    shutil.copytree(FIXTURES / "brp" / "haalcentraal-v2", settings.landing / "brp",
+                    ignore=shutil.ignore_patterns("mock-*"))
+    report = ingest(BRP, settings, "run-1", LOG)
+    assert report.files_rejected == [] and report.quarantined == 0
+    assert report.rows["brp_reisdocument"] == 3
+    assert report.notes["reisdocumenten without a reisdocumentnummer (standard value, not delivered)"] == 1
+    docs = documents(settings)
+    withheld = docs["NE3663258"]
+    assert (withheld["soort"], day(withheld["datum_einde_geldigheid"]), withheld["aanduiding_inhouding_vermissing"],
+            day(withheld["datum_inhouding_vermissing"]), withheld["datum_uitgifte"]) == (
+        "PN", dt.date(2024, 5, 6), "I", dt.date(2023, 4, 5), None)
+    assert withheld["persoon_pseudoniem"] == pseudonym("000000152", settings.pseudonym_key)
+    assert [(docs[n]["soort"], day(docs[n]["datum_einde_geldigheid"])) for n in ("NWE45TN71", "ID23NW456")] == [
+        ("PN", dt.date(2033, 3, 17)), ("NI", dt.date(2033, 2, 21))]
+    assert {d["bron_formaat"] for d in docs.values()} == {"haalcentraal_json"}
+
+
+def test_a_person_based_answer_counts_persons_without_a_document_and_quarantines_nothing(settings):
+    """The API's own mock data (the GBA variant: `JJJJMMDD` strings, `soort.code`, `inhoudingOfVermissing`),
+    one entry per row of the GBA-V test set: most entries are persons without a reisdocument (only `houder`)."""
+    fixture = FIXTURES / "brp" / "haalcentraal-v2" / "mock-test-data-sample.json"
+    entries = json.loads(fixture.read_text(encoding="utf-8"))
+    (settings.landing / "brp").mkdir(parents=True)
+    shutil.copy(fixture, settings.landing / "brp")
+    report = ingest(BRP, settings, "run-1", LOG)
+    with_number = [e for e in entries if e.get("reisdocumentnummer")]
+    assert report.quarantined == 0
+    assert report.rows["brp_reisdocument"] == len(with_number) == 48
+    assert report.notes["persons without a reisdocument"] == len(entries) - len(with_number) == 152
+    with duckdb.connect() as db:
+        read = db.execute(f"""select count(soort), count(datum_einde_geldigheid), count(aanduiding_inhouding_vermissing),
+                                     count(datum_inhouding_vermissing), count(persoon_pseudoniem)
+                              from read_parquet('{settings.bronze}/brp/reisdocument/*.parquet')""").fetchone()
+    delivered = (sum("soort" in e for e in with_number), sum("datumEindeGeldigheid" in e for e in with_number),
+                 sum("aanduiding" in e.get("inhoudingOfVermissing", {}) for e in with_number),
+                 sum("datum" in e.get("inhoudingOfVermissing", {}) for e in with_number),
+                 sum("burgerservicenummer" in e.get("houder", {}) for e in with_number))
+    assert read == delivered and delivered[2] == 14  # every field the file holds is read, withheld ones too
+    docs = documents(settings)
+    assert (docs["NV7968PR6"]["soort"], docs["NV7968PR6"]["aanduiding_inhouding_vermissing"],
+            day(docs["NV7968PR6"]["datum_inhouding_vermissing"])) == ("PN", "I", dt.date(2020, 12, 3))
+    assert (docs["IX34JH673"]["soort"], day(docs["IX34JH673"]["datum_einde_geldigheid"])) == ("NI", dt.date(2022, 5, 26))
+
+
+def test_v1_enum_names_and_partly_unknown_dates(settings):
+    """v1 names the aanduiding (`ingehouden_of_ingeleverd`, `rechtswege`, `niet_in_bezit_van`); a partly unknown
+    date (v2 `JaarMaandDatum`, `DatumOnbekend`, the GBA variant's `20180700`, v1 without `dag`) is read as unknown
+    and counted, not quarantined; a document without a number but with data is counted, never with a GBA
+    element number in a message about JSON."""
+    (settings.landing / "brp").mkdir(parents=True)
+    listing = {"_embedded": {"reisdocumenten": [
+        {"reisdocumentnummer": "NA1111111", "aanduidingInhoudingOfVermissing": "ingehouden_of_ingeleverd",
+         "datumInhoudingOfVermissing": {"jaar": 2020, "maand": 3}, "datumEindeGeldigheid": {"datum": "2025-01-01"}},
+        {"reisdocumentnummer": "NA2222222", "aanduidingInhoudingOfVermissing": "rechtswege"},
+        {"reisdocumentnummer": "NA3333333", "aanduidingInhoudingOfVermissing": "niet_in_bezit_van"},
+    ]}}
+    answer = {"type": "RaadpleegMetReisdocumentnummer", "reisdocumenten": [
+        {"reisdocumentnummer": "NB1111111", "soort": {"code": "NI"},
+         "datumEindeGeldigheid": {"type": "JaarMaandDatum", "jaar": 2018, "maand": 7, "langFormaat": "juli 2018"}},
+        {"reisdocumentnummer": "NB2222222", "datumEindeGeldigheid": {"type": "DatumOnbekend", "onbekend": True},
+         "inhoudingOfVermissing": {"aanduiding": {"code": ".", "omschrijving": "onbekend"}}},
+        {"reisdocumentnummer": "NB3333333", "datumEindeGeldigheid": "20180700"},
+        {"soort": {"code": "PN"}, "datumEindeGeldigheid": {"type": "Datum", "datum": "2030-01-01"}},
+    ]}
+    (settings.landing / "brp" / "v1.json").write_text(json.dumps(listing), encoding="utf-8")
+    (settings.landing / "brp" / "v2.json").write_text(json.dumps(answer), encoding="utf-8")
+    report = ingest(BRP, settings, "run-1", LOG)
+    assert report.quarantined == 0 and report.rows["brp_reisdocument"] == 6
+    docs = documents(settings)
+    assert {n: d["aanduiding_inhouding_vermissing"] for n, d in docs.items() if n.startswith("NA")} == {
+        "NA1111111": "I", "NA2222222": "R", "NA3333333": "N"}
+    assert docs["NB2222222"]["aanduiding_inhouding_vermissing"] == "."
+    assert all(docs[n]["datum_einde_geldigheid"] is None for n in ("NB1111111", "NB2222222", "NB3333333"))
+    assert docs["NA1111111"]["datum_inhouding_vermissing"] is None
+    assert report.notes["partly unknown datumEindeGeldigheid read as unknown"] == 3
+    assert report.notes["partly unknown datum inhouding of vermissing read as unknown"] == 1
+    assert report.notes["reisdocumenten without a reisdocumentnummer (standard value, not delivered)"] == 1
+    assert not any("12.35" in note for note in report.notes)
+
+
+def test_every_document_of_the_gba_v_test_set_is_accounted_for(settings):
+    """Every persoonslijst of the full GBA-V test set that holds a reisdocument: each document reaches bronze
+    or quarantine (an impossible 29 February), a number shared by several persons included."""
+    fixture = FIXTURES / "brp" / "gba-v-testset-reisdocumenthouders.csv"
+    import csv
+
+    with fixture.open(encoding="utf-8-sig", newline="") as handle:
+        extract = list(csv.reader(handle, delimiter=";"))
+    nummer = extract[0].index("12.35.20")
+    delivered = [row[nummer] for row in extract[1:] if len(row) > nummer and row[nummer].strip()]
+    (settings.landing / "brp").mkdir(parents=True)
+    shutil.copy(fixture, settings.landing / "brp")
+    report = ingest(BRP, settings, "run-1", LOG)
+    assert report.rows["brp_reisdocument"] + report.quarantined == len(delivered) == 164
+    assert report.quarantined == 1
+    with duckdb.connect() as db:
+        shared = db.execute(f"""select count(distinct persoon_pseudoniem) from read_parquet(
+                                '{settings.bronze}/brp/reisdocument/*.parquet') where reisdocumentnummer = 'NM1260784'""").fetchone()
+    assert shared == (18,)

@@ -66,3 +66,30 @@ def test_about_two_percent_of_records_are_dirty(one_year):
     dirty = sum(1 for m in meldingen if m.categorie == "Onbekend" or (m.closed and m.closed < m.created)
                 or (m.status == "afgehandeld" and m.closed is None))
     assert 0.007 < dirty / len(meldingen) < 0.03
+
+
+def test_the_brp_delivery_has_shared_numbers_persons_without_documents_and_the_v2_shape(one_year):
+    """As real deliveries: a few numbers given to two holders in the extract, and a Haal Centraal v2 answer about
+    a sample of inhabitants, person-based (those without a document appear with only `houder`), without issue dates."""
+    import csv
+    import logging
+
+    from pipelines.bronze.brp import BRP
+    from pipelines.bronze.ingest import ingest
+
+    folder = one_year.landing / "brp"
+    with (folder / "brp_reisdocumenten_gba.csv").open(encoding="utf-8-sig", newline="") as handle:
+        holders, bsn = {}, None
+        for row in csv.DictReader(handle, delimiter=";"):
+            bsn = row["01.01.20"] or bsn
+            holders.setdefault(row["12.35.20"], set()).add(bsn)
+    assert 3 <= sum(len(h) > 1 for h in holders.values()) <= 20
+    answer = json.loads((folder / "haalcentraal_reisdocumenten_personen.json").read_text(encoding="utf-8"))
+    without = [e for e in answer if set(e) == {"houder"}]
+    documents = [e for e in answer if "reisdocumentnummer" in e]
+    assert len(without) > 100 and len(documents) > 1000 and len(without) + len(documents) == len(answer)
+    assert all("soort" in e and "datumUitgifte" not in e and e["datumEindeGeldigheid"]["type"] == "Datum"
+               for e in documents)
+    assert any("inhoudingOfVermissing" in e for e in documents)
+    report = ingest(BRP, one_year, "run-1", logging.getLogger("test"))
+    assert report.quarantined == 0 and report.notes["persons without a reisdocument"] == len(without)

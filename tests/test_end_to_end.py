@@ -235,7 +235,11 @@ def test_column_lineage_follows_every_model_back_to_the_bronze_columns(demo_run)
     assert inputs(melding, "doorlooptijd_werkdagen") >= {"bronze/fixi_melding.datum_melding",
                                                          "bronze/fixi_melding.datum_afgehandeld",
                                                          "silver/kalender.werkdag_volgnummer"}
-    assert inputs("silver/reisdocument", "datum_einde_geldigheid") == {"bronze/brp_reisdocument.datum_einde_geldigheid"}
+    # Deliveries are merged field by field: the key and the delivery order choose the row, the value is the column's.
+    choosing = {f"bronze/brp_reisdocument.{c}" for c in ("gemeentecode", "reisdocumentnummer", "persoon_pseudoniem",
+                                                         "geladen_op", "bron_bestand", "bron_record")}
+    assert inputs("silver/reisdocument", "datum_einde_geldigheid") - choosing == {
+        "bronze/brp_reisdocument.datum_einde_geldigheid"}
     # iWmo messages and the case-management export both feed the toewijzingen
     assert inputs("silver/wmo_toewijzing", "aanbieder") == {"bronze/iwmo_product.aanbieder",
                                                             "bronze/zorgned_toewijzing.aanbieder"}

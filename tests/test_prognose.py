@@ -68,3 +68,43 @@ def test_the_forecast_expects_the_renewals_the_stock_implies_and_its_backtest_is
     assert len(backtest) == 12 and backtest[0][0] == dt.date(2025, 6, 1)
     for maand, verleden, gerealiseerd, _, verwacht, afwijking, _ in backtest:
         assert verleden and verwacht == pytest.approx(gerealiseerd) and afwijking == pytest.approx(0), maand
+    # Years of passport applications: enough history; no identity card was ever applied for.
+    assert _reasons(constructed) == {("NI", "geen aanvragen van deze soort"), ("PN", None)}
+
+
+def _reasons(settings) -> set[tuple]:
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        return set(db.execute("select distinct soort, prognose_beperking from reisdocumenten_prognose").fetchall())
+
+
+def _stock_and_applications(settings, months_of_applications: int) -> None:
+    """A stock ending evenly over 2020-2031 and applications in the last `months_of_applications` months."""
+    bsns = iter(unique_bsns(600, np.random.default_rng(3)))
+    gba, applications = [GBA_HEADER], ["Aanvraagnummer;Aanvraagdatum;Soort;Spoed;Uitreikdatum;Locatie;Leeftijd;BSN"]
+    for n in range(600):
+        ends = month(n % 144)
+        gba.append(f"P{n};{next(bsns)};19600101;PN;NA{n:06d}1;{ends.replace(year=ends.year - 10):%Y%m%d};B0301;"
+                   f"{ends:%Y%m%d}")
+    for n in range(months_of_applications * 20):
+        applied = settings.peildatum - dt.timedelta(days=1 + n * 30 * months_of_applications // (months_of_applications * 20))
+        applications.append(f"A{n};{applied:%Y-%m-%d};PN;N;;Stadhuis;40;")
+    (settings.landing / "brp").mkdir(parents=True)
+    (settings.landing / "brp" / "gba.csv").write_text("\n".join(gba), encoding="utf-8")
+    if months_of_applications:
+        (settings.landing / "burgerzaken").mkdir(parents=True)
+        (settings.landing / "burgerzaken" / "aanvragen.csv").write_text("\n".join(applications), encoding="utf-8")
+    demo_reference(settings)
+
+
+@pytest.mark.parametrize(("months", "reason"), [(0, "geen aanvraaghistorie"),
+                                                (6, "minder dan 12 maanden aanvraaghistorie")])
+def test_too_little_history_flags_no_peaks_and_says_why(settings, months, reason):
+    """Without history the method expects (almost) nothing: every month was a peak (0 >= 1.2 x 0). Now no
+    month is, and the table says why, for every soort of the forecast."""
+    _stock_and_applications(settings, months)
+    assert run_lakehouse().success
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        rows = db.execute("select soort, is_piek, prognose_beperking, verwacht from reisdocumenten_prognose").fetchall()
+    assert len([r for r in rows if r[3] is not None]) == 2 * 24  # the forecast is still there, for PN and NI
+    assert not any(is_piek for _, is_piek, _, _ in rows)
+    assert _reasons(settings) == {("PN", reason), ("NI", reason)}

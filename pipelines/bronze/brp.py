@@ -2,10 +2,13 @@
 
 A GBA-V style extract has one column per element number (`12.35.10` ...), `;`-separated, UTF-8 with BOM; a
 person's first row names the person in its first column, and further documents follow on continuation rows
-whose first column is empty. Haal Centraal serves one reisdocument or a list, with dates as `{datum, jaar,
-maand, dag}` objects or `JJJJMMDD` strings; the holder's BSN is in `houder` or at the end of the
-`ingeschrevenPersoon` link. Only the BSN (pseudonymised at once) and the birth date (as an age) are read of
-the person.
+whose first column is empty. The Haal Centraal Reisdocumenten API comes in two versions (specifications in
+BRP-API/Haal-Centraal-Reisdocumenten-bevragen: v1 `specificatie/openapi.yaml` at tag v1.0.0, v2
+`specificatie/reisdocument.yaml` and `datum.yaml`): v1 serves one document (HAL) or a list, v2 answers a query
+with `{"type": ..., "reisdocumenten": [...]}`, and its GBA variant (and the API's mock data) a person-based list in
+which persons without a document appear with only their `houder`. The holder's BSN is in `houder` or at the end
+of the v1 `ingeschrevenPersoon` link. Only the BSN (pseudonymised at once) and the birth date (as an age) are
+read of the person.
 """
 
 from __future__ import annotations
@@ -37,7 +40,16 @@ from pipelines.privacy import age_band, age_on, ages_on, bsn_is_valid, pseudonym
 GBA = {"soort": "12.35.10", "nummer": "12.35.20", "uitgifte": "12.35.30", "autoriteit": "12.35.40",
        "einde": "12.35.50", "inhouding": "12.35.60", "aanduiding": "12.35.70", "bsn": "01.01.20",
        "geboortedatum": "01.03.10"}
-INHOUDING = {"ingehouden": "I", "van_rechtswege_vervallen": "R", "vermist": "V", "I": "I", "R": "R", "V": "V"}
+# 12.35.70 (LO GBA Tabel 48, as v2 delivers it: `.` is the standard value "onbekend", the document is not in the
+# holder's possession either way) and the v1 enum (AanduidingInhoudingVermissingReisdocumentEnum) naming the codes.
+INHOUDING = {"I": "I", "R": "R", "V": "V", "N": "N", ".": ".", "ingehouden_of_ingeleverd": "I", "rechtswege": "R",
+             "vermist": "V", "niet_in_bezit_van": "N"}
+DOCUMENT_FIELDS = {"soort", "soortReisdocument", "datumEindeGeldigheid", "datumUitgifte", "autoriteitAfgifte",
+                   "inhoudingOfVermissing", "aanduidingInhoudingOfVermissing", "datumInhoudingOfVermissing"}
+GBA_DATES = ("uitgifte", "einde", "inhouding")
+# An LO GBA date with `00` for an unknown month or day (`00000000`: wholly unknown).
+PARTLY_UNKNOWN_DATE = r"\d{4}(?:00\d{2}|\d{2}00)"
+GBA_PARTLY_UNKNOWN = re.compile(PARTLY_UNKNOWN_DATE)
 BSN_IN_LINK = re.compile(r"/ingeschrevenpersonen/(\d{9})(?:\D|$)")
 
 
@@ -75,15 +87,22 @@ def _parse_gba(text: str, context: ParseContext) -> Iterator[Parsed]:
             yield Parsed(line, error=f"line {line}: reisdocument on a continuation row before any person")
             continue
         try:
-            yield Parsed(line, row=_row(context, person["bsn"], _gba_birth(person["geboortedatum"]), "gba_csv",
-                                        nummer=nummer, soort=field.get("soort"),
-                                        uitgifte=dutch_or_iso_date(field.get("uitgifte"), "12.35.30"),
-                                        autoriteit=field.get("autoriteit"),
-                                        einde=dutch_or_iso_date(field.get("einde"), "12.35.50"),
-                                        inhouding=dutch_or_iso_date(field.get("inhouding"), "12.35.60"),
-                                        aanduiding=field.get("aanduiding")))
+            dates = {name: _gba_date(field.get(name, ""), GBA[name]) for name in GBA_DATES}
+            row = _row(context, person["bsn"], _gba_birth(person["geboortedatum"]), "gba_csv", nummer=nummer,
+                       soort=field.get("soort"), autoriteit=field.get("autoriteit"),
+                       aanduiding=field.get("aanduiding"), **dates)
         except RecordError as err:
             yield Parsed(line, error=f"line {line}: {err}", raw={"reisdocumentnummer": nummer})
+            continue
+        for name in GBA_DATES:
+            if GBA_PARTLY_UNKNOWN.fullmatch(field.get(name, "")):
+                context.notes[f"partly unknown {GBA[name]} read as unknown"] += 1
+        yield Parsed(line, row=row)
+
+
+def _gba_date(value: str, element: str) -> dt.date | None:
+    """A document's date is an exact day or unknown: a partly unknown LO GBA date is read as unknown (counted)."""
+    return None if GBA_PARTLY_UNKNOWN.fullmatch(value) else dutch_or_iso_date(value, element)
 
 
 def bulk(context: ParseContext) -> Bulk | None:
@@ -111,8 +130,8 @@ def bulk(context: ParseContext) -> Bulk | None:
     person = pc.subtract(pc.filter(person_number, has_document), 1)
     person = pc.if_else(pc.less(person, 0), pa.scalar(None, pa.int64()), person)
     dates, errors = {}, [pc.if_else(pc.is_null(person), "reisdocument on a continuation row before any person", None)]
-    for name in ("uitgifte", "einde", "inhouding"):
-        dates[name], error = through_distinct(document[name], lambda v, e=GBA[name]: dutch_or_iso_date(v, e), pa.date32())
+    for name in GBA_DATES:
+        dates[name], error = through_distinct(document[name], lambda v, e=GBA[name]: _gba_date(v, e), pa.date32())
         errors.append(error)
     holder = {name: column.take(person) for name, column in persons.items()}
     table = pa.table({
@@ -133,6 +152,9 @@ def bulk(context: ParseContext) -> Bulk | None:
     })
     error = pc.coalesce(*errors)
     failed = pc.is_valid(error)
+    for name in GBA_DATES:
+        partly_unknown = pc.match_substring_regex(document[name], f"^{PARTLY_UNKNOWN_DATE}$")
+        count(context.notes, f"partly unknown {GBA[name]} read as unknown", pc.sum(pc.and_not(partly_unknown, failed)).as_py())
     return Bulk.of({BRP_REISDOCUMENT.name: table.filter(pc.invert(failed))},
                    _quarantined(*(pc.filter(column, failed) for column in (lines, error, document["nummer"], person))))
 
@@ -174,33 +196,68 @@ def _parse_haal_centraal(text: str, context: ParseContext) -> Iterator[Parsed]:
     except json.JSONDecodeError as err:
         raise UnreadableFile(f"invalid JSON: {err}") from None
     if isinstance(document, dict) and "reisdocumentnummer" in document:
-        documents = [document]
+        items = [document]
     elif isinstance(document, dict):
-        # An empty list is an answer too: no document changed in the period asked for.
-        documents = document["reisdocumenten"] if "reisdocumenten" in document else (
+        # v2 answers a query with `{"type": ..., "reisdocumenten": [...]}`, v1 lists under `_embedded`. An empty
+        # list is an answer too: no document changed in the period asked for, or a person holds none.
+        items = document["reisdocumenten"] if "reisdocumenten" in document else (
             (document.get("_embedded") or {}).get("reisdocumenten"))
     else:
-        documents = document
-    if not isinstance(documents, list):
+        items = document
+    if not isinstance(items, list):
         raise UnreadableFile("JSON without reisdocumenten: not a Haal Centraal Reisdocumenten response")
-    for number, item in enumerate(documents, start=1):
+    for number, item in enumerate(items, start=1):
         try:
-            houder = item.get("houder") or {}
-            bsn = houder.get("burgerservicenummer") or _bsn_from_link(item)
-            aanduiding = item.get("aanduidingInhoudingOfVermissing")
-            if isinstance(aanduiding, dict):
-                aanduiding = aanduiding.get("code")
-            yield Parsed(number, row=_row(
-                context, bsn or "", _hc_date(houder.get("geboortedatum"), "geboortedatum"), "haalcentraal_json",
-                nummer=item.get("reisdocumentnummer") or "", soort=(item.get("soortReisdocument") or {}).get("code"),
-                uitgifte=_hc_date(item.get("datumUitgifte"), "datumUitgifte"),
-                autoriteit=(item.get("autoriteitAfgifte") or {}).get("code"),
-                einde=_hc_date(item.get("datumEindeGeldigheid"), "datumEindeGeldigheid"),
-                inhouding=_hc_date(item.get("datumInhoudingOfVermissing"), "datumInhoudingOfVermissing"),
-                aanduiding=INHOUDING.get(aanduiding or "", aanduiding)))
-        except (RecordError, AttributeError) as err:
+            if row := _haal_centraal_row(item, context):
+                yield Parsed(number, row=row)
+        except (RecordError, AttributeError, TypeError, KeyError, ValueError) as err:
             yield Parsed(number, error=f"reisdocument {number}: {err}",
                          raw={"reisdocumentnummer": item.get("reisdocumentnummer") if isinstance(item, dict) else None})
+
+
+def _haal_centraal_row(item: dict, context: ParseContext) -> dict | None:
+    """One reisdocument in v1 (`soortReisdocument`, `datumUitgifte`, `autoriteitAfgifte`, the enum
+    `aanduidingInhoudingOfVermissing`, `datumInhoudingOfVermissing`) or v2 (`soort`, `inhoudingOfVermissing
+    {datum, aanduiding}`, no issue date nor authority). None for an entry that is no document: a person without
+    one (only `houder`), or a document whose number has the standard value, which v2 leaves out (an entry
+    without number, `{}` when only the number was asked for)."""
+    nummer = item.get("reisdocumentnummer")
+    if not nummer:
+        if "houder" in item and DOCUMENT_FIELDS.isdisjoint(item):
+            context.notes["persons without a reisdocument"] += 1
+        else:
+            context.notes["reisdocumenten without a reisdocumentnummer (standard value, not delivered)"] += 1
+        return None
+    if not isinstance(nummer, str):
+        raise RecordError(f"reisdocumentnummer {nummer!r} is not a string")
+    houder = item.get("houder") or {}
+    _note_other_municipality(houder, context)
+    inhouding = item.get("inhoudingOfVermissing") or {}
+    soort = item.get("soort") or item.get("soortReisdocument") or {}
+    return _row(context, houder.get("burgerservicenummer") or _bsn_from_link(item) or "",
+                _hc_date(houder.get("geboortedatum"), "houder.geboortedatum", context), "haalcentraal_json",
+                nummer=nummer, soort=soort.get("code"),
+                uitgifte=_hc_date(item.get("datumUitgifte"), "datumUitgifte", context),
+                autoriteit=(item.get("autoriteitAfgifte") or {}).get("code"),
+                einde=_hc_date(item.get("datumEindeGeldigheid"), "datumEindeGeldigheid", context),
+                inhouding=_hc_date(inhouding.get("datum", item.get("datumInhoudingOfVermissing")),
+                                   "datum inhouding of vermissing", context),
+                aanduiding=_aanduiding(inhouding.get("aanduiding", item.get("aanduidingInhoudingOfVermissing"))))
+
+
+def _aanduiding(value) -> str | None:
+    """v2 gives the LO GBA code (`{code, omschrijving}`), v1 an enum name; both become the code."""
+    if isinstance(value, dict):
+        value = value.get("code")
+    # An unknown code is kept as delivered: silver flags it.
+    return INHOUDING.get(value, value) if value else None
+
+
+def _note_other_municipality(houder: dict, context: ParseContext) -> None:
+    """Rows belong to the drop folder's municipality; a holder registered elsewhere is worth a finding."""
+    code = (houder.get("gemeenteVanInschrijving") or {}).get("code")
+    if code and f"GM{code.zfill(4)}" != context.gemeentecode:
+        context.notes[f"holders registered in another municipality than {context.gemeentecode}"] += 1
 
 
 def _bsn_from_link(item: dict) -> str | None:
@@ -209,18 +266,26 @@ def _bsn_from_link(item: dict) -> str | None:
     return match.group(1) if match else None
 
 
-def _hc_date(value, field: str) -> dt.date | None:
-    """`{datum, jaar, maand, dag}`, `JJJJMMDD` or `JJJJ-MM-DD`."""
+def _hc_date(value, field: str, context: ParseContext) -> dt.date | None:
+    """A date in any of the API's shapes: v2 `{"type": "Datum", "datum": "JJJJ-MM-DD"}` (or, partly unknown,
+    `JaarMaandDatum`, `JaarDatum`, `DatumOnbekend`), the GBA variant's `JJJJMMDD` string (`00` for an unknown
+    month or day), v1 `{datum, jaar, maand, dag}` (only `jaar` and `maand` when partly unknown). A partly unknown
+    date is read as unknown and counted: a document's dates are exact days or nothing."""
     if isinstance(value, dict):
         value = value.get("datum") or (f"{value['jaar']:04d}{value['maand']:02d}{value['dag']:02d}"
-                                       if {"jaar", "maand", "dag"} <= set(value) else None)
+                                       if {"jaar", "maand", "dag"} <= set(value) else None) or (
+            _partly_unknown(field, context) if value else None)
+    elif isinstance(value, str) and GBA_PARTLY_UNKNOWN.fullmatch(value):
+        value = _partly_unknown(field, context)
     return dutch_or_iso_date(value, field)
+
+
+def _partly_unknown(field: str, context: ParseContext) -> None:
+    context.notes[f"partly unknown {field} read as unknown"] += 1
 
 
 def _row(context: ParseContext, bsn: str, birth: dt.date | None, formaat: str, *, nummer: str, soort, uitgifte,
          autoriteit, einde, inhouding, aanduiding) -> dict:
-    if not nummer:
-        raise RecordError("reisdocument without a nummer (12.35.20)")
     key = context.settings.pseudonym_key
     return {
         "reisdocumentnummer": nummer,

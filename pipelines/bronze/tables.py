@@ -247,8 +247,8 @@ BRP_REISDOCUMENT = BronzeTable(
     name="brp_reisdocument",
     folder="brp/reisdocument",
     description=(
-        "BRP category 12 reisdocumenten from LO GBA extracts (CSV) and the Haal Centraal Reisdocumenten API (JSON), "
-        "one row per document. The holder is pseudonymised; names and addresses are not read."
+        "BRP category 12 reisdocumenten from LO GBA extracts (CSV) and the Haal Centraal Reisdocumenten API v1 and v2 "
+        "(JSON), one row per delivered document. The holder is pseudonymised; names and addresses are not read."
     ),
     columns=(
         Column("reisdocumentnummer", pa.string(), "12.35.20 nummer (identifying: kept out of gold)", nullable=False),
@@ -258,7 +258,9 @@ BRP_REISDOCUMENT = BronzeTable(
         Column("autoriteit", pa.string(), "12.35.40 autoriteit van afgifte (e.g. B0518)"),
         Column("datum_einde_geldigheid", pa.date32(), "12.35.50 datum einde geldigheid"),
         Column("datum_inhouding_vermissing", pa.date32(), "12.35.60 datum inhouding/vermissing"),
-        Column("aanduiding_inhouding_vermissing", pa.string(), "12.35.70: I ingehouden, R van rechtswege vervallen, V vermist"),
+        Column("aanduiding_inhouding_vermissing", pa.string(),
+               "12.35.70: I ingehouden of ingeleverd, R van rechtswege vervallen, V vermist, N niet in bezit (Haal "
+               "Centraal v1), . onbekend"),
         Column("persoon_pseudoniem", pa.string(), "Keyed pseudonym of the holder's BSN"),
         Column("bsn_geldig", pa.bool_(), "The holder's BSN passed the elfproef"),
         Column("leeftijd_bij_uitgifte", pa.int64(), "Holder's age in whole years at the datum uitgifte"),

@@ -51,7 +51,7 @@ def generate_demo(
              "iWmo berichten")
     population = reisdocumenten.people(rng, fake, end, sorted({b.postcode4 for b in buurten}), gemeente.inwoners)
     documents = reisdocumenten.documents(population, end, rng)
-    reisdocumenten.write_brp(documents, end, landing / "brp", rng)
+    reisdocumenten.write_brp(population, documents, end, landing / "brp", rng)
     months = reisdocumenten.write_applications(documents, start, end, landing / "burgerzaken")
     held = sum(1 for d in documents if d.issued <= end < d.ends and not d.lost)
     progress(f"demo {code}: {len(population):,} inhabitants holding {held:,} valid reisdocumenten, "

@@ -4,8 +4,10 @@ Every holder's documents form a chain: issued, valid 5 years (10 for adults from
 around the end of validity (most in the months before, some after, earlier when the end falls in the
 summer holidays), sometimes lost or withheld and replaced. Because the 2014 rule doubled adults' validity,
 few documents ended in 2019-2023 and many end from 2024 to 2029. Delivered as a LO GBA extract (CSV, one
-column per element, continuation rows), a Haal Centraal list of recent changes, and the counter's monthly
-application exports.
+column per element, continuation rows), a Haal Centraal v1 list of recent losses, a Haal Centraal v2 answer about
+a sample of inhabitants (person-based: those without a document appear with only their `houder`; v2 has no issue
+date, so the merge in silver must keep the extract's), and the counter's monthly application exports. As in real
+extracts, a handful of documents carry a number the registration also gave to another holder.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ LOCATIES = ("Stadhuis", "Servicepunt Warnsveld")
 GBA_COLUMNS = ["", "01.01.20", "01.02.10", "01.02.40", "01.03.10", "08.11.60", "12.35.10", "12.35.20", "12.35.30",
                "12.35.40", "12.35.50", "12.35.60", "12.35.70", "12.85.10", "12.86.10"]
 NUMBER_CHARACTERS = [c for c in string.ascii_uppercase + string.digits if c != "O"]
+V2_SAMPLE = 50  # one inhabitant in 50 is in the Haal Centraal v2 answer
 
 
 @dataclass
@@ -129,21 +132,24 @@ def _numbers(soorten: list[str], rng: np.random.Generator) -> list[str]:
             for soort, second, body, check in zip(soorten, seconds, bodies, checks)]
 
 
-def write_brp(documents: list[Document], end: dt.date, folder: Path, rng: np.random.Generator) -> int:
-    """The LO GBA extract of documents issued in the last 15 years, and a Haal Centraal list of recent losses."""
+def write_brp(population: list[Person], documents: list[Document], end: dt.date, folder: Path,
+              rng: np.random.Generator) -> int:
+    """The LO GBA extract of documents issued in the last 15 years, a Haal Centraal v1 list of recent losses and
+    a Haal Centraal v2 answer about a sample of inhabitants (the same documents as the extract holds)."""
     folder.mkdir(parents=True, exist_ok=True)
     since = add_years(end, -HISTORY_YEARS)
+    extract = [d for d in documents if since <= d.issued <= end]
+    _share_numbers(extract, rng)
     by_person: dict[str, list[Document]] = {}
-    for d in documents:
-        if since <= d.issued <= end:
-            by_person.setdefault(d.holder.bsn, []).append(d)
+    for d in extract:
+        by_person.setdefault(d.holder.bsn, []).append(d)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(GBA_COLUMNS)
     for n, (bsn, held) in enumerate(by_person.items(), start=1):
         p = held[0].holder
         for i, d in enumerate(sorted(held, key=lambda d: d.issued)):
-            lost = d.lost if d.lost and d.lost[0] <= end else None
+            lost = _lost_by(d, end)
             person = [f"Pl{n:06d}", bsn, p.first_name, p.surname, f"{p.birth:%Y%m%d}", p.postcode] if i == 0 else [""] * 6
             writer.writerow(person + [d.soort, d.nummer, f"{d.issued:%Y%m%d}", "B0301", f"{d.ends:%Y%m%d}",
                                       f"{lost[0]:%Y%m%d}" if lost else "", lost[1] if lost else "",
@@ -151,22 +157,57 @@ def write_brp(documents: list[Document], end: dt.date, folder: Path, rng: np.ran
     (folder / "brp_reisdocumenten_gba.csv").write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
     recent = [d for d in documents if d.lost and end - dt.timedelta(days=30) <= d.lost[0] <= end]
     (folder / "haalcentraal_reisdocumenten_mutaties.json").write_text(json.dumps(
-        {"reisdocumenten": [_haal_centraal(d) for d in recent]}, ensure_ascii=False), encoding="utf-8")
-    return 2
+        {"reisdocumenten": [_haal_centraal_v1(d) for d in recent]}, ensure_ascii=False), encoding="utf-8")
+    sample = sorted(rng.choice(len(population), size=len(population) // V2_SAMPLE, replace=False).tolist())
+    answer = [entry for i in sample for entry in _haal_centraal_v2(population[i], by_person.get(population[i].bsn, []), end)]
+    (folder / "haalcentraal_reisdocumenten_personen.json").write_text(json.dumps(answer, ensure_ascii=False),
+                                                                      encoding="utf-8")
+    return 3
 
 
-def _haal_centraal(d: Document) -> dict:
+def _share_numbers(extract: list[Document], rng: np.random.Generator) -> None:
+    """A registration error real extracts show: about one document in 10,000 carries the number of another
+    holder's document."""
+    chosen = rng.choice(len(extract), size=2 * max(3, len(extract) // 10_000), replace=False).tolist()
+    for copy, original in zip(chosen[::2], chosen[1::2]):
+        if extract[copy].holder is not extract[original].holder:
+            extract[copy].nummer = extract[original].nummer
+
+
+def _lost_by(d: Document, end: dt.date) -> tuple[dt.date, str] | None:
+    return d.lost if d.lost and d.lost[0] <= end else None
+
+
+def _haal_centraal_v1(d: Document) -> dict:
+    """v1 (specificatie/openapi.yaml at v1.0.0): soortReisdocument, datumUitgifte, the aanduiding as an enum name."""
     return {
         "reisdocumentnummer": d.nummer,
         "soortReisdocument": {"code": d.soort},
         "datumUitgifte": f"{d.issued:%Y%m%d}",
         "datumEindeGeldigheid": f"{d.ends:%Y%m%d}",
         "autoriteitAfgifte": {"code": "B0301"},
-        "aanduidingInhoudingOfVermissing": {"V": "vermist", "I": "ingehouden"}[d.lost[1]],
+        "aanduidingInhoudingOfVermissing": {"V": "vermist", "I": "ingehouden_of_ingeleverd"}[d.lost[1]],
         "datumInhoudingOfVermissing": {"datum": d.lost[0].isoformat(), "jaar": d.lost[0].year,
                                        "maand": d.lost[0].month, "dag": d.lost[0].day},
         "houder": {"burgerservicenummer": d.holder.bsn, "geboortedatum": {"datum": d.holder.birth.isoformat()}},
     }
+
+
+def _haal_centraal_v2(person: Person, held: list[Document], end: dt.date) -> list[dict]:
+    """One person in a v2 person-based answer (specificatie/reisdocument.yaml): each document with `soort`,
+    typed dates and `inhoudingOfVermissing`, no issue date; a person without a document as only a `houder`."""
+    houder = {"burgerservicenummer": person.bsn}
+    if not held:
+        return [{"houder": houder}]
+    entries = []
+    for d in sorted(held, key=lambda d: d.issued):
+        entry = {"reisdocumentnummer": d.nummer, "soort": {"code": d.soort},
+                 "datumEindeGeldigheid": {"type": "Datum", "datum": d.ends.isoformat()}, "houder": houder}
+        if lost := _lost_by(d, end):
+            entry["inhoudingOfVermissing"] = {"datum": {"type": "Datum", "datum": lost[0].isoformat()},
+                                              "aanduiding": {"code": lost[1]}}
+        entries.append(entry)
+    return entries
 
 
 def write_applications(documents: list[Document], start: dt.date, end: dt.date, folder: Path) -> int:

@@ -8,15 +8,19 @@
     x (share at that offset), plus the monthly average of applications not tied to an ending document
     (first documents, replacements) over the 12 months before the origin.
     The backtest runs the same method from an origin 12 months back and sets it beside what happened.
+    With too little history (no applications, fewer than {{ min_history }} months of them before the peildatum, or
+    none of the soort) the expected numbers lack the renewal behaviour: no month is flagged a peak then (all-zero
+    months would each be "1.2 x the average"), and prognose_beperking says why.
     Shares and sums are exact decimals: a sum of doubles differs in its last bits with the order DuckDB's threads
     add it up, and rounding to cents carried that into the published figure (seen at national scale). -#}
 {%- set max_offset = 6 -%}
+{%- set min_history = 12 -%}
 with soorten as (
     select code as soort, minuten_per_aanvraag from {{ ref('reisdocument_soort') }} where in_prognose
 ),
 
 documenten as (
-    select d.* from {{ ref('reisdocument') }} as d inner join soorten as s using (soort)
+    select d.* from {{ ref('reisdocument') }} as d inner join soorten as s using (soort) where not d.houder_onbepaald
 ),
 
 aanvragen as (
@@ -27,6 +31,29 @@ gemeente_soort as (
     select g.gemeentecode, s.soort
     from (select gemeentecode from documenten union select gemeentecode from aanvragen) as g
     cross join soorten as s
+),
+
+aanvraaghistorie as (
+    select gemeentecode, min(aanvraagdatum) as eerste_aanvraag from aanvragen group by gemeentecode
+),
+
+soorthistorie as (
+    select gemeentecode, soort, count(*) as aanvragen from aanvragen group by gemeentecode, soort
+),
+
+beperking as (
+    select
+        gs.gemeentecode,
+        gs.soort,
+        case
+            when h.eerste_aanvraag is null then 'geen aanvraaghistorie'
+            when {{ month_index(peilmaand()) }} - {{ month_index('h.eerste_aanvraag') }} < {{ min_history }}
+                then 'minder dan {{ min_history }} maanden aanvraaghistorie'
+            when sh.aanvragen is null then 'geen aanvragen van deze soort'
+        end as prognose_beperking
+    from gemeente_soort as gs
+    left join aanvraaghistorie as h on h.gemeentecode = gs.gemeentecode
+    left join soorthistorie as sh on sh.gemeentecode = gs.gemeentecode and sh.soort = gs.soort
 ),
 
 oorsprong as (
@@ -154,12 +181,14 @@ final as (
         s.backtest_verwacht,
         case when s.verleden and s.backtest_verwacht is not null and s.gerealiseerd > 0
             then (s.backtest_verwacht - s.gerealiseerd) / s.gerealiseerd end as backtest_afwijking,
-        coalesce(s.verwacht, s.gerealiseerd)
+        b.prognose_beperking is null and coalesce(s.verwacht, s.gerealiseerd)
             >= 1.2 * avg(cast(coalesce(s.verwacht, s.gerealiseerd) as decimal(18, 2))) over (partition by s.gemeentecode, s.soort)
             as is_piek,
+        b.prognose_beperking,
         round(coalesce(s.verwacht, s.gerealiseerd) * so.minuten_per_aanvraag / 60.0, 1) as baliefuncties_uren
     from samen as s
     inner join soorten as so using (soort)
+    inner join beperking as b on b.gemeentecode = s.gemeentecode and b.soort = s.soort
 )
 
 select * from final

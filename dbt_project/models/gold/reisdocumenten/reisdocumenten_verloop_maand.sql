@@ -1,8 +1,9 @@
 {#- Documents whose validity ends, per month from the start of the history to ten years ahead, per soort and
-    the holder's age band at the end of validity. Documents lost or withheld before their end are left out. -#}
+    the holder's age band at the end of validity. Documents lost or withheld before their end are left out, and so
+    are deliveries that describe one of several holders' documents without saying whose (houder_onbepaald). -#}
 with documenten as (
     select * from {{ ref('reisdocument') }}
-    where not vervallen_voor_einde and datum_einde_geldigheid is not null
+    where not vervallen_voor_einde and not houder_onbepaald and datum_einde_geldigheid is not null
 ),
 
 venster as (
