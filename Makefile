@@ -12,10 +12,22 @@ DAGSTER_CONFIG := $(DAGSTER_HOME)/dagster.yaml
 # The project's own tools (dbt, dagster) come first, also for tools that call them by name.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test dev bench clean
+.PHONY: help run test dev bench clean
 
 run: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m pipelines.run $(if $(DEMO),--demo,) $(if $(GEMEENTEN),--gemeenten $(GEMEENTEN),)
+
+help:
+	@echo "make run            build everything from landing/; in demo mode (the default) the project's own landing/"
+	@echo "                    gets the demo exports when no source folder there holds a file"
+	@echo "make run DEMO=1     generate the demo exports first: into the project's own landing/, or into a folder"
+	@echo "                    named by LAKEHOUSE_LANDING (or LAKEHOUSE_DATA_ROOT) only if it exists and is empty"
+	@echo "make run GEMEENTEN=10  with DEMO=1 or an empty landing: ten demo municipalities"
+	@echo "make test           the whole test suite"
+	@echo "make dev            the Dagster UI on http://localhost:3000"
+	@echo "make bench          the benchmark report (NATIONAL=1: all 342 municipalities)"
+	@echo "make clean          remove everything built, keep landing/"
+	@echo "Production: LAKEHOUSE_MODE=productie LAKEHOUSE_PSEUDONYM_KEY=... LAKEHOUSE_LANDING=/path/to/exports make run"
 
 test: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

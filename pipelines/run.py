@@ -18,8 +18,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.bronze.ingest import rejected_files
-from pipelines.bronze.landing import drop_folders, entries_under
-from pipelines.bronze.sources import SOURCES
+from pipelines.bronze.landing import landing_problem, unread_in_landing
 from pipelines.demo import generate_gemeenten
 from pipelines.settings import Settings, SettingsError, load_settings
 
@@ -37,21 +36,41 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"lakehouse: {settings.gemeentecode}, mode {settings.mode}, peildatum {settings.peildatum}, data in {settings.data_root}")
-    if args.demo or not _has_exports(settings):
-        if settings.mode != "demo":
-            print("error: demo data is only generated in demo mode (LAKEHOUSE_MODE=demo)", file=sys.stderr)
-            return 2
+    refusal = demo_refusal(settings, args.demo)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
+    if args.demo or landing_problem(settings.landing):
+        settings.landing.mkdir(parents=True, exist_ok=True)  # only the project's own landing/ (`demo_refusal`)
         generate_gemeenten(settings.landing, args.gemeenten, settings.gemeentecode,
                            settings.peildatum - dt.timedelta(days=1), settings.afhandeltermijnen)
+    for unread in unread_in_landing(settings.landing):
+        print(f"warning: {unread}", file=sys.stderr)
     started = time.monotonic()
     result = materialise_everything()
     print_summary(settings, result, time.monotonic() - started)
     return 0 if result.success else 1
 
 
-def _has_exports(settings: Settings) -> bool:
-    return any(next(entries_under(folder), None) for source in SOURCES
-               for _, folder in drop_folders(settings, source.system))
+def demo_refusal(settings: Settings, demo_asked: bool) -> str | None:
+    """Why this run may neither generate demo data nor read the landing folder as it is; None when it may.
+
+    The rule: demo data is generated only in demo mode, and into the project's own landing/ when it holds no
+    exports or DEMO=1 asks for it. A folder the user named (LAKEHOUSE_LANDING, or landing/ under
+    LAKEHOUSE_DATA_ROOT) gets demo data only when DEMO=1 asks for it and it exists and is empty: a mistyped name
+    is never created and filled with demo exports that a later production run would ingest as real."""
+    problem = landing_problem(settings.landing)
+    if settings.mode != "demo":
+        return problem and f"{problem}; production mode never generates demo data"
+    if not settings.landing_named:
+        return None
+    if not demo_asked:
+        return problem and f"{problem}; to generate demo exports into it, run `make run DEMO=1` on an empty folder"
+    if not settings.landing.is_dir():
+        return f"landing folder {settings.landing} does not exist: demo data goes only into an existing, empty folder"
+    if next(os.scandir(settings.landing), None) is not None:
+        return f"landing folder {settings.landing} is not empty: demo data goes only into an empty folder you name"
+    return None
 
 
 def materialise_everything() -> dg.ExecuteInProcessResult:

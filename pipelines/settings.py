@@ -51,6 +51,8 @@ class Settings:
     pseudonym_key: bytes
     peildatum: dt.date
     full_refresh: bool = False  # rebuild incremental models whole
+    # The landing folder was named (LAKEHOUSE_LANDING or LAKEHOUSE_DATA_ROOT): demo data goes there only on request
+    landing_named: bool = False
     memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's, for dbt's builds
 
     @property
@@ -125,6 +127,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pseudonym_key=_pseudonym_key(mode, env.get("LAKEHOUSE_PSEUDONYM_KEY")),
         peildatum=_peildatum(env.get("LAKEHOUSE_PEILDATUM")),
         full_refresh=env.get("LAKEHOUSE_FULL_REFRESH", "") not in ("", "0"),
+        landing_named=bool(env.get("LAKEHOUSE_LANDING") or env.get("LAKEHOUSE_DATA_ROOT")),
         memory_limit=_memory_limit(env.get("LAKEHOUSE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)),
     )
 

@@ -117,6 +117,59 @@ def drop_folders(settings: Settings, system: str) -> list[tuple[str, str]]:
     return [(gemeentecode, str(folder)) for gemeentecode, folder in folders if folder.is_dir()]
 
 
+SOURCE_FOLDERS = ("fixi", "iwmo", "zorgned", "brp", "burgerzaken", "referentie")  # pipelines.bronze.sources
+EXPECTED_LAYOUT = (f"expected one folder per source system ({', '.join(f + '/' for f in SOURCE_FOLDERS)}), "
+                   "or per municipality GMxxxx/<source>/, each holding that system's exports")
+DOCUMENTATION = ("README.md",)  # a landing folder's own description, not an export
+
+
+def landing_problem(landing: Path) -> str | None:
+    """What keeps a landing folder from holding exports to ingest, in one message naming the folder and the
+    layout expected; None when some source folder holds a file."""
+    if not landing.exists():
+        return f"landing folder {landing} does not exist ({EXPECTED_LAYOUT})"
+    if not landing.is_dir():
+        return f"landing folder {landing} is not a folder ({EXPECTED_LAYOUT})"
+    subfolders, files = _entries(landing)
+    names = sorted({os.path.basename(f) for f in subfolders})
+    sources = [n for n in names if n in SOURCE_FOLDERS or GEMEENTECODE.fullmatch(n)]
+    if any(_holds_exports(landing / n) for n in sources):
+        return None
+    loose = sorted(e.name for e in files if e.name not in DOCUMENTATION)
+    if loose:
+        return (f"landing folder {landing} holds exports directly ({_some(loose)}) instead of in a source folder: "
+                f"{EXPECTED_LAYOUT}")
+    if sources:
+        return f"landing folder {landing}: its source folders ({_some(sources)}) hold no files ({EXPECTED_LAYOUT})"
+    if names:
+        return (f"landing folder {landing} holds no source folder, only folders this product does not read "
+                f"({_some(names)}): {EXPECTED_LAYOUT}")
+    return f"landing folder {landing} is empty ({EXPECTED_LAYOUT})"
+
+
+def unread_in_landing(landing: Path) -> list[str]:
+    """What lies in a landing folder holding exports that no run reads: files directly in it and folders that
+    are neither a source folder nor a municipality's drop folder; each named, for the run to report."""
+    if not landing.is_dir():
+        return []
+    subfolders, files = _entries(landing)
+    return ([f"{e.path}: a file directly in the landing folder is not read; put it in its source folder"
+             for e in sorted(files, key=lambda e: e.name) if e.name not in DOCUMENTATION]
+            + [f"{folder}: not a source folder ({', '.join(SOURCE_FOLDERS)}) or GMxxxx drop folder; not read"
+               for folder in subfolders
+               if os.path.basename(folder) not in SOURCE_FOLDERS and not GEMEENTECODE.fullmatch(os.path.basename(folder))])
+
+
+def _holds_exports(folder: Path) -> bool:
+    if GEMEENTECODE.fullmatch(folder.name):
+        return any(_holds_exports(folder / system) for system in SOURCE_FOLDERS)
+    return folder.is_dir() and next(entries_under(folder), None) is not None
+
+
+def _some(names: list[str], shown: int = 5) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
 def _folder_listing(drop: tuple[str, str, dict[str, tuple[int, int]], bool]) -> tuple[pa.Table, list[dict], int]:
     """One drop folder: its files listed (LISTING), its folders (FOLDERS rows), and how many files it holds in
     folders not listed again."""
