@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import time
+import uuid
 
 import dagster as dg
 import duckdb
@@ -21,7 +22,9 @@ from pipelines.bronze.ingest import rejected_files
 from pipelines.bronze.landing import landing_problem, unread_in_landing
 from pipelines.demo import generate_gemeenten
 from pipelines.settings import Settings, SettingsError, load_settings
+from pipelines.writer_lock import WriterBusy, writer_lock
 
+BUSY = 3  # exit status of a run refused because another run writes the data root
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its console lines, which its errors repeat
 
 
@@ -40,14 +43,20 @@ def main(argv: list[str] | None = None) -> int:
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
-    if args.demo or landing_problem(settings.landing):
-        settings.landing.mkdir(parents=True, exist_ok=True)  # only the project's own landing/ (`demo_refusal`)
-        generate_gemeenten(settings.landing, args.gemeenten, settings.gemeentecode,
-                           settings.peildatum - dt.timedelta(days=1), settings.afhandeltermijnen)
-    for unread in unread_in_landing(settings.landing):
-        print(f"warning: {unread}", file=sys.stderr)
-    started = time.monotonic()
-    result = materialise_everything()
+    run_id = str(uuid.uuid4())  # as Dagster makes them: the lock names the run before Dagster starts it
+    try:
+        with writer_lock(settings, run_id):
+            if args.demo or landing_problem(settings.landing):
+                settings.landing.mkdir(parents=True, exist_ok=True)  # only the project's own landing/ (`demo_refusal`)
+                generate_gemeenten(settings.landing, args.gemeenten, settings.gemeentecode,
+                                   settings.peildatum - dt.timedelta(days=1), settings.afhandeltermijnen)
+            for unread in unread_in_landing(settings.landing):
+                print(f"warning: {unread}", file=sys.stderr)
+            started = time.monotonic()
+            result = materialise_everything(run_id)
+    except WriterBusy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return BUSY
     print_summary(settings, result, time.monotonic() - started)
     return 0 if result.success else 1
 
@@ -73,7 +82,7 @@ def demo_refusal(settings: Settings, demo_asked: bool) -> str | None:
     return None
 
 
-def materialise_everything() -> dg.ExecuteInProcessResult:
+def materialise_everything(run_id: str | None = None) -> dg.ExecuteInProcessResult:
     from pipelines.definitions import defs
 
     job = defs().resolve_job_def("lakehouse")
@@ -84,6 +93,7 @@ def materialise_everything() -> dg.ExecuteInProcessResult:
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         tags={"trigger": "make run"},
+        run_id=run_id,
     )
 
 

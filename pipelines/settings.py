@@ -53,6 +53,7 @@ class Settings:
     full_refresh: bool = False  # rebuild incremental models whole
     # The landing folder was named (LAKEHOUSE_LANDING or LAKEHOUSE_DATA_ROOT): demo data goes there only on request
     landing_named: bool = False
+    lock_wait_seconds: float = 0  # how long a run waits for another run writing the data root; 0: refuse at once
     memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's, for dbt's builds
 
     @property
@@ -127,6 +128,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pseudonym_key=_pseudonym_key(mode, env.get("LAKEHOUSE_PSEUDONYM_KEY")),
         peildatum=_peildatum(env.get("LAKEHOUSE_PEILDATUM")),
         full_refresh=env.get("LAKEHOUSE_FULL_REFRESH", "") not in ("", "0"),
+        lock_wait_seconds=_seconds("LAKEHOUSE_LOCK_WAIT", env.get("LAKEHOUSE_LOCK_WAIT", "0")),
         landing_named=bool(env.get("LAKEHOUSE_LANDING") or env.get("LAKEHOUSE_DATA_ROOT")),
         memory_limit=_memory_limit(env.get("LAKEHOUSE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)),
     )
@@ -137,6 +139,16 @@ def _gemeentecode(code: str) -> str:
     if not GEMEENTECODE.fullmatch(code):
         raise SettingsError(f"LAKEHOUSE_GEMEENTECODE must look like GM0301 (CBS code), not {code!r}")
     return code
+
+
+def _seconds(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if not seconds >= 0:
+        raise SettingsError(f"{name} must be a number of seconds, not {value!r}")
+    return seconds
 
 
 def _memory_limit(limit: str) -> str:

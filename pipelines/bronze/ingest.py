@@ -157,7 +157,7 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
                 if listing.not_listed else ""))
     report = IngestReport(files_known=listing.not_listed)
     _remove_staged(source, settings)
-    new = _new_files(source, settings, listing.files, report, processes)
+    new = _new_files(source, settings, listing.files, report, processes, log)
     chunks = _chunks(new)
     workers = _workers(chunks, processes)
     if workers > 1:
@@ -188,7 +188,7 @@ def _workers(chunks: list, processes: int | None) -> int:
 
 
 def _new_files(source: Source, settings: Settings, files: pa.Table, report: IngestReport,
-               processes: int | None) -> list[tuple[str, str, int, int]]:
+               processes: int | None, log) -> list[tuple[str, str, int, int]]:
     """(gemeentecode, path, size, mtime_ns) of the files to read: not registered and untouched since, and not
     a copy of content bronze already holds. Copies within the delivery itself are found as it is parsed
     (`_parse_chunk`, `_publish`), so that a first delivery is read once: hashing it beforehand read every file
@@ -197,8 +197,10 @@ def _new_files(source: Source, settings: Settings, files: pa.Table, report: Inge
     report.files_known += files.num_rows - changed.num_rows  # registered, untouched since: not even read
     candidates = list(zip(*(changed[name].to_pylist() for name in ("gemeentecode", "bestand", "bytes", "mtime_ns"))))
     if not candidates:  # on a night with nothing new, reading national iWmo bronze's hashes took 1.7 s
+        if settings.full_refresh or not _duplicates_checked(source, settings).exists():
+            _known_hashes(source, settings, log)
         return []
-    known = _known_hashes(source, settings)
+    known = _known_hashes(source, settings, log)
     if not known:
         return candidates
     chunks = _chunks(candidates)
@@ -337,12 +339,8 @@ def _publish(chunk: IngestReport, ingested: set[str]) -> None:
 def _drop_files(chunk: IngestReport, copies: set[str]) -> None:
     """Take the files with these contents out of a chunk's staged parts and its report: they are duplicates."""
     for part in list(chunk.staged):
-        data = pq.read_table(part)
-        kept = data.filter(pc.invert(pc.is_in(data["bron_bestand_hash"], pa.array(sorted(copies)))))
-        if kept.num_rows:
-            pq.write_table(kept, part)
-        else:
-            part.unlink()
+        _rewrite_without(part, copies)
+        if not part.exists():
             chunk.staged.remove(part)
     for position, entry in enumerate(chunk.register):
         if entry["status"] == "ingested" and entry["hash"] in copies:
@@ -418,15 +416,63 @@ class _Rows:
         return pa.concat_tables([pa.Table.from_pylist(self.records, schema=self.schema), *self.tables])
 
 
-def _known_hashes(source: Source, settings: Settings) -> set[str]:
-    """Content hashes already in bronze or quarantine, or set aside: those files are not read again."""
-    parts = [str(p) for folder in _part_folders(source, settings) for p in folder.glob("*.parquet")]
+def _known_hashes(source: Source, settings: Settings, log) -> set[str]:
+    """Content hashes already in bronze or quarantine, or set aside: those files are not read again. Reading
+    them, it repairs a table holding a file's rows twice (`_repair_duplicates`)."""
     known = set(_register(settings, f"{source.system}/", ["hash"], REJECTED)["hash"].to_pylist())
-    if parts:
-        with duckdb.connect() as db:
-            known |= {h for (h,) in db.execute(
-                "select distinct bron_bestand_hash from read_parquet(?, union_by_name = true)", [parts]).fetchall()}
+    for folder in _part_folders(source, settings):
+        known |= _hashes_repaired(folder, log)
+    settings.file_register.mkdir(parents=True, exist_ok=True)
+    _duplicates_checked(source, settings).touch()
     return known
+
+
+def _hashes_repaired(folder: Path, log) -> set[str]:
+    """The content hashes in one table's parts. A file's rows are in one part of a table, so a hash in two parts
+    means two runs ingested the same file (runs started together before the writer lock, or a part copied in
+    by hand): the rows of the part that loaded it first are kept, and the later parts are rewritten without
+    them, each named in the log."""
+    parts = sorted(str(p) for p in folder.glob("*.parquet"))
+    if not parts:
+        return set()
+    with duckdb.connect() as db:
+        hashes = db.execute("""
+            select bron_bestand_hash, min(filename) <> max(filename)
+            from read_parquet(?, union_by_name = true, filename = true) group by all""", [parts]).fetchall()
+        twice = [digest for digest, in_two_parts in hashes if in_two_parts]
+        later = db.execute("""
+            with copies as (
+                select bron_bestand_hash, filename, min(geladen_op) as geladen_op
+                from read_parquet(?, union_by_name = true, filename = true)
+                where bron_bestand_hash in (select unnest(?)) group by all),
+            first as (select bron_bestand_hash, arg_min(filename, struct_pack(geladen_op, filename)) as filename
+                      from copies group by all)
+            select c.filename, list(c.bron_bestand_hash) from copies c join first f using (bron_bestand_hash)
+            where c.filename <> f.filename group by all order by all""", [parts, twice]).fetchall() if twice else []
+    for part, copies in later:
+        removed = _rewrite_without(Path(part), set(copies))
+        log.warning(f"bronze {folder.name}: part {Path(part).name} held {removed} rows of {len(copies)} files "
+                    "that an earlier part holds too (ingested twice); rewritten without them")
+    return {digest for digest, _ in hashes}
+
+
+def _rewrite_without(part: Path, hashes: set[str]) -> int:
+    """Rewrite a Parquet part without the rows of the files with these contents, atomically, or remove it when
+    nothing is left; the number of rows taken out."""
+    data = pq.read_table(part)
+    kept = data.filter(pc.invert(pc.is_in(data["bron_bestand_hash"], pa.array(sorted(hashes)))))
+    if kept.num_rows:
+        pq.write_table(kept, part.with_suffix(".tmp"))
+        os.replace(part.with_suffix(".tmp"), part)
+    else:
+        part.unlink()
+    return data.num_rows - kept.num_rows
+
+
+def _duplicates_checked(source: Source, settings: Settings) -> Path:
+    """Present once bronze of a source was checked for files ingested twice: a data root of a version without
+    the writer lock is checked at its first run, whatever it brings."""
+    return settings.file_register / f"dubbel_gecontroleerd_{source.system}"
 
 
 def _remove_staged(source: Source, settings: Settings) -> None:
