@@ -62,7 +62,7 @@ def calls(monkeypatch):
     made = {"demo": [], "runs": 0}
     monkeypatch.setattr(run, "generate_gemeenten", lambda landing, *args: made["demo"].append(landing))
 
-    def materialise():
+    def materialise(run_id):
         made["runs"] += 1
         raise SystemExit("stop before building")
 
@@ -110,7 +110,8 @@ def test_a_named_folder_gets_demo_data_only_when_asked_and_empty(tmp_path, monke
 
 def test_the_default_landing_gets_the_demo_when_it_holds_no_exports(tmp_path, monkeypatch, calls):
     """The project's own landing/ (nothing named): missing or without exports, `make run` generates the demo."""
-    own = dataclasses.replace(load_settings({"LAKEHOUSE_PEILDATUM": PEILDATUM}), landing=tmp_path / "landing")
+    own = dataclasses.replace(load_settings({"LAKEHOUSE_PEILDATUM": PEILDATUM}), data_root=tmp_path,
+                              landing=tmp_path / "landing")
     assert not own.landing_named
     monkeypatch.setattr(run, "load_settings", lambda: own)
     with pytest.raises(SystemExit):

@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -33,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from pipelines.bronze.landing import landing_listing, over_processes, remember_folders
+from pipelines.bronze.landing import Listing, landing_listing, over_processes, remember_folders
 from pipelines.bronze.tables import QUARANTAINE, BronzeTable
 from pipelines.settings import Settings
 
@@ -156,6 +155,7 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
              + (f"; {listing.not_listed} of them in folders unchanged since the last run, not looked at again"
                 if listing.not_listed else ""))
     report = IngestReport(files_known=listing.not_listed)
+    _refuse(source, settings, listing, report, log)
     _remove_staged(source, settings)
     new = _new_files(source, settings, listing.files, report, processes, log)
     chunks = _chunks(new)
@@ -178,6 +178,21 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
     remember_folders(settings, source.system, listing.folders)
     _ensure_readable_when_empty(source, settings)
     return report
+
+
+def _refuse(source: Source, settings: Settings, listing: Listing, report: IngestReport, log) -> None:
+    """Register the landing entries that are not read, with the reason, once while they stay as they are
+    (symbolic links, special files, names no table can hold), and report hidden files every run."""
+    for entry in _unregistered(settings, source, listing.refused).to_pylist():
+        log.error(f"{source.system}: {entry['bestand']} is not read: {entry['reden']}")
+        report.files_rejected.append(f"{os.path.basename(entry['bestand'])}: {entry['reden']}")
+        report.register.append({"bestand": entry["bestand"], "gemeentecode": entry["gemeentecode"], "hash": None,
+                                "bytes": entry["bytes"], "mtime_ns": entry["mtime_ns"], "status": "rejected",
+                                "error": entry["reden"]})
+    if listing.hidden:
+        log.warning(f"{source.system}: {len(listing.hidden)} hidden files or folders (name starting with a dot) not "
+                    f"read: {', '.join(listing.hidden[:5])}{' ...' if len(listing.hidden) > 5 else ''}")
+        report.notes["hidden files or folders not read"] += len(listing.hidden)
 
 
 def _workers(chunks: list, processes: int | None) -> int:
@@ -271,7 +286,8 @@ def _read_ahead(paths: list[str]) -> Iterator[bytes]:
 
 
 def _read(path: str) -> bytes:
-    with open(path, "rb") as file:
+    # Listed as a regular file; should it have become a link since, it is not followed
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
         return file.read()
 
 
@@ -606,11 +622,26 @@ def _upgrade_json_registers(settings: Settings) -> None:
         path.unlink()
 
 
+QUARANTINE_NAME_BYTES = 120  # of a set-aside copy's name: a landing file's name may take all 255 bytes allowed
+
+
 def _set_aside(settings: Settings, source: Source, file: LandingFile, error: str, gemeentecode: str) -> dict:
-    target = settings.quarantine / "bestanden" / source.system / f"{file.sha256[:12]}_{file.path.name}"
+    """Copy a file that cannot be read into quarantine, from the content read (landing is not opened again)."""
+    target = settings.quarantine / "bestanden" / source.system / quarantine_name(file.sha256, file.path.name)
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(file.path, target)
+    target.with_suffix(".tmp").write_bytes(file.content)
+    os.replace(target.with_suffix(".tmp"), target)
     return _entry(file, gemeentecode, status="rejected", error=error, copy=str(target))
+
+
+def quarantine_name(sha256: str, name: str) -> str:
+    """A set-aside copy's name: the content hash's first 12 characters and as much of the landing name as fits
+    in QUARANTINE_NAME_BYTES, its extension kept (so two long names differing only at the end stay apart)."""
+    stem, extension = os.path.splitext(name)
+    if len(extension.encode()) > 16:
+        stem, extension = name, ""
+    room = QUARANTINE_NAME_BYTES - 13 - len(extension.encode())
+    return f"{sha256[:12]}_{stem.encode()[:room].decode('utf-8', 'ignore')}{extension}"
 
 
 def rejected_files(settings: Settings) -> list[dict]:
