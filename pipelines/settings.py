@@ -8,6 +8,7 @@ code and DuckDB in-process.
 from __future__ import annotations
 
 import csv
+import math
 import datetime as dt
 import os
 import re
@@ -158,17 +159,49 @@ def _memory_limit(limit: str) -> str:
     return limit
 
 
+MIN_KEY_DISTINCT_CHARACTERS = 8  # a 64-character hex key (openssl rand -hex 32) has 16
+MIN_KEY_BITS = 100  # by the key's own character frequencies: 32 random hex characters give about 118
+
+
 def _pseudonym_key(mode: str, key: str | None) -> bytes:
     if mode == "demo":
         return (key or DEMO_PSEUDONYM_KEY).encode()
-    if not key or key == DEMO_PSEUDONYM_KEY:
-        raise SettingsError(
-            "Production mode needs a secret pseudonymisation key: set LAKEHOUSE_PSEUDONYM_KEY "
-            f"(at least {MIN_KEY_LENGTH} characters, kept in the municipality's secret store)."
-        )
-    if len(key) < MIN_KEY_LENGTH:
-        raise SettingsError(f"LAKEHOUSE_PSEUDONYM_KEY is too short: use at least {MIN_KEY_LENGTH} characters.")
+    weakness = key_weakness(key or "")
+    if weakness:
+        raise SettingsError(f"Production mode needs a secret pseudonymisation key: LAKEHOUSE_PSEUDONYM_KEY {weakness}. "
+                            f"Use at least {MIN_KEY_LENGTH} random characters (e.g. `openssl rand -hex 32`), kept in "
+                            "the municipality's secret store.")
     return key.encode()
+
+
+def key_weakness(key: str) -> str | None:
+    """Why a production key is too weak to protect pseudonyms, or None. A weak key lets anyone who holds a list of
+    BSNs recompute the pseudonyms, so what is refused: no key, blank or short keys, any variant of the public demo
+    key (case, spaces, additions), one character or unit repeated, few distinct characters, a run like abcdef...,
+    and little entropy by the key's own character frequencies."""
+    compact = "".join(key.split())
+    if not compact:
+        return "is not set" if not key else "is blank"
+    if _normal(DEMO_PSEUDONYM_KEY) in _normal(key):
+        return "is (a variant of) the public demo key"
+    if len(key) < MIN_KEY_LENGTH or len(compact) < MIN_KEY_LENGTH:
+        return f"is too short: use at least {MIN_KEY_LENGTH} characters, not counting spaces"
+    if re.fullmatch(r"(.+?)\1+", compact, re.DOTALL):
+        return "repeats one character or sequence"
+    if len(set(compact)) < MIN_KEY_DISTINCT_CHARACTERS:
+        return f"has fewer than {MIN_KEY_DISTINCT_CHARACTERS} distinct characters"
+    steps = [ord(b) - ord(a) for a, b in zip(compact, compact[1:])]
+    if max(steps.count(1), steps.count(-1), steps.count(0)) * 2 >= len(steps):
+        return "is mostly a run of consecutive characters (like abcdef or 123456)"
+    counts = [compact.count(c) for c in set(compact)]
+    bits = -sum(n * math.log2(n / len(compact)) for n in counts)
+    if bits < MIN_KEY_BITS:
+        return f"has too little entropy ({bits:.0f} bits by its character frequencies, at least {MIN_KEY_BITS})"
+    return None
+
+
+def _normal(key: str) -> str:
+    return "".join(key.split()).casefold()
 
 
 def _peildatum(value: str | None) -> dt.date:
