@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from pipelines.at_rest import open_to_readers
 from pipelines.build_state import built_in_run
 from pipelines.quality.suites import RESULT_SCHEMA
 from pipelines.settings import Settings
@@ -34,6 +35,7 @@ def publish(settings: Settings, tables: list[str], run_id: str) -> dict[str, int
     """Publish the gold tables of the build database that changed since their last publication, and the
     data-quality results; returns the row counts of what it wrote."""
     settings.gold.mkdir(parents=True, exist_ok=True)
+    open_to_readers(settings.gold)
     _remove_stale_staging(settings.gold)
     staging = settings.gold / f".staging-{uuid.uuid4().hex}"
     staging.mkdir()
@@ -41,6 +43,7 @@ def publish(settings: Settings, tables: list[str], run_id: str) -> dict[str, int
     counts = _export_tables(settings, list(builds), staging)
     counts[DQ_TABLE] = _export_dq_results(settings, staging)
     for name in counts:
+        open_to_readers(staging / f"{name}.parquet")
         os.replace(staging / f"{name}.parquet", settings.gold / f"{name}.parquet")
     shutil.rmtree(staging)
     _record(settings, counts, builds, run_id)
@@ -100,6 +103,7 @@ def _record(settings: Settings, counts: dict[str, int], builds: dict[str, str | 
                              "gebouwd_in_run": builds.get(name)} for name, n in counts.items()})
     tmp = manifest.with_suffix(".tmp")
     tmp.write_text(json.dumps(published, indent=1, sort_keys=True), encoding="utf-8")
+    open_to_readers(tmp)
     os.replace(tmp, manifest)
 
 
@@ -124,4 +128,5 @@ def write_catalogue(settings: Settings) -> None:
             [(name, facts["aantal_rijen"], str(gold / f"{name}.parquet"), facts["run_id"], facts["gepubliceerd_op"],
               facts.get("gebouwd_in_run")) for name, facts in sorted(published.items())],
         )
+    open_to_readers(path)
     os.replace(path, settings.gold_db)

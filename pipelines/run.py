@@ -22,7 +22,8 @@ from pipelines.bronze.ingest import rejected_files
 from pipelines.bronze.landing import landing_problem, unread_in_landing
 from pipelines.demo import generate_gemeenten
 from pipelines.settings import Settings, SettingsError, load_settings
-from pipelines.writer_lock import WriterBusy, writer_lock
+from pipelines.at_rest import writing
+from pipelines.writer_lock import WriterBusy
 
 BUSY = 3  # exit status of a run refused because another run writes the data root
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its console lines, which its errors repeat
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     run_id = str(uuid.uuid4())  # as Dagster makes them: the lock names the run before Dagster starts it
     try:
-        with writer_lock(settings, run_id):
+        with writing(settings, run_id):
             if args.demo or landing_problem(settings.landing):
                 settings.landing.mkdir(parents=True, exist_ok=True)  # only the project's own landing/ (`demo_refusal`)
                 generate_gemeenten(settings.landing, args.gemeenten, settings.gemeentecode,

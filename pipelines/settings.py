@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import math
 import datetime as dt
+import grp
 import os
 import re
 from collections.abc import Mapping
@@ -54,6 +55,8 @@ class Settings:
     full_refresh: bool = False  # rebuild incremental models whole
     # The landing folder was named (LAKEHOUSE_LANDING or LAKEHOUSE_DATA_ROOT): demo data goes there only on request
     landing_named: bool = False
+    groep: str | None = None  # the group sharing bronze, quarantine and silver (LAKEHOUSE_GROEP); None: owner only
+    quarantine_days: float = 30  # how long raw copies of rejected exports are kept
     lock_wait_seconds: float = 0  # how long a run waits for another run writing the data root; 0: refuse at once
     memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's, for dbt's builds
 
@@ -129,7 +132,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pseudonym_key=_pseudonym_key(mode, env.get("LAKEHOUSE_PSEUDONYM_KEY")),
         peildatum=_peildatum(env.get("LAKEHOUSE_PEILDATUM")),
         full_refresh=env.get("LAKEHOUSE_FULL_REFRESH", "") not in ("", "0"),
-        lock_wait_seconds=_seconds("LAKEHOUSE_LOCK_WAIT", env.get("LAKEHOUSE_LOCK_WAIT", "0")),
+        groep=_groep(env.get("LAKEHOUSE_GROEP") or None),
+        quarantine_days=_amount("LAKEHOUSE_QUARANTINE_DAYS", env.get("LAKEHOUSE_QUARANTINE_DAYS", "30")),
+        lock_wait_seconds=_amount("LAKEHOUSE_LOCK_WAIT", env.get("LAKEHOUSE_LOCK_WAIT", "0")),
         landing_named=bool(env.get("LAKEHOUSE_LANDING") or env.get("LAKEHOUSE_DATA_ROOT")),
         memory_limit=_memory_limit(env.get("LAKEHOUSE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)),
     )
@@ -142,14 +147,24 @@ def _gemeentecode(code: str) -> str:
     return code
 
 
-def _seconds(name: str, value: str) -> float:
+def _groep(group: str | None) -> str | None:
     try:
-        seconds = float(value)
+        if group is not None and not group.isdigit():
+            grp.getgrnam(group)
+    except KeyError:
+        raise SettingsError(f"LAKEHOUSE_GROEP must name an existing group (or a group id), not {group!r}") from None
+    return group
+
+
+def _amount(name: str, value: str) -> float:
+    """A number of seconds (or days: the caller's unit), 0 or more."""
+    try:
+        amount = float(value)
     except ValueError:
-        seconds = -1
-    if not seconds >= 0:
-        raise SettingsError(f"{name} must be a number of seconds, not {value!r}")
-    return seconds
+        amount = -1
+    if not amount >= 0:
+        raise SettingsError(f"{name} must be a number, 0 or more, not {value!r}")
+    return amount
 
 
 def _memory_limit(limit: str) -> str:

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -160,5 +161,10 @@ def test_two_runs_started_together_one_builds_the_other_refuses(tmp_path, monkey
     assert "another run writes this data root" in message
     keys = bronze_keys(settings)
     assert keys and all(n == 1 for *_, n in keys)
+    # personal data owner-only, what analysts read open to them (pipelines/at_rest.py)
+    assert stat.S_IMODE(os.stat(settings.build_db).st_mode) == 0o600
+    assert {stat.S_IMODE(os.stat(p).st_mode) for p in settings.bronze.rglob("*.parquet")} == {0o600}
+    assert {stat.S_IMODE(os.stat(p).st_mode) for p in settings.gold.glob("*.parquet")} == {0o644}
+    assert stat.S_IMODE(os.stat(settings.gold_db).st_mode) == 0o644
     with writer_lock(settings, "de-volgende"):  # the lock is free again for the next run
         pass

@@ -7,7 +7,8 @@ import dagster as dg
 from pipelines.bronze.ingest import pending_files
 from pipelines.bronze.sources import SOURCES
 from pipelines.settings import load_settings
-from pipelines.writer_lock import current_writer, writer_lock
+from pipelines.at_rest import writing
+from pipelines.writer_lock import current_writer
 
 lakehouse_job = dg.define_asset_job(
     "lakehouse",
@@ -46,9 +47,10 @@ def new_landing_files(context: dg.SensorEvaluationContext):
 
 
 class _OneWriter(dg.Executor):
-    """The in-process executor, holding the data root's writer lock for the whole run (pipelines/writer_lock.py):
-    a run the schedule or the sensor starts while another run writes fails at once, naming that run. `make run`
-    takes the same lock itself, as `execute_in_process` replaces the job's executor with its own."""
+    """The in-process executor, holding the data root's writer lock for the whole run (pipelines/writer_lock.py)
+    and writing personal data owner-only (pipelines/at_rest.py): a run the schedule or the sensor starts while
+    another run writes fails at once, naming that run. `make run` does the same itself, as `execute_in_process`
+    replaces the job's executor with its own."""
 
     def __init__(self, steps: dg.Executor):
         self.steps = steps
@@ -62,7 +64,7 @@ class _OneWriter(dg.Executor):
         return self.steps.step_dependency_config
 
     def execute(self, plan_context, execution_plan):
-        with writer_lock(load_settings(), plan_context.run_id):
+        with writing(load_settings(), plan_context.run_id):
             yield from self.steps.execute(plan_context, execution_plan)
 
 
