@@ -110,7 +110,9 @@ def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds
         print(f"  {table:32} {rows:>9,} rows")
     print(f"checks: {len(checks) - len(failed)} of {len(checks)} passed"
           + "".join(f"\n  failed ({c.severity.value.lower()}): {c.asset_key.to_user_string()} {c.check_name}" for c in failed))
-    print(f"quarantined records: {_quarantined(settings):,} (bronze/_quarantaine/records/, reason per record)")
+    quarantined, unreadable_json = _quarantined(settings)
+    print(f"quarantined records: {quarantined:,} (bronze/_quarantaine/records/, reason per record)"
+          + (f"\n  of which {unreadable_json:,} could not be recovered from corrupt JSON" if unreadable_json else ""))
     for entry in rejected_files(settings):
         print(f"  rejected file: {entry['bestand']}: {entry['error']}")
     print("data quality results: gold table dq_resultaten (GX suites in expectations/, dbt tests in the model YAML)")
@@ -139,11 +141,13 @@ def _published(settings: Settings) -> list[tuple[str, int]]:
         return db.execute("select tabel, aantal_rijen from publicatie order by tabel").fetchall()
 
 
-def _quarantined(settings: Settings) -> int:
+def _quarantined(settings: Settings) -> tuple[int, int]:
+    """Quarantined records, and how many of them are records a corrupt JSON file lost."""
     files = list((settings.quarantine / "records").glob("*/*.parquet"))
     if not files:
-        return 0
-    return duckdb.execute("select count(*) from read_parquet(?)", [[str(f) for f in files]]).fetchone()[0]
+        return 0, 0
+    return duckdb.execute("select count(*), count(*) filter (reden like 'invalid JSON%') from read_parquet(?)",
+                          [[str(f) for f in files]]).fetchone()
 
 
 if __name__ == "__main__":
