@@ -315,14 +315,20 @@ def test_a_full_run_with_bad_files_completes_and_reports_them(settings):
     write(settings, "kapot.json", b'{"count": 3, "resu')
     write(settings, "utf16.csv", good.encode("utf-16"))
     write(settings, "datums.csv", "\r\n".join([HEADER, csv_line(900, made="30-02-2026 12:00")]))
+    write(settings, "status.csv", "\r\n".join([HEADER, csv_line(901).replace(";afgehandeld;", ";Vervallen;")]))
 
     result = run_lakehouse()
 
     assert result.success
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:  # an unknown status is flagged, not hidden
+        assert db.execute("select melding_id, status_bron, status, status_bekend from silver.fixi_melding "
+                          "where not status_bekend").fetchall() == [("F-901", "Vervallen", "afgehandeld", False)]
     assert sorted(e["bestand"].rsplit("/", 1)[1] for e in rejected_files(settings)) == ["kapot.json", "utf16.csv"]
     assert [(f, n) for f, n, _ in quarantine(settings)] == [("datums.csv", 2)]
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
-        assert db.execute("select sum(aantal_meldingen) from fixi_meldingen_week").fetchone()[0] == 59
+        assert db.execute("select sum(aantal_meldingen) from fixi_meldingen_week").fetchone()[0] == 60
+        assert db.execute("select geslaagd, aantal_onverwacht from dq_resultaten where tabel = 'silver.fixi_melding' "
+                          "and kolom = 'status_bekend'").fetchall() == [(True, 1)]  # 1 of 60: within the 2%
 
 
 def test_a_registered_file_untouched_since_is_not_read_again_and_a_touched_one_is_recognised(settings, monkeypatch):
