@@ -7,7 +7,9 @@ MANIFEST := dbt_project/target/manifest.json
 # Directories too: their mtime changes when a file is added, moved or removed (a move keeps the file's mtime).
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros) dbt_project/dbt_project.yml dbt_project/profiles.yml
 
-export DAGSTER_HOME := $(CURDIR)/.dagster
+# Dagster's run history lives with the data it describes: one instance per data root, so the UI shows this
+# lakehouse's runs only.
+export DAGSTER_HOME := $(abspath $(or $(LAKEHOUSE_DATA_ROOT),$(CURDIR)))/.dagster
 DAGSTER_CONFIG := $(DAGSTER_HOME)/dagster.yaml
 # The project's own tools (dbt, dagster) come first, also for tools that call them by name.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
