@@ -59,4 +59,4 @@ $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
 	touch $@
 
 clean:
-	rm -rf bronze/*/ silver/*/ silver/*.duckdb* gold/*.parquet gold/*.duckdb gold/_publicatie.json gold/.staging-* gold/.gold-* lineage/*/ .dagster dbt_project/target benchmarks/.work
+	rm -rf bronze/*/ silver/*/ silver/*.duckdb* gold/*.parquet gold/*.duckdb gold/_publicatie.json gold/_versies gold/.staging-* gold/.gold-* lineage/*/ .dagster dbt_project/target benchmarks/.work

@@ -165,6 +165,6 @@ def test_two_runs_started_together_one_builds_the_other_refuses(tmp_path, monkey
     assert stat.S_IMODE(os.stat(settings.build_db).st_mode) == 0o600
     assert {stat.S_IMODE(os.stat(p).st_mode) for p in settings.bronze.rglob("*.parquet")} == {0o600}
     assert {stat.S_IMODE(os.stat(p).st_mode) for p in settings.gold.glob("*.parquet")} == {0o644}
-    assert stat.S_IMODE(os.stat(settings.gold_db).st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(settings.gold_db).st_mode) == 0o444  # read-only: rewritten every run
     with writer_lock(settings, "de-volgende"):  # the lock is free again for the next run
         pass
