@@ -3,6 +3,7 @@ never holds a file's records twice, and a bronze that does (from before the lock
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -146,6 +147,24 @@ def test_bronze_holding_a_file_twice_is_repaired_by_the_next_run(settings, monke
         ingest(BRP, settings, "derde", logging.getLogger("test"))
     assert bronze_keys(settings) == once and sorted(p.name for p in folder.glob("*.parquet")) == [first.name]
     assert "part tweede-0000-0000.parquet held" in caplog.text and "ingested twice" in caplog.text
+
+
+def test_files_a_killed_run_ingested_but_never_registered_are_registered_with_their_counts(settings, monkeypatch):
+    import pipelines.bronze.ingest as ingest_module
+
+    (settings.landing / "brp").mkdir(parents=True)
+    shutil.copy(FIXTURES / "brp" / "gba-v-testset-sample.csv", settings.landing / "brp")
+    with monkeypatch.context() as killed, pytest.raises(KeyboardInterrupt):
+        killed.setattr(ingest_module, "_write_register", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        ingest(BRP, settings, "gedood", logging.getLogger("test"))
+    in_bronze = bronze_keys(settings)
+
+    report = ingest(BRP, settings, "daarna", logging.getLogger("test"))
+
+    assert bronze_keys(settings) == in_bronze and report.rows == {}  # not read again
+    (entry,) = pq.read_table(settings.file_register / "brp" / "daarna.parquet").to_pylist()
+    assert entry["status"] == "ingested" and json.loads(entry["rows"]) == {"brp_reisdocument": len(in_bronze)}
+    assert report.notes["files ingested by an interrupted run, registered now"] == 1
 
 
 def test_two_runs_started_together_one_builds_the_other_refuses(tmp_path, monkeypatch):

@@ -220,14 +220,38 @@ def _new_files(source: Source, settings: Settings, files: pa.Table, report: Inge
         return candidates
     chunks = _chunks(candidates)
     digests = [d for chunk in over_processes(_content_hashes, chunks, _workers(chunks, processes)) for d in chunk]
+    unregistered = _ingested_but_unregistered(settings, source,
+                                              {d for d in digests if d in known and "set_aside" not in known[d]})
     new = []
     for candidate, digest in zip(candidates, digests, strict=True):
-        if digest in known:
+        if digest in unregistered:
+            report.files_known += 1
+            report.register.append(_recovered(candidate, digest, known[digest]))
+            report.notes["files ingested by an interrupted run, registered now"] += 1
+            unregistered.discard(digest)
+        elif digest in known:
             report.files_known += 1
             report.register.append(_duplicate(candidate, digest))
         else:
             new.append(candidate)
     return new
+
+
+def _ingested_but_unregistered(settings: Settings, source: Source, digests: set[str]) -> set[str]:
+    """Of these contents in bronze, those no register lists as ingested: a run put their rows in bronze and was
+    killed before it wrote its register. The file they came from is registered with its counts the next time it
+    is seen, instead of as a copy of itself."""
+    if not digests:
+        return set()
+    ingested = _register(settings, f"{source.system}/", ["hash"],
+                         (ds.field("status") == "ingested") & ds.field("hash").isin(sorted(digests)))
+    return digests - set(ingested["hash"].to_pylist())
+
+
+def _recovered(file: tuple[str, str, int, int], digest: str, held: dict) -> dict:
+    gemeentecode, path, size, mtime_ns = file
+    return {"bestand": path, "gemeentecode": gemeentecode, "hash": digest, "bytes": size, "mtime_ns": mtime_ns,
+            "status": "ingested", "rows": held["rows"], "quarantined": held["quarantined"]}
 
 
 def pending_files(settings: Settings, source: Source) -> pa.Table:
@@ -432,30 +456,35 @@ class _Rows:
         return pa.concat_tables([pa.Table.from_pylist(self.records, schema=self.schema), *self.tables])
 
 
-def _known_hashes(source: Source, settings: Settings, log) -> set[str]:
-    """Content hashes already in bronze or quarantine, or set aside: those files are not read again. Reading
-    them, it repairs a table holding a file's rows twice (`_repair_duplicates`)."""
-    known = set(_register(settings, f"{source.system}/", ["hash"], REJECTED)["hash"].to_pylist())
-    for folder in _part_folders(source, settings):
-        known |= _hashes_repaired(folder, log)
+def _known_hashes(source: Source, settings: Settings, log) -> dict[str, dict]:
+    """Content hashes already in bronze or quarantine, or set aside, with what bronze holds of each (rows per
+    table, records quarantined): those files are not read again. Reading them, it repairs a table holding a
+    file's rows twice (`_hashes_repaired`)."""
+    known = {digest: {"rows": {}, "quarantined": 0, "set_aside": True}
+             for digest in _register(settings, f"{source.system}/", ["hash"], REJECTED)["hash"].to_pylist()}
+    for table in source.tables:
+        for digest, rows in _hashes_repaired(settings.bronze / table.folder, log).items():
+            known.setdefault(digest, {"rows": {}, "quarantined": 0})["rows"][table.name] = rows
+    for digest, records in _hashes_repaired(_quarantine_folder(settings, source), log).items():
+        known.setdefault(digest, {"rows": {}, "quarantined": 0})["quarantined"] = records
     settings.file_register.mkdir(parents=True, exist_ok=True)
     _duplicates_checked(source, settings).touch()
     return known
 
 
-def _hashes_repaired(folder: Path, log) -> set[str]:
-    """The content hashes in one table's parts. A file's rows are in one part of a table, so a hash in two parts
+def _hashes_repaired(folder: Path, log) -> dict[str, int]:
+    """The content hashes in one table's parts, with their rows. A file's rows are in one part of a table, so a hash in two parts
     means two runs ingested the same file (runs started together before the writer lock, or a part copied in
     by hand): the rows of the part that loaded it first are kept, and the later parts are rewritten without
     them, each named in the log."""
     parts = sorted(str(p) for p in folder.glob("*.parquet"))
     if not parts:
-        return set()
+        return {}
     with duckdb.connect() as db:
         hashes = db.execute("""
-            select bron_bestand_hash, min(filename) <> max(filename)
+            select bron_bestand_hash, min(filename) <> max(filename), count(*)
             from read_parquet(?, union_by_name = true, filename = true) group by all""", [parts]).fetchall()
-        twice = [digest for digest, in_two_parts in hashes if in_two_parts]
+        twice = [digest for digest, in_two_parts, _ in hashes if in_two_parts]
         later = db.execute("""
             with copies as (
                 select bron_bestand_hash, filename, min(geladen_op) as geladen_op
@@ -469,7 +498,9 @@ def _hashes_repaired(folder: Path, log) -> set[str]:
         removed = _rewrite_without(Path(part), set(copies))
         log.warning(f"bronze {folder.name}: part {Path(part).name} held {removed} rows of {len(copies)} files "
                     "that an earlier part holds too (ingested twice); rewritten without them")
-    return {digest for digest, _ in hashes}
+    if later:  # counted again once repaired
+        return _hashes_repaired(folder, log)
+    return {digest: rows for digest, _, rows in hashes}
 
 
 def _rewrite_without(part: Path, hashes: set[str]) -> int:
