@@ -38,6 +38,14 @@ def test_each_landing_mistake_has_its_own_message(tmp_path, lay_out, message):
     assert problem.startswith(f"landing folder {landing}") and message in problem and LAYOUT in problem
 
 
+def test_a_folder_holding_only_a_link_says_so(tmp_path):
+    (tmp_path / "elders" / "fixi").mkdir(parents=True)
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "fixi").symlink_to(tmp_path / "elders" / "fixi")
+    problem = landing_problem(tmp_path / "exports")
+    assert "holds only entries that are not read (fixi: symbolic link: not followed" in problem and LAYOUT in problem
+
+
 def test_a_folder_with_exports_has_no_problem_but_reports_what_it_does_not_read(tmp_path):
     (tmp_path / "fixi").mkdir()
     (tmp_path / "fixi" / "issues.json").write_text("{\"results\": []}")

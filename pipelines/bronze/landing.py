@@ -138,7 +138,7 @@ def landing_problem(landing: Path) -> str | None:
         return f"landing folder {landing} does not exist ({EXPECTED_LAYOUT})"
     if not landing.is_dir():
         return f"landing folder {landing} is not a folder ({EXPECTED_LAYOUT})"
-    subfolders, files, _ = _entries(landing)
+    subfolders, files, not_read = _entries(landing)
     names = sorted({os.path.basename(f) for f in subfolders})
     sources = [n for n in names if n in SOURCE_FOLDERS or GEMEENTECODE.fullmatch(n)]
     if any(_holds_exports(landing / n) for n in sources):
@@ -152,12 +152,16 @@ def landing_problem(landing: Path) -> str | None:
     if names:
         return (f"landing folder {landing} holds no source folder, only folders this product does not read "
                 f"({_some(names)}): {EXPECTED_LAYOUT}")
+    if not_read:
+        return (f"landing folder {landing} holds only entries that are not read ("
+                f"{_some([f'{storable(e.name)}: {reason}' for e, reason in not_read])}) ({EXPECTED_LAYOUT})")
     return f"landing folder {landing} is empty ({EXPECTED_LAYOUT})"
 
 
 def unread_in_landing(landing: Path) -> list[str]:
-    """What lies in a landing folder holding exports that no run reads: files directly in it and folders that
-    are neither a source folder nor a municipality's drop folder; each named, for the run to report."""
+    """What lies in a landing folder holding exports that no run reads: links, special and hidden entries, files
+    directly in it, and folders that are neither a source folder nor a municipality's drop folder; each named,
+    for the run to report."""
     if not landing.is_dir():
         return []
     subfolders, files, not_read = _entries(landing)
