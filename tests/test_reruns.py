@@ -218,6 +218,10 @@ def test_an_open_analyst_session_does_not_block_the_run_and_sees_one_publication
         result = run_lakehouse()
         assert result.success
         assert ask() == before  # the held session: yesterday's area, and publicatie says so
+        (weeks,) = [m.step_materialization_data.materialization.metadata for m in result.get_asset_materialization_events()
+                    if m.asset_key.to_user_string() == "gold/fixi_meldingen_week"]
+        lineage = weeks["dagster/column_lineage"].value.deps_by_column  # kept on an incremental night too
+        assert {d.asset_key.to_user_string() for d in lineage["gemeentecode"]} == {"silver/fixi_melding"}
     finally:
         analyst.stdin.close()
         analyst.wait(timeout=30)
