@@ -18,11 +18,11 @@ import uuid
 import dagster as dg
 import duckdb
 
+from pipelines.at_rest import writing
 from pipelines.bronze.ingest import rejected_files
 from pipelines.bronze.landing import landing_problem, unread_in_landing
 from pipelines.demo import generate_gemeenten
 from pipelines.settings import Settings, SettingsError, load_settings
-from pipelines.at_rest import writing
 from pipelines.writer_lock import WriterBusy
 
 BUSY = 3  # exit status of a run refused because another run writes the data root

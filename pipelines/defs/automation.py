@@ -4,10 +4,10 @@ import hashlib
 
 import dagster as dg
 
+from pipelines.at_rest import writing
 from pipelines.bronze.ingest import pending_files
 from pipelines.bronze.sources import SOURCES
 from pipelines.settings import load_settings
-from pipelines.at_rest import writing
 from pipelines.writer_lock import current_writer
 
 lakehouse_job = dg.define_asset_job(
