@@ -7,15 +7,29 @@ MANIFEST := dbt_project/target/manifest.json
 # Directories too: their mtime changes when a file is added, moved or removed (a move keeps the file's mtime).
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros) dbt_project/dbt_project.yml dbt_project/profiles.yml
 
-export DAGSTER_HOME := $(CURDIR)/.dagster
+# Dagster's run history lives with the data it describes: one instance per data root, so the UI shows this
+# lakehouse's runs only.
+export DAGSTER_HOME := $(abspath $(or $(LAKEHOUSE_DATA_ROOT),$(CURDIR)))/.dagster
 DAGSTER_CONFIG := $(DAGSTER_HOME)/dagster.yaml
 # The project's own tools (dbt, dagster) come first, also for tools that call them by name.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test dev bench clean
+.PHONY: help run test dev bench clean
 
 run: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m pipelines.run $(if $(DEMO),--demo,) $(if $(GEMEENTEN),--gemeenten $(GEMEENTEN),)
+
+help:
+	@echo "make run            build everything from landing/; in demo mode (the default) the project's own landing/"
+	@echo "                    gets the demo exports when no source folder there holds a file"
+	@echo "make run DEMO=1     generate the demo exports first: into the project's own landing/, or into a folder"
+	@echo "                    named by LAKEHOUSE_LANDING (or LAKEHOUSE_DATA_ROOT) only if it exists and is empty"
+	@echo "make run GEMEENTEN=10  with DEMO=1 or an empty landing: ten demo municipalities"
+	@echo "make test           the whole test suite"
+	@echo "make dev            the Dagster UI on http://localhost:3000"
+	@echo "make bench          the benchmark report (NATIONAL=1: all 342 municipalities)"
+	@echo "make clean          remove everything built, keep landing/"
+	@echo "Production: LAKEHOUSE_MODE=productie LAKEHOUSE_PSEUDONYM_KEY=... LAKEHOUSE_LANDING=/path/to/exports make run"
 
 test: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
@@ -45,4 +59,4 @@ $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
 	touch $@
 
 clean:
-	rm -rf bronze/*/ silver/*/ silver/*.duckdb* gold/*.parquet gold/*.duckdb gold/_publicatie.json gold/.staging-* gold/.gold-* lineage/*/ .dagster dbt_project/target benchmarks/.work
+	rm -rf bronze/*/ silver/*/ silver/*.duckdb* gold/*.parquet gold/*.duckdb gold/_publicatie.json gold/_versies gold/.staging-* gold/.gold-* lineage/*/ .dagster dbt_project/target benchmarks/.work

@@ -13,17 +13,20 @@ import os
 import re
 import sys
 import time
+import uuid
 
 import dagster as dg
 import duckdb
 
+from pipelines.at_rest import writing
 from pipelines.bronze.ingest import rejected_files
-from pipelines.bronze.landing import drop_folders, entries_under
-from pipelines.bronze.sources import SOURCES
+from pipelines.bronze.landing import landing_problem, unread_in_landing
 from pipelines.demo import generate_gemeenten
 from pipelines.settings import Settings, SettingsError, load_settings
 from pipelines.suppression_summary import suppression_notes
+from pipelines.writer_lock import WriterBusy
 
+BUSY = 3  # exit status of a run refused because another run writes the data root
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its console lines, which its errors repeat
 
 
@@ -38,24 +41,50 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"lakehouse: {settings.gemeentecode}, mode {settings.mode}, peildatum {settings.peildatum}, data in {settings.data_root}")
-    if args.demo or not _has_exports(settings):
-        if settings.mode != "demo":
-            print("error: demo data is only generated in demo mode (LAKEHOUSE_MODE=demo)", file=sys.stderr)
-            return 2
-        generate_gemeenten(settings.landing, args.gemeenten, settings.gemeentecode,
-                           settings.peildatum - dt.timedelta(days=1), settings.afhandeltermijnen)
-    started = time.monotonic()
-    result = materialise_everything()
+    refusal = demo_refusal(settings, args.demo)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
+    run_id = str(uuid.uuid4())  # as Dagster makes them: the lock names the run before Dagster starts it
+    try:
+        with writing(settings, run_id):
+            if args.demo or landing_problem(settings.landing):
+                settings.landing.mkdir(parents=True, exist_ok=True)  # only the project's own landing/ (`demo_refusal`)
+                generate_gemeenten(settings.landing, args.gemeenten, settings.gemeentecode,
+                                   settings.peildatum - dt.timedelta(days=1), settings.afhandeltermijnen)
+            for unread in unread_in_landing(settings.landing):
+                print(f"warning: {unread}", file=sys.stderr)
+            started = time.monotonic()
+            result = materialise_everything(run_id)
+    except WriterBusy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return BUSY
     print_summary(settings, result, time.monotonic() - started)
     return 0 if result.success else 1
 
 
-def _has_exports(settings: Settings) -> bool:
-    return any(next(entries_under(folder), None) for source in SOURCES
-               for _, folder in drop_folders(settings, source.system))
+def demo_refusal(settings: Settings, demo_asked: bool) -> str | None:
+    """Why this run may neither generate demo data nor read the landing folder as it is; None when it may.
+
+    The rule: demo data is generated only in demo mode, and into the project's own landing/ when it holds no
+    exports or DEMO=1 asks for it. A folder the user named (LAKEHOUSE_LANDING, or landing/ under
+    LAKEHOUSE_DATA_ROOT) gets demo data only when DEMO=1 asks for it and it exists and is empty: a mistyped name
+    is never created and filled with demo exports that a later production run would ingest as real."""
+    problem = landing_problem(settings.landing)
+    if settings.mode != "demo":
+        return problem and f"{problem}; production mode never generates demo data"
+    if not settings.landing_named:
+        return None
+    if not demo_asked:
+        return problem and f"{problem}; to generate demo exports into it, run `make run DEMO=1` on an empty folder"
+    if not settings.landing.is_dir():
+        return f"landing folder {settings.landing} does not exist: demo data goes only into an existing, empty folder"
+    if next(os.scandir(settings.landing), None) is not None:
+        return f"landing folder {settings.landing} is not empty: demo data goes only into an empty folder you name"
+    return None
 
 
-def materialise_everything() -> dg.ExecuteInProcessResult:
+def materialise_everything(run_id: str | None = None) -> dg.ExecuteInProcessResult:
     from pipelines.definitions import defs
 
     job = defs().resolve_job_def("lakehouse")
@@ -66,6 +95,7 @@ def materialise_everything() -> dg.ExecuteInProcessResult:
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         tags={"trigger": "make run"},
+        run_id=run_id,
     )
 
 
@@ -83,7 +113,9 @@ def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds
         print(line)
     print(f"checks: {len(checks) - len(failed)} of {len(checks)} passed"
           + "".join(f"\n  failed ({c.severity.value.lower()}): {c.asset_key.to_user_string()} {c.check_name}" for c in failed))
-    print(f"quarantined records: {_quarantined(settings):,} (bronze/_quarantaine/records/, reason per record)")
+    quarantined, unreadable_json = _quarantined(settings)
+    print(f"quarantined records: {quarantined:,} (bronze/_quarantaine/records/, reason per record)"
+          + (f"\n  of which {unreadable_json:,} could not be recovered from corrupt JSON" if unreadable_json else ""))
     for entry in rejected_files(settings):
         print(f"  rejected file: {entry['bestand']}: {entry['error']}")
     print("data quality results: gold table dq_resultaten (GX suites in expectations/, dbt tests in the model YAML)")
@@ -112,11 +144,13 @@ def _published(settings: Settings) -> list[tuple[str, int]]:
         return db.execute("select tabel, aantal_rijen from publicatie order by tabel").fetchall()
 
 
-def _quarantined(settings: Settings) -> int:
+def _quarantined(settings: Settings) -> tuple[int, int]:
+    """Quarantined records, and how many of them are records a corrupt JSON file lost."""
     files = list((settings.quarantine / "records").glob("*/*.parquet"))
     if not files:
-        return 0
-    return duckdb.execute("select count(*) from read_parquet(?)", [[str(f) for f in files]]).fetchone()[0]
+        return 0, 0
+    return duckdb.execute("select count(*), count(*) filter (reden like 'invalid JSON%') from read_parquet(?)",
+                          [[str(f) for f in files]]).fetchone()
 
 
 if __name__ == "__main__":

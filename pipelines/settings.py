@@ -8,7 +8,9 @@ code and DuckDB in-process.
 from __future__ import annotations
 
 import csv
+import math
 import datetime as dt
+import grp
 import os
 import re
 from collections.abc import Mapping
@@ -51,6 +53,11 @@ class Settings:
     pseudonym_key: bytes
     peildatum: dt.date
     full_refresh: bool = False  # rebuild incremental models whole
+    # The landing folder was named (LAKEHOUSE_LANDING or LAKEHOUSE_DATA_ROOT): demo data goes there only on request
+    landing_named: bool = False
+    groep: str | None = None  # the group sharing bronze, quarantine and silver (LAKEHOUSE_GROEP); None: owner only
+    quarantine_days: float = 30  # how long raw copies of rejected exports are kept
+    lock_wait_seconds: float = 0  # how long a run waits for another run writing the data root; 0: refuse at once
     memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's, for dbt's builds
 
     @property
@@ -125,6 +132,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pseudonym_key=_pseudonym_key(mode, env.get("LAKEHOUSE_PSEUDONYM_KEY")),
         peildatum=_peildatum(env.get("LAKEHOUSE_PEILDATUM")),
         full_refresh=env.get("LAKEHOUSE_FULL_REFRESH", "") not in ("", "0"),
+        groep=_groep(env.get("LAKEHOUSE_GROEP") or None),
+        quarantine_days=_amount("LAKEHOUSE_QUARANTINE_DAYS", env.get("LAKEHOUSE_QUARANTINE_DAYS", "30")),
+        lock_wait_seconds=_amount("LAKEHOUSE_LOCK_WAIT", env.get("LAKEHOUSE_LOCK_WAIT", "0")),
+        landing_named=bool(env.get("LAKEHOUSE_LANDING") or env.get("LAKEHOUSE_DATA_ROOT")),
         memory_limit=_memory_limit(env.get("LAKEHOUSE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)),
     )
 
@@ -136,6 +147,26 @@ def _gemeentecode(code: str) -> str:
     return code
 
 
+def _groep(group: str | None) -> str | None:
+    try:
+        if group is not None and not group.isdigit():
+            grp.getgrnam(group)
+    except KeyError:
+        raise SettingsError(f"LAKEHOUSE_GROEP must name an existing group (or a group id), not {group!r}") from None
+    return group
+
+
+def _amount(name: str, value: str) -> float:
+    """A number of seconds (or days: the caller's unit), 0 or more."""
+    try:
+        amount = float(value)
+    except ValueError:
+        amount = -1
+    if not amount >= 0:
+        raise SettingsError(f"{name} must be a number, 0 or more, not {value!r}")
+    return amount
+
+
 def _memory_limit(limit: str) -> str:
     limit = limit.strip()
     if not MEMORY_LIMIT.fullmatch(limit):
@@ -143,17 +174,49 @@ def _memory_limit(limit: str) -> str:
     return limit
 
 
+MIN_KEY_DISTINCT_CHARACTERS = 8  # a 64-character hex key (openssl rand -hex 32) has 16
+MIN_KEY_BITS = 100  # by the key's own character frequencies: 32 random hex characters give about 118
+
+
 def _pseudonym_key(mode: str, key: str | None) -> bytes:
     if mode == "demo":
         return (key or DEMO_PSEUDONYM_KEY).encode()
-    if not key or key == DEMO_PSEUDONYM_KEY:
-        raise SettingsError(
-            "Production mode needs a secret pseudonymisation key: set LAKEHOUSE_PSEUDONYM_KEY "
-            f"(at least {MIN_KEY_LENGTH} characters, kept in the municipality's secret store)."
-        )
-    if len(key) < MIN_KEY_LENGTH:
-        raise SettingsError(f"LAKEHOUSE_PSEUDONYM_KEY is too short: use at least {MIN_KEY_LENGTH} characters.")
+    weakness = key_weakness(key or "")
+    if weakness:
+        raise SettingsError(f"Production mode needs a secret pseudonymisation key: LAKEHOUSE_PSEUDONYM_KEY {weakness}. "
+                            f"Use at least {MIN_KEY_LENGTH} random characters (e.g. `openssl rand -hex 32`), kept in "
+                            "the municipality's secret store.")
     return key.encode()
+
+
+def key_weakness(key: str) -> str | None:
+    """Why a production key is too weak to protect pseudonyms, or None. A weak key lets anyone who holds a list of
+    BSNs recompute the pseudonyms, so what is refused: no key, blank or short keys, any variant of the public demo
+    key (case, spaces, additions), one character or unit repeated, few distinct characters, a run like abcdef...,
+    and little entropy by the key's own character frequencies."""
+    compact = "".join(key.split())
+    if not compact:
+        return "is not set" if not key else "is blank"
+    if _normal(DEMO_PSEUDONYM_KEY) in _normal(key):
+        return "is (a variant of) the public demo key"
+    if len(key) < MIN_KEY_LENGTH or len(compact) < MIN_KEY_LENGTH:
+        return f"is too short: use at least {MIN_KEY_LENGTH} characters, not counting spaces"
+    if re.fullmatch(r"(.+?)\1+", compact, re.DOTALL):
+        return "repeats one character or sequence"
+    if len(set(compact)) < MIN_KEY_DISTINCT_CHARACTERS:
+        return f"has fewer than {MIN_KEY_DISTINCT_CHARACTERS} distinct characters"
+    steps = [ord(b) - ord(a) for a, b in zip(compact, compact[1:])]
+    if max(steps.count(1), steps.count(-1), steps.count(0)) * 2 >= len(steps):
+        return "is mostly a run of consecutive characters (like abcdef or 123456)"
+    counts = [compact.count(c) for c in set(compact)]
+    bits = -sum(n * math.log2(n / len(compact)) for n in counts)
+    if bits < MIN_KEY_BITS:
+        return f"has too little entropy ({bits:.0f} bits by its character frequencies, at least {MIN_KEY_BITS})"
+    return None
+
+
+def _normal(key: str) -> str:
+    return "".join(key.split()).casefold()
 
 
 def _peildatum(value: str | None) -> dt.date:

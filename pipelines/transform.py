@@ -256,10 +256,15 @@ def _column_lineage(settings: Settings, manifest: dict, translator, target_path:
     lineage = {}
     for uid in built:
         node = manifest["nodes"][uid]
-        rebuilt_whole = whole and is_incremental(manifest, uid)
-        key = hashlib.sha256(json.dumps([definition_fingerprint(manifest, uid), rebuilt_whole, facts[uid]["columns"],
-                                         facts[uid]["parents"]], sort_keys=True).encode()).hexdigest()
-        if kept.get(uid, {}).get("sleutel") == key:
+        incremental = is_incremental(manifest, uid)
+        keys = {built_whole: hashlib.sha256(json.dumps([definition_fingerprint(manifest, uid), built_whole,
+                                                        facts[uid]["columns"], facts[uid]["parents"]],
+                                                       sort_keys=True).encode()).hexdigest()
+                for built_whole in (True, False)}
+        key = keys[whole and incremental]
+        # An incremental night's SQL reads the model's own table and temporary ones, which sqlglot cannot
+        # follow: the lineage of its last whole build, of the same definition and columns, holds for it too.
+        if kept.get(uid, {}).get("sleutel") in (key, keys[True] if incremental else key):
             lineage[uid] = dg.deserialize_value(kept[uid]["metadata"], dict)
         else:
             lineage[uid] = _lineage_metadata(manifest, translator, target_path, node, facts[uid])

@@ -16,6 +16,7 @@ import pytest
 from pipelines.bronze import landing
 from pipelines.bronze.fixi import FIXI
 from pipelines.bronze.ingest import ingest, rejected_files
+from pipelines.run import _quarantined
 from tests.bulk import read_both_ways
 from tests.conftest import demo_reference, run_lakehouse
 
@@ -93,6 +94,28 @@ def test_corruption_inside_a_page_keeps_the_records_before_it(settings):
     ingest(FIXI, settings, "run-1", LOG)
     assert [r["melding_id"] for r in bronze(settings)] == ["A-1"]
     assert [(f, n) for f, n, _ in quarantine(settings)] == [("corrupt.json", 2)]
+
+
+def test_corrupt_records_inside_a_page_lose_only_themselves_and_are_counted(settings):
+    """What the issue saw: 15 issues with a syntax error inside the 6th gave 5 in bronze and 9 nowhere."""
+    text = api_page(*(issue(f"A-{n}") for n in range(1, 16)))
+    write(settings, "corrupt.json", text.replace('"A-6", "categoryName"', '"A-6" "categoryName"'))
+    second = api_page(*(issue(f"B-{n}") for n in range(1, 8)))
+    broken = second.replace('"B-3", "categoryName"', '"B-3" "categoryName"').replace('"B-4", "categoryName"', '"B-4"; "categoryName"')
+    write(settings, "twee_fouten.json", json.dumps(broken))  # double-encoded, two corrupt records in a row
+    report = ingest(FIXI, settings, "run-1", LOG)
+    ids = [r["melding_id"] for r in bronze(settings)]
+    assert ids == [f"A-{n}" for n in range(1, 16) if n != 6] + [f"B-{n}" for n in (1, 2, 5, 6, 7)]
+    assert [r["bron_record"] for r in bronze(settings) if r["bron_bestand"] == "corrupt.json"][5:7] == [7, 8]
+    lost = quarantine(settings)
+    assert [(f, n) for f, n, _ in lost] == [("corrupt.json", 6), ("twee_fouten.json", 3), ("twee_fouten.json", 4)]
+    assert lost[0][2].startswith("invalid JSON after record 5 (corrupt); 1 record(s) up to character")
+    assert "the records after it were recovered" in lost[0][2] and "2 record(s)" in lost[1][2]
+    assert report.notes["records lost in corrupt API pages"] == 3 and report.quarantined == 3
+    register = {os.path.basename(e["bestand"]): e for e in pq.read_table(
+        next((settings.file_register / "fixi").glob("*.parquet"))).to_pylist()}
+    assert register["corrupt.json"]["quarantined"] == 1 and json.loads(register["corrupt.json"]["rows"]) == {"fixi_melding": 14}
+    assert _quarantined(settings) == (3, 3)  # the run's summary: quarantined, of which lost in corrupt JSON
 
 
 def test_impossible_dates_and_missing_ids_go_to_quarantine_with_file_and_line(settings):
@@ -292,14 +315,20 @@ def test_a_full_run_with_bad_files_completes_and_reports_them(settings):
     write(settings, "kapot.json", b'{"count": 3, "resu')
     write(settings, "utf16.csv", good.encode("utf-16"))
     write(settings, "datums.csv", "\r\n".join([HEADER, csv_line(900, made="30-02-2026 12:00")]))
+    write(settings, "status.csv", "\r\n".join([HEADER, csv_line(901).replace(";afgehandeld;", ";Vervallen;")]))
 
     result = run_lakehouse()
 
     assert result.success
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:  # an unknown status is flagged, not hidden
+        assert db.execute("select melding_id, status_bron, status, status_bekend from silver.fixi_melding "
+                          "where not status_bekend").fetchall() == [("F-901", "Vervallen", "afgehandeld", False)]
     assert sorted(e["bestand"].rsplit("/", 1)[1] for e in rejected_files(settings)) == ["kapot.json", "utf16.csv"]
     assert [(f, n) for f, n, _ in quarantine(settings)] == [("datums.csv", 2)]
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
-        assert db.execute("select sum(aantal_meldingen) from fixi_meldingen_week").fetchone()[0] == 59
+        assert db.execute("select sum(aantal_meldingen) from fixi_meldingen_week").fetchone()[0] == 60
+        assert db.execute("select geslaagd, aantal_onverwacht from dq_resultaten where tabel = 'silver.fixi_melding' "
+                          "and kolom = 'status_bekend'").fetchall() == [(True, 1)]  # 1 of 60: within the 2%
 
 
 def test_a_registered_file_untouched_since_is_not_read_again_and_a_touched_one_is_recognised(settings, monkeypatch):

@@ -191,13 +191,15 @@ def test_a_counter_export_read_column_wise_equals_record_by_record(settings):
         "A6;2026-05-05;NI;Y;32-05-2026;Stadhuis;;;;x\n"
         ";;;;;;;;;\n"
         "A7;20260506;ZN;1;2026-05-09;Balie 2;2010-13-01;;;x\n"
-        "A8;06-05-2026;NI;nee;2026-05-09;Balie 2;07-05-2008;;999993653;x\n"
+        "A8;06-05-2026;NI;nee;2026-05-09;Balie 2;07-05-2008;;999993654;x\n"
     ).encode("cp1252")
     bulk, rows, quarantined = read_both_ways(BURGERZAKEN, settings, "aanvragen.csv", export)
     assert bulk.rows["burgerzaken_aanvraag"].to_pylist() == rows["burgerzaken_aanvraag"]
     assert bulk.quarantined.to_pylist() == quarantined
-    assert [(r["aanvraagnummer"], r["soort"], r["spoed"], r["leeftijdsklasse"]) for r in rows["burgerzaken_aanvraag"]] == [
-        ("A1", "PN", True, "30-44"), ("A3", None, True, "0-17"), ("A8", "NI", False, "0-17")]
+    assert [(r["aanvraagnummer"], r["soort"], r["spoed"], r["leeftijdsklasse"], r["bsn_geldig"])
+            for r in rows["burgerzaken_aanvraag"]] == [
+        ("A1", "PN", True, "30-44", True), ("A3", None, True, "0-17", None),
+        ("A8", "NI", False, "0-17", False)]  # 999993654 fails the elfproef: flagged, still pseudonymised
     assert [r["reden"] for r in quarantined] == [
         "line 3: aanvraagdatum '31-04-2026' is not a valid date",
         "line 5: application without a number or date",

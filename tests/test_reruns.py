@@ -6,9 +6,12 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import shutil
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -189,29 +192,43 @@ ANALYST = """
 import sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)   # an analyst's session, left open
 for _ in sys.stdin:
-    print(con.execute("select sum(aantal_meldingen) from fixi_meldingen_week").fetchone()[0], flush=True)
+    print(*con.execute(\"\"\"select (select sum(aantal_meldingen) from fixi_meldingen_week),
+        (select sum(aantal_meldingen) from fixi_pieken), (select run_id from publicatie where tabel = 'fixi_pieken')
+        \"\"\").fetchone(), flush=True)
 """
 
 
-def test_an_open_analyst_session_does_not_block_the_run_and_then_sees_the_new_gold(demo_run, tmp_path, monkeypatch):
+def test_an_open_analyst_session_does_not_block_the_run_and_sees_one_publication_truthfully(demo_run, tmp_path,
+                                                                                         monkeypatch):
+    """A session held open across a run keeps the publication it opened, every table of an area from one run and
+    `publicatie` saying which; a new session sees the new one."""
     settings = copy_data_root(demo_run[0], tmp_path / "analyst", monkeypatch)
     analyst = subprocess.Popen([sys.executable, "-c", ANALYST, str(settings.gold_db)],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
-    def ask() -> int:
+    def ask() -> list[str]:
         analyst.stdin.write("?\n")
         analyst.stdin.flush()
-        return int(analyst.stdout.readline())
+        return analyst.stdout.readline().split()
 
     try:
-        before = ask()
+        week, pieken, published_by = before = ask()
+        assert week == pieken
         new_export(settings, "avondexport", 40)
         result = run_lakehouse()
         assert result.success
-        assert ask() == before + 40
+        assert ask() == before  # the held session: yesterday's area, and publicatie says so
+        (weeks,) = [m.step_materialization_data.materialization.metadata for m in result.get_asset_materialization_events()
+                    if m.asset_key.to_user_string() == "gold/fixi_meldingen_week"]
+        lineage = weeks["dagster/column_lineage"].value.deps_by_column  # kept on an incremental night too
+        assert {d.asset_key.to_user_string() for d in lineage["gemeentecode"]} == {"silver/fixi_melding"}
     finally:
         analyst.stdin.close()
         analyst.wait(timeout=30)
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:  # a new session: today's
+        assert db.execute("""select (select sum(aantal_meldingen) from fixi_meldingen_week),
+            (select sum(aantal_meldingen) from fixi_pieken), (select run_id from publicatie where tabel = 'fixi_pieken')
+            """).fetchone() == (int(week) + 40, int(pieken) + 40, result.run_id)
 
 
 def test_a_critical_silver_failure_blocks_its_own_gold_only_and_keeps_yesterdays(demo_run, tmp_path, monkeypatch):
@@ -307,11 +324,81 @@ def test_a_published_file_gone_missing_is_named_and_nothing_is_half_written(demo
     from pipelines.publish import write_catalogue
 
     settings = copy_data_root(demo_run[0], tmp_path / "missing", monkeypatch)
-    (settings.gold / "wmo_wachtlijst.parquet").unlink()
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        (read,) = db.execute("select bestand from publicatie where tabel = 'wmo_wachtlijst'").fetchone()
+    Path(read).unlink()  # the version file its view reads
     before = file_digest(settings.gold_db)
 
-    with pytest.raises(FileNotFoundError, match=r"_publicatie\.json lists wmo_wachtlijst .* wmo_wachtlijst\.parquet"):
+    with pytest.raises(FileNotFoundError,
+                       match=r"_publicatie\.json lists wmo_wachtlijst as published, but .*/wmo_wachtlijst\.parquet"):
         write_catalogue(settings)
 
     assert file_digest(settings.gold_db) == before
     assert not list(settings.gold.glob(".gold-*"))  # no half-made catalogue left behind
+
+
+def catalogue_view(settings) -> tuple:
+    """What a new reader of the catalogue sees of the Fixi area: its week and peak totals, and who published each."""
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        return db.execute("""select (select sum(aantal_meldingen) from fixi_meldingen_week),
+            (select sum(aantal_meldingen) from fixi_pieken),
+            (select list(distinct run_id) from publicatie where tabel like 'fixi%')""").fetchone()
+
+
+def test_a_publication_killed_before_its_catalogue_leaves_the_area_whole_and_the_next_one_tidies_up(
+        demo_run, tmp_path, monkeypatch):
+    """Killed after the area's files were written but before the catalogue: readers still see yesterday's area,
+    every table of it, and `publicatie` says so; the next publication removes what the killed one left."""
+    import pipelines.publish as publication
+
+    settings = copy_data_root(demo_run[0], tmp_path / "killed", monkeypatch)
+    yesterday = catalogue_view(settings)
+    with duckdb.connect(str(settings.build_db)) as db:  # what tonight's build made, not yet published
+        db.execute("update gold.fixi_meldingen_week set aantal_meldingen = aantal_meldingen + 1 where true")
+        db.execute("update gold.fixi_pieken set aantal_meldingen = aantal_meldingen + 1 where true")
+        tonight = db.execute("""select (select sum(aantal_meldingen) from gold.fixi_meldingen_week),
+            (select sum(aantal_meldingen) from gold.fixi_pieken)""").fetchone()
+    manifest = json.loads((settings.gold / "_publicatie.json").read_text())
+    for name in GOLD_MARTS:
+        manifest[name]["gebouwd_in_run"] = "tonight"
+    (settings.gold / "_publicatie.json").write_text(json.dumps(manifest))
+    (settings.gold / ".gold-killed.duckdb").write_bytes(b"half a catalogue")
+    (settings.gold / ".gold-killed.duckdb.wal").write_bytes(b"its WAL")
+    versions = set((settings.gold / "_versies").iterdir())
+
+    def killed(*_):
+        raise KeyboardInterrupt("SIGKILL while the catalogue is written")
+
+    with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
+        patched.setattr(publication, "_record", killed)
+        publication.publish(settings, list(GOLD_MARTS), "killed-run")
+    assert catalogue_view(settings) == yesterday and yesterday[:2] != tonight
+    (unpublished,) = set((settings.gold / "_versies").iterdir()) - versions
+
+    counts = publication.publish(settings, list(GOLD_MARTS), "next-run")
+
+    assert catalogue_view(settings) == (*tonight, ["next-run"])  # every table of the area from this publication
+    assert set(counts) == {*GOLD_MARTS, "dq_resultaten"}
+    assert not unpublished.exists() and not list(settings.gold.glob(".gold-*"))
+    assert not list(settings.gold.glob(".staging-*"))
+    for name in GOLD_MARTS:  # the files for tools that read Parquet are the published versions
+        with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+            (read,) = db.execute("select bestand from publicatie where tabel = ?", [name]).fetchone()
+        assert os.path.samefile(read, settings.gold / f"{name}.parquet")
+
+
+def test_tables_an_analyst_made_in_the_catalogue_are_saved_loudly(demo_run, tmp_path, monkeypatch, caplog):
+    from pipelines.publish import publish
+
+    settings = copy_data_root(demo_run[0], tmp_path / "analyst_rw", monkeypatch)
+    assert stat.S_IMODE(os.stat(settings.gold_db).st_mode) == 0o444  # read-only on disk
+    os.chmod(settings.gold_db, 0o644)  # an analyst who insists
+    with duckdb.connect(str(settings.gold_db)) as db:
+        db.execute("create table mijn_analyse as select categorie, sum(aantal_meldingen) as n "
+                   "from fixi_meldingen_week group by all")
+        mine = sorted(db.execute("select * from mijn_analyse").fetchall())
+    with caplog.at_level(logging.WARNING):
+        publish(settings, list(GOLD_MARTS), "next-run")
+    (saved,) = (settings.gold / "_bewaard").glob("*/mijn_analyse.parquet")
+    assert sorted(duckdb.execute(f"select * from read_parquet('{saved}')").fetchall()) == mine
+    assert "held 1 table(s) that publication did not make (mijn_analyse)" in caplog.text

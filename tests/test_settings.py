@@ -1,13 +1,14 @@
 """The settings object: defaults, paths, and the refusal to run production without a real key."""
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
 
 from pipelines.settings import DEMO_PSEUDONYM_KEY, PROJECT_ROOT, SettingsError, load_settings
 
-REAL_KEY = "k" * 40
+REAL_KEY = "3f9c2a7e81d04b6f95e2c7a1d8b34f60"  # as `openssl rand -hex 16` gives one
 
 
 def test_defaults_are_the_embedded_demo_set_up():
@@ -45,6 +46,25 @@ def test_dbt_gets_the_memory_limit():
 def test_bad_settings_are_refused_with_a_clear_message(env, message):
     with pytest.raises(SettingsError, match=message):
         load_settings(env)
+
+
+@pytest.mark.parametrize(("key", "weakness"), [
+    (" " * 32, "is blank"),
+    ("a" * 32, "repeats one character"),
+    ("k" * 40, "repeats one character"),
+    ("geheim12" * 5, "repeats one character or sequence"),
+    ("abababababababababababababababcd", "fewer than 8 distinct characters"),
+    ("abcdefghijklmnopqrstuvwxyz012345", "a run of consecutive characters"),
+    ("abacadaeafagahaiaj" + "ajaiahagafaeadacab", "too little entropy"),
+    (DEMO_PSEUDONYM_KEY + " ", "variant of) the public demo key"),
+    (" " + DEMO_PSEUDONYM_KEY.upper(), "variant of) the public demo key"),
+    (DEMO_PSEUDONYM_KEY.replace("-", " - ") + "2026", "variant of) the public demo key"),
+    ("3f9c2a7e81d04b6f 95e2c7", "too short"),
+])
+def test_weak_production_keys_are_refused(key, weakness):
+    with pytest.raises(SettingsError, match=re.escape(weakness)):
+        load_settings({"LAKEHOUSE_MODE": "productie", "LAKEHOUSE_PSEUDONYM_KEY": key})
+    assert load_settings({"LAKEHOUSE_PSEUDONYM_KEY": key}).pseudonym_key == key.encode()  # demo mode takes any
 
 
 def test_production_runs_with_a_real_key():

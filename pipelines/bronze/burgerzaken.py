@@ -25,7 +25,7 @@ from pipelines.bronze.formats import (
 )
 from pipelines.bronze.ingest import Bulk, Parsed, ParseContext, RecordError, Source
 from pipelines.bronze.tables import BURGERZAKEN_AANVRAAG
-from pipelines.privacy import age_band, ages_on, band_of_age, pseudonym
+from pipelines.privacy import age_band, ages_on, band_of_age, bsn_is_valid, pseudonym
 
 ALIASES = {
     "aanvraagnummer": ("Aanvraagnummer", "Aanvraag", "Nummer"),
@@ -69,6 +69,7 @@ def _row(record: dict, context: ParseContext) -> dict:
         "uitreikdatum": dutch_or_iso_date(record.get("uitreikdatum"), "uitreikdatum"),
         "locatie": record.get("locatie") or None,
         "persoon_pseudoniem": pseudonym(bsn, context.settings.pseudonym_key) if bsn else None,
+        "bsn_geldig": bsn_is_valid(bsn) if bsn else None,
         "leeftijdsklasse": _band(record, aanvraagdatum),
     }
 
@@ -116,6 +117,8 @@ def bulk(context: ParseContext) -> Bulk | None:
         "locatie": none_when_empty(record.get("locatie", empty)),
         "persoon_pseudoniem": through_distinct(record.get("bsn", empty), lambda v: pseudonym(v, key) if v else None,
                                                pa.string())[0],
+        "bsn_geldig": through_distinct(record.get("bsn", empty), lambda v: bsn_is_valid(v) if v else None,
+                                       pa.bool_())[0],
         "leeftijdsklasse": through_distinct(age, lambda a: band_of_age(a) if a is not None else None, pa.string())[0],
         "bron_record": lines,
     })

@@ -1,7 +1,8 @@
 """Fixi exports -> bronze `fixi_melding`: issues API pages (JSON) and back-office CSV exports.
 
 The format is recognised from the content. API pages may be double-encoded (a JSON string holding the
-JSON) or cut off; complete records of a cut-off page are kept and the lost tail is quarantined. Only the
+JSON), cut off or corrupt; the records JSON still allows to read are kept, also after a corrupt stretch,
+and what is lost is quarantined and counted. Only the
 fields the analyses need are read: free text, attachments, addresses and reporter details never are.
 """
 
@@ -66,17 +67,13 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
 
 
 def _parse_api_page(text: str, context: ParseContext) -> Iterator[Parsed]:
-    issues, truncated_after = _api_results(text, context.notes)
-    for number, issue in enumerate(issues, start=1):
-        yield _record(number, issue, _api_fields, context)
-    if truncated_after is not None:
-        context.notes["truncated API pages"] += 1
-        yield Parsed(truncated_after + 1, error=f"invalid JSON after record {truncated_after} (the page is cut off "
-                                                 "or corrupt); the rest of the page is lost")
+    for number, issue, lost in _api_results(text, context.notes):
+        yield _record(number, issue, _api_fields, context) if lost is None else Parsed(number, error=lost)
 
 
-def _api_results(text: str, notes: Counter) -> tuple[list, int | None]:
-    """The `results[]` of a page, and where it was cut off if it was (None when complete)."""
+def _api_results(text: str, notes: Counter) -> list[tuple[int, dict | None, str | None]]:
+    """The `results[]` of a page, numbered by their place in it; of a page that is not valid JSON the records
+    recovered and, with the reason, those that cannot be (`_salvage`)."""
     try:
         page = json.loads(text)
         if isinstance(page, str):
@@ -86,11 +83,16 @@ def _api_results(text: str, notes: Counter) -> tuple[list, int | None]:
         return _salvage(text, notes)
     if not isinstance(page, dict) or not isinstance(page.get("results"), list):
         raise UnreadableFile("JSON without a results[] list: not a Fixi issues API page")
-    return page["results"], None
+    return [(number, issue, None) for number, issue in enumerate(page["results"], start=1)]
 
 
-def _salvage(text: str, notes: Counter) -> tuple[list, int]:
-    """Keep the complete records of a cut-off page; records are never lost silently."""
+LOST_KEY = '"publicID"'  # each record of a page has one: how many records a corrupt stretch held
+
+
+def _salvage(text: str, notes: Counter) -> list[tuple[int, dict | None, str | None]]:
+    """Every record of an invalid page that JSON still allows to read: those before a corrupt stretch, and
+    those after it, from the next place a complete issue starts. What a stretch held is lost, counted by the
+    issue ids in it (at least one); records are never lost silently."""
     if text.startswith('"'):
         notes["double-encoded API pages"] += 1
         text = _unwrap_cut_string(text)
@@ -100,13 +102,56 @@ def _salvage(text: str, notes: Counter) -> tuple[list, int]:
         raise UnreadableFile("invalid JSON and no results[] list to recover records from")
     decoder, position, results = json.JSONDecoder(), bracket + 1, []
     while True:
-        while position < len(text) and text[position] in " \t\r\n,":
-            position += 1
+        position = _skip(text, position, " \t\r\n,")
+        if position >= len(text) or text[position] == "]":
+            return results
         try:
             record, position = decoder.raw_decode(text, position)
+            results.append((len(results) + 1, record, None))
+            continue
         except json.JSONDecodeError:
-            return results, len(results)
-        results.append(record)
+            pass
+        resume = _next_issue(text, position, decoder)
+        stretch = text[position:resume]
+        lost = max(1, stretch.count(LOST_KEY))
+        notes["records lost in corrupt API pages"] += lost
+        if resume is None:
+            notes["truncated API pages"] += 1
+            reason = (f"invalid JSON after record {len(results)} (the page is cut off or corrupt); the rest of the "
+                      "page is lost")
+        else:
+            notes["corrupt API pages recovered after the error"] += 1
+            reason = (f"invalid JSON after record {len(results)} (corrupt); {lost} record(s) up to character "
+                      f"{resume} cannot be read, the records after it were recovered")
+        results += [(len(results) + 1 + i, None, reason) for i in range(lost)]
+        if resume is None:
+            return results
+        position = resume
+
+
+def _next_issue(text: str, position: int, decoder: json.JSONDecoder) -> int | None:
+    """Where the next complete issue of the results list starts after `position`: an object that follows a
+    comma, holds an issue id and is followed by a comma or the list's end (a nested object is none of these)."""
+    start = position
+    while (start := text.find("{", start + 1)) >= 0:
+        before = start - 1
+        while before >= 0 and text[before] in " \t\r\n":
+            before -= 1
+        if before < 0 or text[before] != ",":
+            continue
+        try:
+            record, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and "publicID" in record and text[_skip(text, end, " \t\r\n"):][:1] in (",", "]"):
+            return start
+    return None
+
+
+def _skip(text: str, position: int, characters: str) -> int:
+    while position < len(text) and text[position] in characters:
+        position += 1
+    return position
 
 
 def _unwrap_cut_string(text: str) -> str:
@@ -200,10 +245,11 @@ def _api_page_columns(context: ParseContext) -> Bulk | None:
     belongs; anything else is left to `parse`, which says what is wrong record by record."""
     notes = Counter()
     try:
-        issues, truncated_after = _api_results(decode_text(context.file.content).lstrip(), notes)
+        results = _api_results(decode_text(context.file.content).lstrip(), notes)
     except UnreadableFile:
         return None
-    if truncated_after is not None or not all(isinstance(issue, dict) for issue in issues):
+    issues = [issue for _, issue, _ in results]
+    if any(lost is not None for *_, lost in results) or not all(isinstance(issue, dict) for issue in issues):
         return None
     details = [issue.get("addressDetails") or {} for issue in issues]
     location = [issue.get("location") or {} for issue in issues]

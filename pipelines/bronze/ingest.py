@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -34,7 +33,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from pipelines.bronze.deliveries import needs_full_listing, removed_files, update_deliveries
-from pipelines.bronze.landing import landing_listing, over_processes, remember_folders
+from pipelines.bronze.landing import Listing, landing_listing, over_processes, remember_folders
 from pipelines.bronze.tables import QUARANTAINE, BronzeTable, aanlevering_table
 from pipelines.settings import Settings
 
@@ -164,8 +163,9 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
              + (f"; {listing.not_listed} of them in folders unchanged since the last run, not looked at again"
                 if listing.not_listed else ""))
     report = IngestReport(files_known=listing.not_listed)
+    _refuse(source, settings, listing, report, log)
     _remove_staged(source, settings)
-    new = _new_files(source, settings, listing.files, report, processes)
+    new = _new_files(source, settings, listing.files, report, processes, log)
     chunks = _chunks(new)
     workers = _workers(chunks, processes)
     if workers > 1:
@@ -195,6 +195,21 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
     return report
 
 
+def _refuse(source: Source, settings: Settings, listing: Listing, report: IngestReport, log) -> None:
+    """Register the landing entries that are not read, with the reason, once while they stay as they are
+    (symbolic links, special files, names no table can hold), and report hidden files every run."""
+    for entry in _unregistered(settings, source, listing.refused).to_pylist():
+        log.error(f"{source.system}: {entry['bestand']} is not read: {entry['reden']}")
+        report.files_rejected.append(f"{os.path.basename(entry['bestand'])}: {entry['reden']}")
+        report.register.append({"bestand": entry["bestand"], "gemeentecode": entry["gemeentecode"], "hash": None,
+                                "bytes": entry["bytes"], "mtime_ns": entry["mtime_ns"], "status": "rejected",
+                                "error": entry["reden"]})
+    if listing.hidden:
+        log.warning(f"{source.system}: {len(listing.hidden)} hidden files or folders (name starting with a dot) not "
+                    f"read: {', '.join(listing.hidden[:5])}{' ...' if len(listing.hidden) > 5 else ''}")
+        report.notes["hidden files or folders not read"] += len(listing.hidden)
+
+
 def _workers(chunks: list, processes: int | None) -> int:
     """Worker processes for this many chunks: one per core (or `processes`), or 1 (inline) when starting
     processes would cost more than it saves."""
@@ -203,7 +218,7 @@ def _workers(chunks: list, processes: int | None) -> int:
 
 
 def _new_files(source: Source, settings: Settings, files: pa.Table, report: IngestReport,
-               processes: int | None) -> list[tuple[str, str, int, int]]:
+               processes: int | None, log) -> list[tuple[str, str, int, int]]:
     """(gemeentecode, path, size, mtime_ns) of the files to read: not registered and untouched since, and not
     a copy of content bronze already holds. Copies within the delivery itself are found as it is parsed
     (`_parse_chunk`, `_publish`), so that a first delivery is read once: hashing it beforehand read every file
@@ -212,20 +227,46 @@ def _new_files(source: Source, settings: Settings, files: pa.Table, report: Inge
     report.files_known += files.num_rows - changed.num_rows  # registered, untouched since: not even read
     candidates = list(zip(*(changed[name].to_pylist() for name in ("gemeentecode", "bestand", "bytes", "mtime_ns"))))
     if not candidates:  # on a night with nothing new, reading national iWmo bronze's hashes took 1.7 s
+        if settings.full_refresh or not _duplicates_checked(source, settings).exists():
+            _known_hashes(source, settings, log)
         return []
-    known = _known_hashes(source, settings)
+    known = _known_hashes(source, settings, log)
     if not known:
         return candidates
     chunks = _chunks(candidates)
     digests = [d for chunk in over_processes(_content_hashes, chunks, _workers(chunks, processes)) for d in chunk]
+    unregistered = _ingested_but_unregistered(settings, source,
+                                              {d for d in digests if d in known and "set_aside" not in known[d]})
     new = []
     for candidate, digest in zip(candidates, digests, strict=True):
-        if digest in known:
+        if digest in unregistered:
+            report.files_known += 1
+            report.register.append(_recovered(candidate, digest, known[digest]))
+            report.notes["files ingested by an interrupted run, registered now"] += 1
+            unregistered.discard(digest)
+        elif digest in known:
             report.files_known += 1
             report.register.append(_duplicate(candidate, digest))
         else:
             new.append(candidate)
     return new
+
+
+def _ingested_but_unregistered(settings: Settings, source: Source, digests: set[str]) -> set[str]:
+    """Of these contents in bronze, those no register lists as ingested: a run put their rows in bronze and was
+    killed before it wrote its register. The file they came from is registered with its counts the next time it
+    is seen, instead of as a copy of itself."""
+    if not digests:
+        return set()
+    ingested = _register(settings, f"{source.system}/", ["hash"],
+                         (ds.field("status") == "ingested") & ds.field("hash").isin(sorted(digests)))
+    return digests - set(ingested["hash"].to_pylist())
+
+
+def _recovered(file: tuple[str, str, int, int], digest: str, held: dict) -> dict:
+    gemeentecode, path, size, mtime_ns = file
+    return {"bestand": path, "gemeentecode": gemeentecode, "hash": digest, "bytes": size, "mtime_ns": mtime_ns,
+            "status": "ingested", "rows": held["rows"], "quarantined": held["quarantined"]}
 
 
 def pending_files(settings: Settings, source: Source) -> pa.Table:
@@ -288,7 +329,8 @@ def _read_ahead(paths: list[str]) -> Iterator[bytes]:
 
 
 def _read(path: str) -> bytes:
-    with open(path, "rb") as file:
+    # Listed as a regular file; should it have become a link since, it is not followed
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
         return file.read()
 
 
@@ -356,12 +398,8 @@ def _publish(chunk: IngestReport, ingested: set[str]) -> None:
 def _drop_files(chunk: IngestReport, copies: set[str]) -> None:
     """Take the files with these contents out of a chunk's staged parts and its report: they are duplicates."""
     for part in list(chunk.staged):
-        data = pq.read_table(part)
-        kept = data.filter(pc.invert(pc.is_in(data["bron_bestand_hash"], pa.array(sorted(copies)))))
-        if kept.num_rows:
-            pq.write_table(kept, part)
-        else:
-            part.unlink()
+        _rewrite_without(part, copies)
+        if not part.exists():
             chunk.staged.remove(part)
     for position, entry in enumerate(chunk.register):
         if entry["status"] == "ingested" and entry["hash"] in copies:
@@ -437,15 +475,70 @@ class _Rows:
         return pa.concat_tables([pa.Table.from_pylist(self.records, schema=self.schema), *self.tables])
 
 
-def _known_hashes(source: Source, settings: Settings) -> set[str]:
-    """Content hashes already in bronze or quarantine, or set aside: those files are not read again."""
-    parts = [str(p) for folder in _part_folders(source, settings) for p in folder.glob("*.parquet")]
-    known = set(_register(settings, f"{source.system}/", ["hash"], REJECTED)["hash"].to_pylist())
-    if parts:
-        with duckdb.connect() as db:
-            known |= {h for (h,) in db.execute(
-                "select distinct bron_bestand_hash from read_parquet(?, union_by_name = true)", [parts]).fetchall()}
+def _known_hashes(source: Source, settings: Settings, log) -> dict[str, dict]:
+    """Content hashes already in bronze or quarantine, or set aside, with what bronze holds of each (rows per
+    table, records quarantined): those files are not read again. Reading them, it repairs a table holding a
+    file's rows twice (`_hashes_repaired`)."""
+    known = {digest: {"rows": {}, "quarantined": 0, "set_aside": True}
+             for digest in _register(settings, f"{source.system}/", ["hash"], REJECTED)["hash"].to_pylist()}
+    for table in source.tables:
+        for digest, rows in _hashes_repaired(settings.bronze / table.folder, log).items():
+            known.setdefault(digest, {"rows": {}, "quarantined": 0})["rows"][table.name] = rows
+    for digest, records in _hashes_repaired(_quarantine_folder(settings, source), log).items():
+        known.setdefault(digest, {"rows": {}, "quarantined": 0})["quarantined"] = records
+    settings.file_register.mkdir(parents=True, exist_ok=True)
+    _duplicates_checked(source, settings).touch()
     return known
+
+
+def _hashes_repaired(folder: Path, log) -> dict[str, int]:
+    """The content hashes in one table's parts, with their rows. A file's rows are in one part of a table, so a hash in two parts
+    means two runs ingested the same file (runs started together before the writer lock, or a part copied in
+    by hand): the rows of the part that loaded it first are kept, and the later parts are rewritten without
+    them, each named in the log."""
+    parts = sorted(str(p) for p in folder.glob("*.parquet"))
+    if not parts:
+        return {}
+    with duckdb.connect() as db:
+        hashes = db.execute("""
+            select bron_bestand_hash, min(filename) <> max(filename), count(*)
+            from read_parquet(?, union_by_name = true, filename = true) group by all""", [parts]).fetchall()
+        twice = [digest for digest, in_two_parts, _ in hashes if in_two_parts]
+        later = db.execute("""
+            with copies as (
+                select bron_bestand_hash, filename, min(geladen_op) as geladen_op
+                from read_parquet(?, union_by_name = true, filename = true)
+                where bron_bestand_hash in (select unnest(?)) group by all),
+            first as (select bron_bestand_hash, arg_min(filename, struct_pack(geladen_op, filename)) as filename
+                      from copies group by all)
+            select c.filename, list(c.bron_bestand_hash) from copies c join first f using (bron_bestand_hash)
+            where c.filename <> f.filename group by all order by all""", [parts, twice]).fetchall() if twice else []
+    for part, copies in later:
+        removed = _rewrite_without(Path(part), set(copies))
+        log.warning(f"bronze {folder.name}: part {Path(part).name} held {removed} rows of {len(copies)} files "
+                    "that an earlier part holds too (ingested twice); rewritten without them")
+    if later:  # counted again once repaired
+        return _hashes_repaired(folder, log)
+    return {digest: rows for digest, _, rows in hashes}
+
+
+def _rewrite_without(part: Path, hashes: set[str]) -> int:
+    """Rewrite a Parquet part without the rows of the files with these contents, atomically, or remove it when
+    nothing is left; the number of rows taken out."""
+    data = pq.read_table(part)
+    kept = data.filter(pc.invert(pc.is_in(data["bron_bestand_hash"], pa.array(sorted(hashes)))))
+    if kept.num_rows:
+        pq.write_table(kept, part.with_suffix(".tmp"))
+        os.replace(part.with_suffix(".tmp"), part)
+    else:
+        part.unlink()
+    return data.num_rows - kept.num_rows
+
+
+def _duplicates_checked(source: Source, settings: Settings) -> Path:
+    """Present once bronze of a source was checked for files ingested twice: a data root of a version without
+    the writer lock is checked at its first run, whatever it brings."""
+    return settings.file_register / f"dubbel_gecontroleerd_{source.system}"
 
 
 def _remove_staged(source: Source, settings: Settings) -> None:
@@ -579,11 +672,26 @@ def _upgrade_json_registers(settings: Settings) -> None:
         path.unlink()
 
 
+QUARANTINE_NAME_BYTES = 120  # of a set-aside copy's name: a landing file's name may take all 255 bytes allowed
+
+
 def _set_aside(settings: Settings, source: Source, file: LandingFile, error: str, gemeentecode: str) -> dict:
-    target = settings.quarantine / "bestanden" / source.system / f"{file.sha256[:12]}_{file.path.name}"
+    """Copy a file that cannot be read into quarantine, from the content read (landing is not opened again)."""
+    target = settings.quarantine / "bestanden" / source.system / quarantine_name(file.sha256, file.path.name)
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(file.path, target)
+    target.with_suffix(".tmp").write_bytes(file.content)
+    os.replace(target.with_suffix(".tmp"), target)
     return _entry(file, gemeentecode, status="rejected", error=error, copy=str(target))
+
+
+def quarantine_name(sha256: str, name: str) -> str:
+    """A set-aside copy's name: the content hash's first 12 characters and as much of the landing name as fits
+    in QUARANTINE_NAME_BYTES, its extension kept (so two long names differing only at the end stay apart)."""
+    stem, extension = os.path.splitext(name)
+    if len(extension.encode()) > 16:
+        stem, extension = name, ""
+    room = QUARANTINE_NAME_BYTES - 13 - len(extension.encode())
+    return f"{sha256[:12]}_{stem.encode()[:room].decode('utf-8', 'ignore')}{extension}"
 
 
 def rejected_files(settings: Settings) -> list[dict]:

@@ -284,6 +284,8 @@ BURGERZAKEN_AANVRAAG = BronzeTable(
         Column("uitreikdatum", pa.date32(), "Date the document was handed out"),
         Column("locatie", pa.string(), "Counter location"),
         Column("persoon_pseudoniem", pa.string(), "Keyed pseudonym of the applicant's BSN, when exported"),
+        Column("bsn_geldig", pa.bool_(), "The applicant's BSN passed the elfproef (false: a data-quality finding; "
+                                         "empty without a BSN)"),
         Column("leeftijdsklasse", pa.string(), "Applicant's age band at the application"),
         *LINEAGE_COLUMNS,
     ),

@@ -4,9 +4,11 @@ import hashlib
 
 import dagster as dg
 
+from pipelines.at_rest import writing
 from pipelines.bronze.ingest import pending_files
 from pipelines.bronze.sources import SOURCES
 from pipelines.settings import load_settings
+from pipelines.writer_lock import current_writer
 
 lakehouse_job = dg.define_asset_job(
     "lakehouse",
@@ -30,6 +32,9 @@ def new_landing_files(context: dg.SensorEvaluationContext):
     since. It lists landing as a run does, so a large folder unchanged since the last run is not listed; the
     cursor is a digest of the files waiting, so the same files start one run."""
     settings = load_settings()
+    writer = current_writer(settings)
+    if writer:  # the cursor stays: the files still waiting start a run once that one is done
+        return dg.SkipReason(f"another run writes the data root: {writer}")
     waiting = sorted((row["bestand"], row["bytes"], row["mtime_ns"])
                      for source in SOURCES for row in pending_files(settings, source).to_pylist())
     if not waiting:
@@ -41,12 +46,39 @@ def new_landing_files(context: dg.SensorEvaluationContext):
     return dg.RunRequest(run_key=digest, tags={"trigger": "new_landing_files"})
 
 
+class _OneWriter(dg.Executor):
+    """The in-process executor, holding the data root's writer lock for the whole run (pipelines/writer_lock.py)
+    and writing personal data owner-only (pipelines/at_rest.py): a run the schedule or the sensor starts while
+    another run writes fails at once, naming that run. `make run` does the same itself, as `execute_in_process`
+    replaces the job's executor with its own."""
+
+    def __init__(self, steps: dg.Executor):
+        self.steps = steps
+
+    @property
+    def retries(self):
+        return self.steps.retries
+
+    @property
+    def step_dependency_config(self):
+        return self.steps.step_dependency_config
+
+    def execute(self, plan_context, execution_plan):
+        with writing(load_settings(), plan_context.run_id):
+            yield from self.steps.execute(plan_context, execution_plan)
+
+
+@dg.executor(name="one_writer", config_schema=dg.in_process_executor.config_schema)
+def one_writer_executor(init_context) -> dg.Executor:
+    return _OneWriter(dg.in_process_executor.executor_creation_fn(init_context))
+
+
 @dg.definitions
 def automation() -> dg.Definitions:
     return dg.Definitions(
         jobs=[lakehouse_job],
         schedules=[nightly],
         sensors=[new_landing_files],
-        # One writer at a time on the build database: steps run one after another in a single process.
-        executor=dg.in_process_executor,
+        # One writer at a time on the data root: steps run one after another in a single process, under its lock.
+        executor=one_writer_executor,
     )

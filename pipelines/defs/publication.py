@@ -28,7 +28,7 @@ def publication_asset(area: str, gold: dg.AssetsDefinition) -> dg.AssetsDefiniti
         tables = [key.path[-1] for key in keys]
         inputs = [dataset(namespace(settings), f"gold.{name}") for name in tables]
         with lineage_run(settings, context.run_id, f"gold.publicatie_{area}", inputs) as run:
-            counts = publish(settings, tables, context.run_id)
+            counts = publish(settings, tables, context.run_id, context.log)
             run.outputs = [dataset(f"file://{settings.gold}", f"{name}.parquet") for name in counts]
         unchanged = [name for name in tables if name not in counts]
         context.log.info(f"published {', '.join(counts)} to {settings.gold}"

@@ -90,11 +90,13 @@ geconformeerd as (
         coalesce(cb.categorie, 'Onbekend') as categorie,
         m.categorie_bron,
         cb.categorie is not null as categorie_bekend,
+        -- A status the seed does not know is derived from the closing date, and flagged (status_bekend)
         coalesce(
             sb.status,
             case when m.datum_afgehandeld is not null then 'afgehandeld' else 'in behandeling' end
         ) as status,
         m.status_bron,
+        sb.status is not null as status_bekend,
         m.datum_melding,
         m.datum_afgehandeld,
         m.datum_gewijzigd,
@@ -131,6 +133,7 @@ final as (
         c.categorie_bekend,
         c.status,
         c.status_bron,
+        c.status_bekend,
         c.datum_melding,
         c.datum_afgehandeld,
         c.datum_gewijzigd,

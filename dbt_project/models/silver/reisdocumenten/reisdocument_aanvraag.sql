@@ -20,6 +20,7 @@ final as (
         coalesce(a.uitreikdatum >= a.aanvraagdatum, true) as datumvolgorde_geldig,
         a.locatie,
         a.persoon_pseudoniem,
+        a.bsn_geldig,
         a.leeftijdsklasse,
         a.bron_bestand,
         a.bron_record
