@@ -4,14 +4,14 @@ import streamlit as st
 
 from dashboard import data, ui
 
-st.set_page_config(page_title="Gemeente lakehouse", page_icon="📊", layout="wide")
+st.set_page_config(page_title="Gemeente lakehouse", page_icon=":material/bar_chart:", layout="wide")
 
 PAGES = [
-    st.Page("pages/wachtlijsten.py", title="Wachtlijsten sociaal domein", icon="🧑‍🤝‍🧑", default=True),
-    st.Page("pages/fixi.py", title="Fixi meldingen", icon="🛠️"),
-    st.Page("pages/reisdocumenten.py", title="Reisdocumenten", icon="🛂"),
-    st.Page("pages/datakwaliteit.py", title="Datakwaliteit", icon="✅"),
-    st.Page(ui.HERKOMST_PAGE, title="Herkomst en definities", icon="🔎"),
+    st.Page("pages/wachtlijsten.py", title="Wachtlijsten sociaal domein", icon=":material/groups:", default=True),
+    st.Page("pages/fixi.py", title="Fixi meldingen", icon=":material/construction:"),
+    st.Page("pages/reisdocumenten.py", title="Reisdocumenten", icon=":material/badge:"),
+    st.Page("pages/datakwaliteit.py", title="Datakwaliteit", icon=":material/fact_check:"),
+    st.Page(ui.HERKOMST_PAGE, title="Herkomst en definities", icon=":material/account_tree:"),
 ]
 page = st.navigation(PAGES)
 

@@ -57,6 +57,9 @@ def explanation(table: str, used: Sequence[str] = ()) -> None:
         st.markdown(f"**Bron:** gold-tabel `{table}`")
         if definition:
             st.caption(definition.omschrijving)
+        elif table == data.DQ_TABLE:
+            st.caption("Geen dbt-model: de kwaliteitscontroles (expectations/ en de dbt-tests) schrijven deze tabel "
+                       "zelf; de kolommen zijn die van hun uitkomsten.")
             for column in used:
                 if column in definition.kolommen:
                     st.caption(f"`{column}`: {definition.kolommen[column]}")
@@ -67,10 +70,15 @@ def explanation(table: str, used: Sequence[str] = ()) -> None:
         else:
             st.markdown(f"**Gepubliceerd:** {local_time(row['gepubliceerd_op'].iloc[0])}, run "
                         f"`{str(row['run_id'].iloc[0])[:8]}`")
+        if table == data.DQ_TABLE:
+            st.page_link(HERKOMST_PAGE, label="Herkomst en definities", icon=":material/account_tree:")
+            return
         status = data.dq_status(s, f"gold.{table}")
-        icon = "🔴" if status.mislukt_kritiek else "🟠" if status.mislukt_waarschuwing or status.run_id is None else "🟢"
+        warned = status.mislukt_waarschuwing or status.run_id is None
+        icon = (":red[:material/block:]" if status.mislukt_kritiek else ":orange[:material/warning:]" if warned
+                else ":green[:material/check_circle:]")
         st.markdown(f"**Datakwaliteit:** {icon} {status.label}")
-        st.page_link(HERKOMST_PAGE, label="Herkomst en definities", icon="🔎", query_params={"tabel": table})
+        st.page_link(HERKOMST_PAGE, label="Herkomst en definities", icon=":material/account_tree:", query_params={"tabel": table})
 
 
 def with_explanation(table: str, used: Sequence[str] = ()):

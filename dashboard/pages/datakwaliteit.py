@@ -27,9 +27,9 @@ figure = ui.with_explanation("dq_resultaten", ["dimensie", "ernst", "geslaagd"])
 with figure:
     latest["status"] = latest.apply(lambda r: "kritiek mislukt" if r["kritiek_mislukt"] else
                                     "waarschuwing" if r["waarschuwing_mislukt"] else "in orde", axis=1)
-    latest["label"] = latest["geslaagd"].astype(str) + "/" + latest["controles"].astype(str)
+    latest["label"] = latest["geslaagd"].astype(int).astype(str) + "/" + latest["controles"].astype(int).astype(str)
     base = alt.Chart(latest).encode(x=alt.X("dimensie:N", title="DAMA-dimensie"),
-                                    y=alt.Y("tabel:N", title=None, sort=alt.SortField("laag")))
+                                    y=alt.Y("tabel:N", title=None, axis=alt.Axis(labelLimit=300)))
     heat = base.mark_rect().encode(
         color=alt.Color("status:N", title="Status", scale=alt.Scale(
             domain=["in orde", "waarschuwing", "kritiek mislukt"], range=["#74c476", "#fd8d3c", "#de2d26"])),
@@ -49,7 +49,8 @@ with figure:
 
 st.subheader("Verloop over de runs")
 trend = data.query(s, """
-    select gecontroleerd_op::date as dag, run_id, count(*) as controles, count_if(geslaagd) / count(*) as aandeel_geslaagd,
+    select gecontroleerd_op::date as dag, run_id, count(*) as controles,
+           count_if(geslaagd) / count(*) as aandeel_geslaagd,
            count_if(not geslaagd and ernst = 'critical') as kritiek_mislukt,
            count_if(not geslaagd and ernst <> 'critical') as waarschuwing_mislukt
     from dq_resultaten group by all order by min(gecontroleerd_op)""")
@@ -90,7 +91,7 @@ fresh = data.query(s, """
 figure = ui.with_explanation("dq_resultaten", ["dimensie", "waargenomen"])
 with figure:
     fresh["gecontroleerd_op"] = fresh["gecontroleerd_op"].map(ui.local_time)
-    fresh["geslaagd"] = fresh["geslaagd"].map({True: "🟢 actueel", False: "🟠 te oud"})
+    fresh["geslaagd"] = fresh["geslaagd"].map({True: "actueel", False: "TE OUD"})
     st.dataframe(fresh.rename(columns={"tabel": "Bron (brons-tabel)", "kolom": "Kolom", "nieuwste_waarde":
                                        "Nieuwste waarde", "norm": "Norm", "geslaagd": "Status",
                                        "gecontroleerd_op": "Gecontroleerd op"}), hide_index=True, width="stretch")

@@ -15,8 +15,8 @@ asked = st.query_params.get("tabel")
 table = st.selectbox("Gold-tabel", tables, index=tables.index(asked) if asked in tables else 0)
 definition = data.definition(s, table)
 cols = data.columns(s, table) or list(definition.kolommen)
-column = st.selectbox("Kolom", cols, index=cols.index("gemeentecode") + 1 if cols[:1] == ["gemeentecode"] and
-                      len(cols) > 1 else 0)
+asked = st.query_params.get("kolom")
+column = st.selectbox("Kolom", cols, index=cols.index(asked) if asked in cols else len(cols) - 1)
 
 left, right = st.columns(2)
 with left:

@@ -34,7 +34,7 @@ with figure:
     hours = alt.Chart(coming).mark_bar().encode(
         x=alt.X("yearmonth(maand_start):O", title="Maand"),
         y=alt.Y("sum(baliefuncties_uren):Q", title="Balie-uren nodig"),
-        color=alt.Color("soortnaam:N", title="Soort", legend=alt.Legend(orient="bottom")),
+        color=alt.Color("soortnaam:N", title="Soort", legend=alt.Legend(orient="bottom", labelLimit=400)),
         tooltip=[alt.Tooltip("yearmonth(maand_start):O", title="Maand"), alt.Tooltip("soortnaam:N", title="Soort"),
                  alt.Tooltip("verwacht:Q", title="Verwachte aanvragen", format=".0f"),
                  alt.Tooltip("baliefuncties_uren:Q", title="Balie-uren", format=".0f")])
@@ -44,8 +44,15 @@ with figure:
     per_month = per_month.assign(maand=pd.to_datetime(per_month["maand_start"]).dt.strftime("%m-%Y"),
                                  verwacht=per_month["verwacht"].round(), uren=per_month["uren"].round(),
                                  piek=per_month["piek"] > 0)
-    st.markdown("**De 24 komende maanden**, piekmaanden eerst (piek: minstens 1,2 × het gemiddelde van de soort):")
-    st.dataframe(per_month.sort_values(["piek", "uren"], ascending=False)[["maand", "verwacht", "uren", "piek"]]
+    busiest = per_month.loc[per_month["uren"].idxmax()]
+    peak_months = per_month[per_month["piek"]]
+    st.markdown(f"**Drukste maand:** {busiest['maand']}, {busiest['uren']:.0f} balie-uren voor {busiest['verwacht']:.0f} "
+                "verwachte aanvragen. " + (f"**Piekmaanden** (minstens 1,2 × het gemiddelde van de soort): "
+                                           f"{', '.join(peak_months['maand'])}." if len(peak_months) else
+                                           "Geen piekmaanden (1,2 × het gemiddelde van de soort) in de komende 24 "
+                                           "maanden."))
+    st.dataframe(per_month.sort_values(["piek", "maand_start"], ascending=[False, True])[
+        ["maand", "verwacht", "uren", "piek"]]
                  .rename(columns={"maand": "Maand", "verwacht": "Verwachte aanvragen", "uren": "Balie-uren nodig",
                                   "piek": "Piekmaand"}), hide_index=True, width="stretch", height=250)
 
@@ -58,7 +65,7 @@ with figure:
                                            "backtest_verwacht": "Terugtoets: voorspeld vanaf 12 maanden terug"})
     chart = alt.Chart(series).mark_line(point=alt.OverlayMarkDef(size=15)).encode(
         x=alt.X("maand_start:T", title="Maand"), y=alt.Y("aanvragen:Q", title="Aanvragen per maand"),
-        color=alt.Color("reeks:N", title=None, legend=alt.Legend(orient="bottom")),
+        color=alt.Color("reeks:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
         strokeDash=alt.StrokeDash("reeks:N", legend=None),
         facet=alt.Facet("soortnaam:N", title=None, columns=1))
     st.altair_chart(chart.properties(height=200), width="stretch")
@@ -78,11 +85,11 @@ with figure:
     bars = alt.Chart(endings).mark_bar().encode(
         x=alt.X("jaar:O", title="Jaar waarin de geldigheid eindigt"),
         y=alt.Y("sum(aantal_verlopend):Q", title="Documenten"),
-        color=alt.Color("leeftijdsklasse:N", title="Leeftijd bij einde"),
+        color=alt.Color("leeftijdsklasse:N", title="Leeftijd bij einde", legend=alt.Legend(orient="bottom")),
         column=alt.Column("soortnaam:N", title=None),
         tooltip=[alt.Tooltip("jaar:O", title="Jaar"), alt.Tooltip("leeftijdsklasse:N", title="Leeftijd"),
                  alt.Tooltip("sum(aantal_verlopend):Q", title="Documenten")])
-    st.altair_chart(bars.properties(height=260, width=320))
+    st.altair_chart(bars.properties(height=240, width=230))
 
 st.subheader("Aanvragen per week aan de balie")
 weekly = named(data.query(s, f"""
@@ -95,7 +102,7 @@ figure = ui.with_explanation("reisdocumenten_aanvragen_week", ["aantal_aanvragen
 with figure:
     lines = alt.Chart(weekly).mark_line().encode(
         x=alt.X("week_start:T", title="Week"), y=alt.Y("aanvragen:Q", title="Aanvragen"),
-        color=alt.Color("soortnaam:N", title="Soort", legend=alt.Legend(orient="bottom")))
+        color=alt.Color("soortnaam:N", title="Soort", legend=alt.Legend(orient="bottom", labelLimit=400)))
     holidays = alt.Chart(weekly[weekly["feestdagen"] > 0].drop_duplicates("week_start")).mark_rule(
         color="#bbbbbb", strokeDash=[4, 4]).encode(x="week_start:T",
                                                     tooltip=[alt.Tooltip("feestdag_namen:N", title="Feestdag")])

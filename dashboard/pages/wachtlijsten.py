@@ -46,13 +46,14 @@ cells = data.query(s, f"""
     from wmo_wachtlijst where peildatum = ? and {where} order by gemeentecode, productcategorie, wijkcode""",
                    [peildatum, *params])
 cells["wijk"] = cells["wijkcode"].map(wijk_label)
+cells["wijknaam"] = cells["wijkcode"].map(lambda code: names.get(code, code or "onbekend"))
 cells["waarde"] = ui.suppressed(cells, [measure])[measure]
 figure = ui.with_explanation("wmo_wachtlijst", ["peildatum", "onderdrukt", measure])
 with figure:
     if cells["gemeentecode"].nunique() <= 4:
         base = alt.Chart(cells).encode(
-            x=alt.X("wijk:N", title="Wijk"),
-            y=alt.Y("productcategorie_omschrijving:N", title="Productcategorie"),
+            x=alt.X("wijknaam:N", title="Wijk", axis=alt.Axis(labelAngle=-40, labelLimit=160, labelOverlap=False)),
+            y=alt.Y("productcategorie_omschrijving:N", title="Productcategorie", axis=alt.Axis(labelLimit=220)),
         )
         heat = base.mark_rect().encode(
             color=alt.Color(f"{measure}:Q", title="Aantal", scale=alt.Scale(scheme="oranges")),
@@ -67,12 +68,14 @@ with figure:
                         if cells["gemeentecode"].nunique() > 1 else chart, width="stretch")
     else:
         st.caption("Bij meer dan vier gemeenten alleen als tabel.")
+    st.caption(f"Grijs vak: onderdrukt ({ui.ONDERDRUKT}). Leeg vak: gold heeft voor deze week geen cel voor die "
+               "wijk en productcategorie (niemand wachtend).")
     table = cells[["gemeentecode", "productcategorie_omschrijving", "wijk", "waarde"]].rename(columns={
         "gemeentecode": "Gemeente", "productcategorie_omschrijving": "Productcategorie", "wijk": "Wijk",
         "waarde": MEASURES[measure]})
     st.dataframe(table, hide_index=True, width="stretch")
 
-st.subheader("Sinds wanneer: verloop per week voor één wijk en productcategorie")
+st.subheader("Sinds wanneer: verloop over het jaar tot de peildatum, voor één wijk en productcategorie")
 choices = cells[["gemeentecode", "productcategorie", "productcategorie_omschrijving", "wijkcode", "wijk"]]
 col1, col2, col3 = st.columns(3)
 gemeente = col1.selectbox("Gemeente", sorted(choices["gemeentecode"].unique()))
@@ -85,21 +88,24 @@ wijk = col3.selectbox("Wijk", wijken["wijkcode"].tolist(), format_func=wijk_labe
 trend = data.query(s, """
     select peildatum, onderdrukt, open_meldingen, meldingen_over_termijn, open_aanvragen, aanvragen_over_termijn
     from wmo_wachtlijst where gemeentecode = ? and productcategorie = ? and wijkcode is not distinct from ?
-    order by peildatum""", [gemeente, categorie, wijk])
+      and peildatum > ?::date - interval 1 year
+    order by peildatum""", [gemeente, categorie, wijk, peildatum])
 figure = ui.with_explanation("wmo_wachtlijst", ["open_meldingen", "meldingen_over_termijn", "open_aanvragen",
                                                  "aanvragen_over_termijn"])
 with figure:
     long = trend.melt(["peildatum", "onderdrukt"], var_name="reeks", value_name="aantal")
     long["reeks"] = long["reeks"].map(MEASURES)
-    lines = alt.Chart(long[~long["onderdrukt"]]).mark_line(point=True).encode(
+    # Suppressed weeks keep their row with an empty value, so the line breaks there instead of bridging them.
+    lines = alt.Chart(long).mark_line(point=True).encode(
         x=alt.X("peildatum:T", title="Peildatum"), y=alt.Y("aantal:Q", title="Aantal"),
-        color=alt.Color("reeks:N", title=None, legend=alt.Legend(orient="bottom", columns=2)))
+        color=alt.Color("reeks:N", title=None, legend=alt.Legend(orient="bottom", columns=2, labelLimit=400)))
     hidden = trend[trend["onderdrukt"]].assign(label=f"onderdrukt ({ui.ONDERDRUKT})")
     bands = alt.Chart(hidden).mark_rule(color="#cccccc", strokeWidth=3).encode(
         x="peildatum:T", tooltip=[alt.Tooltip("label:N", title="Deze week")])
     st.altair_chart((bands + lines).properties(height=300), width="stretch")
     st.caption(f"Grijze strepen: weken waarin deze cel onderdrukt is ({ui.ONDERDRUKT} cliënten); daar staat geen "
-               f"waarde, en de lijn is onderbroken. {int(trend['onderdrukt'].sum())} van {len(trend)} weken onderdrukt.")
+               f"waarde, en de lijn is onderbroken. {int(trend['onderdrukt'].sum())} van {len(trend)} weken "
+               "onderdrukt.")
 
 st.subheader("Waarom: doorlooptijden en afgeronde stappen per maand (uitstroom)")
 lead = data.query(s, """
