@@ -103,7 +103,7 @@ def bar_chart(rows: pd.DataFrame, scale_max: float) -> str:
     """Horizontal bars per wijk: open meldingen, the part past the term in orange; a suppressed cell gets no bar."""
     label_w, bar_w, row_h = 190, 520, 22
     height = row_h * len(rows) + 10
-    out = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{label_w + bar_w + 60}' height='{height}' role='img'>"]
+    out = [f"<svg width='{label_w + bar_w + 60}' height='{height}' role='img'>"]
     for i, row in enumerate(rows.itertuples()):
         y = 5 + i * row_h
         out.append(f"<text x='{label_w - 6}' y='{y + 15}' text-anchor='end' font-size='12'>{esc(row.wijk)}</text>")

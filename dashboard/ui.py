@@ -57,12 +57,12 @@ def explanation(table: str, used: Sequence[str] = ()) -> None:
         st.markdown(f"**Bron:** gold-tabel `{table}`")
         if definition:
             st.caption(definition.omschrijving)
-        elif table == data.DQ_TABLE:
-            st.caption("Geen dbt-model: de kwaliteitscontroles (expectations/ en de dbt-tests) schrijven deze tabel "
-                       "zelf; de kolommen zijn die van hun uitkomsten.")
             for column in used:
                 if column in definition.kolommen:
                     st.caption(f"`{column}`: {definition.kolommen[column]}")
+        elif table == data.DQ_TABLE:
+            st.caption("Geen dbt-model: de kwaliteitscontroles (expectations/ en de dbt-tests) schrijven deze tabel "
+                       "zelf; de kolommen zijn die van hun uitkomsten.")
         published = data.publication(s)
         row = published[published["tabel"] == table]
         if row.empty:
