@@ -64,8 +64,8 @@ with figure:
         text = base.mark_text(fontSize=12).encode(text="waarde:N")
         grey = base.transform_filter("datum.onderdrukt").mark_rect(color="#e6e6e6")
         chart = (grey + heat.transform_filter("!datum.onderdrukt") + text).properties(height=320)
-        st.altair_chart(chart.facet(row=alt.Row("gemeentecode:N", title="Gemeente"))
-                        if cells["gemeentecode"].nunique() > 1 else chart, width="stretch")
+        several = chart.facet(row=alt.Row("gemeentecode:N", title="Gemeente")).resolve_scale(x="independent")
+        st.altair_chart(several if cells["gemeentecode"].nunique() > 1 else chart, width="stretch")
     else:
         st.caption("Bij meer dan vier gemeenten alleen als tabel.")
     st.caption(f"Grijs vak: onderdrukt ({ui.ONDERDRUKT}). Leeg vak: gold heeft voor deze week geen cel voor die "
