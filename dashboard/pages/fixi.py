@@ -86,7 +86,7 @@ with figure:
     st.altair_chart(alt.layer(backlog, share).resolve_scale(y="independent").properties(height=300), width="stretch")
     term = chosen["termijn_werkdagen"].dropna()
     st.caption(f"{categorie}: termijn {int(term.iloc[0]) if len(term) else '?'} werkdagen. Lijn: aandeel binnen de "
-               "termijn afgehandeld (linkeras); staven: meldingen nog open aan het eind van de maand (rechteras).")
+               "termijn afgehandeld (rechteras); staven: meldingen nog open aan het eind van de maand (linkeras).")
     last = handling[handling["maand_start"] == handling["maand_start"].max()]
     st.markdown(f"**Laatste maand ({pd.Timestamp(last['maand_start'].iloc[0]).strftime('%m-%Y')}), alle "
                 "categorieën:**")
