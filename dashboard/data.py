@@ -258,7 +258,7 @@ def landing_of(settings: Settings, bronze_table: str) -> dict:
             files, newest = db.execute("select count(distinct hash), max_by(bestand, mtime_ns) "
                                        "from read_parquet(?, union_by_name = true)",
                                        [[str(p) for p in registers]]).fetchone()
-    return {"bron_systeem": system, "landingsmap": str(settings.landing / system), "bestanden": files,
+    return {"bron_systeem": system, "landingsmap": f"{settings.landing}/[GMxxxx/]{system}/", "bestanden": files,
             "laatste_bestand": newest}
 
 

@@ -22,7 +22,8 @@ WMO_TABLES = ("wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder")
 WMO_SOURCES = ("iwmo", "zorgned")
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:980px;margin:2em auto;color:#222;
-line-height:1.45;padding:0 1em}h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:2px solid #e0e0e0}
+line-height:1.45;padding:0 1em}h1{font-size:1.7em;margin-bottom:.2em}
+h2{margin-top:1.8em;border-bottom:2px solid #e0e0e0}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #d0d0d0;padding:.25em .6em;
 text-align:right}th{background:#f3f3f3}td.t,th.t{text-align:left}td.o{background:#ececec;color:#555}
 .meta{color:#555;font-size:.9em}.def{background:#f7f7fb;border-left:4px solid #8c8cd0;padding:.4em .8em;margin:.6em 0}
@@ -95,7 +96,8 @@ def waiting_list(settings: Settings, gemeente: str, peil, names: dict[str, str])
         parts.append(f"<h3>{esc(categorie)}</h3>{bar_chart(rows, scale_max)}")
     parts += ["<p>Open aanvragen (nog geen beschikking), tussen haakjes het deel langer dan de wettelijke termijn "
               "van 2 weken:</p>",
-              pivot(cells, lambda r: f"{number(r['open_aanvragen'], False)} ({number(r['aanvragen_over_termijn'], False)})")]
+              pivot(cells, lambda r: f"{number(r['open_aanvragen'], False)} "
+                                     f"({number(r['aanvragen_over_termijn'], False)})")]
     return parts
 
 

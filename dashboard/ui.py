@@ -33,11 +33,16 @@ def gemeente_filter(column: str = "gemeentecode") -> tuple[str, list]:
     return f"{column} in (select unnest(?))", [selected_gemeenten()]
 
 
-def require_gold() -> None:
-    """Stop the page with an explanation when nothing is published yet."""
+def require_gold(*tables: str) -> None:
+    """Stop the page with an explanation when nothing, or not each of `tables`, is published yet."""
     if data.publication_key(settings()) is None:
         st.warning(f"Er is nog niets gepubliceerd in {settings().gold}. Draai eerst `make run`; daarna verschijnen "
                    "de cijfers hier vanzelf.")
+        st.stop()
+    published = set(data.publication(settings())["tabel"])
+    if missing := [t for t in tables if t not in published]:
+        st.warning(f"Nog niet gepubliceerd: {', '.join(missing)}. Dit onderwerp verschijnt zodra een run het "
+                   "publiceert (zie de pagina Datakwaliteit voor controles die de publicatie tegenhielden).")
         st.stop()
 
 
@@ -78,7 +83,8 @@ def explanation(table: str, used: Sequence[str] = ()) -> None:
         icon = (":red[:material/block:]" if status.mislukt_kritiek else ":orange[:material/warning:]" if warned
                 else ":green[:material/check_circle:]")
         st.markdown(f"**Datakwaliteit:** {icon} {status.label}")
-        st.page_link(HERKOMST_PAGE, label="Herkomst en definities", icon=":material/account_tree:", query_params={"tabel": table})
+        st.page_link(HERKOMST_PAGE, label="Herkomst en definities", icon=":material/account_tree:",
+                     query_params={"tabel": table})
 
 
 def with_explanation(table: str, used: Sequence[str] = ()):

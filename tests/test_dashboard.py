@@ -139,8 +139,9 @@ def test_reisdocumenten_page_shows_the_coming_months_and_their_counter_hours(bui
     settings, _ = built
     at = app("reisdocumenten")
     months = frame_with(at, "Balie-uren nodig")
-    expected = gold(settings, "select strftime(maand_start, '%m-%Y'), round(sum(verwacht)), round(sum(baliefuncties_uren)) "
-                    "from reisdocumenten_prognose where verwacht is not null group by maand_start order by maand_start")
+    expected = gold(settings, "select strftime(maand_start, '%m-%Y'), round(sum(verwacht)), "
+                    "round(sum(baliefuncties_uren)) from reisdocumenten_prognose where verwacht is not null "
+                    "group by maand_start order by maand_start")
     assert len(expected) == 24
     assert sorted(zip(months["Maand"], months["Verwachte aanvragen"], months["Balie-uren nodig"])) == sorted(expected)
     backtests = [c.value for c in at.caption if c.value.startswith("Terugtoets")]
@@ -151,13 +152,12 @@ def test_data_quality_page_counts_quarantine_without_showing_records(built):
     settings, _ = built
     at = app("datakwaliteit")
     per_source = frame_with(at, "Records in quarantaine")
+    files = [str(p) for p in (settings.quarantine / "records").glob("*/*.parquet")]
     with duckdb.connect() as db:
         expected = dict(db.execute("select bron_systeem, count(*) from read_parquet(?, union_by_name = true) "
-                                   "group by 1", [[str(p) for p in (settings.quarantine / "records").glob("*/*.parquet")]]
-                                   ).fetchall())
+                                   "group by 1", [files]).fetchall())
         records = {v for (v,) in db.execute("select distinct record from read_parquet(?, union_by_name = true)",
-                                            [[str(p) for p in (settings.quarantine / "records").glob("*/*.parquet")]]
-                                            ).fetchall() if v}
+                                            [files]).fetchall() if v}
     assert expected and dict(zip(per_source["Bron"], per_source["Records in quarantaine"])) == expected
     shown = {str(v) for d in at.dataframe for column in d.value.columns for v in d.value[column]}
     assert not shown & records
@@ -236,6 +236,32 @@ def test_the_quarterly_report_is_self_contained_and_suppresses_small_cells(built
     definition = data.definition(settings, "wmo_wachtlijst")
     assert definition.kolommen["meldingen_over_termijn"] in page
     assert "Datakwaliteit" in page and "controles geslaagd" in page
+
+
+def test_pages_explain_what_is_missing_before_anything_is_published(settings):
+    st.cache_resource.clear()
+    for page in PAGES:
+        at = app(None if page == "wachtlijsten" else page)
+        assert [w.value for w in at.warning] == [
+            f"Er is nog niets gepubliceerd in {settings.gold}. Draai eerst `make run`; daarna verschijnen de cijfers "
+            "hier vanzelf."]
+    st.cache_resource.clear()
+
+
+def test_a_page_whose_area_was_never_published_says_so(built, tmp_path):
+    settings, _ = built
+    with pytest.MonkeyPatch.context() as mp:
+        copy = copy_data_root(settings, tmp_path / "kopie", mp)
+        published = json.loads((copy.gold / MANIFEST).read_text())
+        del published["wmo_wachttijd_aanbieder"]
+        (copy.gold / MANIFEST).write_text(json.dumps(published))
+        write_catalogue(copy)
+        st.cache_resource.clear()
+        at = app()
+        assert [w.value for w in at.warning][0].startswith("Nog niet gepubliceerd: wmo_wachttijd_aanbieder.")
+        assert not at.dataframe
+        assert app("fixi").dataframe  # the other areas still show
+    st.cache_resource.clear()
 
 
 def free_port() -> int:

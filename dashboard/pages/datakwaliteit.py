@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import data, ui
 
 st.title("Datakwaliteit")
-ui.require_gold()
+ui.require_gold("dq_resultaten")
 s = ui.settings()
 st.caption("De controles gelden voor het hele platform (alle gemeenten samen); de quarantaine is per gemeente te "
            "filteren. Kritieke controles blokkeren de publicatie van hun onderwerp; waarschuwingen niet.")

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import data, ui
 
 st.title("Fixi meldingen openbare ruimte")
-ui.require_gold()
+ui.require_gold("fixi_pieken", "fixi_afhandeling")
 s = ui.settings()
 where, params = ui.gemeente_filter()
 

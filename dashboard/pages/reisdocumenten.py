@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import data, ui
 
 st.title("Reisdocumenten: verloop, prognose en baliecapaciteit")
-ui.require_gold()
+ui.require_gold("reisdocumenten_prognose", "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week")
 s = ui.settings()
 where, params = ui.gemeente_filter()
 soort_naam = data.soortnamen()
@@ -46,7 +46,8 @@ with figure:
                                  piek=per_month["piek"] > 0)
     busiest = per_month.loc[per_month["uren"].idxmax()]
     peak_months = per_month[per_month["piek"]]
-    st.markdown(f"**Drukste maand:** {busiest['maand']}, {busiest['uren']:.0f} balie-uren voor {busiest['verwacht']:.0f} "
+    st.markdown(f"**Drukste maand:** {busiest['maand']}, {busiest['uren']:.0f} balie-uren voor "
+                f"{busiest['verwacht']:.0f} "
                 "verwachte aanvragen. " + (f"**Piekmaanden** (minstens 1,2 × het gemiddelde van de soort): "
                                            f"{', '.join(peak_months['maand'])}." if len(peak_months) else
                                            "Geen piekmaanden (1,2 × het gemiddelde van de soort) in de komende 24 "

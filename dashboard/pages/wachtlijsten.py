@@ -19,7 +19,7 @@ SUPPRESSION_NOTE = (f"Een cel met minder dan 5 cliënten is onderdrukt en staat 
                     "terugrekenen.")
 
 st.title("Wachtlijsten sociaal domein (Wmo)")
-ui.require_gold()
+ui.require_gold("wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder")
 s = ui.settings()
 where, params = ui.gemeente_filter()
 names = data.wijknamen(s)
