@@ -262,6 +262,12 @@ def landing_of(settings: Settings, bronze_table: str) -> dict:
             "laatste_bestand": newest}
 
 
+def quarterly_reports(settings: Settings) -> list[Path]:
+    """The council's quarterly reports the last runs wrote (dashboard/kwartaalrapport.py), newest quarter first."""
+    return sorted((settings.gold / "rapporten").glob("kwartaalrapport_*.html"), key=lambda p: p.stem[-6:],
+                  reverse=True)
+
+
 @lru_cache(maxsize=1)
 def soortnamen() -> dict[str, str]:
     """Reisdocument soort code -> name, from the dbt seed that is the codelist."""

@@ -236,6 +236,9 @@ def test_the_quarterly_report_is_self_contained_and_suppresses_small_cells(built
     definition = data.definition(settings, "wmo_wachtlijst")
     assert definition.kolommen["meldingen_over_termijn"] in page
     assert "Datakwaliteit" in page and "controles geslaagd" in page
+    # the waiting-list page offers the chosen municipality's report
+    at = app(gemeenten=[other])
+    assert [b.label for b in at.get("download_button")] == [f"kwartaalrapport_sociaal_domein_{other}_2026K1.html"]
 
 
 def test_pages_explain_what_is_missing_before_anything_is_published(settings):

@@ -31,6 +31,16 @@ def wijk_label(code) -> str:
     return f"{names[code]} ({code})" if code in names else code
 
 
+with st.expander("Kwartaalrapportage voor de gemeenteraad"):
+    chosen = ui.selected_gemeenten()
+    reports = [r for r in data.quarterly_reports(s) if any(f"_{g}_" in r.name for g in chosen)]
+    st.caption("Eén HTML-bestand per gemeente voor het laatste afgesloten kwartaal, gemaakt na elke publicatie; opent "
+               "zonder internet.")
+    for report in reports[:10]:
+        st.download_button(report.name, report.read_bytes(), file_name=report.name, mime="text/html")
+    if not reports:
+        st.write("Nog geen kwartaalrapportage voor de gekozen gemeenten.")
+
 dates = data.query(s, f"select distinct peildatum from wmo_wachtlijst where {where} order by 1 desc", params)
 if dates.empty:
     st.info("Geen wachtlijstgegevens voor de gekozen gemeenten.")
