@@ -241,6 +241,31 @@ def test_the_quarterly_report_is_self_contained_and_suppresses_small_cells(built
     assert [b.label for b in at.get("download_button")] == [f"kwartaalrapport_sociaal_domein_{other}_2026K1.html"]
 
 
+def test_with_a_law_column_the_waiting_list_shows_one_law_at_a_time(built, tmp_path):
+    """Tolerant of the Jeugd work to come: gold with a `wet` column (and Jeugd rows) never mixes two laws in a cell."""
+    settings, _ = built
+    with pytest.MonkeyPatch.context() as mp:
+        copy = copy_data_root(settings, tmp_path / "kopie", mp)
+        table = copy.gold / "wmo_wachtlijst.parquet"
+        with duckdb.connect() as db:
+            db.execute(f"copy (select *, 'wmo' as wet from read_parquet('{table}') union all "
+                       f"select * replace (not onderdrukt as onderdrukt), 'jeugdwet' from read_parquet('{table}') "
+                       f") to '{table}.nieuw' (format parquet)")
+        os.replace(f"{table}.nieuw", table)
+        write_catalogue(copy)
+        st.cache_resource.clear()
+        at = app()
+        assert at.radio[0].options == ["jeugdwet", "wmo"]
+        at.radio[0].set_value("wmo").run()
+        shown = frame_with(at, "Meldingen langer dan 6 weken open (wettelijke termijn)")
+        peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst")[0][0]
+        hidden = gold(settings, "select onderdrukt from wmo_wachtlijst where peildatum = ? "
+                      "order by gemeentecode, productcategorie, wijkcode", [peildatum])
+        assert [v == "<5" for v in shown["Meldingen langer dan 6 weken open (wettelijke termijn)"]] == [
+            h for (h,) in hidden]
+    st.cache_resource.clear()
+
+
 def test_pages_explain_what_is_missing_before_anything_is_published(settings):
     st.cache_resource.clear()
     for page in PAGES:

@@ -23,6 +23,15 @@ ui.require_gold("wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder
 s = ui.settings()
 where, params = ui.gemeente_filter()
 names = data.wijknamen(s)
+# Should Jeugd join these tables, a column `wet` tells the laws apart: one law at a time, never two in one cell.
+laws = (data.query(s, "select distinct wet from wmo_wachtlijst order by 1")["wet"].dropna().tolist()
+        if "wet" in data.columns(s, "wmo_wachtlijst") else [])
+chosen_law = st.radio("Wet", laws, horizontal=True) if len(laws) > 1 else laws[0] if laws else None
+
+
+def law(table: str) -> tuple[str, list]:
+    """The condition on the chosen law, for a table that has the column."""
+    return (" and wet = ?", [chosen_law]) if chosen_law and "wet" in data.columns(s, table) else ("", [])
 
 
 def wijk_label(code) -> str:
@@ -41,7 +50,8 @@ with st.expander("Kwartaalrapportage voor de gemeenteraad"):
     if not reports:
         st.write("Nog geen kwartaalrapportage voor de gekozen gemeenten.")
 
-dates = data.query(s, f"select distinct peildatum from wmo_wachtlijst where {where} order by 1 desc", params)
+dates = data.query(s, f"select distinct peildatum from wmo_wachtlijst where {where}{law('wmo_wachtlijst')[0]} "
+                   "order by 1 desc", params + law("wmo_wachtlijst")[1])
 if dates.empty:
     st.info("Geen wachtlijstgegevens voor de gekozen gemeenten.")
     st.stop()
@@ -53,8 +63,8 @@ st.caption(SUPPRESSION_NOTE)
 st.subheader(f"Waar: {MEASURES[measure].lower()} per wijk en productcategorie")
 cells = data.query(s, f"""
     select gemeentecode, productcategorie, productcategorie_omschrijving, wijkcode, onderdrukt, {measure}
-    from wmo_wachtlijst where peildatum = ? and {where} order by gemeentecode, productcategorie, wijkcode""",
-                   [peildatum, *params])
+    from wmo_wachtlijst where peildatum = ? and {where}{law('wmo_wachtlijst')[0]}
+    order by gemeentecode, productcategorie, wijkcode""", [peildatum, *params, *law("wmo_wachtlijst")[1]])
 cells["wijk"] = cells["wijkcode"].map(wijk_label)
 cells["wijknaam"] = cells["wijkcode"].map(lambda code: names.get(code, code or "onbekend"))
 cells["waarde"] = ui.suppressed(cells, [measure])[measure]
@@ -95,11 +105,11 @@ categorie = col2.selectbox("Productcategorie", categories["productcategorie"].to
                                                 categories["productcategorie_omschrijving"])).get)
 wijken = choices[(choices["gemeentecode"] == gemeente) & (choices["productcategorie"] == categorie)]
 wijk = col3.selectbox("Wijk", wijken["wijkcode"].tolist(), format_func=wijk_label)
-trend = data.query(s, """
+trend = data.query(s, f"""
     select peildatum, onderdrukt, open_meldingen, meldingen_over_termijn, open_aanvragen, aanvragen_over_termijn
     from wmo_wachtlijst where gemeentecode = ? and productcategorie = ? and wijkcode is not distinct from ?
-      and peildatum > ?::date - interval 1 year
-    order by peildatum""", [gemeente, categorie, wijk, peildatum])
+      and peildatum > ?::date - interval 1 year{law('wmo_wachtlijst')[0]}
+    order by peildatum""", [gemeente, categorie, wijk, peildatum, *law("wmo_wachtlijst")[1]])
 figure = ui.with_explanation("wmo_wachtlijst", ["open_meldingen", "meldingen_over_termijn", "open_aanvragen",
                                                  "aanvragen_over_termijn"])
 with figure:
@@ -118,11 +128,12 @@ with figure:
                "onderdrukt.")
 
 st.subheader("Waarom: doorlooptijden en afgeronde stappen per maand (uitstroom)")
-lead = data.query(s, """
+lead = data.query(s, f"""
     select maand_start, onderdrukt, onderzoeken_afgerond, onderzoek_dagen_mediaan, onderzoek_aandeel_binnen_termijn,
            beschikkingen_afgegeven, beschikking_dagen_mediaan, beschikking_aandeel_binnen_termijn
     from wmo_doorlooptijden where gemeentecode = ? and productcategorie = ? and wijkcode is not distinct from ?
-    order by maand_start desc""", [gemeente, categorie, wijk])
+      {law('wmo_doorlooptijden')[0]}
+    order by maand_start desc""", [gemeente, categorie, wijk, *law("wmo_doorlooptijden")[1]])
 figure = ui.with_explanation("wmo_doorlooptijden", ["onderzoek_dagen_mediaan", "onderzoek_aandeel_binnen_termijn",
                                                      "beschikking_dagen_mediaan", "beschikking_aandeel_binnen_termijn"])
 with figure:
@@ -141,7 +152,8 @@ st.subheader("Bij welke aanbieder: wachttijd van toewijzing tot start van de zor
 aanbieders = data.query(s, f"""
     select gemeentecode, aanbieder, productcategorie, onderdrukt, toewijzingen, gestart, dagen_tot_start_mediaan,
            wachtend, wachtend_dagen_mediaan, wachtend_dagen_max
-    from wmo_wachttijd_aanbieder where {where} order by gemeentecode, aanbieder, productcategorie""", params)
+    from wmo_wachttijd_aanbieder where {where}{law('wmo_wachttijd_aanbieder')[0]}
+    order by gemeentecode, aanbieder, productcategorie""", params + law("wmo_wachttijd_aanbieder")[1])
 figure = ui.with_explanation("wmo_wachttijd_aanbieder", ["dagen_tot_start_mediaan", "wachtend",
                                                           "wachtend_dagen_max"])
 with figure:
