@@ -76,7 +76,9 @@ with figure:
             y=alt.Y("productcategorie_omschrijving:N", title="Productcategorie", axis=alt.Axis(labelLimit=220)),
         )
         heat = base.mark_rect().encode(
-            color=alt.Color(f"{measure}:Q", title="Aantal", scale=alt.Scale(scheme="oranges")),
+            # From 0, so a cell of 0 is pale whatever the largest cell is
+            color=alt.Color(f"{measure}:Q", title="Aantal", legend=alt.Legend(format="d", tickMinStep=1),
+                            scale=alt.Scale(scheme="oranges", domain=[0, max([1, *cells[measure].dropna()])])),
             tooltip=[alt.Tooltip("gemeentecode:N", title="Gemeente"), alt.Tooltip("wijk:N", title="Wijk"),
                      alt.Tooltip("productcategorie_omschrijving:N", title="Productcategorie"),
                      alt.Tooltip("waarde:N", title=MEASURES[measure])],
@@ -84,7 +86,8 @@ with figure:
         text = base.mark_text(fontSize=12).encode(text="waarde:N")
         grey = base.transform_filter("datum.onderdrukt").mark_rect(color="#e6e6e6")
         chart = (grey + heat.transform_filter("!datum.onderdrukt") + text).properties(height=320)
-        several = chart.facet(row=alt.Row("gemeentecode:N", title="Gemeente")).resolve_scale(x="independent")
+        several = (chart.properties(width=360).facet(row=alt.Row("gemeentecode:N", title="Gemeente"))
+                   .resolve_scale(x="independent"))
         st.altair_chart(several if cells["gemeentecode"].nunique() > 1 else chart, width="stretch")
     else:
         st.caption("Bij meer dan vier gemeenten alleen als tabel.")
