@@ -14,7 +14,7 @@ DAGSTER_CONFIG := $(DAGSTER_HOME)/dagster.yaml
 # The project's own tools (dbt, dagster) come first, also for tools that call them by name.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help run test dev bench clean
+.PHONY: help run test dev bench clean dashboard sql
 
 run: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m pipelines.run $(if $(DEMO),--demo,) $(if $(GEMEENTEN),--gemeenten $(GEMEENTEN),)
@@ -42,6 +42,16 @@ bench: $(MANIFEST) $(DAGSTER_CONFIG)
 dev: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/dagster dev -m pipelines.definitions
 
+# The dashboard on gold (read-only): http://localhost:$(PORT); `make dashboard PORT=8502` for another port.
+PORT ?= 8501
+dashboard: $(MANIFEST)
+	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false --client.toolbarMode viewer
+
+# Ask gold a question from the command line, read-only: make sql Q="select * from publicatie"
+sql: $(INSTALLED)
+	$(BIN)/python -m dashboard.sql "$(Q)"
+
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -59,4 +69,4 @@ $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
 	touch $@
 
 clean:
-	rm -rf bronze/*/ silver/*/ silver/*.duckdb* gold/*.parquet gold/*.duckdb gold/_publicatie.json gold/_versies gold/.staging-* gold/.gold-* lineage/*/ .dagster dbt_project/target benchmarks/.work
+	rm -rf bronze/*/ silver/*/ silver/*.duckdb* gold/*.parquet gold/*.duckdb gold/_publicatie.json gold/_versies gold/rapporten gold/.staging-* gold/.gold-* lineage/*/ .dagster dbt_project/target benchmarks/.work

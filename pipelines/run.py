@@ -119,8 +119,9 @@ def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds
     for entry in rejected_files(settings):
         print(f"  rejected file: {entry['bestand']}: {entry['error']}")
     print("data quality results: gold table dq_resultaten (GX suites in expectations/, dbt tests in the model YAML)")
-    print(f"lineage: OpenLineage events in {settings.lineage / 'events'}, dbt docs in {settings.dbt_docs / 'index.html'}")
+    print(f"lineage: OpenLineage events in {settings.lineage / 'events'}, dbt docs in {settings.dbt_docs / 'static_index.html'}")
     print("explore: make dev, then open http://localhost:3000")
+    print(f"dashboards: make dashboard (http://localhost:8501); council reports in {settings.gold / 'rapporten'}")
 
 
 def _failed_steps(result: dg.ExecuteInProcessResult, lines: int = 8) -> list[tuple[str, list[str]]]:

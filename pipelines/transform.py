@@ -195,13 +195,15 @@ def _run_dbt(command: list[str], target: Path, settings: Settings) -> None:
 
 
 def dbt_docs(settings: Settings) -> bool:
-    """Generate dbt docs (manifest, catalog, index.html) into the lineage folder, unless the docs there were
+    """Generate dbt docs (manifest, catalog, index.html and static_index.html) into the lineage folder, unless the docs there were
     made for this same project and environment (they describe models and columns, which only the project
     changes). Returns whether they were generated."""
     marker, state = settings.dbt_docs / "generated_for.json", project_state(settings)
-    if (settings.dbt_docs / "index.html").exists() and marker.exists() and marker.read_text() == state:
+    if (settings.dbt_docs / "static_index.html").exists() and marker.exists() and marker.read_text() == state:
         return False
-    invocation = invoke(["docs", "generate", "--log-level-file", "none"], settings, settings.dbt_docs)
+    # --static: static_index.html carries the manifest and catalogue inside, so it opens from the file (index.html
+    # fetches them, which a browser refuses from file://).
+    invocation = invoke(["docs", "generate", "--static", "--log-level-file", "none"], settings, settings.dbt_docs)
     if error := invocation.error():
         raise error
     marker.write_text(state)

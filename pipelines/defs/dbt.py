@@ -79,7 +79,7 @@ def dbt_documentation() -> dg.MaterializeResult:
     regenerated after every subject area's gold is built when the project changed since the last docs."""
     settings = load_settings()
     regenerated = dbt_docs(settings)
-    return dg.MaterializeResult(metadata={"index": dg.MetadataValue.path(str(settings.dbt_docs / "index.html")),
+    return dg.MaterializeResult(metadata={"index": dg.MetadataValue.path(str(settings.dbt_docs / "static_index.html")),
                                           "regenerated": regenerated})
 
 

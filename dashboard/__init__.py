@@ -1,0 +1,1 @@
+"""The dashboard app on gold (`make dashboard`) and what it shares with the council's quarterly report."""
