@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import data
 from dashboard.kwartaalrapport import last_completed_quarter
 from pipelines.demo import generate_gemeenten
-from pipelines.publish import MANIFEST, write_catalogue
+from pipelines.publish import MANIFEST, VERSIONS, write_catalogue
 from pipelines.settings import PROJECT_ROOT
 from tests.conftest import copy_data_root, run_lakehouse, use_data_root
 
@@ -246,7 +246,9 @@ def test_with_a_law_column_the_waiting_list_shows_one_law_at_a_time(built, tmp_p
     settings, _ = built
     with pytest.MonkeyPatch.context() as mp:
         copy = copy_data_root(settings, tmp_path / "kopie", mp)
-        table = copy.gold / "wmo_wachtlijst.parquet"
+        # The file the catalogue's view reads: the table's published version
+        version = json.loads((copy.gold / MANIFEST).read_text())["wmo_wachtlijst"]["versie"]
+        table = copy.gold / VERSIONS / version / "wmo_wachtlijst.parquet"
         with duckdb.connect() as db:
             db.execute(f"copy (select *, 'wmo' as wet from read_parquet('{table}') union all "
                        f"select * replace (not onderdrukt as onderdrukt), 'jeugdwet' from read_parquet('{table}') "

@@ -138,7 +138,7 @@ def _ends_before_issue(settings, run_id: str) -> list[tuple]:
         return db.execute(f"""select ernst, geslaagd, aantal_onverwacht
                               from read_parquet('{settings.dq_results}/{run_id}/*.parquet')
                               where tabel = 'silver.reisdocument'
-                                and expectation = 'expect_column_pair_values_a_to_be_greater_than_b'""").fetchall()
+                                and kolom = 'einde_voor_uitgifte'""").fetchall()
 
 
 def test_a_source_whose_landing_files_are_gone_is_blocked_as_collapsed_not_published_empty(demo_run, tmp_path,
