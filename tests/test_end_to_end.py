@@ -422,6 +422,12 @@ def test_wmo_contradictions_are_findings_in_dq_resultaten_not_drops(demo_run, wm
     assert findings["bronze.zorgned_aanvraag.bsn_geldig"] > 0  # elfproef findings
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
         assert db.execute("select count(*) from silver.wmo_aanvraag where not datumvolgorde_geldig").fetchone()[0] == after
+        # An iWmo 3.x toewijzing names no beschikking by specification: not an orphan, nothing to look up
+        unnamed = db.execute("select count(*), count(beschikking_bekend) from silver.wmo_toewijzing "
+                             "where beschikkingnummer is null").fetchone()
+        orphans = db.execute("select count(*) from silver.wmo_toewijzing where not beschikking_bekend").fetchone()[0]
+    assert unnamed[0] > 0 and unnamed[1] == 0
+    assert findings["silver.wmo_toewijzing.beschikking_bekend"] == orphans
 
 
 def test_no_bsn_name_address_or_email_of_wmo_clients_in_any_zone(demo_run):

@@ -49,7 +49,8 @@ final as (
         coalesce(t.eerste_toewijzingsdatum, t.eerste_wijzigingsdatum) as toewijzingsdatum,
         t.ingangsdatum, t.einddatum, t.reden_wijziging,
         t.eerste_toewijzingsdatum is not null as origineel_ontvangen,
-        b.beschikkingnummer is not null as beschikking_bekend,
+        -- iWmo 3.x toewijzingen name no beschikking (the specification dropped it): nothing to look up there
+        case when t.beschikkingnummer is not null then b.beschikkingnummer is not null end as beschikking_bekend,
         pc.code is not null as productcategorie_bekend,
         coalesce(t.gemeentecode_bericht <> t.gemeentecode, false) as gemeentecode_afwijkend,
         t.bron_systeem, t.bron_bestand, t.bron_record
