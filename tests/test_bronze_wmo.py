@@ -172,9 +172,12 @@ def test_every_iwmo_shape_keeps_its_status_aanlevering_and_reden_wijziging(setti
 
 @pytest.mark.parametrize(("content", "error"), [
     (b"<Bericht><Header/>", "invalid XML"),
-    (b"<?xml version='1.0'?><factuur xmlns='urn:x'/>", "not an iWmo bericht"),
+    (b"<?xml version='1.0'?><factuur xmlns='urn:x'/>", "not an iWmo or iJw bericht"),
     (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/iwmo/3_2/wmo399/schema/3_2'/>", "unknown iWmo message WMO399"),
-    (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/jw301/schema/3_2'/>", "not an iWmo bericht"),
+    (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/jw399/schema'/>", "unknown iJw message JW399"),
+    (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/wmo301/schema'/>", "unknown iJw message WMO301"),
+    (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/jw301/schema'><b:Header><b:BerichtCode>414"
+     b"</b:BerichtCode></b:Header></b:Bericht>", "JW301 carries berichtcode 414, expected 436"),
 ])
 def test_files_that_are_not_iwmo_are_set_aside_with_the_reason(settings, content, error):
     land(settings, "iwmo", "vreemd.xml", content)

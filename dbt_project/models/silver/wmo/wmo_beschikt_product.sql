@@ -14,7 +14,7 @@ iwmo as (
         'zin' as leveringsvorm, aanbieder, ingangsdatum, einddatum, afgiftedatum, 'iwmo' as bron_systeem,
         bron_bestand, bron_record, geladen_op, 1 as voorkeur
     from {{ current_deliveries('iwmo_product') }}
-    where regelsoort = 'beschikt' and beschikkingnummer is not null
+    where regelsoort = 'beschikt' and beschikkingnummer is not null and wet = 'wmo'  -- iJw lines: Jeugd, not yet in silver
 ),
 
 genummerd as (

@@ -13,7 +13,7 @@ with iwmo_regels as (
         case when regelsoort = 'stop' then einddatum end as einddatum, reden_beeindiging, status_aanlevering,
         dagtekening, bron_bestand, bron_record, geladen_op
     from {{ current_deliveries('iwmo_product') }}
-    where regelsoort in ('start', 'stop')
+    where regelsoort in ('start', 'stop') and wet = 'wmo'  -- iJw lines: Jeugd, not yet in silver
 ),
 
 iwmo_laatste as (

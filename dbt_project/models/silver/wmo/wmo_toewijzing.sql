@@ -12,7 +12,7 @@ with iwmo as (
         productcategorie, productcode, aanbieder, toewijzingsdatum, toewijzingstijd, ingangsdatum, einddatum,
         reden_wijziging, versie, dagtekening, 'iwmo' as bron_systeem, bron_bestand, bron_record, geladen_op
     from {{ current_deliveries('iwmo_product') }}
-    where regelsoort = 'toegewezen'
+    where regelsoort = 'toegewezen' and wet = 'wmo'  -- iJw lines: Jeugd, not yet in silver
 ),
 
 zorgned as (
