@@ -205,10 +205,11 @@ ZORGNED_AANVRAAG = BronzeTable(
     name="zorgned_aanvraag",
     folder="zorgned/aanvraag",
     description=(
-        "The Wmo case-management export: one row per aanvraag and beschikt product (ZorgNed JSON), or per "
-        "melding/aanvraag line (CSV). Only the Wmo regeling; other regelingen are skipped and counted."
+        "The social-domain case-management export: one row per aanvraag and beschikt product (ZorgNed JSON), or "
+        "per melding/aanvraag line (CSV). The Wmo and Jeugd regelingen; other regelingen are skipped and counted."
     ),
     columns=(
+        Column("wet", pa.string(), "The law: wmo (regeling WMO) or jeugdwet (regeling JEUGD)", nullable=False),
         Column("melding_id", pa.string(), "Melding (hulpvraag) number; from JSON the procesIdentificatie"),
         Column("aanvraag_id", pa.string(), "Aanvraag identificatie"),
         Column("gemeentecode", pa.string(), "CBS gemeentecode", nullable=False),
@@ -220,7 +221,7 @@ ZORGNED_AANVRAAG = BronzeTable(
         Column("beschikkingnummer", pa.string(), "Beschikkingnummer"),
         Column("datum_beschikking", pa.date32(), "Beschikking issued (datumAfgifte)"),
         Column("beschikt_product_id", pa.string(), "Identificatie of the beschikt product"),
-        Column("productcategorie", pa.string(), "WMO020 productcategorie (2 digits)"),
+        Column("productcategorie", pa.string(), "WMO020 (Wmo) or JZ020 (Jeugd) productcategorie (2 digits)"),
         Column("productcode", pa.string(), "Product(soort) code"),
         Column("resultaat", pa.string(), "toegewezen or afgewezen"),
         Column("leveringsvorm", pa.string(), "zin or pgb"),
@@ -237,12 +238,13 @@ ZORGNED_TOEWIJZING = BronzeTable(
     folder="zorgned/toewijzing",
     description="Toewijzingen and their leveringen from the ZorgNed export, one row per toewijzing and levering.",
     columns=(
+        Column("wet", pa.string(), "The law: wmo (regeling WMO) or jeugdwet (regeling JEUGD)", nullable=False),
         Column("aanvraag_id", pa.string(), "Aanvraag identificatie"),
         Column("gemeentecode", pa.string(), "CBS gemeentecode", nullable=False),
         Column("persoon_pseudoniem", pa.string(), "Keyed pseudonym of the client"),
         Column("beschikkingnummer", pa.string(), "Beschikkingnummer"),
         Column("beschikt_product_id", pa.string(), "Identificatie of the beschikt product"),
-        Column("productcategorie", pa.string(), "WMO020 productcategorie"),
+        Column("productcategorie", pa.string(), "WMO020 (Wmo) or JZ020 (Jeugd) productcategorie"),
         Column("toewijzingnummer", pa.string(), "ToewijzingNummer"),
         Column("toewijzingsdatum", pa.date32(), "Date of the toewijzing"),
         Column("ingangsdatum", pa.date32(), "Start of the toewijzing"),

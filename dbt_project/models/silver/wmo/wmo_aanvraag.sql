@@ -1,6 +1,6 @@
 {#- One row per Wmo aanvraag with its beschikking: the stretch the two-week statutory term applies to. -#}
 with bron as (
-    select * from {{ current_deliveries('zorgned_aanvraag') }} where aanvraag_id is not null
+    select * from {{ current_deliveries('zorgned_aanvraag') }} where aanvraag_id is not null and wet = 'wmo'  -- Jeugd (regeling JEUGD): not yet in silver
 ),
 
 meldingen as (

@@ -5,7 +5,7 @@ with zorgned as (
         aanbieder, ingangsdatum, einddatum, datum_beschikking as afgiftedatum, 'zorgned' as bron_systeem,
         bron_bestand, bron_record, geladen_op, 0 as voorkeur
     from {{ current_deliveries('zorgned_aanvraag') }}
-    where beschikkingnummer is not null and productcategorie is not null
+    where beschikkingnummer is not null and productcategorie is not null and wet = 'wmo'  -- Jeugd (regeling JEUGD): not yet in silver
 ),
 
 iwmo as (

@@ -40,7 +40,7 @@ zorgned as (
         persoon_pseudoniem, aanbieder, productcategorie, begindatum, levering_einddatum as einddatum,
         reden_beeindiging, bron_bestand, bron_record
     from {{ current_deliveries('zorgned_toewijzing') }}
-    where toewijzingnummer is not null and begindatum is not null
+    where toewijzingnummer is not null and begindatum is not null and wet = 'wmo'  -- Jeugd (regeling JEUGD): not yet in silver
 ),
 
 per_toewijzing as (

@@ -2,7 +2,7 @@
     carries the onderzoek; where only the ZorgNed JSON knows a melding, its aanvraag date stands in for the
     end of the onderzoek (an aanvraag follows the onderzoek), flagged in onderzoek_datum_afgeleid. -#}
 with bron as (
-    select * from {{ current_deliveries('zorgned_aanvraag') }}
+    select * from {{ current_deliveries('zorgned_aanvraag') }} where wet = 'wmo'  -- Jeugd (regeling JEUGD): not yet in silver
 ),
 
 wijk_via_postcode as (

@@ -23,7 +23,7 @@ zorgned as (
         cast(null as varchar) as versie, cast(null as date) as dagtekening, 'zorgned' as bron_systeem, bron_bestand,
         bron_record, geladen_op
     from {{ current_deliveries('zorgned_toewijzing') }}
-    where toewijzingnummer is not null
+    where toewijzingnummer is not null and wet = 'wmo'  -- Jeugd (regeling JEUGD): not yet in silver
 ),
 
 genummerd as (
@@ -39,7 +39,8 @@ genummerd as (
 ),
 
 beschikkingen as (
-    select distinct gemeentecode, beschikkingnummer from {{ current_deliveries('zorgned_aanvraag') }} where beschikkingnummer is not null
+    select distinct gemeentecode, beschikkingnummer from {{ current_deliveries('zorgned_aanvraag') }}
+        where beschikkingnummer is not null and wet = 'wmo'
 ),
 
 final as (
