@@ -1,37 +1,38 @@
-{#- One row per beschikking and product: what was granted or refused, from the case system and iWmo 301. -#}
+{#- One row per beschikking and product of either law (`wet`): what was granted or refused, from the case system
+    and iWmo/iJw 301. -#}
 with zorgned as (
     select
-        gemeentecode, beschikkingnummer, productcategorie, productcode, persoon_pseudoniem, resultaat, leveringsvorm,
+        wet, gemeentecode, beschikkingnummer, productcategorie, productcode, persoon_pseudoniem, resultaat, leveringsvorm,
         aanbieder, ingangsdatum, einddatum, datum_beschikking as afgiftedatum, 'zorgned' as bron_systeem,
         bron_bestand, bron_record, geladen_op, 0 as voorkeur
     from {{ current_deliveries('zorgned_aanvraag') }}
-    where beschikkingnummer is not null and productcategorie is not null and wet = 'wmo'  -- Jeugd (regeling JEUGD): not yet in silver
+    where beschikkingnummer is not null and productcategorie is not null
 ),
 
 iwmo as (
     select
-        gemeentecode, beschikkingnummer, productcategorie, productcode, persoon_pseudoniem, 'toegewezen' as resultaat,
+        wet, gemeentecode, beschikkingnummer, productcategorie, productcode, persoon_pseudoniem, 'toegewezen' as resultaat,
         'zin' as leveringsvorm, aanbieder, ingangsdatum, einddatum, afgiftedatum, 'iwmo' as bron_systeem,
         bron_bestand, bron_record, geladen_op, 1 as voorkeur
     from {{ current_deliveries('iwmo_product') }}
-    where regelsoort = 'beschikt' and beschikkingnummer is not null and wet = 'wmo'  -- iJw lines: Jeugd, not yet in silver
+    where regelsoort = 'beschikt' and beschikkingnummer is not null
 ),
 
 genummerd as (
     select
         *,
-        {{ delivery_rank('gemeentecode, beschikkingnummer, productcategorie', prefer='voorkeur') }} as volgorde
+        {{ delivery_rank('wet, gemeentecode, beschikkingnummer, productcategorie', prefer='voorkeur') }} as volgorde
     from (select * from zorgned union all select * from iwmo) as alle
 ),
 
 final as (
     select
-        g.beschikkingnummer, g.gemeentecode, g.persoon_pseudoniem, g.productcategorie, g.productcode, g.resultaat,
+        g.beschikkingnummer, g.gemeentecode, g.wet, g.persoon_pseudoniem, g.productcategorie, g.productcode, g.resultaat,
         g.leveringsvorm, g.aanbieder, g.afgiftedatum, g.ingangsdatum, g.einddatum,
         pc.code is not null as productcategorie_bekend,
         g.bron_systeem, g.bron_bestand, g.bron_record
     from genummerd as g
-    left join {{ ref('wmo_productcategorie') }} as pc on pc.code = g.productcategorie
+    left join {{ ref('productcategorie') }} as pc on pc.wet = g.wet and pc.code = g.productcategorie
     where g.volgorde = 1
 )
 
