@@ -342,7 +342,7 @@ def test_every_page_and_the_report_render_in_chromium(built):
             page.screenshot(path=str(SCREENSHOTS / "kwartaalrapport.png"), full_page=True)
             page.goto((settings.dbt_docs / "static_index.html").as_uri() + "#!/model/model.lakehouse.wmo_wachtlijst")
             # the docs open from the file: the model's page shows its description
-            page.get_by_text("The Wmo waiting list at the end of each week").first.wait_for(timeout=60_000)
+            page.get_by_text("The social-domain waiting list at the end of each week").first.wait_for(timeout=60_000)
             page.screenshot(path=str(SCREENSHOTS / "dbt_docs.png"))
             browser.close()
     finally:
