@@ -19,6 +19,8 @@ from pipelines.settings import TIMEZONE, Settings
 REPORTS = "rapporten"
 ONDERDRUKT = "<5"
 WMO_TABLES = ("wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder")
+# The report's texts name the Wmo terms: of the social-domain tables it reads the Wmo rows (column `wet`).
+WMO = " and wet = 'wmo'"
 WMO_SOURCES = ("iwmo", "zorgned")
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:980px;margin:2em auto;color:#222;
@@ -61,7 +63,7 @@ def write_reports(settings: Settings) -> list[Path]:
 def render(settings: Settings, gemeente: str, start: dt.date, end: dt.date) -> str:
     names = data.wijknamen(settings)
     peil = data.query(settings, "select max(peildatum) as d from wmo_wachtlijst where gemeentecode = ? and "
-                      "peildatum <= ?", [gemeente, end])["d"].iloc[0]
+                      f"peildatum <= ?{WMO}", [gemeente, end])["d"].iloc[0]
     body = [f"<h1>Kwartaalrapportage sociaal domein (Wmo): {quarter_name(start)[:4]} kwartaal "
             f"{quarter_name(start)[-1]}</h1>",
             f"<p class='meta'>Gemeente {esc(gemeente)} · {start:%d-%m-%Y} t/m {end:%d-%m-%Y} · gemaakt "
@@ -82,10 +84,10 @@ def render(settings: Settings, gemeente: str, start: dt.date, end: dt.date) -> s
 def waiting_list(settings: Settings, gemeente: str, peil, names: dict[str, str]) -> list[str]:
     if peil is None or pd.isna(peil):
         return ["<h2>Wachtlijst aan het eind van het kwartaal</h2><p>Geen wachtlijst in dit kwartaal.</p>"]
-    cells = data.query(settings, """
+    cells = data.query(settings, f"""
         select productcategorie_omschrijving as productcategorie, wijkcode, onderdrukt, open_meldingen,
                meldingen_over_termijn, open_aanvragen, aanvragen_over_termijn
-        from wmo_wachtlijst where gemeentecode = ? and peildatum = ? order by productcategorie, wijkcode""",
+        from wmo_wachtlijst where gemeentecode = ? and peildatum = ?{WMO} order by productcategorie, wijkcode""",
                        [gemeente, peil])
     cells["wijk"] = [wijk(code, names) for code in cells["wijkcode"]]
     parts = [f"<h2>Wachtlijst op {pd.Timestamp(peil):%d-%m-%Y}</h2>",
@@ -131,7 +133,8 @@ def lead_times(settings: Settings, gemeente: str, start: dt.date, end: dt.date, 
         from wmo_doorlooptijden d
         left join (select distinct productcategorie, productcategorie_omschrijving from wmo_wachtlijst) pc
           using (productcategorie)
-        where d.gemeentecode = ? and d.maand_start between ? and ? order by 2, 3, 1""", [gemeente, start, end])
+        where d.gemeentecode = ? and d.maand_start between ? and ? and d.wet = 'wmo'
+        order by 2, 3, 1""", [gemeente, start, end])
     cells["wijk"] = [wijk(code, names) for code in cells["wijkcode"]]
     parts = ["<h2>Doorlooptijden in het kwartaal</h2>",
              "<p>Per maand: het aandeel van de afgeronde onderzoeken dat binnen 6 weken klaar was, en tussen haakjes "
@@ -144,9 +147,9 @@ def lead_times(settings: Settings, gemeente: str, start: dt.date, end: dt.date, 
 
 
 def providers(settings: Settings, gemeente: str) -> list[str]:
-    cells = data.query(settings, """
+    cells = data.query(settings, f"""
         select aanbieder, productcategorie, onderdrukt, wachtend, dagen_tot_start_mediaan, wachtend_dagen_max
-        from wmo_wachttijd_aanbieder where gemeentecode = ? order by aanbieder, productcategorie""", [gemeente])
+        from wmo_wachttijd_aanbieder where gemeentecode = ?{WMO} order by aanbieder, productcategorie""", [gemeente])
     return ["<h2>Wachttijd bij zorgaanbieders (op de peildatum)</h2>",
             table(cells, ["aanbieder", "productcategorie"], {
                 "wachtend": "Toewijzingen nog niet gestart", "dagen_tot_start_mediaan": "Dagen tot start (mediaan)",

@@ -172,9 +172,12 @@ def test_every_iwmo_shape_keeps_its_status_aanlevering_and_reden_wijziging(setti
 
 @pytest.mark.parametrize(("content", "error"), [
     (b"<Bericht><Header/>", "invalid XML"),
-    (b"<?xml version='1.0'?><factuur xmlns='urn:x'/>", "not an iWmo bericht"),
+    (b"<?xml version='1.0'?><factuur xmlns='urn:x'/>", "not an iWmo or iJw bericht"),
     (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/iwmo/3_2/wmo399/schema/3_2'/>", "unknown iWmo message WMO399"),
-    (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/jw301/schema/3_2'/>", "not an iWmo bericht"),
+    (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/jw399/schema'/>", "unknown iJw message JW399"),
+    (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/wmo301/schema'/>", "unknown iJw message WMO301"),
+    (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/jw301/schema'><b:Header><b:BerichtCode>414"
+     b"</b:BerichtCode></b:Header></b:Bericht>", "JW301 carries berichtcode 414, expected 436"),
 ])
 def test_files_that_are_not_iwmo_are_set_aside_with_the_reason(settings, content, error):
     land(settings, "iwmo", "vreemd.xml", content)
@@ -211,12 +214,20 @@ def test_zorgned_fixture_parses_completely(settings):
     assert leveringen["1010009"]["reden_beeindiging"] == "17" and leveringen["1010009"]["aanbieder"] == "76087055"
 
 
-def test_other_regelingen_are_skipped_and_counted(settings):
+def test_jeugd_is_read_with_its_law_and_other_regelingen_are_skipped_and_counted(settings):
     document = json.loads((FIXTURES / "zorgned" / "zorgned-wmo-aanvragen-sample.json").read_text())
-    document["_embedded"]["aanvraag"][0]["regeling"]["identificatie"] = "JEUGD"
+    aanvragen = document["_embedded"]["aanvraag"]
+    aanvragen[0]["regeling"]["identificatie"] = "LLV"
+    aanvragen[6]["regeling"]["identificatie"] = "Jeugd"  # with two toewijzingen
     land(settings, "zorgned", "gemengd.json", json.dumps(document).encode())
     report = ingest(ZORGNED, settings, "run-1", LOG)
-    assert report.rows["zorgned_aanvraag"] == 14 and report.notes["skipped: regeling JEUGD"] == 1
+    assert report.rows["zorgned_aanvraag"] == 14 and report.notes["skipped: regeling LLV"] == 1
+    wetten = {r["aanvraag_id"]: r["wet"] for r in rows(settings, "zorgned/aanvraag")}
+    jeugd = str(aanvragen[6]["identificatie"])
+    assert wetten.pop(jeugd) == "jeugdwet" and set(wetten.values()) == {"wmo"}
+    toewijzingen = [(r["aanvraag_id"], r["wet"]) for r in rows(settings, "zorgned/toewijzing")]
+    assert [wet for aanvraag, wet in toewijzingen if aanvraag == jeugd] == ["jeugdwet", "jeugdwet"]
+    assert {wet for aanvraag, wet in toewijzingen if aanvraag != jeugd} == {"wmo"}
 
 
 CSV = ("Meldingnummer;Datum melding;Datum onderzoek afgerond;Aanvraagnummer;Datum aanvraag;Beschikkingnummer;"
@@ -227,12 +238,14 @@ def test_case_export_csv_pseudonymises_and_quarantines_impossible_dates(settings
     land(settings, "zorgned", "export.csv", (CSV +
         "M1;03-01-2025;20-01-2025;A1;21-01-2025;B1;30-01-2025;2;toegewezen;WK030101;111222333;01-02-1940;Jan Smit;WMO\r\n"
         "M2;31-02-2025;;;;;;01;;WK030101;111222333;01-02-1940;Jan Smit;WMO\r\n"
-        "J1;03-01-2025;;;;;;;;;;;;JEUGD\r\n").encode("utf-8"))
+        "J1;03-01-2025;;;;;;45;;;;;;JEUGD\r\n"
+        "L1;03-01-2025;;;;;;;;;;;;LLV\r\n").encode("utf-8"))
     report = ingest(ZORGNED, settings, "run-1", LOG)
-    [row] = rows(settings, "zorgned/aanvraag")
+    row, jeugd = rows(settings, "zorgned/aanvraag")
     assert (row["melding_id"], row["productcategorie"], row["wijkcode"], row["leeftijdsklasse"]) == ("M1", "02", "WK030101", "75-84")
     assert row["persoon_pseudoniem"] == pseudonym("111222333", settings.pseudonym_key) and row["bsn_geldig"]
-    assert report.quarantined == 1 and report.notes["skipped: regeling JEUGD"] == 1
+    assert (row["wet"], jeugd["melding_id"], jeugd["wet"], jeugd["productcategorie"]) == ("wmo", "J1", "jeugdwet", "45")
+    assert report.quarantined == 1 and report.notes["skipped: regeling LLV"] == 1
     stored = json.dumps(rows(settings, "zorgned/aanvraag"), default=str)
     assert "111222333" not in stored and "Jan Smit" not in stored and "1940" not in stored
 

@@ -76,9 +76,10 @@ def test_waiting_list_shows_gold_cells_and_suppressed_ones_as_less_than_five(bui
     settings, _ = built
     at = app()
     shown = frame_with(at, "Meldingen langer dan 6 weken open (wettelijke termijn)")
-    peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst")[0][0]
+    peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst where wet = 'wmo'")[0][0]
     cells = gold(settings, "select gemeentecode, productcategorie, wijkcode, onderdrukt, meldingen_over_termijn "
-                 "from wmo_wachtlijst where peildatum = ? order by gemeentecode, productcategorie, wijkcode",
+                 "from wmo_wachtlijst where peildatum = ? and wet = 'wmo' "  # the page opens on the Wmo
+                 "order by gemeentecode, productcategorie, wijkcode",
                  [peildatum])
     values = shown["Meldingen langer dan 6 weken open (wettelijke termijn)"].tolist()
     assert values == ["<5" if hidden else str(n) for _, _, _, hidden, n in cells]
@@ -91,7 +92,7 @@ def test_waiting_list_shows_gold_cells_and_suppressed_ones_as_less_than_five(bui
     lead = frame_with(at, "Onderzoeken afgerond")
     gemeente, categorie, wijk = cells[0][:3]
     months = gold(settings, "select onderdrukt, onderzoeken_afgerond from wmo_doorlooptijden where gemeentecode = ? "
-                  "and productcategorie = ? and wijkcode = ? order by maand_start desc", [gemeente, categorie, wijk])
+                  "and productcategorie = ? and wijkcode = ? and wet = 'wmo' order by maand_start desc", [gemeente, categorie, wijk])
     assert lead["Onderzoeken afgerond"].tolist() == ["<5" if hidden else str(n) for hidden, n in months]
 
 
@@ -100,8 +101,10 @@ def test_the_municipality_selector_filters_every_figure(built):
     at = app()
     at.multiselect(key="gemeenten").set_value([other]).run()
     shown = frame_with(at, "Meldingen langer dan 6 weken open (wettelijke termijn)")
-    peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst where gemeentecode = ?", [other])[0][0]
-    expected = gold(settings, "select count(*) from wmo_wachtlijst where gemeentecode = ? and peildatum = ?",
+    peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst where gemeentecode = ? and wet = 'wmo'",
+                     [other])[0][0]
+    expected = gold(settings, "select count(*) from wmo_wachtlijst where gemeentecode = ? and peildatum = ? "
+                    "and wet = 'wmo'",
                     [other, peildatum])[0][0]
     assert set(shown["Gemeente"]) == {other} and len(shown) == expected
     aanbieders = frame_with(at, "Aanbieder (AGB)")
@@ -226,10 +229,11 @@ def test_the_quarterly_report_is_self_contained_and_suppresses_small_cells(built
     assert "http://" not in page and "https://" not in page and " src=" not in page and "<link" not in page
     assert "<svg" in page and "<style>" in page
     gemeente = reports[0].name.split("_")[3]
-    peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst where peildatum <= ?", [end])[0][0]
+    peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst where peildatum <= ? and wet = 'wmo'",
+                     [end])[0][0]
     assert f"Wachtlijst op {peildatum:%d-%m-%Y}" in page
     suppressed, shown = gold(settings, "select count_if(onderdrukt), count_if(not onderdrukt) from wmo_wachtlijst "
-                             "where gemeentecode = ? and peildatum = ?", [gemeente, peildatum])[0]
+                             "where gemeentecode = ? and peildatum = ? and wet = 'wmo'", [gemeente, peildatum])[0]
     assert suppressed and shown
     # each suppressed cell at least in the SVG bars and the aanvragen table, never as a number
     assert page.count("&lt;5") >= 2 * suppressed
@@ -242,7 +246,7 @@ def test_the_quarterly_report_is_self_contained_and_suppresses_small_cells(built
 
 
 def test_with_a_law_column_the_waiting_list_shows_one_law_at_a_time(built, tmp_path):
-    """Tolerant of the Jeugd work to come: gold with a `wet` column (and Jeugd rows) never mixes two laws in a cell."""
+    """Gold's `wet` column: with Jeugd rows beside the Wmo's, the page shows one law at a time, never two in a cell."""
     settings, _ = built
     with pytest.MonkeyPatch.context() as mp:
         copy = copy_data_root(settings, tmp_path / "kopie", mp)
@@ -250,9 +254,9 @@ def test_with_a_law_column_the_waiting_list_shows_one_law_at_a_time(built, tmp_p
         version = json.loads((copy.gold / MANIFEST).read_text())["wmo_wachtlijst"]["versie"]
         table = copy.gold / VERSIONS / version / "wmo_wachtlijst.parquet"
         with duckdb.connect() as db:
-            db.execute(f"copy (select *, 'wmo' as wet from read_parquet('{table}') union all "
-                       f"select * replace (not onderdrukt as onderdrukt), 'jeugdwet' from read_parquet('{table}') "
-                       f") to '{table}.nieuw' (format parquet)")
+            db.execute(f"copy (select * from read_parquet('{table}') where wet = 'wmo' union all "
+                       f"select * replace (not onderdrukt as onderdrukt, 'jeugdwet' as wet) from read_parquet('{table}') "
+                       f"where wet = 'wmo') to '{table}.nieuw' (format parquet)")
         os.replace(f"{table}.nieuw", table)
         write_catalogue(copy)
         st.cache_resource.clear()
@@ -260,8 +264,8 @@ def test_with_a_law_column_the_waiting_list_shows_one_law_at_a_time(built, tmp_p
         assert at.radio[0].options == ["jeugdwet", "wmo"]
         at.radio[0].set_value("wmo").run()
         shown = frame_with(at, "Meldingen langer dan 6 weken open (wettelijke termijn)")
-        peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst")[0][0]
-        hidden = gold(settings, "select onderdrukt from wmo_wachtlijst where peildatum = ? "
+        peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst where wet = 'wmo'")[0][0]
+        hidden = gold(settings, "select onderdrukt from wmo_wachtlijst where peildatum = ? and wet = 'wmo' "
                       "order by gemeentecode, productcategorie, wijkcode", [peildatum])
         assert [v == "<5" for v in shown["Meldingen langer dan 6 weken open (wettelijke termijn)"]] == [
             h for (h,) in hidden]
@@ -338,7 +342,7 @@ def test_every_page_and_the_report_render_in_chromium(built):
             page.screenshot(path=str(SCREENSHOTS / "kwartaalrapport.png"), full_page=True)
             page.goto((settings.dbt_docs / "static_index.html").as_uri() + "#!/model/model.lakehouse.wmo_wachtlijst")
             # the docs open from the file: the model's page shows its description
-            page.get_by_text("The Wmo waiting list at the end of each week").first.wait_for(timeout=60_000)
+            page.get_by_text("The social-domain waiting list at the end of each week").first.wait_for(timeout=60_000)
             page.screenshot(path=str(SCREENSHOTS / "dbt_docs.png"))
             browser.close()
     finally:

@@ -8,17 +8,18 @@ import dataclasses
 import pytest
 
 import pipelines.run as run
-from pipelines.bronze.landing import SOURCE_FOLDERS, landing_problem, unread_in_landing
+from pipelines.bronze.landing import SOURCE_FOLDERS, landing_problem, system_folders, unread_in_landing
 from pipelines.bronze.sources import SOURCES
 from pipelines.settings import load_settings
 from tests.conftest import PEILDATUM
 
 REAL_KEY = "Zq8#vT2!mL5pW9xR4cN7bH1sK6dF3gJ0yU"
-LAYOUT = "fixi/, iwmo/, zorgned/, brp/, burgerzaken/, referentie/"
+LAYOUT = "fixi/, iwmo/, ijw/, zorgned/, brp/, burgerzaken/, referentie/"
 
 
 def test_the_layout_names_every_source_folder():
-    assert set(SOURCE_FOLDERS) == {source.system for source in SOURCES}
+    assert set(SOURCE_FOLDERS) == {folder for source in SOURCES for folder in system_folders(source.system)}
+    assert set(system_folders("iwmo")) == {"iwmo", "ijw"}  # iWmo and iJw berichten: one reader
 
 
 @pytest.mark.parametrize(("lay_out", "message"), [

@@ -26,7 +26,8 @@ names = data.wijknamen(s)
 # Should Jeugd join these tables, a column `wet` tells the laws apart: one law at a time, never two in one cell.
 laws = (data.query(s, "select distinct wet from wmo_wachtlijst order by 1")["wet"].dropna().tolist()
         if "wet" in data.columns(s, "wmo_wachtlijst") else [])
-chosen_law = st.radio("Wet", laws, horizontal=True) if len(laws) > 1 else laws[0] if laws else None
+chosen_law = (st.radio("Wet", laws, index=laws.index("wmo") if "wmo" in laws else 0, horizontal=True)
+              if len(laws) > 1 else laws[0] if laws else None)
 
 
 def law(table: str) -> tuple[str, list]:
@@ -103,9 +104,9 @@ choices = cells[["gemeentecode", "productcategorie", "productcategorie_omschrijv
 col1, col2, col3 = st.columns(3)
 gemeente = col1.selectbox("Gemeente", sorted(choices["gemeentecode"].unique()))
 categories = choices[choices["gemeentecode"] == gemeente].drop_duplicates("productcategorie")
+labels = dict(zip(categories["productcategorie"], categories["productcategorie_omschrijving"]))
 categorie = col2.selectbox("Productcategorie", categories["productcategorie"].tolist(),
-                           format_func=dict(zip(categories["productcategorie"],
-                                                categories["productcategorie_omschrijving"])).get)
+                           format_func=lambda code: labels.get(code) or "productcategorie onbekend")
 wijken = choices[(choices["gemeentecode"] == gemeente) & (choices["productcategorie"] == categorie)]
 wijk = col3.selectbox("Wijk", wijken["wijkcode"].tolist(), format_func=wijk_label)
 trend = data.query(s, f"""

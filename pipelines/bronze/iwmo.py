@@ -1,7 +1,11 @@
-"""iWmo berichten (XML) -> bronze `iwmo_bericht` and `iwmo_product`.
+"""iWmo and iJw berichten (XML) -> bronze `iwmo_bericht` and `iwmo_product`.
 
-One bericht per file, read as the iStandaarden berichtspecificaties define it. Elements are matched on local
-names, so the shapes of iWmo 2.x and 3.x read alike; the version comes from the namespace and is kept:
+One bericht per file, read as the iStandaarden berichtspecificaties define it. iWmo (Wmo 2015) and iJw (Jeugdwet)
+are one family of standards: the same messages (301 toewijzing, 305 start, 307 stop, 315 verzoek om toewijzing,
+...) in the same shape, each in its own namespaces (`.../iwmo/3_2/wmo301/schema`, `.../ijw/3_2/jw301/schema`) and
+with its own COD002 berichtcodes. So one reader reads both, telling them apart by content (the namespace), whether
+the file came in `landing/iwmo/` or `landing/ijw/`; every row says its law (`wet`). Elements are matched on local
+names, so the shapes of 2.x and 3.x read alike; the version comes from the namespace and is kept:
 - 2.0: header `Berichtspecificatie/Code` and `Berichtidentificatie`; clients in `Clienten`; a 301 carries a
   `Beschikking` with beschikte and toegewezen products, a toewijzing withdrawn early carries `RedenIntrekking`.
 - 2.1-2.4: header `BerichtCode` and `BerichtIdentificatie`; otherwise as 2.0, with `RedenWijziging`.
@@ -10,7 +14,7 @@ names, so the shapes of iWmo 2.x and 3.x read alike; the version comes from the 
   stops name the toewijzing by `ToewijzingNummer` (the aanbieder is the sender).
 Every start (305) and stop (307) line keeps its StatusAanlevering (COD467: 1 eerste aanlevering, 2 gewijzigde
 aanlevering, 3 verwijderen aanlevering; 2.x also states it per client, 9 "niet van toepassing"), and every
-toegewezen product its RedenWijziging (WMO002; 13 verwijderd) or, in 2.0, its RedenIntrekking (kept as
+toegewezen product its RedenWijziging (WMO002/JZ002; 13 verwijderd) or, in 2.0, its RedenIntrekking (kept as
 `reden_wijziging`; `versie` says which codelist): bronze keeps
 every delivery as it came, silver derives what is current from them.
 
@@ -22,13 +26,16 @@ Retour messages (302, 306, 308, 316, 318, 320, 325) repeat the original's conten
 recorded as berichten but their product lines are not read, so they are never counted as new toewijzingen,
 starts or stops. So are the berichten whose lines this product does not use (317 verzoek om wijziging, 319
 antwoordbericht, 323 declaratie). Of the client only the BSN (pseudonymised at once; without one the client number), birth date (as an
-age band) and postcode (four digits) are read.
+age band) and postcode (four digits) are read; of an iJw client also the codes of its JuridischeStatus and
+WettelijkeVertegenwoordiging (a special category: silver and gold hold them only as counts), and of a verzoek
+om toewijzing the type of its Verwijzer (COD327; never the referrer's name or AGB code).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -37,25 +44,36 @@ from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, U
 from pipelines.bronze.tables import IWMO_BERICHT, IWMO_PRODUCT
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
 
-# 2.x: .../iwmo/2_0/wmo301/schema/2_0; 3.x: .../iwmo/3_2/wmo301/schema
-NAMESPACE = re.compile(r"^http://www\.istandaarden\.nl/iwmo/(\d+)_(\d+)/(wmo\d{3})/schema(/\d+_\d+)?$")
-# Message name -> (COD002 berichtcode, retour message or not). 317 verzoek om wijziging, 319 its answer and 323
-# declaratie (3.x) are recorded as berichten, but this product does not use their lines (see PRODUCT_LINES).
-MESSAGES = {
-    "wmo301": ("414", False), "wmo302": ("415", True),
-    "wmo305": ("418", False), "wmo306": ("419", True),
-    "wmo307": ("420", False), "wmo308": ("421", True),
-    "wmo315": ("444", False), "wmo316": ("445", True),
-    "wmo317": ("480", False), "wmo318": ("481", True),
-    "wmo319": ("482", False), "wmo320": ("483", True),
-    "wmo323": ("484", False), "wmo325": ("485", True),
+
+@dataclass(frozen=True)
+class Standard:
+    """One of the iStandaarden for the social domain, as its berichten show it."""
+
+    name: str  # as written in messages: iWmo, iJw
+    wet: str  # the law its berichten are about (bronze column `wet`)
+    prefix: str  # of its message names: wmo301, jw301
+    berichtcodes: dict[str, str]  # COD002 code per message number
+
+
+# The COD002 codes per message: the iWmo and iJw berichtspecificaties (XSD pattern of the header's BerichtCode).
+STANDARDS = {
+    "iwmo": Standard("iWmo", "wmo", "wmo", {
+        "301": "414", "302": "415", "305": "418", "306": "419", "307": "420", "308": "421", "315": "444",
+        "316": "445", "317": "480", "318": "481", "319": "482", "320": "483", "323": "484", "325": "485"}),
+    "ijw": Standard("iJw", "jeugdwet", "jw", {
+        "301": "436", "302": "437", "305": "438", "306": "439", "307": "440", "308": "441", "315": "446",
+        "316": "447", "317": "486", "318": "487", "319": "488", "320": "489", "323": "490", "325": "491"}),
 }
-# Per original message: (container, product line element, kind of line).
+# 2.x: .../iwmo/2_0/wmo301/schema/2_0; 3.x: .../iwmo/3_2/wmo301/schema, .../ijw/3_2/jw301/schema
+NAMESPACE = re.compile(r"^http://www\.istandaarden\.nl/(iwmo|ijw)/(\d+)_(\d+)/([a-z]+)(\d{3})/schema(/\d+_\d+)?$")
+RETOUR = frozenset({"302", "306", "308", "316", "318", "320", "325"})
+# Per original message number: (container, product line element, kind of line). 317 verzoek om wijziging, 319
+# its answer and 323 declaratie (3.x) are recorded as berichten, but this product does not use their lines.
 PRODUCT_LINES = {
-    "wmo315": (("Producten", "Product", "verzoek"), ("AangevraagdeProducten", "AangevraagdProduct", "verzoek")),  # 2.x, 3.x
-    "wmo301": (("BeschiktProducten", "BeschiktProduct", "beschikt"), ("ToegewezenProducten", "ToegewezenProduct", "toegewezen")),
-    "wmo305": (("StartProducten", "StartProduct", "start"),),
-    "wmo307": (("StopProducten", "StopProduct", "stop"),),
+    "315": (("Producten", "Product", "verzoek"), ("AangevraagdeProducten", "AangevraagdProduct", "verzoek")),  # 2.x, 3.x
+    "301": (("BeschiktProducten", "BeschiktProduct", "beschikt"), ("ToegewezenProducten", "ToegewezenProduct", "toegewezen")),
+    "305": (("StartProducten", "StartProduct", "start"),),
+    "307": (("StopProducten", "StopProduct", "stop"),),
 }
 STATUS_NOT_APPLICABLE = "9"  # COD467: a client-level status that says nothing about the product lines
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
@@ -63,14 +81,9 @@ PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fals
 
 def parse(context: ParseContext) -> Iterator[Parsed]:
     root = _root(context.file.content)
-    match = NAMESPACE.match(etree.QName(root).namespace or "")
-    if etree.QName(root).localname != "Bericht" or not match:
-        raise UnreadableFile(f"not an iWmo bericht: root element {root.tag}")
-    major, minor, message, _ = match.groups()
-    if message not in MESSAGES:
-        raise UnreadableFile(f"unknown iWmo message {message.upper()} (version {major}.{minor})")
-    code, is_retour = MESSAGES[message]
-    bericht = _bericht(_Fields(_child(root, "Header")), message, f"{major}.{minor}", code, is_retour, context)
+    standard, versie, number = _message(root)
+    message = f"{standard.prefix}{number}"
+    bericht = _bericht(_Fields(_child(root, "Header")), standard, message, versie, context)
     clients = _children(_child(root, "Clienten"), "Client") or _children(root, "Client")
     context.notes[f"{message.upper()} {bericht['versie']}"] += 1
     if bericht["gemeentecode_afwijkend"]:
@@ -78,21 +91,34 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
                       f"{bericht['gemeentecode']}"] += 1
     row = {name: value for name, value in bericht.items() if name != "aanbieder"}
     yield Parsed(1, row={**row, "aantal_clienten": len(clients)}, table=IWMO_BERICHT.name)
-    if is_retour or message not in PRODUCT_LINES:
+    if bericht["is_retour"] or number not in PRODUCT_LINES:
         return
-    number = 1
+    record = 1
     for client in clients:
         fields = _Fields(client)
-        for line in _product_lines(client, message):
-            number += 1
+        for line in _product_lines(client, number):
+            record += 1
             try:
-                yield Parsed(number, row=_product_row(bericht, fields, line, context), table=IWMO_PRODUCT.name)
+                yield Parsed(record, row=_product_row(bericht, fields, line, context), table=IWMO_PRODUCT.name)
             except RecordError as err:
-                yield Parsed(number, error=str(err), table=IWMO_PRODUCT.name,
+                yield Parsed(record, error=str(err), table=IWMO_PRODUCT.name,
                              raw={"bericht": bericht["bericht_identificatie"], "regel": line[1]})
 
 
-def _bericht(header: _Fields, message: str, versie: str, code: str, is_retour: bool, context: ParseContext) -> dict:
+def _message(root) -> tuple[Standard, str, str]:
+    """The standard, its version ("3.2") and the message number ("301") of a bericht, from its namespace."""
+    match = NAMESPACE.match(etree.QName(root).namespace or "")
+    if etree.QName(root).localname != "Bericht" or not match:
+        raise UnreadableFile(f"not an iWmo or iJw bericht: root element {root.tag}")
+    family, major, minor, prefix, number, _ = match.groups()
+    standard = STANDARDS[family]
+    if prefix != standard.prefix or number not in standard.berichtcodes:
+        raise UnreadableFile(f"unknown {standard.name} message {prefix.upper()}{number} (version {major}.{minor})")
+    return standard, f"{major}.{minor}", number
+
+
+def _bericht(header: _Fields, standard: Standard, message: str, versie: str, context: ParseContext) -> dict:
+    code = standard.berichtcodes[message.removeprefix(standard.prefix)]
     found_code = header.text("Berichtspecificatie", "Code") or header.text("BerichtCode")
     if found_code and found_code != code:
         raise UnreadableFile(f"{message.upper()} carries berichtcode {found_code}, expected {code}")
@@ -106,8 +132,9 @@ def _bericht(header: _Fields, message: str, versie: str, code: str, is_retour: b
     return {
         "berichttype": message.upper(),
         "berichtcode": found_code,
+        "wet": standard.wet,
         "versie": versie,
-        "is_retour": is_retour,
+        "is_retour": message.removeprefix(standard.prefix) in RETOUR,
         "afzender": afzender,
         "ontvanger": ontvanger,
         "aanbieder": aanbieder,
@@ -181,9 +208,9 @@ class _Fields:
         return next((value for name in names if (value := self.text(name)) is not None), None)
 
 
-def _product_lines(client, message: str) -> Iterator[tuple]:
+def _product_lines(client, number: str) -> Iterator[tuple]:
     """(product line element, kind, enclosing Beschikking element or None) for each product line."""
-    for container_name, element_name, kind in PRODUCT_LINES[message]:
+    for container_name, element_name, kind in PRODUCT_LINES[number]:
         for container in client.iter(f"{{*}}{container_name}"):
             parent = container.getparent()
             beschikking = parent if etree.QName(parent).localname == "Beschikking" else None
@@ -204,6 +231,7 @@ def _product_row(bericht: dict, client: _Fields, line: tuple, context: ParseCont
     omvang = product["Omvang"]
     return {
         "berichttype": bericht["berichttype"],
+        "wet": bericht["wet"],
         "versie": bericht["versie"],
         "regelsoort": kind,
         "bericht_identificatie": bericht["bericht_identificatie"],
@@ -233,6 +261,9 @@ def _product_row(bericht: dict, client: _Fields, line: tuple, context: ParseCont
         "status_aanlevering": _status_aanlevering(product, client),
         # 2.0 names only the early end of a toewijzing (RedenIntrekking); later versions any change (WMO002)
         "reden_wijziging": product.first("RedenWijziging", "RedenIntrekking"),
+        "verwijzer_type": product.text("Verwijzer", "Type"),
+        "juridische_status": client.text("JuridischeStatus"),
+        "wettelijke_vertegenwoordiging": client.text("WettelijkeVertegenwoordiging"),
     }
 
 

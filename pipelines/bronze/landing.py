@@ -117,18 +117,29 @@ def drop_folders(settings: Settings, system: str) -> list[tuple[str, str]]:
     """(gemeentecode, folder) of each drop folder of a source that exists.
 
     Each municipality of a shared platform delivers into its own drop folder `landing/GMxxxx/<system>/`;
-    files directly in `landing/<system>/` belong to the platform's own municipality (LAKEHOUSE_GEMEENTECODE).
+    files directly in `landing/<system>/` belong to the platform's own municipality (LAKEHOUSE_GEMEENTECODE). A
+    system read from more than one landing folder (`SHARED_FOLDERS`) has drop folders under each.
     """
-    folders = [(settings.gemeentecode, settings.landing / system)] + [
-        (folder.name, folder / system) for folder in sorted(settings.landing.glob("GM*"))
-        if GEMEENTECODE.fullmatch(folder.name) and not folder.is_symlink()
-    ]
+    municipal = [folder for folder in sorted(settings.landing.glob("GM*"))
+                 if GEMEENTECODE.fullmatch(folder.name) and not folder.is_symlink()]
+    folders = [(gemeentecode, root / name) for name in system_folders(system)
+               for gemeentecode, root in [(settings.gemeentecode, settings.landing)] + [(m.name, m) for m in municipal]]
     # A linked drop folder is not followed either: `unread_in_landing` reports it
     return [(gemeentecode, str(folder)) for gemeentecode, folder in folders
             if folder.is_dir() and not folder.is_symlink()]
 
 
-SOURCE_FOLDERS = ("fixi", "iwmo", "zorgned", "brp", "burgerzaken", "referentie")  # pipelines.bronze.sources
+# A source system whose exports arrive in more than one landing folder: iWmo and iJw berichten are one family of
+# standards with one reader (pipelines.bronze.iwmo), which tells them apart by content, whichever folder holds them.
+SHARED_FOLDERS = {"iwmo": ("iwmo", "ijw")}
+SOURCE_FOLDERS = ("fixi", "iwmo", "ijw", "zorgned", "brp", "burgerzaken", "referentie")  # pipelines.bronze.sources
+
+
+def system_folders(system: str) -> tuple[str, ...]:
+    """The landing folders a source system reads (`landing/<folder>/`, `landing/GMxxxx/<folder>/`)."""
+    return SHARED_FOLDERS.get(system, (system,))
+
+
 EXPECTED_LAYOUT = (f"expected one folder per source system ({', '.join(f + '/' for f in SOURCE_FOLDERS)}), "
                    "or per municipality GMxxxx/<source>/, each holding that system's exports")
 DOCUMENTATION = ("README.md",)  # a landing folder's own description, not an export

@@ -132,11 +132,14 @@ PERSON_COLUMNS = (
 IWMO_BERICHT = BronzeTable(
     name="iwmo_bericht",
     folder="iwmo/bericht",
-    description="iWmo berichten (one row per file): type, version, sender, receiver and date; retour messages included.",
+    description=("iWmo and iJw berichten (one row per file): law, type, version, sender, receiver and date; retour "
+                 "messages included."),
     columns=(
-        Column("berichttype", pa.string(), "WMO301, WMO302, WMO305, ... from the namespace", nullable=False),
-        Column("berichtcode", pa.string(), "COD002 code in the header (414 toewijzing, 418 start, ...)"),
-        Column("versie", pa.string(), "iWmo version, e.g. 2.0 or 3.2", nullable=False),
+        Column("berichttype", pa.string(), "WMO301, WMO302, WMO305, ..., JW301, JW315, ... from the namespace",
+               nullable=False),
+        Column("berichtcode", pa.string(), "COD002 code in the header (414 toewijzing Wmo, 436 toewijzing Jeugd, ...)"),
+        Column("wet", pa.string(), "The law: wmo (iWmo) or jeugdwet (iJw)", nullable=False),
+        Column("versie", pa.string(), "iWmo or iJw version, e.g. 2.0 or 3.2", nullable=False),
         Column("is_retour", pa.bool_(), "A retour message (302, 306, 308, 316, 318, 320, 325): a reply, not a new fact", nullable=False),
         Column("afzender", pa.string(), "Sender: gemeentecode (4 digits) or AGB code of the aanbieder"),
         Column("ontvanger", pa.string(), "Receiver: AGB code or gemeentecode"),
@@ -154,12 +157,15 @@ IWMO_PRODUCT = BronzeTable(
     name="iwmo_product",
     folder="iwmo/product",
     description=(
-        "iWmo product lines: verzoek (315), beschikt and toegewezen product (301), start (305) and stop (307), "
-        "one row per client and product line. Names, addresses, phone numbers, e-mail and relations are not carried."
+        "iWmo and iJw product lines: verzoek (315), beschikt and toegewezen product (301), start (305) and stop "
+        "(307), one row per client and product line. Names, addresses, phone numbers, e-mail, relations and the "
+        "referrer's name or AGB code are not carried."
     ),
     columns=(
-        Column("berichttype", pa.string(), "WMO301, WMO305, WMO307 or WMO315", nullable=False),
-        Column("versie", pa.string(), "iWmo version of the bericht, e.g. 2.0 or 3.2 (says which codelists apply)"),
+        Column("berichttype", pa.string(), "WMO301, WMO305, WMO307, WMO315 or JW301, JW305, JW307, JW315",
+               nullable=False),
+        Column("wet", pa.string(), "The law: wmo (iWmo) or jeugdwet (iJw)", nullable=False),
+        Column("versie", pa.string(), "iWmo or iJw version of the bericht, e.g. 2.0 or 3.2 (says which codelists apply)"),
         Column("regelsoort", pa.string(), "verzoek, beschikt, toegewezen, start or stop", nullable=False),
         Column("bericht_identificatie", pa.string(), "The bericht this line came in", nullable=False),
         Column("dagtekening", pa.date32(), "Date of the bericht"),
@@ -168,7 +174,7 @@ IWMO_PRODUCT = BronzeTable(
         *PERSON_COLUMNS,
         Column("beschikkingnummer", pa.string(), "Beschikkingnummer"),
         Column("toewijzingnummer", pa.string(), "ToewijzingNummer (iWmo 3.x; empty in 2.x)"),
-        Column("productcategorie", pa.string(), "WMO020 productcategorie (2 digits)"),
+        Column("productcategorie", pa.string(), "WMO020 (Wmo) or JZ020 (Jeugd) productcategorie (2 digits)"),
         Column("productcode", pa.string(), "Product code (5 characters)"),
         Column("aanbieder", pa.string(), "AGB code of the aanbieder"),
         Column("afgiftedatum", pa.date32(), "Date the beschikking was issued (301)"),
@@ -185,6 +191,12 @@ IWMO_PRODUCT = BronzeTable(
                "COD467 of a start or stop: 1 eerste aanlevering, 2 gewijzigde aanlevering, 3 verwijderen aanlevering"),
         Column("reden_wijziging", pa.string(),
                "Of a toegewezen product changed or withdrawn: WMO002 RedenWijziging (13 verwijderd), in 2.0 RedenIntrekking"),
+        Column("verwijzer_type", pa.string(),
+               "Of a Jeugd verzoek om toewijzing (JW315): COD327 type of the verwijzer (01 gemeente, 02 huisarts, ...)"),
+        Column("juridische_status", pa.string(),
+               "Of a Jeugd client (JW301): JuridischeStatus code (iJw basisschema; special category: only counted past silver)"),
+        Column("wettelijke_vertegenwoordiging", pa.string(),
+               "Of a Jeugd client (JW301): WettelijkeVertegenwoordiging code (special category: only counted past silver)"),
         *LINEAGE_COLUMNS,
     ),
 )
@@ -193,10 +205,11 @@ ZORGNED_AANVRAAG = BronzeTable(
     name="zorgned_aanvraag",
     folder="zorgned/aanvraag",
     description=(
-        "The Wmo case-management export: one row per aanvraag and beschikt product (ZorgNed JSON), or per "
-        "melding/aanvraag line (CSV). Only the Wmo regeling; other regelingen are skipped and counted."
+        "The social-domain case-management export: one row per aanvraag and beschikt product (ZorgNed JSON), or "
+        "per melding/aanvraag line (CSV). The Wmo and Jeugd regelingen; other regelingen are skipped and counted."
     ),
     columns=(
+        Column("wet", pa.string(), "The law: wmo (regeling WMO) or jeugdwet (regeling JEUGD)", nullable=False),
         Column("melding_id", pa.string(), "Melding (hulpvraag) number; from JSON the procesIdentificatie"),
         Column("aanvraag_id", pa.string(), "Aanvraag identificatie"),
         Column("gemeentecode", pa.string(), "CBS gemeentecode", nullable=False),
@@ -208,7 +221,7 @@ ZORGNED_AANVRAAG = BronzeTable(
         Column("beschikkingnummer", pa.string(), "Beschikkingnummer"),
         Column("datum_beschikking", pa.date32(), "Beschikking issued (datumAfgifte)"),
         Column("beschikt_product_id", pa.string(), "Identificatie of the beschikt product"),
-        Column("productcategorie", pa.string(), "WMO020 productcategorie (2 digits)"),
+        Column("productcategorie", pa.string(), "WMO020 (Wmo) or JZ020 (Jeugd) productcategorie (2 digits)"),
         Column("productcode", pa.string(), "Product(soort) code"),
         Column("resultaat", pa.string(), "toegewezen or afgewezen"),
         Column("leveringsvorm", pa.string(), "zin or pgb"),
@@ -225,12 +238,13 @@ ZORGNED_TOEWIJZING = BronzeTable(
     folder="zorgned/toewijzing",
     description="Toewijzingen and their leveringen from the ZorgNed export, one row per toewijzing and levering.",
     columns=(
+        Column("wet", pa.string(), "The law: wmo (regeling WMO) or jeugdwet (regeling JEUGD)", nullable=False),
         Column("aanvraag_id", pa.string(), "Aanvraag identificatie"),
         Column("gemeentecode", pa.string(), "CBS gemeentecode", nullable=False),
         Column("persoon_pseudoniem", pa.string(), "Keyed pseudonym of the client"),
         Column("beschikkingnummer", pa.string(), "Beschikkingnummer"),
         Column("beschikt_product_id", pa.string(), "Identificatie of the beschikt product"),
-        Column("productcategorie", pa.string(), "WMO020 productcategorie"),
+        Column("productcategorie", pa.string(), "WMO020 (Wmo) or JZ020 (Jeugd) productcategorie"),
         Column("toewijzingnummer", pa.string(), "ToewijzingNummer"),
         Column("toewijzingsdatum", pa.date32(), "Date of the toewijzing"),
         Column("ingangsdatum", pa.date32(), "Start of the toewijzing"),

@@ -1,9 +1,10 @@
-"""The Wmo case-management export -> bronze `zorgned_aanvraag` and `zorgned_toewijzing`.
+"""The social-domain case-management export -> bronze `zorgned_aanvraag` and `zorgned_toewijzing`.
 
 Two shapes: the ZorgNed-style JSON (`_embedded.aanvraag[]`: aanvraag -> beschikking -> beschikte producten ->
 toewijzingen -> leveringen; a per-client response may name its client in a `client` or ZorgNed `persoon` block,
-per aanvraag or for the whole document), and a CSV export of meldingen and aanvragen. Only the Wmo regeling is
-read; other regelingen (Jeugd, LLV, Armoedevrz, ...) are skipped and counted per regeling in the run's notes.
+per aanvraag or for the whole document), and a CSV export of meldingen and aanvragen. The regelingen of the Wmo
+(WMO) and the Jeugdwet (JEUGD) are read, each row with its law (`wet`); other regelingen (LLV, Armoedevrz, ...) are
+skipped and counted per regeling in the run's notes. A CSV without a Regeling column is a Wmo export.
 The client is pseudonymised before anything is written: by BSN, or without one by the case system's own client
 number (`clientidentificatie`, CSV column Clientnummer). A record with neither has no client identity: it is
 kept, counted in the notes, and gold counts such records as at most one client (macro `client_count`).
@@ -22,6 +23,8 @@ from pipelines.bronze.tables import ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
 
 WMO = "WMO"
+# The regeling (`regeling.identificatie`, CSV column Regeling) of each law read: its bronze `wet`.
+REGELINGEN = {WMO: "wmo", "JEUGD": "jeugdwet"}
 CSV_ALIASES = {
     "melding_id": ("Meldingnummer", "Melding"),
     "datum_melding": ("Datum melding", "Datum registratie"),
@@ -64,13 +67,13 @@ def _parse_json(text: str, context: ParseContext) -> Iterator[Parsed]:
     for aanvraag in aanvragen:
         number += 1
         regeling = str((aanvraag.get("regeling") or {}).get("identificatie", "")).upper()
-        if regeling != WMO:
+        if regeling not in REGELINGEN:
             context.notes[f"skipped: regeling {regeling or 'unknown'}"] += 1
             continue
         try:
             person = _person(_client_block(aanvraag) or _client_block(document), context,
                              _iso_date(aanvraag.get("datumAanvraag"), "datumAanvraag"))
-            rows = list(_aanvraag_rows(aanvraag, person, context))
+            rows = list(_aanvraag_rows(aanvraag, REGELINGEN[regeling], person, context))
         except RecordError as err:
             yield Parsed(number, error=str(err), raw={"identificatie": aanvraag.get("identificatie")})
             continue
@@ -78,9 +81,10 @@ def _parse_json(text: str, context: ParseContext) -> Iterator[Parsed]:
             yield Parsed(number, row=row, table=table)
 
 
-def _aanvraag_rows(aanvraag: dict, person: dict, context: ParseContext) -> Iterator[tuple[str, dict]]:
+def _aanvraag_rows(aanvraag: dict, wet: str, person: dict, context: ParseContext) -> Iterator[tuple[str, dict]]:
     beschikking = aanvraag.get("beschikking") or {}
     base = {
+        "wet": wet,
         "melding_id": _str(aanvraag.get("procesIdentificatie")),
         "aanvraag_id": _str(aanvraag.get("identificatie")),
         "gemeentecode": context.gemeentecode,
@@ -117,6 +121,7 @@ def _aanvraag_rows(aanvraag: dict, person: dict, context: ParseContext) -> Itera
 def _toewijzing_rows(product: dict, toewijzing: dict) -> Iterator[tuple[str, dict]]:
     aanbieder = _str((toewijzing.get("leverancier") or {}).get("agbcode")) or product["aanbieder"]
     base = {
+        "wet": product["wet"],
         "aanvraag_id": product["aanvraag_id"],
         "gemeentecode": product["gemeentecode"],
         "persoon_pseudoniem": product["persoon_pseudoniem"],
@@ -145,18 +150,18 @@ def _parse_csv(text: str, context: ParseContext) -> Iterator[Parsed]:
             yield Parsed(line, error=f"line {line}: {record[FIELD_COUNT_ERROR]}")
             continue
         regeling = record.get("regeling", WMO).upper() or WMO
-        if regeling != WMO:
+        if regeling not in REGELINGEN:
             context.notes[f"skipped: regeling {regeling}"] += 1
             continue
         try:
-            row = _csv_row(record, context)
+            row = _csv_row(record, REGELINGEN[regeling], context)
         except RecordError as err:
             yield Parsed(line, error=str(err), raw={"melding_id": record.get("melding_id")})
             continue
         yield Parsed(line, row=row)
 
 
-def _csv_row(record: dict, context: ParseContext) -> dict:
+def _csv_row(record: dict, wet: str, context: ParseContext) -> dict:
     dates = {name: dutch_or_iso_date(record.get(name), name)
              for name in ("datum_melding", "datum_onderzoek_afgerond", "datum_aanvraag", "datum_beschikking")}
     if dates["datum_melding"] is None:
@@ -165,6 +170,7 @@ def _csv_row(record: dict, context: ParseContext) -> dict:
                       "geboortedatum": record.get("geboortedatum"), "postcode": record.get("postcode")},
                      context, dates["datum_melding"])
     return {
+        "wet": wet,
         "melding_id": record["melding_id"],
         "aanvraag_id": record.get("aanvraag_id") or None,
         "gemeentecode": context.gemeentecode,

@@ -4,6 +4,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from pipelines.bronze.ingest import Source, ingest, row_count, write_parquet
+from pipelines.bronze.landing import system_folders
 from pipelines.bronze.referentie import public_holidays
 from pipelines.bronze.sources import SOURCES
 from pipelines.bronze.tables import FEESTDAG
@@ -22,7 +23,8 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
             group_name="bronze",
             kinds={"python", "parquet"},
             owners=["team:data-platform"],
-            description=f"{table.description} From `landing/{source.system}/`, format detected per file.",
+            description=f"{table.description} From {' and '.join(f'`landing/{f}/`' for f in system_folders(source.system))}, "
+                        "format detected per file.",
             metadata={"dagster/column_schema": table.dagster_schema, "zone": "bronze", "privacy": "vertrouwelijk"},
         )
         for table in source.tables

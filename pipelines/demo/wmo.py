@@ -192,7 +192,7 @@ def _write_csv(rows: list[Case], cutoff: dt.date, path: Path, rng: np.random.Gen
             c.categorie, ("toegewezen" if c.toegewezen else "afgewezen") if c.beschikking and c.beschikking < cutoff else "",
             c.client.wijkcode, c.client.bsn, c.client.birth.strftime("%d-%m-%Y"), c.client.name, c.client.email, "WMO",
         ])
-    if rng.random() < 0.5:  # the export also lists a youth-care case now and then: not Wmo
+    if rng.random() < 0.5:  # the export also lists a youth-care melding now and then (regeling JEUGD, read as Jeugd)
         writer.writerow(["J000001", cutoff.strftime("%d-%m-%Y"), "", "", "", "", "", "", "", "", "", "", "", "", "JEUGD"])
     path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
 

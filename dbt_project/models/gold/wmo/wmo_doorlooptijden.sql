@@ -1,41 +1,43 @@
-{#- Per month in which the step finished, productcategorie and wijk: days from melding to finished onderzoek
-    and from aanvraag to beschikking (median, p90) and the share within the statutory terms. -#}
+{#- Per month in which the step finished, law (`wet`), productcategorie and wijk: days from melding to finished
+    onderzoek and from aanvraag to beschikking (median, p90) and the share within the law's statutory terms (seed
+    sociaal_domein_termijn; the Jeugdwet has no onderzoek term, so that share is empty for Jeugd). -#}
 with onderzoek as (
     select
-        cast(date_trunc('month', datum_onderzoek_afgerond) as date) as maand_start, gemeentecode, productcategorie,
-        wijkcode, persoon_pseudoniem, doorlooptijd_onderzoek_dagen as dagen, 'onderzoek' as stap
+        cast(date_trunc('month', datum_onderzoek_afgerond) as date) as maand_start, wet, gemeentecode,
+        productcategorie, wijkcode, persoon_pseudoniem, doorlooptijd_onderzoek_dagen as dagen, 'onderzoek' as stap
     from {{ ref('wmo_melding') }}
     where doorlooptijd_onderzoek_dagen is not null
 ),
 
 beschikking as (
     select
-        cast(date_trunc('month', datum_beschikking) as date) as maand_start, gemeentecode, productcategorie,
-        wijkcode, persoon_pseudoniem, doorlooptijd_beschikking_dagen as dagen, 'beschikking' as stap
+        cast(date_trunc('month', datum_beschikking) as date) as maand_start, wet, gemeentecode,
+        productcategorie, wijkcode, persoon_pseudoniem, doorlooptijd_beschikking_dagen as dagen, 'beschikking' as stap
     from {{ ref('wmo_aanvraag') }}
     where doorlooptijd_beschikking_dagen is not null
 ),
 
 per_cel as (
     select
-        maand_start, gemeentecode, productcategorie, wijkcode,
+        maand_start, wet, gemeentecode, productcategorie, wijkcode,
         {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
         {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
         sum(case when stap = 'onderzoek' then 1 else 0 end) as onderzoeken_afgerond,
         {{ percentile("case when stap = 'onderzoek' then dagen end", 0.5) }} as onderzoek_dagen_mediaan,
         {{ percentile("case when stap = 'onderzoek' then dagen end", 0.9) }} as onderzoek_dagen_p90,
-        avg(case when stap = 'onderzoek' then case when dagen <= 42 then 1.0 else 0.0 end end) as onderzoek_aandeel_binnen_termijn,
+        avg(case when stap = 'onderzoek' then cast(dagen <= termijn_dagen as double) end) as onderzoek_aandeel_binnen_termijn,
         sum(case when stap = 'beschikking' then 1 else 0 end) as beschikkingen_afgegeven,
         {{ percentile("case when stap = 'beschikking' then dagen end", 0.5) }} as beschikking_dagen_mediaan,
         {{ percentile("case when stap = 'beschikking' then dagen end", 0.9) }} as beschikking_dagen_p90,
-        avg(case when stap = 'beschikking' then case when dagen <= 14 then 1.0 else 0.0 end end) as beschikking_aandeel_binnen_termijn
-    from (select * from onderzoek union all select * from beschikking) as stappen
-    group by maand_start, gemeentecode, productcategorie, wijkcode
+        avg(case when stap = 'beschikking' then cast(dagen <= termijn_dagen as double) end) as beschikking_aandeel_binnen_termijn
+    from (select * from onderzoek union all select * from beschikking) as s
+    left join {{ ref('sociaal_domein_termijn') }} as t using (wet, stap)
+    group by maand_start, wet, gemeentecode, productcategorie, wijkcode
 ),
 
 final as (
     select
-        maand_start, gemeentecode, productcategorie, wijkcode,
+        maand_start, wet, gemeentecode, productcategorie, wijkcode,
         aantal_clienten < {{ min_clients() }} as onderdrukt,
         {{ suppression_reason('aantal_clienten', 'zonder_identiteit') }} as onderdrukt_reden,
         {{ suppressed_columns([('aantal_clienten', 'integer'), ('onderzoeken_afgerond', 'integer'),

@@ -1,6 +1,8 @@
-{#- The Wmo waiting list at the end of each week: open meldingen (onderzoek not finished) and open aanvragen
-    (no beschikking yet), per productcategorie and wijk, in waiting-time bands and past the statutory term
-    (6 weeks after the melding, 2 weeks after the aanvraag). -#}
+{#- The social-domain waiting list at the end of each week, per law (`wet`): open meldingen (onderzoek not
+    finished) and open aanvragen (no beschikking yet), per productcategorie and wijk, in waiting-time bands and
+    past the statutory term of the law (seed sociaal_domein_termijn: Wmo 6 weeks after the melding and 2 weeks
+    after the aanvraag; Jeugd 8 weeks after the aanvraag, and no onderzoek term, so its meldingen_over_termijn
+    is empty). -#}
 with peildata as (
     select distinct datum as peildatum
     from {{ ref('kalender') }}
@@ -9,7 +11,7 @@ with peildata as (
 ),
 
 open_meldingen as (
-    select p.peildatum, m.gemeentecode, m.productcategorie, m.wijkcode, m.persoon_pseudoniem,
+    select p.peildatum, m.wet, m.gemeentecode, m.productcategorie, m.wijkcode, m.persoon_pseudoniem,
         {{ days_between('m.datum_melding', 'p.peildatum') }} as wachtdagen, 'melding' as soort
     from {{ ref('wmo_melding') }} as m
     inner join peildata as p
@@ -18,7 +20,7 @@ open_meldingen as (
 ),
 
 open_aanvragen as (
-    select p.peildatum, a.gemeentecode, a.productcategorie, a.wijkcode, a.persoon_pseudoniem,
+    select p.peildatum, a.wet, a.gemeentecode, a.productcategorie, a.wijkcode, a.persoon_pseudoniem,
         {{ days_between('a.datum_aanvraag', 'p.peildatum') }} as wachtdagen, 'aanvraag' as soort
     from {{ ref('wmo_aanvraag') }} as a
     inner join peildata as p
@@ -26,26 +28,39 @@ open_aanvragen as (
         and (a.datum_beschikking is null or a.datum_beschikking > p.peildatum)
 ),
 
+termijnen as (
+    select
+        wet,
+        max(case when stap = 'onderzoek' then termijn_dagen end) as onderzoek_termijn,
+        max(case when stap = 'beschikking' then termijn_dagen end) as beschikking_termijn
+    from {{ ref('sociaal_domein_termijn') }}
+    group by wet
+),
+
 per_cel as (
     select
-        peildatum, gemeentecode, productcategorie, wijkcode,
+        peildatum, wet, gemeentecode, productcategorie, wijkcode,
         {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
         {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
         sum(case when soort = 'melding' then 1 else 0 end) as open_meldingen,
         sum(case when soort = 'melding' and wachtdagen <= 14 then 1 else 0 end) as meldingen_0_2_weken,
         sum(case when soort = 'melding' and wachtdagen between 15 and 28 then 1 else 0 end) as meldingen_2_4_weken,
         sum(case when soort = 'melding' and wachtdagen between 29 and 42 then 1 else 0 end) as meldingen_4_6_weken,
-        sum(case when soort = 'melding' and wachtdagen > 42 then 1 else 0 end) as meldingen_over_termijn,
+        case when max(onderzoek_termijn) is not null
+            then sum(case when soort = 'melding' and wachtdagen > onderzoek_termijn then 1 else 0 end)
+        end as meldingen_over_termijn,
         sum(case when soort = 'aanvraag' then 1 else 0 end) as open_aanvragen,
-        sum(case when soort = 'aanvraag' and wachtdagen <= 14 then 1 else 0 end) as aanvragen_binnen_termijn,
-        sum(case when soort = 'aanvraag' and wachtdagen > 14 then 1 else 0 end) as aanvragen_over_termijn
+        sum(case when soort = 'aanvraag' and wachtdagen <= beschikking_termijn then 1 else 0 end) as aanvragen_binnen_termijn,
+        sum(case when soort = 'aanvraag' and wachtdagen > beschikking_termijn then 1 else 0 end) as aanvragen_over_termijn
     from (select * from open_meldingen union all select * from open_aanvragen) as open_werk
-    group by peildatum, gemeentecode, productcategorie, wijkcode
+    left join termijnen using (wet)
+    group by peildatum, wet, gemeentecode, productcategorie, wijkcode
 ),
 
 final as (
     select
         c.peildatum,
+        c.wet,
         c.gemeentecode,
         c.productcategorie,
         pc.omschrijving as productcategorie_omschrijving,
@@ -58,7 +73,7 @@ final as (
                                ('open_aanvragen', 'integer'), ('aanvragen_binnen_termijn', 'integer'),
                                ('aanvragen_over_termijn', 'integer')], 'aantal_clienten', prefix='c.') }}
     from per_cel as c
-    left join {{ ref('wmo_productcategorie') }} as pc on pc.code = c.productcategorie
+    left join {{ ref('productcategorie') }} as pc on pc.wet = c.wet and pc.code = c.productcategorie
 )
 
 select * from final

@@ -1,23 +1,24 @@
-{#- The providers' waiting lists: per aanbieder and productcategorie, days from toewijzing to the start of
+{#- The providers' waiting lists: per law (`wet`), aanbieder and productcategorie, days from toewijzing to the start of
     care, and the toewijzingen still waiting for a start at the peildatum with their age. A toewijzing ended
     (withdrawn or expired) before the peildatum without a start waits no longer; one known only from a change
     (its first delivery was not received) has no toewijzingsdatum to count from and is left out. -#}
 with toewijzingen as (
     select
-        t.toewijzing_id, t.gemeentecode, t.aanbieder, t.productcategorie, t.persoon_pseudoniem, t.toewijzingsdatum,
+        t.toewijzing_id, t.wet, t.gemeentecode, t.aanbieder, t.productcategorie, t.persoon_pseudoniem, t.toewijzingsdatum,
         l.begindatum,
         case when l.begindatum >= t.toewijzingsdatum
             then {{ days_between('t.toewijzingsdatum', 'l.begindatum') }} end as wachtdagen_tot_start,
         case when l.begindatum is null and (t.einddatum is null or t.einddatum >= {{ peildatum() }})
             then {{ days_between('t.toewijzingsdatum', peildatum()) }} end as wachtend_dagen
     from {{ ref('wmo_toewijzing') }} as t
-    left join {{ ref('wmo_levering') }} as l on l.gemeentecode = t.gemeentecode and l.toewijzing_id = t.toewijzing_id
+    left join {{ ref('wmo_levering') }} as l
+        on l.wet = t.wet and l.gemeentecode = t.gemeentecode and l.toewijzing_id = t.toewijzing_id
     where t.toewijzingsdatum <= {{ peildatum() }} and t.origineel_ontvangen
 ),
 
 per_cel as (
     select
-        gemeentecode, aanbieder, productcategorie,
+        wet, gemeentecode, aanbieder, productcategorie,
         {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
         {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
         count(*) as toewijzingen,
@@ -28,12 +29,12 @@ per_cel as (
         {{ percentile('wachtend_dagen', 0.5) }} as wachtend_dagen_mediaan,
         max(wachtend_dagen) as wachtend_dagen_max
     from toewijzingen
-    group by gemeentecode, aanbieder, productcategorie
+    group by wet, gemeentecode, aanbieder, productcategorie
 ),
 
 final as (
     select
-        gemeentecode, aanbieder, productcategorie,
+        wet, gemeentecode, aanbieder, productcategorie,
         aantal_clienten < {{ min_clients() }} as onderdrukt,
         {{ suppression_reason('aantal_clienten', 'zonder_identiteit') }} as onderdrukt_reden,
         {{ suppressed_columns([('aantal_clienten', 'integer'), ('toewijzingen', 'integer'), ('gestart', 'integer'),

@@ -1,16 +1,16 @@
-{#- One row per Wmo aanvraag with its beschikking: the stretch the two-week statutory term applies to. -#}
+{#- One row per Wmo or Jeugd aanvraag with its beschikking: the stretch the beslistermijn applies to. -#}
 with bron as (
     select * from {{ current_deliveries('zorgned_aanvraag') }} where aanvraag_id is not null
 ),
 
 meldingen as (
-    select gemeentecode, melding_id, wijkcode from {{ ref('wmo_melding') }}
+    select wet, gemeentecode, melding_id, wijkcode from {{ ref('wmo_melding') }}
 ),
 
 genummerd as (
     select
         *,
-        {{ delivery_rank('gemeentecode, aanvraag_id', prefer="case when bron_formaat = 'zorgned_csv' then 0 else 1 end") }}
+        {{ delivery_rank('wet, gemeentecode, aanvraag_id', prefer="case when bron_formaat = 'zorgned_csv' then 0 else 1 end") }}
             as volgorde
     from bron
 ),
@@ -20,6 +20,7 @@ final as (
         a.aanvraag_id,
         coalesce(a.melding_id, a.aanvraag_id) as melding_id,
         a.gemeentecode,
+        a.wet,
         a.persoon_pseudoniem,
         a.leeftijdsklasse,
         m.wijkcode,
@@ -36,7 +37,7 @@ final as (
         a.bron_record
     from genummerd as a
     left join meldingen as m
-        on m.gemeentecode = a.gemeentecode and m.melding_id = coalesce(a.melding_id, a.aanvraag_id)
+        on m.wet = a.wet and m.gemeentecode = a.gemeentecode and m.melding_id = coalesce(a.melding_id, a.aanvraag_id)
     where a.volgorde = 1
 )
 

@@ -1,7 +1,8 @@
-{#- One row per beschikking and product: what was granted or refused, from the case system and iWmo 301. -#}
+{#- One row per beschikking and product of either law (`wet`): what was granted or refused, from the case system
+    and iWmo/iJw 301. -#}
 with zorgned as (
     select
-        gemeentecode, beschikkingnummer, productcategorie, productcode, persoon_pseudoniem, resultaat, leveringsvorm,
+        wet, gemeentecode, beschikkingnummer, productcategorie, productcode, persoon_pseudoniem, resultaat, leveringsvorm,
         aanbieder, ingangsdatum, einddatum, datum_beschikking as afgiftedatum, 'zorgned' as bron_systeem,
         bron_bestand, bron_record, geladen_op, 0 as voorkeur
     from {{ current_deliveries('zorgned_aanvraag') }}
@@ -10,7 +11,7 @@ with zorgned as (
 
 iwmo as (
     select
-        gemeentecode, beschikkingnummer, productcategorie, productcode, persoon_pseudoniem, 'toegewezen' as resultaat,
+        wet, gemeentecode, beschikkingnummer, productcategorie, productcode, persoon_pseudoniem, 'toegewezen' as resultaat,
         'zin' as leveringsvorm, aanbieder, ingangsdatum, einddatum, afgiftedatum, 'iwmo' as bron_systeem,
         bron_bestand, bron_record, geladen_op, 1 as voorkeur
     from {{ current_deliveries('iwmo_product') }}
@@ -20,18 +21,18 @@ iwmo as (
 genummerd as (
     select
         *,
-        {{ delivery_rank('gemeentecode, beschikkingnummer, productcategorie', prefer='voorkeur') }} as volgorde
+        {{ delivery_rank('wet, gemeentecode, beschikkingnummer, productcategorie', prefer='voorkeur') }} as volgorde
     from (select * from zorgned union all select * from iwmo) as alle
 ),
 
 final as (
     select
-        g.beschikkingnummer, g.gemeentecode, g.persoon_pseudoniem, g.productcategorie, g.productcode, g.resultaat,
+        g.beschikkingnummer, g.gemeentecode, g.wet, g.persoon_pseudoniem, g.productcategorie, g.productcode, g.resultaat,
         g.leveringsvorm, g.aanbieder, g.afgiftedatum, g.ingangsdatum, g.einddatum,
         pc.code is not null as productcategorie_bekend,
         g.bron_systeem, g.bron_bestand, g.bron_record
     from genummerd as g
-    left join {{ ref('wmo_productcategorie') }} as pc on pc.code = g.productcategorie
+    left join {{ ref('productcategorie') }} as pc on pc.wet = g.wet and pc.code = g.productcategorie
     where g.volgorde = 1
 )
 

@@ -1,5 +1,5 @@
-{#- One row per toewijzing whose care started: start (iWmo 305) and stop (307) of the levering, or the case
-    system's leveringen, checked against the toewijzing.
+{#- One row per toewijzing whose care started: start (iWmo/iJw 305) and stop (307) of the levering, or the case
+    system's leveringen, checked against the toewijzing; with its law (`wet`).
     Every start and stop line carries a StatusAanlevering (COD467): 1 eerste aanlevering, 2 gewijzigde
     aanlevering, 3 verwijderen aanlevering. A delivery is known by its key (OP033): the toewijzing, the kind
     of line and its begindatum, for a stop also its einddatum. Per key the latest delivery holds (by
@@ -9,7 +9,7 @@
 with iwmo_regels as (
     select
         {{ iwmo_toewijzing_id() }} as toewijzing_id,
-        gemeentecode, gemeentecode_bericht, persoon_pseudoniem, aanbieder, productcategorie, regelsoort, begindatum,
+        wet, gemeentecode, gemeentecode_bericht, persoon_pseudoniem, aanbieder, productcategorie, regelsoort, begindatum,
         case when regelsoort = 'stop' then einddatum end as einddatum, reden_beeindiging, status_aanlevering,
         dagtekening, bron_bestand, bron_record, geladen_op
     from {{ current_deliveries('iwmo_product') }}
@@ -19,7 +19,7 @@ with iwmo_regels as (
 iwmo_laatste as (
     select
         *,
-        {{ delivery_rank('gemeentecode, toewijzing_id, regelsoort, begindatum, einddatum',
+        {{ delivery_rank('wet, gemeentecode, toewijzing_id, regelsoort, begindatum, einddatum',
                          prefer="dagtekening desc nulls last, case when status_aanlevering = '3' then 0 else 1 end desc") }}
             as volgorde
     from iwmo_regels
@@ -27,7 +27,7 @@ iwmo_laatste as (
 
 iwmo as (
     select
-        toewijzing_id, gemeentecode, gemeentecode_bericht, persoon_pseudoniem, aanbieder, productcategorie,
+        toewijzing_id, wet, gemeentecode, gemeentecode_bericht, persoon_pseudoniem, aanbieder, productcategorie,
         case when regelsoort = 'start' then begindatum end as begindatum, einddatum, reden_beeindiging,
         bron_bestand, bron_record
     from iwmo_laatste
@@ -36,7 +36,7 @@ iwmo as (
 
 zorgned as (
     select
-        toewijzingnummer as toewijzing_id, gemeentecode, cast(null as varchar) as gemeentecode_bericht,
+        toewijzingnummer as toewijzing_id, wet, gemeentecode, cast(null as varchar) as gemeentecode_bericht,
         persoon_pseudoniem, aanbieder, productcategorie, begindatum, levering_einddatum as einddatum,
         reden_beeindiging, bron_bestand, bron_record
     from {{ current_deliveries('zorgned_toewijzing') }}
@@ -45,6 +45,7 @@ zorgned as (
 
 per_toewijzing as (
     select
+        wet,
         gemeentecode,
         toewijzing_id,
         min(persoon_pseudoniem) as persoon_pseudoniem,
@@ -57,23 +58,23 @@ per_toewijzing as (
         min(bron_bestand) as bron_bestand,
         min(bron_record) as bron_record
     from (select * from iwmo union all select * from zorgned) as alle
-    group by gemeentecode, toewijzing_id
+    group by wet, gemeentecode, toewijzing_id
 ),
 
 toewijzingen as (
-    select gemeentecode, toewijzing_id, toewijzingsdatum from {{ ref('wmo_toewijzing') }}
+    select wet, gemeentecode, toewijzing_id, toewijzingsdatum from {{ ref('wmo_toewijzing') }}
 ),
 
 final as (
     select
-        l.toewijzing_id, l.gemeentecode, l.persoon_pseudoniem, l.aanbieder, l.productcategorie, l.begindatum,
+        l.toewijzing_id, l.gemeentecode, l.wet, l.persoon_pseudoniem, l.aanbieder, l.productcategorie, l.begindatum,
         l.einddatum, l.reden_beeindiging,
         t.toewijzing_id is not null as toewijzing_bekend,
         coalesce(l.begindatum >= t.toewijzingsdatum, true) as start_na_toewijzing,
         l.gemeentecode_afwijkend,
         l.bron_bestand, l.bron_record
     from per_toewijzing as l
-    left join toewijzingen as t on t.gemeentecode = l.gemeentecode and t.toewijzing_id = l.toewijzing_id
+    left join toewijzingen as t on t.wet = l.wet and t.gemeentecode = l.gemeentecode and t.toewijzing_id = l.toewijzing_id
 )
 
 select * from final

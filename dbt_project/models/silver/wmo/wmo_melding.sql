@@ -1,4 +1,4 @@
-{#- One row per Wmo melding (hulpvraag): when it came in and when the onderzoek finished. The CSV export
+{#- One row per Wmo or Jeugd melding (hulpvraag), with its law (`wet`): when it came in and when the onderzoek finished. The CSV export
     carries the onderzoek; where only the ZorgNed JSON knows a melding, its aanvraag date stands in for the
     end of the onderzoek (an aanvraag follows the onderzoek), flagged in onderzoek_datum_afgeleid. -#}
 with bron as (
@@ -14,7 +14,7 @@ genummerd as (
     select
         *,
         coalesce(melding_id, aanvraag_id) as melding_sleutel,
-        {{ delivery_rank('gemeentecode, coalesce(melding_id, aanvraag_id)',
+        {{ delivery_rank('wet, gemeentecode, coalesce(melding_id, aanvraag_id)',
                          prefer="case when bron_formaat = 'zorgned_csv' then 0 else 1 end") }} as volgorde
     from bron
 ),
@@ -23,6 +23,7 @@ final as (
     select
         m.melding_sleutel as melding_id,
         m.gemeentecode,
+        m.wet,
         m.persoon_pseudoniem,
         m.leeftijdsklasse,
         coalesce(m.wijkcode, w.wijkcode) as wijkcode,
@@ -41,7 +42,7 @@ final as (
         m.bron_record
     from genummerd as m
     left join wijk_via_postcode as w on w.gemeentecode = m.gemeentecode and w.postcode4 = m.postcode4
-    left join {{ ref('wmo_productcategorie') }} as pc on pc.code = m.productcategorie
+    left join {{ ref('productcategorie') }} as pc on pc.wet = m.wet and pc.code = m.productcategorie
     where m.volgorde = 1
 )
 

@@ -1,4 +1,5 @@
-{#- One row per toewijzing to a zorgaanbieder (iWmo 301, or the case system's toewijzingen), as it stands now.
+{#- One row per toewijzing to a zorgaanbieder (iWmo or iJw 301, or the case system's toewijzingen), as it stands now,
+    with its law (`wet`).
     A toewijzing is delivered once and then changed by new deliveries of the same toewijzing (an earlier or later
     einddatum, another volume, a withdrawal: RedenWijziging, in 2.0 RedenIntrekking). The latest delivery, by
     Toewijzingsdatum and -tijd (OP033x1), says what holds now; a toewijzing whose latest delivery deletes it
@@ -8,7 +9,7 @@
 with iwmo as (
     select
         {{ iwmo_toewijzing_id() }} as toewijzing_id,
-        toewijzingnummer, gemeentecode, gemeentecode_bericht, persoon_pseudoniem, beschikkingnummer,
+        toewijzingnummer, wet, gemeentecode, gemeentecode_bericht, persoon_pseudoniem, beschikkingnummer,
         productcategorie, productcode, aanbieder, toewijzingsdatum, toewijzingstijd, ingangsdatum, einddatum,
         reden_wijziging, versie, dagtekening, 'iwmo' as bron_systeem, bron_bestand, bron_record, geladen_op
     from {{ current_deliveries('iwmo_product') }}
@@ -17,7 +18,7 @@ with iwmo as (
 
 zorgned as (
     select
-        toewijzingnummer as toewijzing_id, toewijzingnummer, gemeentecode, cast(null as varchar) as gemeentecode_bericht,
+        toewijzingnummer as toewijzing_id, toewijzingnummer, wet, gemeentecode, cast(null as varchar) as gemeentecode_bericht,
         persoon_pseudoniem, beschikkingnummer, productcategorie, null as productcode, aanbieder, toewijzingsdatum,
         cast(null as varchar) as toewijzingstijd, ingangsdatum, einddatum, cast(null as varchar) as reden_wijziging,
         cast(null as varchar) as versie, cast(null as date) as dagtekening, 'zorgned' as bron_systeem, bron_bestand,
@@ -29,22 +30,23 @@ zorgned as (
 genummerd as (
     select
         *,
-        {{ delivery_rank('gemeentecode, toewijzing_id',
+        {{ delivery_rank('wet, gemeentecode, toewijzing_id',
                          prefer='toewijzingsdatum desc nulls last, toewijzingstijd desc nulls last, dagtekening desc nulls last') }}
             as volgorde,
         min(case when reden_wijziging is null then toewijzingsdatum end)
-            over (partition by gemeentecode, toewijzing_id) as eerste_toewijzingsdatum,
-        min(toewijzingsdatum) over (partition by gemeentecode, toewijzing_id) as eerste_wijzigingsdatum
+            over (partition by wet, gemeentecode, toewijzing_id) as eerste_toewijzingsdatum,
+        min(toewijzingsdatum) over (partition by wet, gemeentecode, toewijzing_id) as eerste_wijzigingsdatum
     from (select * from iwmo union all select * from zorgned) as alle
 ),
 
 beschikkingen as (
-    select distinct gemeentecode, beschikkingnummer from {{ current_deliveries('zorgned_aanvraag') }} where beschikkingnummer is not null
+    select distinct wet, gemeentecode, beschikkingnummer from {{ current_deliveries('zorgned_aanvraag') }}
+        where beschikkingnummer is not null
 ),
 
 final as (
     select
-        t.toewijzing_id, t.toewijzingnummer, t.gemeentecode, t.persoon_pseudoniem, t.beschikkingnummer,
+        t.toewijzing_id, t.toewijzingnummer, t.gemeentecode, t.wet, t.persoon_pseudoniem, t.beschikkingnummer,
         t.productcategorie, t.productcode, t.aanbieder,
         coalesce(t.eerste_toewijzingsdatum, t.eerste_wijzigingsdatum) as toewijzingsdatum,
         t.ingangsdatum, t.einddatum, t.reden_wijziging,
@@ -56,8 +58,8 @@ final as (
         t.bron_systeem, t.bron_bestand, t.bron_record
     from genummerd as t
     left join beschikkingen as b
-        on b.gemeentecode = t.gemeentecode and b.beschikkingnummer = t.beschikkingnummer
-    left join {{ ref('wmo_productcategorie') }} as pc on pc.code = t.productcategorie
+        on b.wet = t.wet and b.gemeentecode = t.gemeentecode and b.beschikkingnummer = t.beschikkingnummer
+    left join {{ ref('productcategorie') }} as pc on pc.wet = t.wet and pc.code = t.productcategorie
     where t.volgorde = 1 and not coalesce({{ iwmo_verwijderd('t.reden_wijziging', 't.versie') }}, false)
 )
 
