@@ -1,0 +1,224 @@
+"""A real `python -m pipelines.run` killed with SIGKILL during ingestion, during dbt and during publication, each
+followed by a rerun, gives the gold of a clean run over the same landing; analysts holding the catalogue open
+read-only, or trying to write it, during a run never break the run and never see an untruthful `publicatie`.
+
+The kill is exact, not timed: the killed run is started with this module's `sitecustomize` on its PYTHONPATH (test
+code, nothing in the product), an audit hook that sends the process SIGKILL the moment it opens or renames a given
+file, e.g. the catalogue of the second area it publishes. The process dies as from `kill -9`: no finally, no atexit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.demo import generate_demo
+from pipelines.demo.municipality import zutphen
+from pipelines.settings import PROJECT_ROOT, Settings, load_settings
+from tests.conftest import ENV_VARS, PEILDATUM
+from tests.test_reruns import new_export
+
+KILLER = """
+import fnmatch, os, signal
+
+_event, _pattern, _nth = os.environ["KILL_AT"].split("|")
+_seen = 0
+
+
+def _path(argument):
+    return os.fsdecode(argument) if isinstance(argument, (str, bytes, os.PathLike)) else ""
+
+
+def _kill_at(event, args):
+    global _seen
+    if event != _event:
+        return
+    if event == "open" and (not isinstance(args[1], str) or "w" not in args[1]):
+        return  # only files opened for writing
+    if fnmatch.fnmatch(_path(args[1] if event == "os.rename" else args[0]), _pattern):
+        _seen += 1
+        if _seen == int(_nth):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+os.environ.pop("KILL_AT")  # not for the processes this one starts
+import sys
+sys.addaudithook(_kill_at)
+"""
+# (audit event, file pattern, n-th match): the moment each run is killed
+DURING_INGESTION = ("os.rename", "*/bronze/fixi/*.parquet", 1)  # a staged Fixi part moved into bronze, unregistered
+DURING_DBT = ("open", "*/models/gold/fixi/fixi_pieken.sql", 1)  # fixi_meldingen_week built, its sibling compiled
+DURING_PUBLICATION = ("os.rename", "*/gold/gold.duckdb", 2)  # the second area's files and manifest written, not
+# its catalogue
+
+ANALYST = """
+import json, sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)   # an analyst's session, left open across the run
+for _ in sys.stdin:
+    seen = {t: [n, con.execute(f'select count(*) from "{t}"').fetchone()[0], r]
+            for t, n, r in con.execute("select tabel, aantal_rijen, run_id from publicatie").fetchall()}
+    print(json.dumps(seen), flush=True)
+"""
+VARYING = {"run_id", "berekend_in_run", "gecontroleerd_op", "laatst_geladen_op"}  # which run, and when
+
+
+def environment(root: Path, kill_at: tuple | None = None) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if name not in ENV_VARS}
+    env.update(LAKEHOUSE_DATA_ROOT=str(root), LAKEHOUSE_PEILDATUM=PEILDATUM, DAGSTER_HOME=str(root / ".dagster"))
+    (root / ".dagster").mkdir(parents=True, exist_ok=True)
+    if kill_at:
+        killer = root.parent / f"killer-{root.name}"
+        killer.mkdir(exist_ok=True)
+        (killer / "sitecustomize.py").write_text(KILLER)
+        env.update(KILL_AT="|".join(map(str, kill_at)),
+                   PYTHONPATH=os.pathsep.join([str(killer), *filter(None, [env.get("PYTHONPATH")])]))
+    return env
+
+
+def start_run(root: Path, kill_at: tuple | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipelines.run"], cwd=PROJECT_ROOT, env=environment(root, kill_at),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish(run: subprocess.Popen) -> tuple[int, str]:
+    output, _ = run.communicate(timeout=900)
+    return run.returncode, output
+
+
+def killed_run(root: Path, kill_at: tuple) -> str:
+    code, output = finish(start_run(root, kill_at))
+    assert code == -signal.SIGKILL, f"the run was not killed at {kill_at}:\n{output[-3000:]}"
+    return output
+
+
+def settings_of(root: Path) -> Settings:
+    return load_settings({"LAKEHOUSE_DATA_ROOT": str(root), "LAKEHOUSE_PEILDATUM": PEILDATUM})
+
+
+def small_landing(landing: Path) -> None:
+    """The demo municipality at a twentieth of its size and one year of exports: every source and area, quickly."""
+    settings = settings_of(landing.parent)
+    gemeente = dataclasses.replace(zutphen(settings.gemeentecode), inwoners=2_500)
+    generate_demo(landing, gemeente, settings.peildatum - dt.timedelta(days=1), settings.afhandeltermijnen, years=1,
+                  progress=lambda _: None)
+
+
+def catalogue(root: Path) -> dict[str, list]:
+    """What a new reader of the catalogue sees: per table in `publicatie`, its row count there, the rows its view
+    reads, and the run that published it."""
+    with duckdb.connect(str(root / "gold" / "gold.duckdb"), read_only=True) as db:
+        return {t: [n, db.execute(f'select count(*) from "{t}"').fetchone()[0], r]
+                for t, n, r in db.execute("select tabel, aantal_rijen, run_id from publicatie").fetchall()}
+
+
+def truthful(seen: dict[str, list]) -> bool:
+    return all(in_publicatie == read for in_publicatie, read, _ in seen.values())
+
+
+def differences(ours: Path, theirs: Path) -> dict[str, tuple[int, int]]:
+    """Per published table, the rows of one catalogue that the other lacks, both ways (EXCEPT ALL), leaving out
+    which run made them and when; data-quality results of the last run of each only."""
+    found = {}
+    with duckdb.connect() as db:
+        db.execute(f"attach '{ours / 'gold' / 'gold.duckdb'}' as ours (read_only)")
+        db.execute(f"attach '{theirs / 'gold' / 'gold.duckdb'}' as theirs (read_only)")
+        tables = {t for (t,) in db.execute("select tabel from ours.publicatie union select tabel from theirs.publicatie")
+                  .fetchall()}
+        for table in sorted(tables):
+            columns = [c for (c,) in db.execute(f"select column_name from (describe theirs.\"{table}\")").fetchall()
+                       if c not in VARYING]
+            select = ", ".join(f'"{c}"' for c in columns)
+            last = ("where run_id = (select run_id from {side}.publicatie where tabel = 'dq_resultaten')"
+                    if table == "dq_resultaten" else "")
+            one, other = (f"select {select} from {side}.\"{table}\" {last.format(side=side)}" for side in ("ours", "theirs"))
+            found[table] = (db.execute(f"select count(*) from ({one} except all {other})").fetchone()[0],
+                            db.execute(f"select count(*) from ({other} except all {one})").fetchone()[0])
+    return {table: counts for table, counts in found.items() if counts != (0, 0)}
+
+
+def test_killed_during_ingestion_dbt_and_publication_each_rerun_ends_as_a_clean_run(tmp_path):
+    landing = tmp_path / "landing"
+    small_landing(landing)
+    clean_root, killed_root = tmp_path / "schoon", tmp_path / "gedood"
+    for root in (clean_root, killed_root):
+        shutil.copytree(landing, root / "landing")
+    clean = start_run(clean_root)  # the clean run alongside: its own data root
+
+    killed_run(killed_root, DURING_INGESTION)
+    assert not (killed_root / "gold" / "gold.duckdb").exists()
+    killed_run(killed_root, DURING_DBT)  # the rerun, killed in its turn
+    assert not (killed_root / "gold" / "gold.duckdb").exists()
+    killed_run(killed_root, DURING_PUBLICATION)
+    gold = killed_root / "gold"
+    half_made = list(gold.glob(".gold-*.duckdb"))
+    assert half_made, "the kill did not land while the catalogue was replaced"
+    first_area = catalogue(killed_root)
+    assert truthful(first_area) and len(first_area) > 1  # one area and the data-quality results, all readable
+    assert set(first_area) < set(json.loads((gold / "_publicatie.json").read_text()))  # the second area not yet
+
+    code, output = finish(start_run(killed_root))
+
+    assert code == 0, output[-3000:]
+    assert finish(clean)[0] == 0
+    assert not [p for p in half_made if p.exists()] and not list(gold.glob(".staging-*"))
+    assert not list(gold.glob(".gold-*"))
+    published = catalogue(killed_root)
+    assert truthful(published) and set(published) == set(catalogue(clean_root))
+    assert differences(killed_root, clean_root) == {}
+    bronze = settings_of(killed_root).bronze
+    with duckdb.connect() as db:  # the file a killed ingestion moved into bronze is there once
+        assert db.execute(f"""select count(*) from (select bron_bestand_hash, bron_record from read_parquet(
+            '{bronze}/fixi/melding/*.parquet') group by all having count(*) > 1)""").fetchone()[0] == 0
+
+
+def test_an_analyst_holding_the_catalogue_and_one_trying_to_write_it_during_a_run(tmp_path):
+    root = tmp_path / "analisten"
+    small_landing(root / "landing")
+    assert finish(start_run(root))[0] == 0
+    gold_db = root / "gold" / "gold.duckdb"
+    os.chmod(gold_db, 0o644)  # an analyst who insists on writing into it, when nobody reads it
+    with duckdb.connect(str(gold_db)) as db:
+        db.execute("create table mijn_analyse as select categorie, count(*) as n from fixi_pieken group by all")
+        mine = sorted(db.execute("select * from mijn_analyse").fetchall())
+    new_export(settings_of(root), "avondexport", 40)
+    held = subprocess.Popen([sys.executable, "-c", ANALYST, str(gold_db)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+
+    def ask() -> dict[str, list]:
+        held.stdin.write("?\n")
+        held.stdin.flush()
+        return json.loads(held.stdout.readline())
+
+    try:
+        before = ask()
+        run = start_run(root)
+        lines = iter(run.stdout.readline, "")
+        next(line for line in lines if " - bronze_" in line)  # the run is under way
+        with pytest.raises(duckdb.IOException, match="lock"):  # read-write while a reader holds it: loudly refused
+            duckdb.connect(str(gold_db))
+        code, rest = finish(run)
+        assert code == 0, rest[-3000:]
+        after = ask()
+    finally:
+        held.kill()
+        held.wait()
+
+    assert after == before and truthful(after)  # the held session: the publication it opened, truthfully
+    new = catalogue(root)
+    run_id = re.search(r"== lakehouse run (\S+) succeeded", rest).group(1)
+    assert truthful(new) and new["fixi_meldingen_week"][2] == run_id != before["fixi_meldingen_week"][2]
+    assert "mijn_analyse" not in new
+    (saved,) = (root / "gold" / "_bewaard").glob("*/mijn_analyse.parquet")
+    assert sorted(duckdb.execute(f"select * from read_parquet('{saved}')").fetchall()) == mine
+    assert "held 1 table(s) that publication did not make (mijn_analyse)" in rest
