@@ -27,7 +27,6 @@ from pipelines.demo import generate_demo
 from pipelines.demo.municipality import zutphen
 from pipelines.settings import PROJECT_ROOT, Settings, load_settings
 from tests.conftest import ENV_VARS, PEILDATUM
-from tests.test_reruns import new_export
 
 KILLER = """
 import fnmatch, os, signal
@@ -147,78 +146,83 @@ def differences(ours: Path, theirs: Path) -> dict[str, tuple[int, int]]:
     return {table: counts for table, counts in found.items() if counts != (0, 0)}
 
 
-def test_killed_during_ingestion_dbt_and_publication_each_rerun_ends_as_a_clean_run(tmp_path):
+class HeldSession:
+    """An analyst's read-only session on the catalogue, in a process of its own, left open across runs."""
+
+    def __init__(self, gold_db: Path):
+        self.process = subprocess.Popen([sys.executable, "-c", ANALYST, str(gold_db)], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+
+    def sees(self) -> dict[str, list]:
+        self.process.stdin.write("?\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+def analyst_table_in(gold_db: Path) -> list[tuple]:
+    """An analyst who insists on writing into the catalogue while nobody reads it; the rows of the table made."""
+    os.chmod(gold_db, 0o644)
+    with duckdb.connect(str(gold_db)) as db:
+        db.execute("create table mijn_analyse as select tabel, aantal_rijen from publicatie")
+        return sorted(db.execute("select * from mijn_analyse").fetchall())
+
+
+def test_killed_during_ingestion_dbt_and_publication_each_rerun_ends_as_a_clean_run_and_analysts_never_interfere(
+        tmp_path):
     landing = tmp_path / "landing"
     small_landing(landing)
     clean_root, killed_root = tmp_path / "schoon", tmp_path / "gedood"
     for root in (clean_root, killed_root):
         shutil.copytree(landing, root / "landing")
-    clean = start_run(clean_root)  # the clean run alongside: its own data root
+    clean = start_run(clean_root)  # the clean run alongside, on its own data root
+    gold = killed_root / "gold"
 
     killed_run(killed_root, DURING_INGESTION)
-    assert not (killed_root / "gold" / "gold.duckdb").exists()
+    assert not (gold / "gold.duckdb").exists()
     killed_run(killed_root, DURING_DBT)  # the rerun, killed in its turn
-    assert not (killed_root / "gold" / "gold.duckdb").exists()
+    assert not (gold / "gold.duckdb").exists()
     killed_run(killed_root, DURING_PUBLICATION)
-    gold = killed_root / "gold"
     half_made = list(gold.glob(".gold-*.duckdb"))
     assert half_made, "the kill did not land while the catalogue was replaced"
     first_area = catalogue(killed_root)
     assert truthful(first_area) and len(first_area) > 1  # one area and the data-quality results, all readable
     assert set(first_area) < set(json.loads((gold / "_publicatie.json").read_text()))  # the second area not yet
 
-    code, output = finish(start_run(killed_root))
+    mine = analyst_table_in(gold / "gold.duckdb")
+    held = HeldSession(gold / "gold.duckdb")
+    try:
+        before = held.sees()
+        rerun = start_run(killed_root)
+        next(line for line in iter(rerun.stdout.readline, "") if " - bronze_" in line)  # the rerun is under way
+        with pytest.raises(duckdb.IOException, match="Could not set lock"):  # writing while a reader holds it
+            duckdb.connect(str(gold / "gold.duckdb"))
+        code, output = finish(rerun)
+        assert code == 0, output[-3000:]
+        after = held.sees()
+    finally:
+        held.close()
 
-    assert code == 0, output[-3000:]
     assert finish(clean)[0] == 0
-    assert not [p for p in half_made if p.exists()] and not list(gold.glob(".staging-*"))
-    assert not list(gold.glob(".gold-*"))
+    assert not [p for p in half_made if p.exists()] and not list(gold.glob(".gold-*"))
+    assert not list(gold.glob(".staging-*"))
     published = catalogue(killed_root)
     assert truthful(published) and set(published) == set(catalogue(clean_root))
     assert differences(killed_root, clean_root) == {}
     bronze = settings_of(killed_root).bronze
-    with duckdb.connect() as db:  # the file a killed ingestion moved into bronze is there once
+    with duckdb.connect() as db:  # the part a killed ingestion moved into bronze unregistered is there once
         assert db.execute(f"""select count(*) from (select bron_bestand_hash, bron_record from read_parquet(
             '{bronze}/fixi/melding/*.parquet') group by all having count(*) > 1)""").fetchone()[0] == 0
 
-
-def test_an_analyst_holding_the_catalogue_and_one_trying_to_write_it_during_a_run(tmp_path):
-    root = tmp_path / "analisten"
-    small_landing(root / "landing")
-    assert finish(start_run(root))[0] == 0
-    gold_db = root / "gold" / "gold.duckdb"
-    os.chmod(gold_db, 0o644)  # an analyst who insists on writing into it, when nobody reads it
-    with duckdb.connect(str(gold_db)) as db:
-        db.execute("create table mijn_analyse as select categorie, count(*) as n from fixi_pieken group by all")
-        mine = sorted(db.execute("select * from mijn_analyse").fetchall())
-    new_export(settings_of(root), "avondexport", 40)
-    held = subprocess.Popen([sys.executable, "-c", ANALYST, str(gold_db)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-
-    def ask() -> dict[str, list]:
-        held.stdin.write("?\n")
-        held.stdin.flush()
-        return json.loads(held.stdout.readline())
-
-    try:
-        before = ask()
-        run = start_run(root)
-        lines = iter(run.stdout.readline, "")
-        next(line for line in lines if " - bronze_" in line)  # the run is under way
-        with pytest.raises(duckdb.IOException, match="lock"):  # read-write while a reader holds it: loudly refused
-            duckdb.connect(str(gold_db))
-        code, rest = finish(run)
-        assert code == 0, rest[-3000:]
-        after = ask()
-    finally:
-        held.kill()
-        held.wait()
-
-    assert after == before and truthful(after)  # the held session: the publication it opened, truthfully
-    new = catalogue(root)
-    run_id = re.search(r"== lakehouse run (\S+) succeeded", rest).group(1)
-    assert truthful(new) and new["fixi_meldingen_week"][2] == run_id != before["fixi_meldingen_week"][2]
-    assert "mijn_analyse" not in new
-    (saved,) = (root / "gold" / "_bewaard").glob("*/mijn_analyse.parquet")
+    # The held session still reads the publication it opened, `publicatie` truthful for it; a new one the rerun's.
+    assert after == before and truthful(after)
+    run_id = re.search(r"== lakehouse run (\S+) succeeded", output).group(1)
+    assert published["dq_resultaten"][2] == run_id != before["dq_resultaten"][2]
+    # The analyst's table: saved by the rerun's publication, loudly, and not in the new catalogue.
+    assert "mijn_analyse" not in published
+    (saved,) = (gold / "_bewaard").glob("*/mijn_analyse.parquet")
     assert sorted(duckdb.execute(f"select * from read_parquet('{saved}')").fetchall()) == mine
-    assert "held 1 table(s) that publication did not make (mijn_analyse)" in rest
+    assert "held 1 table(s) that publication did not make (mijn_analyse)" in output
