@@ -72,9 +72,10 @@ for _ in sys.stdin:
 VARYING = {"run_id", "berekend_in_run", "gecontroleerd_op", "laatst_geladen_op"}  # which run, and when
 
 
-def environment(root: Path, kill_at: tuple | None = None) -> dict[str, str]:
+def environment(root: Path, kill_at: tuple | None = None, **settings: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name not in ENV_VARS}
-    env.update(LAKEHOUSE_DATA_ROOT=str(root), LAKEHOUSE_PEILDATUM=PEILDATUM, DAGSTER_HOME=str(root / ".dagster"))
+    env.update(LAKEHOUSE_DATA_ROOT=str(root), LAKEHOUSE_PEILDATUM=PEILDATUM, DAGSTER_HOME=str(root / ".dagster"),
+               **settings)
     (root / ".dagster").mkdir(parents=True, exist_ok=True)
     if kill_at:
         killer = root.parent / f"killer-{root.name}"
@@ -85,9 +86,11 @@ def environment(root: Path, kill_at: tuple | None = None) -> dict[str, str]:
     return env
 
 
-def start_run(root: Path, kill_at: tuple | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipelines.run"], cwd=PROJECT_ROOT, env=environment(root, kill_at),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def start_run(root: Path, kill_at: tuple | None = None, **settings: str) -> subprocess.Popen:
+    """`python -m pipelines.run` on the data root, as `make run` starts it; its console (stdout and stderr) in one."""
+    return subprocess.Popen([sys.executable, "-m", "pipelines.run"], cwd=PROJECT_ROOT,
+                            env=environment(root, kill_at, **settings), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
 
 
 def finish(run: subprocess.Popen) -> tuple[int, str]:
