@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -210,6 +211,10 @@ def test_killed_during_ingestion_dbt_and_publication_each_rerun_ends_as_a_clean_
         held.close()
 
     assert finish(clean)[0] == 0
+    # What analysts read is open to them, though a run creates files owner-only (pipelines/at_rest.py).
+    reports = clean_root / "gold" / "rapporten"
+    assert stat.S_IMODE(reports.stat().st_mode) == 0o755 and list(reports.iterdir())
+    assert {stat.S_IMODE(p.stat().st_mode) for p in reports.iterdir()} == {0o644}
     assert not [p for p in half_made if p.exists()] and not list(gold.glob(".gold-*"))
     assert not list(gold.glob(".staging-*"))
     published = catalogue(killed_root)
