@@ -112,8 +112,8 @@ def materialise_everything(run_id: str | None = None, log_file: Path | None = No
 
 
 class _WithoutTracebacks(logging.Formatter):
-    """A failure's message without its traceback: the summary names the failed steps and their errors, and
-    the log file has everything."""
+    """A failure's message without its traceback when a log file keeps it: the summary names the failed steps
+    and their errors, and the log file has everything."""
 
     def __init__(self, formatter: logging.Formatter, log_file: str):
         super().__init__()
@@ -121,7 +121,7 @@ class _WithoutTracebacks(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         message = record.getMessage()
-        if "\n\n" in message and record.levelno >= logging.ERROR:  # Dagster appends the error to the event
+        if self.where and "\n\n" in message and record.levelno >= logging.ERROR:  # Dagster appends the error
             record = logging.makeLogRecord({**record.__dict__, "msg": message.split("\n\n", 1)[0] + self.where,
                                             "args": ()})  # a copy: the log file gets the record whole
         return self.formatter.format(record)
@@ -163,7 +163,7 @@ def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds
     for step, error in _failed_steps(result):
         print(f"failed step {step}:\n" + "\n".join(f"  {line}" for line in error))
     if not_run := _steps_not_run(result):
-        print(f"{len(not_run)} steps not run: they depend on a failed step ({', '.join(not_run)})")
+        print(f"{len(not_run)} steps not run, after a failed step or blocking check: {', '.join(not_run)}")
     if log_file and not result.success:
         print(f"the run's whole log, tracebacks included: {log_file}")
     print(f"gold tables ({settings.gold}, query {settings.gold_db} read-only):")
