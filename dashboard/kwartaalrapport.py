@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard import data
+from pipelines.at_rest import open_to_readers
 from pipelines.settings import TIMEZONE, Settings
 
 REPORTS = "rapporten"
@@ -49,12 +50,14 @@ def write_reports(settings: Settings) -> list[Path]:
     start, end = last_completed_quarter(settings.peildatum)
     folder = settings.gold / REPORTS
     folder.mkdir(parents=True, exist_ok=True)
+    open_to_readers(folder)  # gold is for analysts, whatever the run's owner-only umask (pipelines/at_rest.py)
     written = []
     for gemeente in data.query(settings, "select distinct gemeentecode from wmo_wachtlijst order by 1")[
             "gemeentecode"]:
         path = folder / f"kwartaalrapport_sociaal_domein_{gemeente}_{quarter_name(start)}.html"
         tmp = path.with_suffix(".tmp")
         tmp.write_text(render(settings, gemeente, start, end), encoding="utf-8")
+        open_to_readers(tmp)
         tmp.replace(path)  # a reader never sees half a report
         written.append(path)
     return written

@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import logging
 import os
 import re
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -55,12 +57,17 @@ def main(argv: list[str] | None = None) -> int:
             for unread in unread_in_landing(settings.landing):
                 print(f"warning: {unread}", file=sys.stderr)
             started = time.monotonic()
-            result = materialise_everything(run_id)
+            result = materialise_everything(run_id, run_log(settings, run_id))
     except WriterBusy as busy:
         print(f"error: {busy}", file=sys.stderr)
         return BUSY
-    print_summary(settings, result, time.monotonic() - started)
+    print_summary(settings, result, time.monotonic() - started, run_log(settings, run_id))
     return 0 if result.success else 1
+
+
+def run_log(settings: Settings, run_id: str) -> Path:
+    """The file that keeps everything the run logged, tracebacks included: lineage/runs/<run id>.log."""
+    return settings.lineage / "runs" / f"{run_id}.log"
 
 
 def demo_refusal(settings: Settings, demo_asked: bool) -> str | None:
@@ -84,28 +91,81 @@ def demo_refusal(settings: Settings, demo_asked: bool) -> str | None:
     return None
 
 
-def materialise_everything(run_id: str | None = None) -> dg.ExecuteInProcessResult:
+def materialise_everything(run_id: str | None = None, log_file: Path | None = None) -> dg.ExecuteInProcessResult:
+    """The `lakehouse` job in this process. The console shows progress, and of a failure one line per failed
+    step (the summary gives its error); `log_file`, when given, keeps every message with its traceback."""
     from pipelines.definitions import defs
 
-    job = defs().resolve_job_def("lakehouse")
+    job = defs().resolve_job_def("lakehouse").with_logger_defs({"console": brief_console, "file": full_log})
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    print("lakehouse: materialising landing -> bronze -> silver -> gold (progress below)")
+    loggers = {"console": {"config": {"log_level": "INFO", "log_file": str(log_file or "")}}}
+    if log_file:
+        loggers["file"] = {"config": {"path": str(log_file)}}
+        print(f"lakehouse: materialising landing -> bronze -> silver -> gold (progress below, all of it in {log_file})")
     return job.execute_in_process(
         instance=instance,
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        run_config={"loggers": loggers},
         tags={"trigger": "make run"},
         run_id=run_id,
     )
 
 
-def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds: float) -> None:
+class _WithoutTracebacks(logging.Formatter):
+    """A failure's message without its traceback when a log file keeps it: the summary names the failed steps
+    and their errors, and the log file has everything."""
+
+    def __init__(self, formatter: logging.Formatter, log_file: str):
+        super().__init__()
+        self.formatter, self.where = formatter, f" (traceback in {log_file})" if log_file else ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if self.where and "\n\n" in message and record.levelno >= logging.ERROR:  # Dagster appends the error
+            record = logging.makeLogRecord({**record.__dict__, "msg": message.split("\n\n", 1)[0] + self.where,
+                                            "args": ()})  # a copy: the log file gets the record whole
+        return self.formatter.format(record)
+
+
+def _not_an_abandoned_step(record: logging.LogRecord) -> bool:
+    """No console line for each step that does not run because a step before it failed (they are in the log)."""
+    return not re.search(r" - Dependencies for step \S+ .*Not executing\.$", record.getMessage(), re.DOTALL)
+
+
+@dg.logger({"log_level": dg.Field(str, default_value="INFO"), "name": dg.Field(str, default_value="dagster"),
+            "log_file": dg.Field(str, default_value="")},
+           description="Dagster's console logger, failures without their tracebacks.")
+def brief_console(context: dg.InitLoggerContext) -> logging.Logger:
+    console = dg.colored_console_logger.logger_fn(context)
+    for handler in console.handlers:
+        handler.setFormatter(_WithoutTracebacks(handler.formatter, context.logger_config["log_file"]))
+    console.addFilter(_not_an_abandoned_step)
+    return console
+
+
+@dg.logger({"path": str}, description="Every message of the run, tracebacks included, into one file.")
+def full_log(context: dg.InitLoggerContext) -> logging.Logger:
+    path = Path(context.logger_config["path"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log = logging.getLoggerClass()(f"lakehouse-run-{path.stem}", level=logging.DEBUG)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s - %(levelname)s - %(message)s"))
+    log.addHandler(handler)
+    return log
+
+
+def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds: float,
+                  log_file: Path | None = None) -> None:
     checks = result.get_asset_check_evaluations()
     failed = [c for c in checks if not c.passed]
     print()
     print(f"== lakehouse run {result.run_id} {'succeeded' if result.success else 'FAILED'} in {seconds:.0f} s ==")
     for step, error in _failed_steps(result):
         print(f"failed step {step}:\n" + "\n".join(f"  {line}" for line in error))
+    if not_run := _steps_not_run(result):
+        print(f"{len(not_run)} steps not run, after a failed step or blocking check: {', '.join(not_run)}")
+    if log_file and not result.success:
+        print(f"the run's whole log, tracebacks included: {log_file}")
     print(f"gold tables ({settings.gold}, query {settings.gold_db} read-only):")
     for table, rows in _published(settings):
         print(f"  {table:32} {rows:>9,} rows")
@@ -138,6 +198,11 @@ def _failed_steps(result: dg.ExecuteInProcessResult, lines: int = 8) -> list[tup
     return failed
 
 
+def _steps_not_run(result: dg.ExecuteInProcessResult) -> list[str]:
+    started = {event.step_key for event in result.all_events if event.is_step_start}
+    return sorted(set(result.job_def.graph.node_names()) - started)
+
+
 def _published(settings: Settings) -> list[tuple[str, int]]:
     if not settings.gold_db.exists():
         return []
@@ -158,8 +223,12 @@ if __name__ == "__main__":
     code = main()
     # Python's last garbage collection at exit walks every object dbt, Dagster and Great Expectations made:
     # 1.7-1.9 s after the summary, at any scale. Nothing is left to clean up that the exit does not free anyway.
-    # Not after a failure: a failed step's error still holds DuckDB connections, which DuckDB's bindings would
-    # then report at exit as leaked, dozens of lines below the summary that look like a second fault.
-    if code == 0:
-        gc.freeze()
+    gc.freeze()
+    if code == 1:
+        # After a failed step dbt-duckdb still holds a DuckDB connection, which DuckDB's bindings report while the
+        # interpreter shuts down: dozens of lines below the summary that look like a second fault. The summary
+        # and the run's log file have said everything by then, so what the shutdown says goes nowhere.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
     sys.exit(code)

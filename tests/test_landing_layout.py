@@ -71,7 +71,7 @@ def calls(monkeypatch):
     made = {"demo": [], "runs": 0}
     monkeypatch.setattr(run, "generate_gemeenten", lambda landing, *args: made["demo"].append(landing))
 
-    def materialise(run_id):
+    def materialise(run_id, log_file):
         made["runs"] += 1
         raise SystemExit("stop before building")
 
