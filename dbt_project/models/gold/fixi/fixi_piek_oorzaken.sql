@@ -129,8 +129,9 @@ plek as (
            min(m.wijkcode) as wijkcode, count(*) as aantal
     from {{ ref('fixi_melding') }} as m
     inner join pieken as p
+        -- an equi-join on the week: a range join on the date compared every melding with every peak nationally
         on p.gemeentecode = m.gemeentecode and p.categorie = m.categorie
-        and cast(m.datum_melding as date) between p.week_start and p.week_start + 6
+        and p.week_start = cast(date_trunc('week', m.datum_melding) as date)
     where m.locatie_binnen_gemeente
     group by all
     having count(*) >= {{ cluster_min }}

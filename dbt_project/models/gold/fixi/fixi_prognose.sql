@@ -152,10 +152,22 @@ prognose as (
 ),
 
 verleden as (
-    select gemeentecode, categorie, week_start, true, cast(gerealiseerd as integer), cast(null as double),
-           cast(null as double), cast(null as double), backtest_verwacht, cast(null as double), cast(null as double),
-           cast(null as varchar), false, cast(null as varchar)
+    select gemeentecode, categorie, week_start, true as verleden, cast(gerealiseerd as integer) as gerealiseerd,
+           cast(null as double) as verwacht, cast(null as double) as ondergrens, cast(null as double) as bovengrens,
+           backtest_verwacht, cast(null as double) as feestdag_factor, cast(null as double) as trend_factor,
+           cast(null as varchar) as feestdag_naam, false as is_piek_verwacht, cast(null as varchar) as prognose_beperking
     from backtest
+),
+
+-- Named columns, not *: sqlglot follows the column lineage only through star-free selections.
+rijen as (
+    select gemeentecode, categorie, week_start, verleden, gerealiseerd, verwacht, ondergrens, bovengrens,
+           backtest_verwacht, feestdag_factor, trend_factor, feestdag_naam, is_piek_verwacht, prognose_beperking
+    from prognose
+    union all
+    select gemeentecode, categorie, week_start, verleden, gerealiseerd, verwacht, ondergrens, bovengrens,
+           backtest_verwacht, feestdag_factor, trend_factor, feestdag_naam, is_piek_verwacht, prognose_beperking
+    from verleden
 ),
 
 final as (
@@ -176,7 +188,7 @@ final as (
         b.fout as backtest_fout,
         b.weken as backtest_weken,
         r.prognose_beperking
-    from (select * from prognose union all select * from verleden) as r
+    from rijen as r
     left join backtest_fout as b using (gemeentecode, categorie)
 )
 
