@@ -177,15 +177,16 @@ final as (
         r.week_start,
         r.verleden,
         r.gerealiseerd,
-        r.verwacht,
-        r.ondergrens,
-        r.bovengrens,
+        -- Rounded: a sum of doubles differs in its last bits with the order DuckDB's threads add it up.
+        round(r.verwacht, 4) as verwacht,
+        round(r.ondergrens, 4) as ondergrens,
+        round(r.bovengrens, 4) as bovengrens,
         r.is_piek_verwacht,
         r.feestdag_naam,
-        r.feestdag_factor,
-        r.trend_factor,
-        r.backtest_verwacht,
-        b.fout as backtest_fout,
+        round(r.feestdag_factor, 4) as feestdag_factor,
+        round(r.trend_factor, 4) as trend_factor,
+        round(r.backtest_verwacht, 4) as backtest_verwacht,
+        round(b.fout, 4) as backtest_fout,
         b.weken as backtest_weken,
         r.prognose_beperking
     from rijen as r
