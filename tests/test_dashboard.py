@@ -138,6 +138,23 @@ def test_fixi_page_lists_gold_peaks(built):
                                          "order by count_if(is_piek) desc, categorie limit 1")[0][0]
 
 
+def test_fixi_page_shows_each_peak_with_its_causes_and_the_coming_weeks(built):
+    settings, _ = built
+    at = app("fixi")
+    peaks = frame_with(at, "Wat speelde er")
+    causes = {(g, w, c): oorzaken for g, w, c, oorzaken in gold(settings, """
+        select p.gemeentecode, strftime(p.week_start, '%d-%m-%Y'), p.categorie, string_agg(o.oorzaak, '; ' order by o.oorzaak_soort, o.oorzaak)
+        from fixi_pieken as p inner join fixi_piek_oorzaken as o using (gemeentecode, week_start, categorie)
+        where p.is_piek group by all""")}
+    shown = list(zip(peaks["Gemeente"], peaks["Week van"], peaks["Categorie"], peaks["Wat speelde er"]))
+    assert shown and all(causes[(g, w, c)] == text for g, w, c, text in shown)
+    # One year of history is too short for the forecast: the page says so instead of drawing a band.
+    categorie = at.selectbox[0].value
+    [(beperking,)] = gold(settings, "select distinct prognose_beperking from fixi_prognose where not verleden "
+                                    "and categorie = ? and gemeentecode = ?", [categorie, settings.gemeentecode])
+    assert beperking and f"Geen verwachting voor {categorie}: {beperking}." in [i.value for i in at.info]
+
+
 def test_reisdocumenten_page_shows_the_coming_months_and_their_counter_hours(built):
     settings, _ = built
     at = app("reisdocumenten")

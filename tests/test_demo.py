@@ -93,3 +93,28 @@ def test_the_brp_delivery_has_shared_numbers_persons_without_documents_and_the_v
     assert any("inhoudingOfVermissing" in e for e in documents)
     report = ingest(BRP, one_year, "run-1", logging.getLogger("test"))
     assert report.quarantined == 0 and report.notes["persons without a reisdocument"] == len(without)
+
+
+def test_reports_respond_to_the_weather_in_the_station_file(one_year):
+    from pipelines.bronze.referentie import parse_knmi
+    files = sorted((one_year.landing / "referentie").glob("etmgeg_*.txt"))
+    assert [f.name for f in files] == ["etmgeg_275.txt"]  # Zutphen's nearest station, Deelen (seed)
+    days = {p.row["datum"]: p.row for p in parse_knmi(files[0].read_text(encoding="ascii"))}
+    assert all(p.error is None for p in parse_knmi(files[0].read_text(encoding="ascii")))
+    meldingen = gt.latest_state(gt.read_landing(one_year.landing / "fixi")).values()
+    per_day = Counter((m.created.date(), m.categorie) for m in meldingen)
+
+    def mean(categorie, selected):
+        chosen = [d for d, w in days.items() if selected(w) and d.weekday() < 5]
+        return sum(per_day[(d, categorie)] for d in chosen) / max(1, len(chosen)), len(chosen)
+
+    winter = lambda w: w["datum"].month in (10, 11, 12, 1, 2, 3)  # noqa: E731
+    storm, storms = mean("Openbaar groen", lambda w: w["fxx"] >= 208)
+    calm, _ = mean("Openbaar groen", lambda w: winter(w) and w["fxx"] < 150)
+    assert storms >= 2 and storm > 3 * calm
+    frost, frosts = mean("Wegen en trottoirs", lambda w: w["tn"] <= -30)
+    mild, _ = mean("Wegen en trottoirs", lambda w: winter(w) and w["tn"] > 20 and w["fxx"] < 208)
+    assert frosts >= 3 and frost > 1.5 * mild
+    wet, downpours = mean("Watergangen en beschoeiingen", lambda w: w["rh"] >= 150)
+    dry, _ = mean("Watergangen en beschoeiingen", lambda w: w["rh"] < 10)
+    assert downpours >= 1 and wet > 2.5 * dry

@@ -42,7 +42,8 @@ def test_the_run_succeeds_with_every_check_passing_or_only_warning(demo_run):
 def test_gold_tables_are_published_as_parquet_and_views(demo_run):
     settings, _ = demo_run
     tables = {row[0]: row[1] for row in gold(settings, "select tabel, aantal_rijen from publicatie")}
-    assert set(tables) == {"fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling", "dq_resultaten",
+    assert set(tables) == {"fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling", "fixi_piek_oorzaken",
+                           "fixi_prognose", "dq_resultaten",
                            "wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder",
                            "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week", "reisdocumenten_prognose"}
     for name, rows in tables.items():

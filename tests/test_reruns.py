@@ -21,7 +21,7 @@ from pipelines.build_state import RECORD, WHOLE_BUILD
 from tests.conftest import copy_data_root, gold_rows, run_lakehouse
 
 WEEKS_MODEL = "model.lakehouse.fixi_meldingen_week"
-GOLD_MARTS = ("fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling")
+GOLD_MARTS = ("fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling", "fixi_piek_oorzaken", "fixi_prognose")
 ALL_GOLD = (*GOLD_MARTS, "wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder", "reisdocumenten_prognose",
             "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week")
 CSV_HEADER = "Meldingnummer;Categorie;Status;Omschrijving;Datum melding;Datum afgehandeld;Laatst gewijzigd;" \
@@ -78,7 +78,7 @@ def test_a_second_run_on_unchanged_landing_adds_nothing_and_gives_identical_gold
     assert rebuilt(result) == set()
     checks = {c.asset_key.to_user_string(): c.metadata for c in result.get_asset_check_evaluations()
               if c.check_name.startswith("gx_")}
-    assert len(checks) == 24 and all(m["kept_from_earlier_check"].value > 0 for m in checks.values())
+    assert len(checks) == 26 and all(m["kept_from_earlier_check"].value > 0 for m in checks.values())
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
         computed_in = dict(db.execute("select berekend_in_run = run_id, count(*) from dq_resultaten "
                                       "where run_id = ? group by all", [result.run_id]).fetchall())
@@ -173,7 +173,8 @@ def test_a_new_peildatum_rebuilds_only_what_compares_with_it_and_equals_a_full_r
         nightly = run_lakehouse()
 
     assert nightly.success
-    assert rebuilt(nightly) == {"gold/fixi_afhandeling", "gold/wmo_wachtlijst", "gold/wmo_wachttijd_aanbieder",
+    assert rebuilt(nightly) == {"gold/fixi_afhandeling", "gold/fixi_prognose", "gold/wmo_wachtlijst",
+                                "gold/wmo_wachttijd_aanbieder",
                                 "gold/reisdocumenten_verloop_maand", "gold/reisdocumenten_prognose"}
     assert column_lineage(nightly, rebuilt(nightly)) == column_lineage(demo_run[1], rebuilt(nightly))
     assert len(column_lineage(nightly, rebuilt(nightly))["gold/wmo_wachtlijst"]) > 5

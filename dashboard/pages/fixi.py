@@ -1,5 +1,5 @@
-"""Fixi meldingen openbare ruimte: weekly counts against the expected band, peaks and what drove them, handling
-times against the municipality's terms, and the backlog at month end."""
+"""Fixi meldingen openbare ruimte: weekly counts against the expected band, peaks and what drove them, the coming
+8 weeks with their band, handling times against the municipality's terms, and the backlog at month end."""
 
 
 import altair as alt
@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import data, ui
 
 st.title("Fixi meldingen openbare ruimte")
-ui.require_gold("fixi_pieken", "fixi_afhandeling")
+ui.require_gold("fixi_pieken", "fixi_afhandeling", "fixi_piek_oorzaken", "fixi_prognose")
 s = ui.settings()
 where, params = ui.gemeente_filter()
 
@@ -50,20 +50,65 @@ with figure:
     st.caption("Band: verwacht aantal (mediaan van de 8 weken ervoor) plus en min 3 keer de spreiding. "
                "Rode punten: piekweken.")
 
-st.subheader("Piekweken: welke categorie en welke wijk dreven de piek?")
+st.subheader("Piekweken en wat erachter zat")
+peak_where, peak_params = ui.gemeente_filter("p.gemeentecode")
 peaks = data.query(s, f"""
-    select gemeentecode, week_start, categorie, aantal_meldingen, round(verwacht_aantal, 1) as verwacht,
-           round(verhouding, 1) as x_normaal, round(100 * aandeel_van_week) as pct_van_week, drukste_wijknaam,
-           round(100 * aandeel_drukste_wijk) as pct_drukste_wijk
-    from fixi_pieken where is_piek and {where} order by week_start desc, verhouding desc limit 25""", params)
-figure = ui.with_explanation("fixi_pieken", ["verhouding", "aandeel_van_week", "drukste_wijknaam",
-                                             "aandeel_drukste_wijk"])
+    select p.gemeentecode, p.week_start, p.categorie, p.aantal_meldingen, round(p.verwacht_aantal, 1) as verwacht,
+           round(p.verhouding, 1) as x_normaal, round(100 * p.aandeel_van_week) as pct_van_week, p.drukste_wijknaam,
+           round(100 * p.aandeel_drukste_wijk) as pct_drukste_wijk,
+           (select string_agg(o.oorzaak, '; ' order by o.oorzaak_soort, o.oorzaak) from fixi_piek_oorzaken as o
+            where o.gemeentecode = p.gemeentecode and o.week_start = p.week_start and o.categorie = p.categorie)
+               as oorzaken,
+           (select any_value(o.ook_gestegen) from fixi_piek_oorzaken as o where o.gemeentecode = p.gemeentecode
+            and o.week_start = p.week_start and o.categorie = p.categorie) as ook_gestegen
+    from fixi_pieken as p where p.is_piek and {peak_where}
+    order by p.week_start desc, p.verhouding desc limit 25""", peak_params)
+figure = ui.with_explanation("fixi_piek_oorzaken", ["oorzaak_soort", "oorzaak", "ook_gestegen"])
 with figure:
     peaks["week_start"] = pd.to_datetime(peaks["week_start"]).dt.strftime("%d-%m-%Y")
     st.dataframe(peaks.rename(columns={
         "gemeentecode": "Gemeente", "week_start": "Week van", "categorie": "Categorie", "aantal_meldingen": "Meldingen",
         "verwacht": "Verwacht", "x_normaal": "× normaal", "pct_van_week": "% van de week",
-        "drukste_wijknaam": "Drukste wijk", "pct_drukste_wijk": "% in die wijk"}), hide_index=True, width="stretch")
+        "drukste_wijknaam": "Drukste wijk", "pct_drukste_wijk": "% in die wijk", "oorzaken": "Wat speelde er",
+        "ook_gestegen": "Ook gestegen"}), hide_index=True, width="stretch")
+    st.caption("Wat speelde er: storm, vorst of hevige regen bij het KNMI-station van de gemeente (alleen bij "
+               "categorieën die dat weer raakt), een feestdag, de wijk met minstens de helft van de extra meldingen, "
+               "of een cluster van meldingen over één plek. Het valt samen met de piek; het is geen bewijs van oorzaak.")
+
+st.subheader(f"De komende 8 weken: {categorie}")
+coming = data.query(s, f"""
+    select gemeentecode, week_start, verwacht, ondergrens, bovengrens, is_piek_verwacht, feestdag_naam,
+           backtest_fout, prognose_beperking
+    from fixi_prognose where not verleden and categorie = ? and {where} order by gemeentecode, week_start""",
+                    [categorie, *params])
+figure = ui.with_explanation("fixi_prognose", ["verwacht", "ondergrens", "bovengrens", "is_piek_verwacht",
+                                               "backtest_fout", "prognose_beperking"])
+with figure:
+    for beperking in sorted(coming["prognose_beperking"].dropna().unique()):
+        st.info(f"Geen verwachting voor {categorie}: {beperking}.")
+    known = coming[coming["verwacht"].notna()]
+    if not known.empty:
+        several = known["gemeentecode"].nunique() > 1
+        color = alt.Color("gemeentecode:N", title="Gemeente") if several else alt.value("#1f77b4")
+        x = alt.X("week_start:T", title="Week")
+        band = alt.Chart(known).mark_area(opacity=0.2).encode(
+            x=x, y=alt.Y("ondergrens:Q", title="Verwachte meldingen per week"), y2="bovengrens:Q",
+            color=color if several else alt.value("#9ecae1"))
+        line = alt.Chart(known).mark_line(point=True).encode(x=x, y="verwacht:Q", color=color)
+        likely = alt.Chart(known[known["is_piek_verwacht"]]).mark_point(color="red", size=90, filled=True).encode(
+            x=x, y="verwacht:Q")
+        st.altair_chart((band + line + likely).properties(height=280), width="stretch")
+        table = known.assign(week_start=pd.to_datetime(known["week_start"]).dt.strftime("%d-%m-%Y"))
+        st.dataframe(table[["gemeentecode", "week_start", "verwacht", "ondergrens", "bovengrens", "is_piek_verwacht",
+                            "feestdag_naam"]].round(1).rename(columns={
+            "gemeentecode": "Gemeente", "week_start": "Week van", "verwacht": "Verwacht", "ondergrens": "Ondergrens",
+            "bovengrens": "Bovengrens", "is_piek_verwacht": "Waarschijnlijk piek", "feestdag_naam": "Feestdag"}),
+            hide_index=True, width="stretch")
+        error = known["backtest_fout"].dropna()
+        st.caption("Band: 90% van de weken valt naar verwachting daarbinnen (seizoen van eerdere jaren x feestdag x "
+                   "trend; het weer als klimaat, want een storm is niet te voorzien). Rode punten: waarschijnlijke "
+                   "piekweken. " + (f"Terugtoets over de afgelopen 48 weken: de methode zat er "
+                                    f"{100 * error.max():.0f}% van de meldingen naast." if len(error) else ""))
 
 st.subheader("Afhandeling binnen de termijn en achterstand aan het eind van de maand")
 handling = data.query(s, f"""

@@ -1,23 +1,81 @@
-"""Reference data -> bronze: the municipality's wijken and buurten (CBS), and the Dutch public holidays."""
+"""Reference data -> bronze: the municipality's wijken and buurten (CBS), KNMI daily station data (the `etmgeg`
+files of the KNMI daggegevens), and the Dutch public holidays."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import holidays
 
 from pipelines.bronze.formats import FIELD_COUNT_ERROR, decimal, decode_text, read_csv
 from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source
-from pipelines.bronze.tables import CBS_WIJK_BUURT
+from pipelines.bronze.tables import CBS_WIJK_BUURT, KNMI_DAGGEGEVENS
 
 WIJK_BUURT_COLUMNS = [c.name for c in CBS_WIJK_BUURT.columns if not c.name.startswith(("bron_", "run_", "geladen_"))]
 COORDINATES = [c for c in WIJK_BUURT_COLUMNS if c.endswith("graad")]
+KNMI_HEADER = "STN,YYYYMMDD"
+# The KNMI columns bronze keeps (lower case in bronze); the file has about 40, the others are not read.
+KNMI_VALUES = [c.name for c in KNMI_DAGGEGEVENS.columns if c.name not in ("stn", "datum")
+               and not c.name.startswith(("bron_", "run_", "geladen_"))]
 
 
-def parse_wijk_buurt(context: ParseContext) -> Iterator[Parsed]:
+def parse_referentie(context: ParseContext) -> Iterator[Parsed]:
+    """A KNMI etmgeg file is recognised by its column line; anything else is the CBS wijken and buurten."""
+    text = decode_text(context.file.content)
+    if KNMI_HEADER in text[:65536]:
+        context.notes["knmi_etmgeg"] += 1
+        return parse_knmi(text)
+    return parse_wijk_buurt(text, context)
+
+
+def parse_knmi(text: str) -> Iterator[Parsed]:
+    """KNMI daggegevens: free comment lines, then the column line `# STN,YYYYMMDD,DDVEC,...`, then one line per
+    station and day, comma-separated and padded with spaces, blank for a value not measured."""
+    lines = text.splitlines()
+    header_at = next(i for i, line in enumerate(lines) if KNMI_HEADER in line)
+    columns = [c.strip() for c in lines[header_at].lstrip("# ").split(",")]
+    wanted = {name: columns.index(name.upper()) for name in KNMI_VALUES if name.upper() in columns}
+    for number, line in enumerate(lines[header_at + 1:], start=header_at + 2):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = [f.strip() for f in line.split(",")]
+        raw = {"stn": fields[0], "yyyymmdd": fields[1] if len(fields) > 1 else None}
+        if len(fields) != len(columns):
+            yield Parsed(number, error=f"line {number}: {len(fields)} fields, the column line has {len(columns)}",
+                         raw=raw, table=KNMI_DAGGEGEVENS.name)
+            continue
+        try:
+            row = {"stn": _knmi_integer(fields[0], "STN"), "datum": _knmi_date(fields[1])}
+            if row["stn"] is None:
+                raise RecordError("a line without station number (STN)")
+            row.update({name: _knmi_integer(fields[position], name.upper()) for name, position in wanted.items()})
+        except RecordError as err:
+            yield Parsed(number, error=f"line {number}: {err}", raw=raw, table=KNMI_DAGGEGEVENS.name)
+            continue
+        yield Parsed(number, row=row, table=KNMI_DAGGEGEVENS.name)
+
+
+def _knmi_integer(value: str, field: str) -> int | None:
+    if value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise RecordError(f"{field} {value!r} is not a whole number") from None
+
+
+def _knmi_date(value: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        raise RecordError(f"YYYYMMDD {value!r} is not a date") from None
+
+
+def parse_wijk_buurt(text: str, context: ParseContext) -> Iterator[Parsed]:
     aliases = {name: (name,) for name in WIJK_BUURT_COLUMNS}
     required = ("gemeentecode", "wijkcode", "buurtcode")
-    for line, record in read_csv(decode_text(context.file.content), aliases, required, context.notes):
+    for line, record in read_csv(text, aliases, required, context.notes):
         if FIELD_COUNT_ERROR in record:
             yield Parsed(line, error=f"line {line}: {record[FIELD_COUNT_ERROR]}")
             continue
@@ -38,4 +96,4 @@ def public_holidays(first_year: int, last_year: int) -> list[dict]:
     return [{"datum": day, "naam": name} for day, name in sorted(nl.items())]
 
 
-CBS = Source(system="referentie", tables=(CBS_WIJK_BUURT,), parse=parse_wijk_buurt)
+CBS = Source(system="referentie", tables=(CBS_WIJK_BUURT, KNMI_DAGGEGEVENS), parse=parse_referentie)

@@ -100,6 +100,31 @@ CBS_WIJK_BUURT = BronzeTable(
     ),
 )
 
+KNMI_DAGGEGEVENS = BronzeTable(
+    name="knmi_daggegevens",
+    folder="referentie/knmi_daggegevens",
+    description=(
+        "KNMI daily station data (daggegevens, the etmgeg text files), one row per station and day, the "
+        "columns the Fixi analysis uses, as delivered: whole numbers in tenths of their unit, -1 for a trace."
+    ),
+    columns=(
+        Column("stn", pa.int64(), "KNMI station number (STN)", nullable=False),
+        Column("datum", pa.date32(), "YYYYMMDD: the day (UT)", nullable=False),
+        Column("ddvec", pa.int64(), "DDVEC: vector mean wind direction (degrees, 360 north, 0 calm/variable)"),
+        Column("fg", pa.int64(), "FG: daily mean wind speed (0.1 m/s)"),
+        Column("fhx", pa.int64(), "FHX: maximum hourly mean wind speed (0.1 m/s)"),
+        Column("fxx", pa.int64(), "FXX: maximum wind gust (0.1 m/s)"),
+        Column("tg", pa.int64(), "TG: daily mean temperature (0.1 degrees Celsius)"),
+        Column("tn", pa.int64(), "TN: minimum temperature (0.1 degrees Celsius)"),
+        Column("tx", pa.int64(), "TX: maximum temperature (0.1 degrees Celsius)"),
+        Column("sq", pa.int64(), "SQ: sunshine duration (0.1 hour; -1 for < 0.05 hour)"),
+        Column("dr", pa.int64(), "DR: precipitation duration (0.1 hour)"),
+        Column("rh", pa.int64(), "RH: daily precipitation amount (0.1 mm; -1 for < 0.05 mm)"),
+        Column("rhx", pa.int64(), "RHX: maximum hourly precipitation amount (0.1 mm; -1 for < 0.05 mm)"),
+        *LINEAGE_COLUMNS,
+    ),
+)
+
 FEESTDAG = BronzeTable(
     name="feestdag",
     folder="referentie/feestdag",

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from faker import Faker
 
-from pipelines.demo import fixi, municipality, reisdocumenten, wmo
+from pipelines.demo import fixi, municipality, reisdocumenten, weer, wmo
 from pipelines.demo.municipality import FakeDetails, Gemeente
 
 DEFAULT_SEED = 301
@@ -40,7 +40,9 @@ def generate_demo(
     code = gemeente.gemeentecode
     buurten = municipality.buurten(gemeente, rng)
     municipality.write_wijken_buurten(gemeente, buurten, landing / "referentie")
-    reports = fixi.generate_reports(buurten, start, end, afhandeltermijnen, rng, fake, gemeente.scale)
+    stn = weer.station_of(code)
+    weer.write_station(stn, start, end, landing / "referentie")
+    reports = fixi.generate_reports(buurten, start, end, afhandeltermijnen, rng, fake, gemeente.scale, stn)
     files = fixi.write_exports(reports, start, end, landing / "fixi", rng)
     progress(f"demo {code}: {len(reports):,} Fixi meldingen {start} .. {end} in {files} export files")
     pool = wmo.clients(buurten, round(CLIENTS * gemeente.scale), rng, fake, end)
@@ -99,7 +101,8 @@ def generate_next_day(
         fake = _fake_details(own_seed + day.toordinal())
         # The buurten generate_demo drew: they are the first draw from the municipality's seed.
         buurten = municipality.buurten(gemeente, np.random.default_rng(own_seed))
-        reports = fixi.generate_day(buurten, day, afhandeltermijnen, rng, fake, gemeente.scale)
+        reports = fixi.generate_day(buurten, day, afhandeltermijnen, rng, fake, gemeente.scale,
+                                    weer.station_of(gemeente.gemeentecode))
         fixi.write_day_export(reports, day, folder / "fixi", rng)
         total += len(reports)
     progress(f"demo: {total:,} new Fixi meldingen of {day} for {count} municipalities -> {landing}")

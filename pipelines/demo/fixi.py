@@ -19,6 +19,7 @@ from pathlib import Path
 import holidays
 import numpy as np
 
+from pipelines.demo import weer
 from pipelines.demo.municipality import Buurt, FakeDetails
 from pipelines.settings import TIMEZONE
 
@@ -83,9 +84,10 @@ class Report:
 
 def generate_day(
     buurten: list[Buurt], day: dt.date, terms: dict[str, int], rng: np.random.Generator, fake: FakeDetails, scale: float,
+    stn: int = weer.DEFAULT_STATION,
 ) -> list[Report]:
     """One more day's new reports, numbered by the day so they never collide with the history's numbers."""
-    reports = generate_reports(buurten, day, day, terms, rng, fake, scale)
+    reports = generate_reports(buurten, day, day, terms, rng, fake, scale, stn)
     return [replace(r, public_id=f"F{day:%Y%m%d}-{n:05d}") for n, r in enumerate(reports, start=1)]
 
 
@@ -98,13 +100,15 @@ def write_day_export(reports: list[Report], day: dt.date, folder: Path, rng: np.
 
 def generate_reports(
     buurten: list[Buurt], start: dt.date, end: dt.date, terms: dict[str, int], rng: np.random.Generator, fake: FakeDetails,
-    scale: float = 1.0,
+    scale: float = 1.0, stn: int = weer.DEFAULT_STATION,
 ) -> list[Report]:
-    """Draw each day's reports per category from its seasonal, weekly and event-driven intensity."""
+    """Draw each day's reports per category from its seasonal, weekly, weather- and event-driven intensity; the
+    weather is that of the municipality's KNMI station (`weer`), so storms, frost and downpours in its station
+    file are what moves the reports."""
     days = [start + dt.timedelta(d) for d in range((end - start).days + 1)]
-    storms = _storm_days(days, rng)
+    days_weather = weer.weather(stn, start, end)
     names = list(CATEGORIES)
-    weights = np.array([[_intensity(day, name, storms) for name in names] for day in days])
+    weights = np.array([[_intensity(day, name, days_weather[day]) for name in names] for day in days])
     counts = rng.poisson(weights * (scale * REPORTS_PER_YEAR * len(days) / 365.25 / weights.sum()))
     nl_holidays = holidays.NL(years=range(start.year, end.year + 2))
     buurt_p = np.array([b.weight for b in buurten])
@@ -115,18 +119,33 @@ def generate_reports(
             for _ in range(counts[d, c]):
                 buurt = buurten[rng.choice(len(buurten), p=buurt_p)]
                 reports.append(_report(len(reports) + 1, name, terms[name], day, buurt, rng, fake, nl_holidays))
+    reports.extend(_clusters(reports, days, rng, fake))
     _make_dirty(reports, rng)
     return reports
 
 
-def _storm_days(days: list[dt.date], rng: np.random.Generator) -> set[dt.date]:
-    """Two or three storm days each winter half-year: fallen trees and signs, blocked roads."""
-    winter = [d for d in days if d.month in (10, 11, 12, 1, 2, 3)]
-    n = max(1, round(len(winter) / 182 * 2.5))
-    return {winter[i] for i in rng.choice(len(winter), size=min(n, len(winter)), replace=False)}
+def _clusters(reports: list[Report], days: list[dt.date], rng: np.random.Generator, fake: FakeDetails) -> list[Report]:
+    """A few times a year one object draws many reports within days (a dumped pile of waste, a broken lamp post
+    everyone passes): copies of one report at the same spot, by other residents."""
+    if len(days) < 28 or not reports:
+        return []
+    extra = []
+    for _ in range(max(1, round(len(days) / 365.25 * 3))):
+        seed = reports[int(rng.integers(len(reports)))]
+        first = seed.created.date()
+        for k in range(int(rng.integers(12, 25))):
+            day = first + dt.timedelta(int(rng.integers(0, 4)))
+            created = dt.datetime.combine(day, dt.time(8)) + dt.timedelta(minutes=int(rng.integers(0, 12 * 60)))
+            extra.append(replace(seed, public_id=f"{seed.public_id}-{k + 1:02d}", created=created,
+                                 in_progress=created + (seed.in_progress - seed.created),
+                                 closed=max(seed.closed, created + dt.timedelta(hours=1)) if seed.closed else None,
+                                 lat=round(seed.lat + float(rng.uniform(-0.0002, 0.0002)), 6),
+                                 lon=round(seed.lon + float(rng.uniform(-0.0002, 0.0002)), 6),
+                                 reporter=(fake.pick(fake.names), fake.pick(fake.emails), fake.pick(fake.phones))))
+    return [r for r in extra if r.created.date() <= days[-1]]
 
 
-def _intensity(day: dt.date, category: str, storms: set[dt.date]) -> float:
+def _intensity(day: dt.date, category: str, weather: weer.Day) -> float:
     share = CATEGORIES[category][0]
     factor = WEEKDAY_FACTOR[day.weekday()]
     if category == "Openbaar groen" and day.month in (10, 11):
@@ -135,8 +154,14 @@ def _intensity(day: dt.date, category: str, storms: set[dt.date]) -> float:
         factor *= 1.3  # growing season: overgrown paths
     if category == "Openbare verlichting" and day.month in (11, 12, 1, 2):
         factor *= 1.6  # long evenings make broken lights visible
-    if day in storms:
-        factor *= {"Openbaar groen": 8, "Verkeersborden": 5, "Wegen en trottoirs": 3}.get(category, 1.2)
+    if weather.storm:  # fallen trees and branches, blown-over signs, debris on the road; more the harder it blows
+        strength = weather.gust / 20.8
+        factor *= {"Openbaar groen": 7, "Verkeersborden": 4.5, "Wegen en trottoirs": 2.5}.get(category, 1.2) * strength
+    if weather.frost and category == "Wegen en trottoirs":
+        factor *= 1 + 0.35 * min(-weather.t_min, 8)  # gladheid: icy paths and cycle lanes, the colder the more
+    if weather.rain >= 15:  # a downpour: flooded streets, blocked drains and gullies, high water in the ditches
+        factor *= {"Watergangen en beschoeiingen": 1 + weather.rain / 5, "Wegen en trottoirs": 1 + weather.rain / 25,
+                   "Overige meldingen": 1 + weather.rain / 30}.get(category, 1.0)
     if category == "Afval en zwerfafval":
         if (day.month, day.day) in ((1, 1), (1, 2)):
             factor *= 6 if day.day == 1 else 3  # fireworks litter after New Year's Eve
