@@ -1,6 +1,8 @@
 """Reisdocumenten: validity endings ten years ahead, the 24-month forecast with its backtest, the coming peak months
 and the counter hours they need."""
 
+import math
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -12,6 +14,11 @@ ui.require_gold("reisdocumenten_prognose", "reisdocumenten_verloop_maand", "reis
 s = ui.settings()
 where, params = ui.gemeente_filter()
 soort_naam = data.soortnamen()
+
+
+def half_up(values: pd.Series) -> pd.Series:
+    """Whole numbers as people round them (and as gold's SQL does): pandas rounds 52.5 to the even 52."""
+    return (values + 0.5).apply(math.floor)
 
 
 def named(frame: pd.DataFrame) -> pd.DataFrame:
@@ -42,7 +49,7 @@ with figure:
     per_month = coming.groupby("maand_start", as_index=False).agg(
         verwacht=("verwacht", "sum"), uren=("baliefuncties_uren", "sum"), piek=("gemeenten_met_piek", "sum"))
     per_month = per_month.assign(maand=pd.to_datetime(per_month["maand_start"]).dt.strftime("%m-%Y"),
-                                 verwacht=per_month["verwacht"].round(), uren=per_month["uren"].round(),
+                                 verwacht=half_up(per_month["verwacht"]), uren=half_up(per_month["uren"]),
                                  piek=per_month["piek"] > 0)
     busiest = per_month.loc[per_month["uren"].idxmax()]
     peak_months = per_month[per_month["piek"]]
