@@ -125,8 +125,9 @@ def test_gold_built_incrementally_from_silver_is_rebuilt_whole_only_after_silver
 
 
 def built_referentie(manifest, settings) -> None:
-    """Calendar and areas recorded as built and tested: what silver Fixi and Wmo read besides bronze."""
-    referentie = ["model.lakehouse.kalender", "model.lakehouse.wijk_buurt"]
+    """Calendar, areas and the social domain's productcategorieën recorded as built and tested: what silver Fixi
+    and Wmo read besides bronze and seeds."""
+    referentie = ["model.lakehouse.kalender", "model.lakehouse.wijk_buurt", "model.lakehouse.productcategorie"]
     record_builds(manifest, referentie, set(referentie), built(*referentie), "run-0", settings.dbt_state, whole=True)
 
 

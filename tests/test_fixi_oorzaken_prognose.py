@@ -94,7 +94,8 @@ def test_the_forecast_gives_eight_weeks_with_a_band_and_reports_its_backtest_err
         per_categorie[categorie][0] += abs(forecast - g)
         per_categorie[categorie][1] += g
     reported = {c: f for c, *_, f in past}
-    assert all(reported[c] == pytest.approx(err / total) for c, (err, total) in per_categorie.items())
+    # gold rounds the backtest and its error to 4 decimals (identical reruns), so the recomputation agrees to 1e-4
+    assert all(reported[c] == pytest.approx(err / total, abs=1e-4) for c, (err, total) in per_categorie.items())
     assert reported["Afval en zwerfafval"] < 0.3  # a large, regular categorie is forecast within 30%
 
 
