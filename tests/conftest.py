@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from pipelines.demo import generate_demo
+from pipelines.demo import generate_demo, generate_gemeenten
 from pipelines.demo.municipality import buurten, write_wijken_buurten, zutphen
 from pipelines.publish import write_catalogue
 from pipelines.settings import Settings, load_settings
@@ -64,6 +64,12 @@ def demo_reference(settings: Settings) -> None:
 def demo_landing(settings: Settings, years: int = 3) -> None:
     generate_demo(settings.landing, zutphen(settings.gemeentecode), settings.peildatum - dt.timedelta(days=1),
                   settings.afhandeltermijnen, years=years, progress=lambda _: None)
+
+
+def demo_landing_of_two(settings: Settings, seed: int) -> None:
+    """The demo municipality and one other, one year each, the other in its own drop folder."""
+    generate_gemeenten(settings.landing, 2, settings.gemeentecode, settings.peildatum - dt.timedelta(days=2),
+                       settings.afhandeltermijnen, years=1, seed=seed, processes=1, progress=lambda _: None)
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import data
 from dashboard.kwartaalrapport import last_completed_quarter
-from pipelines.demo import generate_gemeenten
 from pipelines.publish import MANIFEST, VERSIONS, write_catalogue
 from pipelines.settings import PROJECT_ROOT
-from tests.conftest import copy_data_root, run_lakehouse, use_data_root
+from tests.conftest import copy_data_root, demo_landing_of_two, run_lakehouse, use_data_root
 
 APP = PROJECT_ROOT / "dashboard" / "app.py"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,8 +40,7 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("dashboard")
     with pytest.MonkeyPatch.context() as mp:
         settings = use_data_root(mp, root)
-        generate_gemeenten(settings.landing, 2, settings.gemeentecode, settings.peildatum - dt.timedelta(days=2),
-                           settings.afhandeltermijnen, years=1, seed=303, processes=1, progress=lambda _: None)
+        demo_landing_of_two(settings, seed=303)
         assert run_lakehouse().success
         st.cache_resource.clear()  # the app's settings are those of this data root
         other = [g for g in data.gemeenten(settings) if g != settings.gemeentecode]

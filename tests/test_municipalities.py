@@ -13,11 +13,11 @@ import pytest
 
 from pipelines.bronze import landing
 from pipelines.bronze.ingest import rejected_files
-from pipelines.demo import generate_gemeenten, generate_next_day
+from pipelines.demo import generate_next_day
 from pipelines.demo.municipality import gemeenten
 from pipelines.settings import DBT_PROJECT_DIR
 from tests import ground_truth as gt
-from tests.conftest import copy_data_root, gold_rows, run_lakehouse, use_data_root
+from tests.conftest import copy_data_root, demo_landing_of_two, gold_rows, run_lakehouse, use_data_root
 
 SEED = 303  # the second municipality is small (17,573 inhabitants): a quicker test
 SEEDS = {p.stem for p in (DBT_PROJECT_DIR / "seeds").rglob("*.csv")}  # code lists, the same for every municipality
@@ -35,8 +35,7 @@ def two_municipalities(tmp_path_factory):
     root = tmp_path_factory.mktemp("gemeenten")
     with pytest.MonkeyPatch.context() as mp:
         settings = use_data_root(mp, root)
-        generate_gemeenten(settings.landing, 2, settings.gemeentecode, settings.peildatum - dt.timedelta(days=2),
-                           settings.afhandeltermijnen, years=1, seed=SEED, processes=1, progress=quiet)
+        demo_landing_of_two(settings, seed=SEED)
         other = gemeenten(2, settings.gemeentecode, SEED)[1].gemeentecode
         (settings.landing / other / "brp" / "kapot.csv").write_bytes(b"\x00\x01 dit is geen BRP-bestand \xff")
         yield settings, run_lakehouse(), other
