@@ -74,7 +74,7 @@ def publication(settings: Settings) -> pd.DataFrame:
 
 def gemeenten(settings: Settings) -> list[str]:
     """Every municipality in published gold (the small tables of each subject area)."""
-    tables = [t for t in ("fixi_afhandeling", "wmo_wachtlijst", "reisdocumenten_prognose")
+    tables = [t for t in ("fixi_afhandeling", "sociaal_domein_wachtlijst", "reisdocumenten_prognose")
               if "gemeentecode" in columns(settings, t)]
     if not tables:
         return []

@@ -19,7 +19,7 @@ from pipelines.settings import TIMEZONE, Settings
 
 REPORTS = "rapporten"
 ONDERDRUKT = "<5"
-WMO_TABLES = ("wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder")
+WMO_TABLES = ("sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder")
 # The report's texts name the Wmo terms: of the social-domain tables it reads the Wmo rows (column `wet`).
 WMO = " and wet = 'wmo'"
 WMO_SOURCES = ("iwmo", "zorgned")
@@ -52,7 +52,7 @@ def write_reports(settings: Settings) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     open_to_readers(folder)  # gold is for analysts, whatever the run's owner-only umask (pipelines/at_rest.py)
     written = []
-    for gemeente in data.query(settings, "select distinct gemeentecode from wmo_wachtlijst order by 1")[
+    for gemeente in data.query(settings, "select distinct gemeentecode from sociaal_domein_wachtlijst order by 1")[
             "gemeentecode"]:
         path = folder / f"kwartaalrapport_sociaal_domein_{gemeente}_{quarter_name(start)}.html"
         tmp = path.with_suffix(".tmp")
@@ -65,7 +65,7 @@ def write_reports(settings: Settings) -> list[Path]:
 
 def render(settings: Settings, gemeente: str, start: dt.date, end: dt.date) -> str:
     names = data.wijknamen(settings)
-    peil = data.query(settings, "select max(peildatum) as d from wmo_wachtlijst where gemeentecode = ? and "
+    peil = data.query(settings, "select max(peildatum) as d from sociaal_domein_wachtlijst where gemeentecode = ? and "
                       f"peildatum <= ?{WMO}", [gemeente, end])["d"].iloc[0]
     body = [f"<h1>Kwartaalrapportage sociaal domein (Wmo): {quarter_name(start)[:4]} kwartaal "
             f"{quarter_name(start)[-1]}</h1>",
@@ -90,7 +90,7 @@ def waiting_list(settings: Settings, gemeente: str, peil, names: dict[str, str])
     cells = data.query(settings, f"""
         select productcategorie_omschrijving as productcategorie, wijkcode, onderdrukt, open_meldingen,
                meldingen_over_termijn, open_aanvragen, aanvragen_over_termijn
-        from wmo_wachtlijst where gemeentecode = ? and peildatum = ?{WMO} order by productcategorie, wijkcode""",
+        from sociaal_domein_wachtlijst where gemeentecode = ? and peildatum = ?{WMO} order by productcategorie, wijkcode""",
                        [gemeente, peil])
     cells["wijk"] = [wijk(code, names) for code in cells["wijkcode"]]
     parts = [f"<h2>Wachtlijst op {pd.Timestamp(peil):%d-%m-%Y}</h2>",
@@ -133,8 +133,8 @@ def lead_times(settings: Settings, gemeente: str, start: dt.date, end: dt.date, 
     cells = data.query(settings, """
         select d.maand_start, pc.productcategorie_omschrijving as productcategorie, d.wijkcode, d.onderdrukt,
                d.onderzoek_aandeel_binnen_termijn, d.beschikking_aandeel_binnen_termijn
-        from wmo_doorlooptijden d
-        left join (select distinct productcategorie, productcategorie_omschrijving from wmo_wachtlijst) pc
+        from sociaal_domein_doorlooptijden d
+        left join (select distinct productcategorie, productcategorie_omschrijving from sociaal_domein_wachtlijst) pc
           using (productcategorie)
         where d.gemeentecode = ? and d.maand_start between ? and ? and d.wet = 'wmo'
         order by 2, 3, 1""", [gemeente, start, end])
@@ -152,7 +152,7 @@ def lead_times(settings: Settings, gemeente: str, start: dt.date, end: dt.date, 
 def providers(settings: Settings, gemeente: str) -> list[str]:
     cells = data.query(settings, f"""
         select aanbieder, productcategorie, onderdrukt, wachtend, dagen_tot_start_mediaan, wachtend_dagen_max
-        from wmo_wachttijd_aanbieder where gemeentecode = ?{WMO} order by aanbieder, productcategorie""", [gemeente])
+        from sociaal_domein_wachttijd_aanbieder where gemeentecode = ?{WMO} order by aanbieder, productcategorie""", [gemeente])
     return ["<h2>Wachttijd bij zorgaanbieders (op de peildatum)</h2>",
             table(cells, ["aanbieder", "productcategorie"], {
                 "wachtend": "Toewijzingen nog niet gestart", "dagen_tot_start_mediaan": "Dagen tot start (mediaan)",

@@ -45,9 +45,12 @@ REPLACED = ".vervangen"  # in a version folder a later publication replaced; its
 KEEP_REPLACED = dt.timedelta(days=1)  # a session held open longer than this after a newer publication must reconnect
 
 
-def publish(settings: Settings, tables: list[str], run_id: str, log=None) -> dict[str, int]:
+def publish(settings: Settings, tables: list[str], run_id: str, log=None,
+            made_now: set[str] | None = None) -> dict[str, int]:
     """Publish the gold tables of the build database that changed since their last publication, and the
-    data-quality results, as one version; returns the row counts of what it wrote."""
+    data-quality results, as one version; returns the row counts of what it wrote. A published table that no
+    model of `made_now` (every gold table the project makes today) makes any more, one renamed or removed in an
+    upgrade, is withdrawn from the catalogue rather than left standing with last year's figures."""
     log = log or logging.getLogger(__name__)
     settings.gold.mkdir(parents=True, exist_ok=True)
     open_to_readers(settings.gold)
@@ -67,6 +70,8 @@ def publish(settings: Settings, tables: list[str], run_id: str, log=None) -> dic
     os.replace(staging, settings.gold / VERSIONS / version)
     _mark_replaced(settings.gold, before, {**before, **{name: {"versie": version} for name in counts}})
     _record(settings, counts, builds, run_id, version)
+    if made_now is not None:
+        _withdraw(settings, set(_published(settings)) - made_now - {DQ_TABLE}, log)
     write_catalogue(settings, log)
     _link_current_files(settings)
     return counts
@@ -156,15 +161,30 @@ def _export_dq_results(settings: Settings, staging: Path) -> int:
 
 def _record(settings: Settings, counts: dict[str, int], builds: dict[str, str | None], run_id: str,
             version: str) -> None:
-    manifest = settings.gold / MANIFEST
     published = _published(settings)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     published.update({name: {"aantal_rijen": n, "run_id": run_id, "gepubliceerd_op": now,
                              "gebouwd_in_run": builds.get(name), "versie": version} for name, n in counts.items()})
+    _write_manifest(settings, published)
+
+
+def _write_manifest(settings: Settings, published: dict[str, dict]) -> None:
+    manifest = settings.gold / MANIFEST
     tmp = manifest.with_suffix(".tmp")
     tmp.write_text(json.dumps(published, indent=1, sort_keys=True), encoding="utf-8")
     open_to_readers(tmp)
     os.replace(tmp, manifest)
+
+
+def _withdraw(settings: Settings, names: set[str], log) -> None:
+    if not names:
+        return
+    published = {name: facts for name, facts in _published(settings).items() if name not in names}
+    _mark_replaced(settings.gold, _published(settings), published)
+    _write_manifest(settings, published)
+    for name in names:
+        (settings.gold / f"{name}.parquet").unlink(missing_ok=True)
+    log.warning(f"withdrawn from gold, no model makes them any more: {', '.join(sorted(names))}")
 
 
 def write_catalogue(settings: Settings, log=None) -> None:

@@ -17,7 +17,7 @@ def test_nightly_schedule_materialises_everything_at_two_in_amsterdam():
     assert schedule.job_name == "lakehouse"
     job = definitions.resolve_job_def("lakehouse")
     assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} >= {
-        "bronze/fixi_melding", "silver/wmo_melding", "gold/reisdocumenten_prognose", "gold/publicatie_fixi"}
+        "bronze/fixi_melding", "silver/melding_wmo_jeugd", "gold/reisdocumenten_prognose", "gold/publicatie_fixi"}
 
 
 def test_loading_the_definitions_pauses_the_garbage_collector_only_while_loading():

@@ -3,9 +3,9 @@
 from benchmarks.report import goals
 
 STEPS = {"bronze_fixi": 2.0, "dbt_silver_referentie": 2.5, "dbt_silver_fixi": 4.0, "dbt_gold_fixi": 2.0,
-         "dbt_gold_wmo": 1.5, "gold__fixi_meldingen_week_gx_fixi_meldingen_week": 0.5}
+         "dbt_gold_sociaal_domein": 1.5, "gold__fixi_meldingen_week_gx_fixi_meldingen_week": 0.5}
 DBT_SECONDS = {"dbt_silver_referentie": {"models": 0.5, "tests": 0.25}, "dbt_silver_fixi": {"models": 2.0, "tests": 0.5},
-               "dbt_gold_fixi": {"models": 0.75, "tests": 0.25}, "dbt_gold_wmo": {"models": 0.5, "tests": 0.0}}
+               "dbt_gold_fixi": {"models": 0.75, "tests": 0.25}, "dbt_gold_sociaal_domein": {"models": 0.5, "tests": 0.0}}
 
 
 def ten_municipalities() -> dict:
@@ -15,7 +15,7 @@ def ten_municipalities() -> dict:
     full = {"seconds": 12.5, "peak_rss": 0, "steps": STEPS, "dbt_seconds": DBT_SECONDS,
             "stages": [stage("ingest", 2.0), stage("dbt silver", 6.5), stage("dbt gold", 3.5),
                        stage("quality checks", 0.5)]}
-    nightly = {**full, "seconds": 6.0, "rebuilt": ["silver/fixi_melding"], "kept": ["gold/wmo_wachtlijst"]}
+    nightly = {**full, "seconds": 6.0, "rebuilt": ["silver/fixi_melding"], "kept": ["gold/sociaal_domein_wachtlijst"]}
     return {"gemeenten": 10, "volumes": {"inwoners": 800_000}, "generation": {"seconds": 80.0}, "full": full,
             "nightly": nightly, "floor": {"seconds": 2.0, "fixi_seconds": 1.0}, "pipeline_fixi_seconds": 8.5,
             "pandas": {"completed": True, "seconds": 60.0, "table": "gold.fixi_meldingen_week"}}

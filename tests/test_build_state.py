@@ -66,7 +66,7 @@ def test_a_change_upstream_in_dbt_changes_the_definition(manifest, upstream):
 
 
 def test_a_change_downstream_or_elsewhere_leaves_the_definition(manifest):
-    for uid in [WEEK, "seed.lakehouse.reisdocument_soort", "model.lakehouse.wmo_melding"]:
+    for uid in [WEEK, "seed.lakehouse.reisdocument_soort", "model.lakehouse.melding_wmo_jeugd"]:
         assert uid in manifest["nodes"]
         assert definition_fingerprint(changed(manifest, uid), FIXI_MELDING_MODEL) == definition_fingerprint(manifest, FIXI_MELDING_MODEL)
 
@@ -134,7 +134,7 @@ def built_referentie(manifest, settings) -> None:
 def test_new_bronze_parts_change_the_inputs_of_what_reads_them_only(manifest, settings):
     built_referentie(manifest, settings)
     bronze_part(settings, "maandag")
-    wmo = ["model.lakehouse.wmo_melding", "seed.lakehouse.wmo_productcategorie"]
+    wmo = ["model.lakehouse.melding_wmo_jeugd", "seed.lakehouse.wmo_productcategorie"]
     before = current_inputs(manifest, SILVER_FIXI + wmo, settings)
     assert None not in [i.fingerprint for i in before.values()]
     assert current_inputs(manifest, SILVER_FIXI + wmo, settings) == before  # the same files: the same inputs
@@ -160,13 +160,13 @@ def test_a_new_peildatum_changes_the_inputs_of_the_models_that_compare_with_it(m
     tomorrow = settings.peildatum + dt.timedelta(1)
     assert tomorrow.month != settings.peildatum.month  # Tuesday 30 June -> Wednesday 1 July: a new month, same week
     assert models_changed_by(manifest, settings, tomorrow) == {
-        "fixi_afhandeling", "wmo_wachttijd_aanbieder", "reisdocumenten_verloop_maand", "reisdocumenten_prognose"}
+        "fixi_afhandeling", "sociaal_domein_wachttijd_aanbieder", "reisdocumenten_verloop_maand", "reisdocumenten_prognose"}
 
 
 def test_a_peildatum_in_the_same_month_leaves_the_models_that_read_only_its_month_as_they_are(manifest, settings):
     yesterday = settings.peildatum - dt.timedelta(1)
     assert yesterday.month == settings.peildatum.month
-    assert models_changed_by(manifest, settings, yesterday) == {"fixi_afhandeling", "wmo_wachttijd_aanbieder"}
+    assert models_changed_by(manifest, settings, yesterday) == {"fixi_afhandeling", "sociaal_domein_wachttijd_aanbieder"}
 
 
 @pytest.mark.parametrize("days, week_changes", [(-3, True), (-2, False), (4, False), (5, True)])
@@ -175,7 +175,7 @@ def test_the_weekly_waiting_list_is_rebuilt_when_a_week_has_ended_since(manifest
     until Sunday 5 July."""
     assert settings.peildatum.isoweekday() == 2
     peildatum = settings.peildatum + dt.timedelta(days)
-    assert ("wmo_wachtlijst" in models_changed_by(manifest, settings, peildatum)) is week_changes
+    assert ("sociaal_domein_wachtlijst" in models_changed_by(manifest, settings, peildatum)) is week_changes
 
 
 def test_a_model_is_rebuilt_after_its_parent_was_rebuilt_in_another_run(manifest, settings):

@@ -74,9 +74,9 @@ def test_waiting_list_shows_gold_cells_and_suppressed_ones_as_less_than_five(bui
     settings, _ = built
     at = app()
     shown = frame_with(at, "Meldingen langer dan 6 weken open (wettelijke termijn)")
-    peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst where wet = 'wmo'")[0][0]
+    peildatum = gold(settings, "select max(peildatum) from sociaal_domein_wachtlijst where wet = 'wmo'")[0][0]
     cells = gold(settings, "select gemeentecode, productcategorie, wijkcode, onderdrukt, meldingen_over_termijn "
-                 "from wmo_wachtlijst where peildatum = ? and wet = 'wmo' "  # the page opens on the Wmo
+                 "from sociaal_domein_wachtlijst where peildatum = ? and wet = 'wmo' "  # the page opens on the Wmo
                  "order by gemeentecode, productcategorie, wijkcode",
                  [peildatum])
     values = shown["Meldingen langer dan 6 weken open (wettelijke termijn)"].tolist()
@@ -89,7 +89,7 @@ def test_waiting_list_shows_gold_cells_and_suppressed_ones_as_less_than_five(bui
     # The lead times of the first cell (the default choice): suppressed months read <5 in every figure, never 0
     lead = frame_with(at, "Onderzoeken afgerond")
     gemeente, categorie, wijk = cells[0][:3]
-    months = gold(settings, "select onderdrukt, onderzoeken_afgerond from wmo_doorlooptijden where gemeentecode = ? "
+    months = gold(settings, "select onderdrukt, onderzoeken_afgerond from sociaal_domein_doorlooptijden where gemeentecode = ? "
                   "and productcategorie = ? and wijkcode = ? and wet = 'wmo' order by maand_start desc", [gemeente, categorie, wijk])
     assert lead["Onderzoeken afgerond"].tolist() == ["<5" if hidden else str(n) for hidden, n in months]
 
@@ -99,9 +99,9 @@ def test_the_municipality_selector_filters_every_figure(built):
     at = app()
     at.multiselect(key="gemeenten").set_value([other]).run()
     shown = frame_with(at, "Meldingen langer dan 6 weken open (wettelijke termijn)")
-    peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst where gemeentecode = ? and wet = 'wmo'",
+    peildatum = gold(settings, "select max(peildatum) from sociaal_domein_wachtlijst where gemeentecode = ? and wet = 'wmo'",
                      [other])[0][0]
-    expected = gold(settings, "select count(*) from wmo_wachtlijst where gemeentecode = ? and peildatum = ? "
+    expected = gold(settings, "select count(*) from sociaal_domein_wachtlijst where gemeentecode = ? and peildatum = ? "
                     "and wet = 'wmo'",
                     [other, peildatum])[0][0]
     assert set(shown["Gemeente"]) == {other} and len(shown) == expected
@@ -203,16 +203,16 @@ def test_every_figure_names_its_publication_and_quality(built):
 
 def test_lineage_page_traces_a_gold_column_to_bronze_with_its_definition(built):
     settings, _ = built
-    at = app("herkomst", tabel="wmo_wachtlijst", kolom="meldingen_over_termijn")
+    at = app("herkomst", tabel="sociaal_domein_wachtlijst", kolom="meldingen_over_termijn")
     manifest = json.loads((settings.dbt_docs / "manifest.json").read_text())
-    node = manifest["nodes"]["model.lakehouse.wmo_wachtlijst"]
+    node = manifest["nodes"]["model.lakehouse.sociaal_domein_wachtlijst"]
     text = "\n".join(m.value for m in at.markdown)
     assert node["columns"]["meldingen_over_termijn"]["description"] in text
     assert node["config"]["meta"]["owner"] in text and "**Privacyklasse:** openbaar" in text
-    run_id = gold(settings, "select run_id from publicatie where tabel = 'wmo_wachtlijst'")[0][0]
+    run_id = gold(settings, "select run_id from publicatie where tabel = 'sociaal_domein_wachtlijst'")[0][0]
     assert run_id in text
     steps = frame_with(at, "komt uit")
-    assert steps["Kolom"].iloc[0].startswith("gold.wmo_wachtlijst.meldingen_over_termijn")
+    assert steps["Kolom"].iloc[0].startswith("gold.sociaal_domein_wachtlijst.meldingen_over_termijn")
     assert any(v.startswith("bronze.") for v in steps["komt uit"])
     assert "`bronze.zorgned_aanvraag`" in text or "`bronze.iwmo_product`" in text
 
@@ -244,15 +244,15 @@ def test_the_quarterly_report_is_self_contained_and_suppresses_small_cells(built
     assert "http://" not in page and "https://" not in page and " src=" not in page and "<link" not in page
     assert "<svg" in page and "<style>" in page
     gemeente = reports[0].name.split("_")[3]
-    peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst where peildatum <= ? and wet = 'wmo'",
+    peildatum = gold(settings, "select max(peildatum) from sociaal_domein_wachtlijst where peildatum <= ? and wet = 'wmo'",
                      [end])[0][0]
     assert f"Wachtlijst op {peildatum:%d-%m-%Y}" in page
-    suppressed, shown = gold(settings, "select count_if(onderdrukt), count_if(not onderdrukt) from wmo_wachtlijst "
+    suppressed, shown = gold(settings, "select count_if(onderdrukt), count_if(not onderdrukt) from sociaal_domein_wachtlijst "
                              "where gemeentecode = ? and peildatum = ? and wet = 'wmo'", [gemeente, peildatum])[0]
     assert suppressed and shown
     # each suppressed cell at least in the SVG bars and the aanvragen table, never as a number
     assert page.count("&lt;5") >= 2 * suppressed
-    definition = data.definition(settings, "wmo_wachtlijst")
+    definition = data.definition(settings, "sociaal_domein_wachtlijst")
     assert definition.kolommen["meldingen_over_termijn"] in page
     assert "Datakwaliteit" in page and "controles geslaagd" in page
     # the waiting-list page offers the chosen municipality's report
@@ -266,8 +266,8 @@ def test_with_a_law_column_the_waiting_list_shows_one_law_at_a_time(built, tmp_p
     with pytest.MonkeyPatch.context() as mp:
         copy = copy_data_root(settings, tmp_path / "kopie", mp)
         # The file the catalogue's view reads: the table's published version
-        version = json.loads((copy.gold / MANIFEST).read_text())["wmo_wachtlijst"]["versie"]
-        table = copy.gold / VERSIONS / version / "wmo_wachtlijst.parquet"
+        version = json.loads((copy.gold / MANIFEST).read_text())["sociaal_domein_wachtlijst"]["versie"]
+        table = copy.gold / VERSIONS / version / "sociaal_domein_wachtlijst.parquet"
         with duckdb.connect() as db:
             db.execute(f"copy (select * from read_parquet('{table}') where wet = 'wmo' union all "
                        f"select * replace (not onderdrukt as onderdrukt, 'jeugdwet' as wet) from read_parquet('{table}') "
@@ -279,8 +279,8 @@ def test_with_a_law_column_the_waiting_list_shows_one_law_at_a_time(built, tmp_p
         assert at.radio[0].options == ["jeugdwet", "wmo"]
         at.radio[0].set_value("wmo").run()
         shown = frame_with(at, "Meldingen langer dan 6 weken open (wettelijke termijn)")
-        peildatum = gold(settings, "select max(peildatum) from wmo_wachtlijst where wet = 'wmo'")[0][0]
-        hidden = gold(settings, "select onderdrukt from wmo_wachtlijst where peildatum = ? and wet = 'wmo' "
+        peildatum = gold(settings, "select max(peildatum) from sociaal_domein_wachtlijst where wet = 'wmo'")[0][0]
+        hidden = gold(settings, "select onderdrukt from sociaal_domein_wachtlijst where peildatum = ? and wet = 'wmo' "
                       "order by gemeentecode, productcategorie, wijkcode", [peildatum])
         assert [v == "<5" for v in shown["Meldingen langer dan 6 weken open (wettelijke termijn)"]] == [
             h for (h,) in hidden]
@@ -302,12 +302,12 @@ def test_a_page_whose_area_was_never_published_says_so(built, tmp_path):
     with pytest.MonkeyPatch.context() as mp:
         copy = copy_data_root(settings, tmp_path / "kopie", mp)
         published = json.loads((copy.gold / MANIFEST).read_text())
-        del published["wmo_wachttijd_aanbieder"]
+        del published["sociaal_domein_wachttijd_aanbieder"]
         (copy.gold / MANIFEST).write_text(json.dumps(published))
         write_catalogue(copy)
         st.cache_resource.clear()
         at = app()
-        assert [w.value for w in at.warning][0].startswith("Nog niet gepubliceerd: wmo_wachttijd_aanbieder.")
+        assert [w.value for w in at.warning][0].startswith("Nog niet gepubliceerd: sociaal_domein_wachttijd_aanbieder.")
         assert not at.dataframe
         assert app("fixi").dataframe  # the other areas still show
     st.cache_resource.clear()
@@ -355,7 +355,7 @@ def test_every_page_and_the_report_render_in_chromium(built):
             page.goto(report.as_uri())
             assert page.locator("svg").count() > 0 and "<5" in page.inner_text("body")
             page.screenshot(path=str(SCREENSHOTS / "kwartaalrapport.png"), full_page=True)
-            page.goto((settings.dbt_docs / "static_index.html").as_uri() + "#!/model/model.lakehouse.wmo_wachtlijst")
+            page.goto((settings.dbt_docs / "static_index.html").as_uri() + "#!/model/model.lakehouse.sociaal_domein_wachtlijst")
             # the docs open from the file: the model's page shows its description
             page.get_by_text("The social-domain waiting list at the end of each week").first.wait_for(timeout=60_000)
             page.screenshot(path=str(SCREENSHOTS / "dbt_docs.png"))

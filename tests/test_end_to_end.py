@@ -44,7 +44,7 @@ def test_gold_tables_are_published_as_parquet_and_views(demo_run):
     tables = {row[0]: row[1] for row in gold(settings, "select tabel, aantal_rijen from publicatie")}
     assert set(tables) == {"fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling", "fixi_piek_oorzaken",
                            "fixi_prognose", "dq_resultaten",
-                           "wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder",
+                           "sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder",
                            "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week", "reisdocumenten_prognose"}
     for name, rows in tables.items():
         assert (settings.gold / f"{name}.parquet").exists()
@@ -242,7 +242,7 @@ def test_column_lineage_follows_every_model_back_to_the_bronze_columns(demo_run)
     assert inputs("silver/reisdocument", "datum_einde_geldigheid") - choosing == {
         "bronze/brp_reisdocument.datum_einde_geldigheid"}
     # iWmo messages and the case-management export both feed the toewijzingen
-    assert inputs("silver/wmo_toewijzing", "aanbieder") == {"bronze/iwmo_product.aanbieder",
+    assert inputs("silver/toewijzing", "aanbieder") == {"bronze/iwmo_product.aanbieder",
                                                             "bronze/zorgned_toewijzing.aanbieder"}
     events = [json.loads(p.read_text()) for p in settings.lineage.glob(f"events/*/{result.run_id}/*.json")]
     silver = next(e for e in events if e["job"]["name"] == "silver.fixi_melding" and e["eventType"] == "COMPLETE")
@@ -314,7 +314,7 @@ def wmo_cases(demo_run):
 
 def test_wmo_gold_tables_are_published(demo_run):
     settings, _ = demo_run
-    for table in ("wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder"):
+    for table in ("sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder"):
         assert gold(settings, f"select count(*) from {table}")[0][0] > 0, table
 
 
@@ -336,7 +336,7 @@ def test_wachtlijst_matches_the_case_exports_with_small_cells_suppressed(demo_ru
                 cell["aanvragen_over"] += (peil - c.aanvraag).days > 14
         expected.update({k: v for k, v in cells.items() if v["clients"]})
     rows = gold(settings, """select peildatum, productcategorie, wijkcode, onderdrukt, aantal_clienten, open_meldingen,
-        meldingen_over_termijn, open_aanvragen, aanvragen_over_termijn from wmo_wachtlijst
+        meldingen_over_termijn, open_aanvragen, aanvragen_over_termijn from sociaal_domein_wachtlijst
         where peildatum in (?, ?, ?)""", sundays)
     assert {(r[0], r[1], r[2]) for r in rows} == set(expected)
     assert sum(not r[3] for r in rows) >= 10  # enough cells are large enough to publish
@@ -352,7 +352,7 @@ def test_wachtlijst_matches_the_case_exports_with_small_cells_suppressed(demo_ru
 
 def test_the_backlog_builds_up_in_summer_and_in_the_staff_shortage(demo_run):
     settings, _ = demo_run
-    over = dict(gold(settings, """select peildatum, sum(coalesce(meldingen_over_termijn, 0)) from wmo_wachtlijst
+    over = dict(gold(settings, """select peildatum, sum(coalesce(meldingen_over_termijn, 0)) from sociaal_domein_wachtlijst
                                    group by peildatum"""))
     spring_2024 = over[gt.dt.date(2024, 4, 7)]
     assert over[gt.dt.date(2024, 9, 1)] > spring_2024 + 5
@@ -365,7 +365,7 @@ def test_provider_waits_match_the_iwmo_berichten(demo_run):
     settings, _ = demo_run
     waits = wmo_truth.provider_waits(settings.landing / "iwmo", settings.landing / "zorgned", settings.peildatum)
     rows = gold(settings, """select aanbieder, productcategorie, onderdrukt, toewijzingen, gestart,
-                             dagen_tot_start_mediaan, wachtend from wmo_wachttijd_aanbieder""")
+                             dagen_tot_start_mediaan, wachtend from sociaal_domein_wachttijd_aanbieder""")
     assert {(r[0], r[1]) for r in rows} == set(waits)
     for aanbieder, categorie, onderdrukt, toewijzingen, gestart, mediaan, wachtend in rows:
         pairs = waits[(aanbieder, categorie)]
@@ -386,9 +386,9 @@ def test_iwmo_corrections_and_withdrawals_leave_the_current_truth_in_silver(demo
     toewijzingen, begins = wmo_truth.iwmo_current(settings.landing / "iwmo")
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
         silver = {r[0]: r[1:] for r in db.execute("""select toewijzing_id, toewijzingsdatum, einddatum, gemeentecode
-            from silver.wmo_toewijzing where bron_systeem = 'iwmo' and origineel_ontvangen""").fetchall()}
-        starts = dict(db.execute("""select l.toewijzing_id, l.begindatum from silver.wmo_levering as l
-            join silver.wmo_toewijzing as t using (gemeentecode, toewijzing_id)
+            from silver.toewijzing where bron_systeem = 'iwmo' and origineel_ontvangen""").fetchall()}
+        starts = dict(db.execute("""select l.toewijzing_id, l.begindatum from silver.levering as l
+            join silver.toewijzing as t using (gemeentecode, toewijzing_id)
             where t.bron_systeem = 'iwmo' and l.begindatum is not null""").fetchall())
         stored = db.execute("""select count(*) filter (where status_aanlevering = '3'),
             count(*) filter (where reden_wijziging = '13'), count(*) filter (where reden_wijziging is not null),
@@ -417,18 +417,18 @@ def test_wmo_contradictions_are_findings_in_dq_resultaten_not_drops(demo_run, wm
         select tabel || '.' || kolom, aantal_onverwacht from dq_resultaten
         where run_id = ? and kolom in ('datumvolgorde_geldig', 'beschikking_bekend', 'start_na_toewijzing', 'bsn_geldig')""",
         [result.run_id]))
-    assert findings["silver.wmo_aanvraag.datumvolgorde_geldig"] == after
-    assert findings["silver.wmo_toewijzing.beschikking_bekend"] > 0  # toewijzingen without a beschikking
-    assert findings["silver.wmo_levering.start_na_toewijzing"] > 0  # care started before the toewijzing
+    assert findings["silver.aanvraag_wmo_jeugd.datumvolgorde_geldig"] == after
+    assert findings["silver.toewijzing.beschikking_bekend"] > 0  # toewijzingen without a beschikking
+    assert findings["silver.levering.start_na_toewijzing"] > 0  # care started before the toewijzing
     assert findings["bronze.zorgned_aanvraag.bsn_geldig"] > 0  # elfproef findings
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
-        assert db.execute("select count(*) from silver.wmo_aanvraag where not datumvolgorde_geldig").fetchone()[0] == after
+        assert db.execute("select count(*) from silver.aanvraag_wmo_jeugd where not datumvolgorde_geldig").fetchone()[0] == after
         # An iWmo 3.x toewijzing names no beschikking by specification: not an orphan, nothing to look up
-        unnamed = db.execute("select count(*), count(beschikking_bekend) from silver.wmo_toewijzing "
+        unnamed = db.execute("select count(*), count(beschikking_bekend) from silver.toewijzing "
                              "where beschikkingnummer is null").fetchone()
-        orphans = db.execute("select count(*) from silver.wmo_toewijzing where not beschikking_bekend").fetchone()[0]
+        orphans = db.execute("select count(*) from silver.toewijzing where not beschikking_bekend").fetchone()[0]
     assert unnamed[0] > 0 and unnamed[1] == 0
-    assert findings["silver.wmo_toewijzing.beschikking_bekend"] == orphans
+    assert findings["silver.toewijzing.beschikking_bekend"] == orphans
 
 
 def test_no_bsn_name_address_or_email_of_wmo_clients_in_any_zone(demo_run):
@@ -525,7 +525,7 @@ def test_the_benchmark_baselines_compute_the_same_gold_as_the_pipeline(demo_run,
         db.execute(f"attach '{tmp_path / settings.build_db.name}' as floor (read_only)")
         published = parquet(settings.gold / "fixi_meldingen_week.parquet")
         assert same_rows(db, parquet(tmp_path / "pandas.parquet"), published)
-        for table in ("fixi_meldingen_week", "wmo_wachtlijst", "reisdocumenten_prognose"):
+        for table in ("fixi_meldingen_week", "sociaal_domein_wachtlijst", "reisdocumenten_prognose"):
             assert same_rows(db, f"floor.gold.{table}", parquet(settings.gold / f"{table}.parquet")), table
         # and the comparison itself notices a difference
         assert not same_rows(db, f"(select * from {published} limit 10)", published)

@@ -45,19 +45,19 @@ def test_jeugd_reaches_gold_beside_wmo_under_its_own_terms(settings):
     assert run_lakehouse().success
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
         toewijzingen = db.execute("select wet, gemeentecode, count(*), count(distinct persoon_pseudoniem), "
-                                  "bool_and(productcategorie_bekend) from silver.wmo_toewijzing group by all").fetchall()
-        leveringen = db.execute("select wet, count(*), min(begindatum), max(einddatum) from silver.wmo_levering "
+                                  "bool_and(productcategorie_bekend) from silver.toewijzing group by all").fetchall()
+        leveringen = db.execute("select wet, count(*), min(begindatum), max(einddatum) from silver.levering "
                                 "group by all").fetchall()
-        aanvragen = db.execute("select wet, count(*) from silver.wmo_aanvraag group by all order by wet").fetchall()
+        aanvragen = db.execute("select wet, count(*) from silver.aanvraag_wmo_jeugd group by all order by wet").fetchall()
     assert toewijzingen == [("jeugdwet", "GM0384", 6, 6, True)]  # the 302 retours and 315 verzoeken add none
     assert [tuple(map(str, r)) for r in leveringen] == [("jeugdwet", "6", "2024-03-11", "2024-09-30")]
     assert aanvragen == [("jeugdwet", 6), ("wmo", 6)]
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
         aanbieder = db.execute("""select wet, aanbieder, productcategorie, onderdrukt, aantal_clienten, toewijzingen,
-            gestart, dagen_tot_start_mediaan from wmo_wachttijd_aanbieder""").fetchall()
+            gestart, dagen_tot_start_mediaan from sociaal_domein_wachttijd_aanbieder""").fetchall()
         wachtlijst = db.execute("""select wet, productcategorie, productcategorie_omschrijving, onderdrukt,
             open_aanvragen, aanvragen_binnen_termijn, aanvragen_over_termijn, meldingen_over_termijn
-            from wmo_wachtlijst where peildatum = date '2026-06-28' order by wet""").fetchall()
+            from sociaal_domein_wachtlijst where peildatum = date '2026-06-28' order by wet""").fetchall()
     # wachttijd at the jeugdhulpaanbieder: toewijzing 12 February to start 11 March
     assert aanbieder == [("jeugdwet", "42420002", "45", False, 6, 6, 6, 28.0)]
     assert wachtlijst == [("jeugdwet", "45", "Jeugdhulp ambulant", False, 6, 6, 0, None),  # no onderzoek term

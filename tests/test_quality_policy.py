@@ -116,19 +116,19 @@ def test_a_handful_of_odd_records_never_blocks_and_is_counted(demo_run, tmp_path
     result = run_lakehouse()
 
     assert result.success, failed_checks(result)
-    assert {"gold/publicatie_wmo", "gold/publicatie_reisdocumenten"} <= materialised(result)
+    assert {"gold/publicatie_sociaal_domein", "gold/publicatie_reisdocumenten"} <= materialised(result)
     published = published_by(settings)  # the tables built from the changed silver tables
-    assert {published[t] for t in ("wmo_wachttijd_aanbieder", "reisdocumenten_verloop_maand")} == {result.run_id}
+    assert {published[t] for t in ("sociaal_domein_wachttijd_aanbieder", "reisdocumenten_verloop_maand")} == {result.run_id}
     [(severity, passed, odd)] = _ends_before_issue(settings, result.run_id)
     assert (severity, passed, odd - odd_before) == ("critical", True, 3)  # within the 10% that would be structural
     assert results(settings, result.run_id, "bronze.iwmo_product", "expect_column_values_to_be_in_set",
                    "productcategorie") == [("warning", True, 2)]  # its beschikt and its toegewezen line
-    assert results(settings, result.run_id, "silver.wmo_beschikt_product", "expect_column_values_to_be_in_set",
+    assert results(settings, result.run_id, "silver.beschikte_voorziening", "expect_column_values_to_be_in_set",
                    "productcategorie", observed=True) == [  # its line 2: line 1 is the bericht
         ("warning", True, 1, "e.g. WMO301_onbekende_categorie.xml#2")]
-    assert results(settings, result.run_id, "silver.wmo_beschikt_product", "dbt.relationships",
+    assert results(settings, result.run_id, "silver.beschikte_voorziening", "dbt.relationships",
                    "productcategorie") == [("warning", False, 1)]
-    assert silver(settings, "select productcategorie from silver.wmo_beschikt_product where beschikkingnummer = ?",
+    assert silver(settings, "select productcategorie from silver.beschikte_voorziening where beschikkingnummer = ?",
                   ["799999999"]) == [("99",)]
     assert row_count(settings.bronze / "brp" / "reisdocument") > 0
 
@@ -152,7 +152,7 @@ def test_a_source_whose_landing_files_are_gone_is_blocked_as_collapsed_not_publi
 
     assert not emptied.success and ("silver/fixi_melding", "gx_fixi_melding") in failed_checks(emptied)
     assert {t: published_by(settings)[t] for t in GOLD_MARTS} == {t: before[t] for t in GOLD_MARTS}
-    assert {"gold/publicatie_wmo", "gold/publicatie_reisdocumenten"} <= materialised(emptied)  # the others publish
+    assert {"gold/publicatie_sociaal_domein", "gold/publicatie_reisdocumenten"} <= materialised(emptied)  # the others publish
     counts = results(settings, emptied.run_id, "silver.fixi_melding", "expect_table_row_count_to_be_between", None)
     assert ("critical", False) in [(severity, passed) for severity, passed, _ in counts]
 

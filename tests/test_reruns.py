@@ -22,7 +22,7 @@ from tests.conftest import copy_data_root, gold_rows, run_lakehouse
 
 WEEKS_MODEL = "model.lakehouse.fixi_meldingen_week"
 GOLD_MARTS = ("fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling", "fixi_piek_oorzaken", "fixi_prognose")
-ALL_GOLD = (*GOLD_MARTS, "wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder", "reisdocumenten_prognose",
+ALL_GOLD = (*GOLD_MARTS, "sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder", "reisdocumenten_prognose",
             "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week")
 CSV_HEADER = "Meldingnummer;Categorie;Status;Omschrijving;Datum melding;Datum afgehandeld;Laatst gewijzigd;" \
              "Breedtegraad;Lengtegraad;Postcode"
@@ -173,15 +173,15 @@ def test_a_new_peildatum_rebuilds_only_what_compares_with_it_and_equals_a_full_r
         nightly = run_lakehouse()
 
     assert nightly.success
-    assert rebuilt(nightly) == {"gold/fixi_afhandeling", "gold/fixi_prognose", "gold/wmo_wachtlijst",
-                                "gold/wmo_wachttijd_aanbieder",
+    assert rebuilt(nightly) == {"gold/fixi_afhandeling", "gold/fixi_prognose", "gold/sociaal_domein_wachtlijst",
+                                "gold/sociaal_domein_wachttijd_aanbieder",
                                 "gold/reisdocumenten_verloop_maand", "gold/reisdocumenten_prognose"}
     assert column_lineage(nightly, rebuilt(nightly)) == column_lineage(demo_run[1], rebuilt(nightly))
-    assert len(column_lineage(nightly, rebuilt(nightly))["gold/wmo_wachtlijst"]) > 5
+    assert len(column_lineage(nightly, rebuilt(nightly))["gold/sociaal_domein_wachtlijst"]) > 5
     with duckdb.connect() as db:  # the new peildatum, in July, is what the rebuilt gold counts up to
         months = db.execute(f"select max(maand_start) from read_parquet('{settings.gold}/fixi_afhandeling.parquet')")
         assert months.fetchone()[0] == dt.date(2026, 7, 1)
-        weeks = db.execute(f"select max(peildatum) from read_parquet('{settings.gold}/wmo_wachtlijst.parquet')")
+        weeks = db.execute(f"select max(peildatum) from read_parquet('{settings.gold}/sociaal_domein_wachtlijst.parquet')")
         assert weeks.fetchone()[0] == dt.date(2026, 7, 5)
     incremental = {t: gold_rows(settings, t) for t in ALL_GOLD}
     monkeypatch.setenv("LAKEHOUSE_FULL_REFRESH", "1")
@@ -247,7 +247,7 @@ def test_a_critical_silver_failure_blocks_its_own_gold_only_and_keeps_yesterdays
     assert ("silver/fixi_melding", "gx_fixi_melding") in failed
     built = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
     assert "silver/fixi_melding" in built and not built & {"gold/fixi_pieken", "gold/publicatie_fixi"}
-    assert {"gold/wmo_wachtlijst", "gold/publicatie_wmo", "gold/publicatie_reisdocumenten"} <= built
+    assert {"gold/sociaal_domein_wachtlijst", "gold/publicatie_sociaal_domein", "gold/publicatie_reisdocumenten"} <= built
     assert {t: file_digest(settings.gold / f"{t}.parquet") for t in GOLD_MARTS} == fixi_files
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
         after = dict(db.execute("select tabel, run_id from publicatie").fetchall())
@@ -321,17 +321,46 @@ def test_an_interrupted_publication_leaves_nothing_half_published(demo_run, tmp_
     assert counts["fixi_pieken"] == len(gold_rows(settings, "fixi_pieken"))
 
 
+def test_a_gold_table_no_model_makes_any_more_is_withdrawn_not_left_standing(demo_run, tmp_path, monkeypatch, caplog):
+    """An upgrade that renames a gold model (wmo_wachtlijst became sociaal_domein_wachtlijst) must not leave the old
+    name in the catalogue with the figures of its last publication."""
+    from pipelines.defs.publication import GOLD_TABLES
+    from pipelines.publish import publish, write_catalogue
+
+    settings = copy_data_root(demo_run[0], tmp_path / "renamed", monkeypatch)
+    manifest = settings.gold / "_publicatie.json"
+    published = json.loads(manifest.read_text())
+    published["wmo_wachtlijst"] = published["sociaal_domein_wachtlijst"]  # as an older version published it
+    version = settings.gold / "_versies" / published["wmo_wachtlijst"]["versie"]
+    shutil.copy(version / "sociaal_domein_wachtlijst.parquet", version / "wmo_wachtlijst.parquet")
+    manifest.write_text(json.dumps(published))
+    write_catalogue(settings)
+    assert "wmo_wachtlijst" in catalogue_tables(settings)
+
+    publish(settings, list(GOLD_MARTS), run_id="upgrade-run", made_now=GOLD_TABLES)
+
+    assert "wmo_wachtlijst" not in catalogue_tables(settings)
+    assert "wmo_wachtlijst" not in json.loads(manifest.read_text())
+    assert {"sociaal_domein_wachtlijst", "fixi_pieken"} <= catalogue_tables(settings)
+    assert "withdrawn from gold, no model makes them any more: wmo_wachtlijst" in caplog.text
+
+
+def catalogue_tables(settings) -> set[str]:
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        return {name for (name,) in db.execute("select table_name from information_schema.tables").fetchall()}
+
+
 def test_a_published_file_gone_missing_is_named_and_nothing_is_half_written(demo_run, tmp_path, monkeypatch):
     from pipelines.publish import write_catalogue
 
     settings = copy_data_root(demo_run[0], tmp_path / "missing", monkeypatch)
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
-        (read,) = db.execute("select bestand from publicatie where tabel = 'wmo_wachtlijst'").fetchone()
+        (read,) = db.execute("select bestand from publicatie where tabel = 'sociaal_domein_wachtlijst'").fetchone()
     Path(read).unlink()  # the version file its view reads
     before = file_digest(settings.gold_db)
 
     with pytest.raises(FileNotFoundError,
-                       match=r"_publicatie\.json lists wmo_wachtlijst as published, but .*/wmo_wachtlijst\.parquet"):
+                       match=r"_publicatie\.json lists sociaal_domein_wachtlijst as published, but .*/sociaal_domein_wachtlijst\.parquet"):
         write_catalogue(settings)
 
     assert file_digest(settings.gold_db) == before

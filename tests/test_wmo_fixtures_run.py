@@ -41,15 +41,15 @@ def test_fixtures_reach_silver_with_their_corrections_applied_findings_reported_
 
     assert result.success
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
-        assert db.execute("select count(*) from silver.wmo_aanvraag").fetchone()[0] == 15
-        assert db.execute("select datumvolgorde_geldig from silver.wmo_aanvraag "
+        assert db.execute("select count(*) from silver.aanvraag_wmo_jeugd").fetchone()[0] == 15
+        assert db.execute("select datumvolgorde_geldig from silver.aanvraag_wmo_jeugd "
                           "where aanvraag_id = '912837sdfsdf198723'").fetchone() == (False,)
         toewijzingen = {r[:2]: r[2:] for r in db.execute("""select gemeentecode, toewijzing_id, toewijzingsdatum,
-            einddatum, reden_wijziging, origineel_ontvangen, gemeentecode_afwijkend from silver.wmo_toewijzing
+            einddatum, reden_wijziging, origineel_ontvangen, gemeentecode_afwijkend from silver.toewijzing
             where bron_systeem = 'iwmo'""").fetchall()}
         starts = {r[:2]: r[2:] for r in db.execute("""select gemeentecode, toewijzing_id, begindatum, einddatum,
-            productcategorie from silver.wmo_levering where gemeentecode <> 'GM0301' or toewijzing_id like '4%'""").fetchall()}
-        unknown = db.execute("select toewijzing_id, productcategorie from silver.wmo_toewijzing "
+            productcategorie from silver.levering where gemeentecode <> 'GM0301' or toewijzing_id like '4%'""").fetchall()}
+        unknown = db.execute("select toewijzing_id, productcategorie from silver.toewijzing "
                              "where not productcategorie_bekend").fetchall()
     d = dt.date
     assert toewijzingen == {
@@ -81,18 +81,18 @@ def test_fixtures_reach_silver_with_their_corrections_applied_findings_reported_
             where kolom in ('datumvolgorde_geldig', 'toewijzing_bekend', 'start_na_toewijzing', 'productcategorie',
                             'gemeentecode_afwijkend')""").fetchall())
         published = {t for (t,) in db.execute("select tabel from publicatie").fetchall()}
-        reasons = db.execute("select distinct onderdrukt_reden from wmo_wachtlijst").fetchall()
-    assert {"wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder"} <= published  # despite category 99
+        reasons = db.execute("select distinct onderdrukt_reden from sociaal_domein_wachtlijst").fetchall()
+    assert {"sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder"} <= published  # despite category 99
     assert findings["bronze.iwmo_product.productcategorie"] == 1
     assert findings["bronze.iwmo_bericht.gemeentecode_afwijkend"] == 1
-    assert findings["silver.wmo_aanvraag.datumvolgorde_geldig"] == 1  # aanvraag 2025-11-25 after beschikking 2023-05-17
-    assert findings["silver.wmo_levering.toewijzing_bekend"] == 1  # GM0385's start has no 301 there
+    assert findings["silver.aanvraag_wmo_jeugd.datumvolgorde_geldig"] == 1  # aanvraag 2025-11-25 after beschikking 2023-05-17
+    assert findings["silver.levering.toewijzing_bekend"] == 1  # GM0385's start has no 301 there
     # The real ZorgNed file names no client: every record counts as one client at most, so every cell is
     # suppressed, and the run's summary says why
     assert reasons == [("clienten zonder identiteit",)]
     print_summary(settings, result, 1.0)
     summary = capsys.readouterr().out
-    assert "wmo_wachtlijst: no figures: all" in summary and "without a BSN or client number" in summary
+    assert "sociaal_domein_wachtlijst: no figures: all" in summary and "without a BSN or client number" in summary
     stored = all_stored_strings(settings)
     assert PERSONAL & stored == set()
     assert not [s for s in stored if "@" in s]

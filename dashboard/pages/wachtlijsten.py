@@ -19,13 +19,13 @@ SUPPRESSION_NOTE = (f"Een cel met minder dan 5 cliënten is onderdrukt en staat 
                     "terugrekenen.")
 
 st.title("Wachtlijsten sociaal domein (Wmo)")
-ui.require_gold("wmo_wachtlijst", "wmo_doorlooptijden", "wmo_wachttijd_aanbieder")
+ui.require_gold("sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder")
 s = ui.settings()
 where, params = ui.gemeente_filter()
 names = data.wijknamen(s)
 # Should Jeugd join these tables, a column `wet` tells the laws apart: one law at a time, never two in one cell.
-laws = (data.query(s, "select distinct wet from wmo_wachtlijst order by 1")["wet"].dropna().tolist()
-        if "wet" in data.columns(s, "wmo_wachtlijst") else [])
+laws = (data.query(s, "select distinct wet from sociaal_domein_wachtlijst order by 1")["wet"].dropna().tolist()
+        if "wet" in data.columns(s, "sociaal_domein_wachtlijst") else [])
 chosen_law = (st.radio("Wet", laws, index=laws.index("wmo") if "wmo" in laws else 0, horizontal=True)
               if len(laws) > 1 else laws[0] if laws else None)
 
@@ -51,8 +51,8 @@ with st.expander("Kwartaalrapportage voor de gemeenteraad"):
     if not reports:
         st.write("Nog geen kwartaalrapportage voor de gekozen gemeenten.")
 
-dates = data.query(s, f"select distinct peildatum from wmo_wachtlijst where {where}{law('wmo_wachtlijst')[0]} "
-                   "order by 1 desc", params + law("wmo_wachtlijst")[1])
+dates = data.query(s, f"select distinct peildatum from sociaal_domein_wachtlijst where {where}{law('sociaal_domein_wachtlijst')[0]} "
+                   "order by 1 desc", params + law("sociaal_domein_wachtlijst")[1])
 if dates.empty:
     st.info("Geen wachtlijstgegevens voor de gekozen gemeenten.")
     st.stop()
@@ -64,12 +64,12 @@ st.caption(SUPPRESSION_NOTE)
 st.subheader(f"Waar: {MEASURES[measure].lower()} per wijk en productcategorie")
 cells = data.query(s, f"""
     select gemeentecode, productcategorie, productcategorie_omschrijving, wijkcode, onderdrukt, {measure}
-    from wmo_wachtlijst where peildatum = ? and {where}{law('wmo_wachtlijst')[0]}
-    order by gemeentecode, productcategorie, wijkcode""", [peildatum, *params, *law("wmo_wachtlijst")[1]])
+    from sociaal_domein_wachtlijst where peildatum = ? and {where}{law('sociaal_domein_wachtlijst')[0]}
+    order by gemeentecode, productcategorie, wijkcode""", [peildatum, *params, *law("sociaal_domein_wachtlijst")[1]])
 cells["wijk"] = cells["wijkcode"].map(wijk_label)
 cells["wijknaam"] = cells["wijkcode"].map(lambda code: names.get(code, code or "onbekend"))
 cells["waarde"] = ui.suppressed(cells, [measure])[measure]
-figure = ui.with_explanation("wmo_wachtlijst", ["peildatum", "onderdrukt", measure])
+figure = ui.with_explanation("sociaal_domein_wachtlijst", ["peildatum", "onderdrukt", measure])
 with figure:
     if cells["gemeentecode"].nunique() <= 4:
         base = alt.Chart(cells).encode(
@@ -111,10 +111,10 @@ wijken = choices[(choices["gemeentecode"] == gemeente) & (choices["productcatego
 wijk = col3.selectbox("Wijk", wijken["wijkcode"].tolist(), format_func=wijk_label)
 trend = data.query(s, f"""
     select peildatum, onderdrukt, open_meldingen, meldingen_over_termijn, open_aanvragen, aanvragen_over_termijn
-    from wmo_wachtlijst where gemeentecode = ? and productcategorie = ? and wijkcode is not distinct from ?
-      and peildatum > ?::date - interval 1 year{law('wmo_wachtlijst')[0]}
-    order by peildatum""", [gemeente, categorie, wijk, peildatum, *law("wmo_wachtlijst")[1]])
-figure = ui.with_explanation("wmo_wachtlijst", ["open_meldingen", "meldingen_over_termijn", "open_aanvragen",
+    from sociaal_domein_wachtlijst where gemeentecode = ? and productcategorie = ? and wijkcode is not distinct from ?
+      and peildatum > ?::date - interval 1 year{law('sociaal_domein_wachtlijst')[0]}
+    order by peildatum""", [gemeente, categorie, wijk, peildatum, *law("sociaal_domein_wachtlijst")[1]])
+figure = ui.with_explanation("sociaal_domein_wachtlijst", ["open_meldingen", "meldingen_over_termijn", "open_aanvragen",
                                                  "aanvragen_over_termijn"])
 with figure:
     long = trend.melt(["peildatum", "onderdrukt"], var_name="reeks", value_name="aantal")
@@ -135,10 +135,10 @@ st.subheader("Waarom: doorlooptijden en afgeronde stappen per maand (uitstroom)"
 lead = data.query(s, f"""
     select maand_start, onderdrukt, onderzoeken_afgerond, onderzoek_dagen_mediaan, onderzoek_aandeel_binnen_termijn,
            beschikkingen_afgegeven, beschikking_dagen_mediaan, beschikking_aandeel_binnen_termijn
-    from wmo_doorlooptijden where gemeentecode = ? and productcategorie = ? and wijkcode is not distinct from ?
-      {law('wmo_doorlooptijden')[0]}
-    order by maand_start desc""", [gemeente, categorie, wijk, *law("wmo_doorlooptijden")[1]])
-figure = ui.with_explanation("wmo_doorlooptijden", ["onderzoek_dagen_mediaan", "onderzoek_aandeel_binnen_termijn",
+    from sociaal_domein_doorlooptijden where gemeentecode = ? and productcategorie = ? and wijkcode is not distinct from ?
+      {law('sociaal_domein_doorlooptijden')[0]}
+    order by maand_start desc""", [gemeente, categorie, wijk, *law("sociaal_domein_doorlooptijden")[1]])
+figure = ui.with_explanation("sociaal_domein_doorlooptijden", ["onderzoek_dagen_mediaan", "onderzoek_aandeel_binnen_termijn",
                                                      "beschikking_dagen_mediaan", "beschikking_aandeel_binnen_termijn"])
 with figure:
     st.caption("Instroom (nieuwe meldingen per maand) publiceert gold nog niet; hieronder de uitstroom: afgeronde "
@@ -156,9 +156,9 @@ st.subheader("Bij welke aanbieder: wachttijd van toewijzing tot start van de zor
 aanbieders = data.query(s, f"""
     select gemeentecode, aanbieder, productcategorie, onderdrukt, toewijzingen, gestart, dagen_tot_start_mediaan,
            wachtend, wachtend_dagen_mediaan, wachtend_dagen_max
-    from wmo_wachttijd_aanbieder where {where}{law('wmo_wachttijd_aanbieder')[0]}
-    order by gemeentecode, aanbieder, productcategorie""", params + law("wmo_wachttijd_aanbieder")[1])
-figure = ui.with_explanation("wmo_wachttijd_aanbieder", ["dagen_tot_start_mediaan", "wachtend",
+    from sociaal_domein_wachttijd_aanbieder where {where}{law('sociaal_domein_wachttijd_aanbieder')[0]}
+    order by gemeentecode, aanbieder, productcategorie""", params + law("sociaal_domein_wachttijd_aanbieder")[1])
+figure = ui.with_explanation("sociaal_domein_wachttijd_aanbieder", ["dagen_tot_start_mediaan", "wachtend",
                                                           "wachtend_dagen_max"])
 with figure:
     values = [c for c in aanbieders.columns if c not in ("gemeentecode", "aanbieder", "productcategorie", "onderdrukt")]

@@ -43,8 +43,8 @@ def _meta(props) -> dict:
 
 TRANSLATOR = LakehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 # Subject areas get their own dbt steps, so a blocking check on one source stops only its own area.
-SILVER_AREAS = ("referentie", "fixi", "wmo", "reisdocumenten")
-GOLD_AREAS = ("fixi", "wmo", "reisdocumenten")
+SILVER_AREAS = ("referentie", "fixi", "sociaal_domein", "reisdocumenten")
+GOLD_AREAS = ("fixi", "sociaal_domein", "reisdocumenten")
 
 
 def area_assets(zone: str, area: str) -> dg.AssetsDefinition:

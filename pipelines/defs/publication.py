@@ -10,6 +10,9 @@ from pipelines.publish import publish
 from pipelines.settings import load_settings
 
 
+GOLD_TABLES = {key.path[-1] for assets in GOLD.values() for key in assets.keys}
+
+
 def publication_asset(area: str, gold: dg.AssetsDefinition) -> dg.AssetsDefinition:
     keys = sorted(gold.keys, key=lambda key: key.to_user_string())
 
@@ -28,7 +31,7 @@ def publication_asset(area: str, gold: dg.AssetsDefinition) -> dg.AssetsDefiniti
         tables = [key.path[-1] for key in keys]
         inputs = [dataset(namespace(settings), f"gold.{name}") for name in tables]
         with lineage_run(settings, context.run_id, f"gold.publicatie_{area}", inputs) as run:
-            counts = publish(settings, tables, context.run_id, context.log)
+            counts = publish(settings, tables, context.run_id, context.log, made_now=GOLD_TABLES)
             run.outputs = [dataset(f"file://{settings.gold}", f"{name}.parquet") for name in counts]
         unchanged = [name for name in tables if name not in counts]
         context.log.info(f"published {', '.join(counts)} to {settings.gold}"

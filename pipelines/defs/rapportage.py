@@ -9,7 +9,7 @@ from pipelines.settings import load_settings
 @dg.asset(
     key=["gold", "kwartaalrapport_sociaal_domein"],
     group_name="gold",
-    deps=[dg.AssetKey(["gold", "publicatie_wmo"])],
+    deps=[dg.AssetKey(["gold", "publicatie_sociaal_domein"])],
     kinds={"html"},
     owners=["team:sociaal-domein"],
     metadata={"zone": "gold", "privacy": "openbaar"},

@@ -62,7 +62,7 @@ per_toewijzing as (
 ),
 
 toewijzingen as (
-    select wet, gemeentecode, toewijzing_id, toewijzingsdatum from {{ ref('wmo_toewijzing') }}
+    select wet, gemeentecode, toewijzing_id, toewijzingsdatum from {{ ref('toewijzing') }}
 ),
 
 final as (

@@ -4,7 +4,7 @@ with bron as (
 ),
 
 meldingen as (
-    select wet, gemeentecode, melding_id, wijkcode from {{ ref('wmo_melding') }}
+    select wet, gemeentecode, melding_id, wijkcode from {{ ref('melding_wmo_jeugd') }}
 ),
 
 genummerd as (

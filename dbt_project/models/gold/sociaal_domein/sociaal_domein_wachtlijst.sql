@@ -7,13 +7,13 @@ with peildata as (
     select distinct datum as peildatum
     from {{ ref('kalender') }}
     where extract(isodow from datum) = 7
-      and datum between (select min(datum_melding) from {{ ref('wmo_melding') }}) and {{ peilzondag() }}
+      and datum between (select min(datum_melding) from {{ ref('melding_wmo_jeugd') }}) and {{ peilzondag() }}
 ),
 
 open_meldingen as (
     select p.peildatum, m.wet, m.gemeentecode, m.productcategorie, m.wijkcode, m.persoon_pseudoniem,
         {{ days_between('m.datum_melding', 'p.peildatum') }} as wachtdagen, 'melding' as soort
-    from {{ ref('wmo_melding') }} as m
+    from {{ ref('melding_wmo_jeugd') }} as m
     inner join peildata as p
         on m.datum_melding <= p.peildatum
         and (m.datum_onderzoek_afgerond is null or m.datum_onderzoek_afgerond > p.peildatum)
@@ -22,7 +22,7 @@ open_meldingen as (
 open_aanvragen as (
     select p.peildatum, a.wet, a.gemeentecode, a.productcategorie, a.wijkcode, a.persoon_pseudoniem,
         {{ days_between('a.datum_aanvraag', 'p.peildatum') }} as wachtdagen, 'aanvraag' as soort
-    from {{ ref('wmo_aanvraag') }} as a
+    from {{ ref('aanvraag_wmo_jeugd') }} as a
     inner join peildata as p
         on a.datum_aanvraag <= p.peildatum
         and (a.datum_beschikking is null or a.datum_beschikking > p.peildatum)

@@ -10,8 +10,8 @@ with toewijzingen as (
             then {{ days_between('t.toewijzingsdatum', 'l.begindatum') }} end as wachtdagen_tot_start,
         case when l.begindatum is null and (t.einddatum is null or t.einddatum >= {{ peildatum() }})
             then {{ days_between('t.toewijzingsdatum', peildatum()) }} end as wachtend_dagen
-    from {{ ref('wmo_toewijzing') }} as t
-    left join {{ ref('wmo_levering') }} as l
+    from {{ ref('toewijzing') }} as t
+    left join {{ ref('levering') }} as l
         on l.wet = t.wet and l.gemeentecode = t.gemeentecode and l.toewijzing_id = t.toewijzing_id
     where t.toewijzingsdatum <= {{ peildatum() }} and t.origineel_ontvangen
 ),

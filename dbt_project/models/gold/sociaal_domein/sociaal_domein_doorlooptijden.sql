@@ -5,7 +5,7 @@ with onderzoek as (
     select
         cast(date_trunc('month', datum_onderzoek_afgerond) as date) as maand_start, wet, gemeentecode,
         productcategorie, wijkcode, persoon_pseudoniem, doorlooptijd_onderzoek_dagen as dagen, 'onderzoek' as stap
-    from {{ ref('wmo_melding') }}
+    from {{ ref('melding_wmo_jeugd') }}
     where doorlooptijd_onderzoek_dagen is not null
 ),
 
@@ -13,7 +13,7 @@ beschikking as (
     select
         cast(date_trunc('month', datum_beschikking) as date) as maand_start, wet, gemeentecode,
         productcategorie, wijkcode, persoon_pseudoniem, doorlooptijd_beschikking_dagen as dagen, 'beschikking' as stap
-    from {{ ref('wmo_aanvraag') }}
+    from {{ ref('aanvraag_wmo_jeugd') }}
     where doorlooptijd_beschikking_dagen is not null
 ),
 
