@@ -2,17 +2,6 @@
     and its figures are left empty, with the cell's onderdrukt column true. -#}
 {% macro min_clients() %}5{% endmacro %}
 
-{% macro suppressed(expression, clients) -%}
-    case when {{ clients }} >= {{ min_clients() }} then {{ expression }} end
-{%- endmacro %}
-
-{#- The cell's figures as published: each column cast to its type, empty when the cell is too small. -#}
-{% macro suppressed_columns(columns, clients, prefix='') -%}
-    {%- for name, type in columns %}
-        cast({{ suppressed(prefix ~ name, prefix ~ clients) }} as {{ type }}) as {{ name }}{{ "," if not loop.last }}
-    {%- endfor %}
-{%- endmacro %}
-
 {#- The clients of a cell, counted so that a published cell holds at least min_clients() persons. A record
     without a client identity (a case export without BSN or client number) could belong to anyone, also to a
     client counted already: all of a cell's records without identity together count as at most one person, and
@@ -33,4 +22,115 @@
         when {{ without_identity }} > 0 then 'clienten zonder identiteit'
         else 'minder dan {{ min_clients() }} clienten'
     end
+{%- endmacro %}
+
+{#- Published levels of a social-domain table. `levels` lists the columns each level is split by, from the
+    municipality as a whole ([]) to the cells (e.g. ['wet', 'wijkcode', 'productcategorie']); a level's name,
+    in the table's `niveau` column, joins its columns' names ('gemeente' for the whole municipality). -#}
+{% macro published_levels(table) -%}
+    {%- set law = [['wet'], ['wet', 'productcategorie'], ['wet', 'wijkcode']] -%}
+    {{- return({
+        'sociaal_domein_wachtlijst': {'partition': ['peildatum', 'gemeentecode'],
+                                      'levels': [[]] + law + [['wet', 'wijkcode', 'productcategorie']]},
+        'sociaal_domein_doorlooptijden': {'partition': ['maand_start', 'gemeentecode'],
+                                          'levels': [[]] + law + [['wet', 'wijkcode', 'productcategorie']]},
+        'sociaal_domein_wachttijd_aanbieder': {'partition': ['gemeentecode'],
+                                               'levels': [[], ['wet'], ['wet', 'aanbieder'], ['wet', 'productcategorie'],
+                                                          ['wet', 'aanbieder', 'productcategorie']]},
+        'sociaal_domein_instroom_uitstroom': {'partition': ['peildatum', 'gemeentecode', 'fase'],
+                                              'levels': [[]] + law + [['wet', 'aanbieder'], ['wet', 'verwijzer_type']]},
+    }[table]) -}}
+{%- endmacro %}
+
+{% macro level_name(level) -%}
+    {{- level | map('replace', 'wijkcode', 'wijk') | map('replace', 'verwijzer_type', 'verwijzer') | join('_') or 'gemeente' -}}
+{%- endmacro %}
+
+{% macro level_grouping_sets(partition, levels) -%}
+    grouping sets ({% for level in levels %}({{ (partition + level) | join(', ') }}){{ ", " if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{#- The level of a row of a `level_grouping_sets` aggregation: the level whose columns are exactly the ones
+    not grouped over. -#}
+{% macro level_of_row(levels) -%}
+    {%- set dimensions = levels | sum(start=[]) | unique | list -%}
+    case
+    {%- for level in levels %}
+        when {% for d in dimensions %}grouping({{ d }}) = {{ 0 if d in level else 1 }}{{ " and " if not loop.last }}{% endfor %}
+            then '{{ level_name(level) }}'
+    {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- (parent level, child level): the child's rows are the parent's row split by one more column. -#}
+{% macro suppression_groups(levels) -%}
+    {%- set pairs = [] -%}
+    {%- for parent in levels -%}{%- for child in levels -%}
+        {%- if child | length == parent | length + 1 and (parent | reject('in', child) | list | length) == 0 -%}
+            {%- do pairs.append((parent, child)) -%}
+        {%- endif -%}
+    {%- endfor -%}{%- endfor -%}
+    {{ return(pairs) }}
+{%- endmacro %}
+
+{#- The CTEs of primary and secondary suppression (statistical disclosure control) over the rows of all levels
+    of `relation`, ending in the CTE `onderdrukking`: every column of `relation` with `onderdrukt` and
+    `onderdrukt_reden`; the caller empties the figures of suppressed rows.
+    Primary: a row of fewer than min_clients() clients. Secondary: where a published row is the sum of its rows
+    one level down (a municipality's wijken, a wijk's productcategorieën) and exactly one of those is suppressed,
+    the published total minus the published rows would reveal it, so the smallest other row of that group is
+    suppressed too. A new suppression can leave another group with exactly one, so this is repeated `passes`
+    times; the dbt test `no_recoverable_suppressed_cell` checks that it settled. -#}
+{% macro secondary_suppression(relation, partition, levels, passes=4) -%}
+    {%- set pairs = suppression_groups(levels) -%}
+    onderdrukking_0 as (
+        select *, row_number() over () as rij, aantal_clienten < {{ min_clients() }} as onderdrukt,
+            false as secundair
+        from {{ relation }}
+    ),
+    {%- for k in range(1, passes + 1) %}
+    {%- for parent, child in pairs %}
+    kandidaat_{{ k }}_{{ loop.index }} as (
+        select c.rij
+        from (
+            select rij, onderdrukt, {{ (partition + child) | join(', ') }},
+                sum(case when onderdrukt then 1 else 0 end)
+                    over (partition by {{ (partition + parent) | join(', ') }}) as onderdrukt_in_groep,
+                row_number() over (partition by {{ (partition + parent) | join(', ') }}, onderdrukt
+                                   order by aantal_clienten, {{ child | join(', ') }}) as rang
+            from onderdrukking_{{ k - 1 }}
+            where niveau = '{{ level_name(child) }}'
+        ) as c
+        inner join onderdrukking_{{ k - 1 }} as p
+            on p.niveau = '{{ level_name(parent) }}' and not p.onderdrukt
+            {%- for column in partition + parent %}
+            and p.{{ column }} is not distinct from c.{{ column }}
+            {%- endfor %}
+        where c.onderdrukt_in_groep = 1 and not c.onderdrukt and c.rang = 1
+    ),
+    {%- endfor %}
+    onderdrukking_{{ k }} as (
+        select * exclude (onderdrukt, secundair, nieuw),
+            onderdrukt or nieuw as onderdrukt, secundair or nieuw as secundair
+        from (
+            select *, rij in ({% for _ in pairs %}select rij from kandidaat_{{ k }}_{{ loop.index }}{{ " union all " if not loop.last }}{% endfor %}) as nieuw
+            from onderdrukking_{{ k - 1 }}
+        ) as r
+    ),
+    {%- endfor %}
+    onderdrukking as (
+        select * exclude (rij, secundair),
+            case
+                when secundair then 'secundair: zou uit een totaal en de andere cellen af te leiden zijn'
+                else {{ suppression_reason('aantal_clienten', 'zonder_identiteit') }}
+            end as onderdrukt_reden
+        from onderdrukking_{{ passes }}
+    ),
+{%- endmacro %}
+
+{#- The figures of a row as published: empty when the row is suppressed. -#}
+{% macro published_columns(columns, prefix='') -%}
+    {%- for name, type in columns %}
+        cast(case when not {{ prefix }}onderdrukt then {{ prefix ~ name }} end as {{ type }}) as {{ name }}{{ "," if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}

@@ -17,3 +17,24 @@
     group by {{ columns | join(', ') }}
     having count(*) > 1
 {% endtest %}
+
+{#- A published total and all but one of its rows one level down would reveal the one suppressed row: the groups
+    where that is so (see the macro secondary_suppression). -#}
+{% test no_recoverable_suppressed_cell(model, table) %}
+    {%- set partition = published_levels(table)['partition'] %}
+    {%- for parent, child in suppression_groups(published_levels(table)['levels']) %}
+    select '{{ level_name(child) }}' as niveau, concat_ws(' / ', {{ (partition + parent) | join(', ') }}) as groep
+    from {{ model }} as c
+    where c.niveau = '{{ level_name(child) }}'
+      and exists (
+          select 1 from {{ model }} as p
+          where p.niveau = '{{ level_name(parent) }}' and not p.onderdrukt
+          {%- for column in partition + parent %}
+            and p.{{ column }} is not distinct from c.{{ column }}
+          {%- endfor %}
+      )
+    group by {{ (partition + parent) | join(', ') }}
+    having sum(case when c.onderdrukt then 1 else 0 end) = 1
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+{% endtest %}

@@ -14,3 +14,8 @@
 {% macro iwmo_verwijderd(reden_wijziging, versie) -%}
     ({{ reden_wijziging }} = '13' and {{ versie }} >= '3')
 {%- endmacro %}
+
+{#- The wijk of a four-digit postcode area: a postcode area may touch several wijken; the first by code stands in. -#}
+{% macro wijk_via_postcode() -%}
+    (select gemeentecode, postcode4, min(wijkcode) as wijkcode from {{ ref('wijk_buurt') }} group by all)
+{%- endmacro %}

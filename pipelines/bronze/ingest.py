@@ -149,6 +149,7 @@ PARALLEL_FROM_CHUNKS = 8  # below this, starting worker processes costs more tha
 # chunks logged every chunk.
 PROGRESS_SECONDS = 10
 STAGED = ".staged"  # a part written but not yet published into bronze
+EMPTY_PART = "_leeg.parquet"  # an empty part in the current schema: every column readable (see _every_column_readable)
 
 
 def ingest(source: Source, settings: Settings, run_id: str, log, processes: int | None = None) -> IngestReport:
@@ -191,7 +192,7 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
                  f"last run no longer count in silver: {', '.join(report.withdrawn[:5])}"
                  + (", ..." if len(report.withdrawn) > 5 else ""))
     remember_folders(settings, source.system, listing.folders)
-    _ensure_readable_when_empty(source, settings)
+    _every_column_readable(source, settings, log)
     return report
 
 
@@ -557,12 +558,36 @@ def _quarantine_folder(settings: Settings, source: Source) -> Path:
     return settings.quarantine / "records" / source.system
 
 
-def _ensure_readable_when_empty(source: Source, settings: Settings) -> None:
-    """Give a table without any delivery yet one empty file, so silver reads it as an empty table."""
+def _every_column_readable(source: Source, settings: Settings, log) -> None:
+    """Keep in every bronze table one empty part in the table's current schema, so silver (which reads a folder's
+    parts by column name) sees every column: of a table without any delivery yet, and of parts an earlier version
+    wrote before a column was added, which read it as empty. When the schema changed, parts lacking a column
+    that has a value for earlier parts (`in_earlier_parts`) are rewritten with it, once."""
     for table in (*source.tables, source.aanlevering):
         folder = settings.bronze / table.folder
-        if not any(folder.glob("*.parquet")):
-            write_parquet([], table, folder / "_leeg.parquet")
+        empty = folder / EMPTY_PART
+        if empty.exists() and pq.read_schema(empty).equals(table.arrow_schema, check_metadata=False):
+            continue
+        if upgraded := _parts_given_earlier_values(folder, table):
+            log.info(f"{source.system}: {upgraded} bronze parts of {table.name} written by an earlier version given "
+                     f"the values of columns added since")
+        write_parquet([], table, empty)
+
+
+def _parts_given_earlier_values(folder: Path, table: BronzeTable) -> int:
+    values = {c.name: c.in_earlier_parts for c in table.columns if c.in_earlier_parts is not None}
+    upgraded = 0
+    for part in folder.glob("*.parquet"):
+        missing = [name for name in values if name not in pq.read_schema(part).names]
+        if missing:
+            data = pq.read_table(part)
+            for name in missing:
+                data = data.append_column(table.arrow_schema.field(name), pa.array([values[name]] * data.num_rows,
+                                                                                   table.arrow_schema.field(name).type))
+            pq.write_table(data, part.with_suffix(".tmp"))
+            os.replace(part.with_suffix(".tmp"), part)
+            upgraded += 1
+    return upgraded
 
 
 def municipality_count(n: int) -> str:

@@ -245,6 +245,7 @@ def _product_row(bericht: dict, client: _Fields, line: tuple, context: ParseCont
         "beschikkingnummer": product.first("Beschikkingnummer", "BeschikkingNummer")
         or beschikking.first("Beschikkingnummer", "BeschikkingNummer"),
         "toewijzingnummer": product.text("ToewijzingNummer"),
+        "referentie_aanbieder": product.text("ReferentieAanbieder"),
         "productcategorie": product.text("Product", "Categorie"),
         "productcode": product.text("Product", "Code"),
         "aanbieder": product.text("Aanbieder") or bericht["aanbieder"],

@@ -14,6 +14,17 @@ from pipelines.bronze.tables import CBS_WIJK_BUURT, KNMI_DAGGEGEVENS
 
 WIJK_BUURT_COLUMNS = [c.name for c in CBS_WIJK_BUURT.columns if not c.name.startswith(("bron_", "run_", "geladen_"))]
 COORDINATES = [c for c in WIJK_BUURT_COLUMNS if c.endswith("graad")]
+# Inhabitants per buurt as CBS publishes them: the kerncijfers wijken en buurten file (kwb-<year>) and its OData
+# table name the same figures differently.
+INWONERS = {
+    "aantal_inwoners": ("a_inw", "AantalInwoners_5"),
+    "inwoners_0_14": ("a_00_14", "k_0Tot15Jaar_8"),
+    "inwoners_15_24": ("a_15_24", "k_15Tot25Jaar_9"),
+    "inwoners_25_44": ("a_25_44", "k_25Tot45Jaar_10"),
+    "inwoners_45_64": ("a_45_64", "k_45Tot65Jaar_11"),
+    "inwoners_65_plus": ("a_65_oo", "k_65JaarOfOuder_12"),
+}
+CBS_NOT_PUBLISHED = (".", "-", "x")  # CBS's marks for a figure kept secret or not known
 KNMI_HEADER = "STN,YYYYMMDD"
 # The KNMI columns bronze keeps (lower case in bronze); the file has about 40, the others are not read.
 KNMI_VALUES = [c.name for c in KNMI_DAGGEGEVENS.columns if c.name not in ("stn", "datum")
@@ -73,7 +84,7 @@ def _knmi_date(value: str) -> dt.date:
 
 
 def parse_wijk_buurt(text: str, context: ParseContext) -> Iterator[Parsed]:
-    aliases = {name: (name,) for name in WIJK_BUURT_COLUMNS}
+    aliases = {name: (name, *INWONERS.get(name, ())) for name in WIJK_BUURT_COLUMNS}
     required = ("gemeentecode", "wijkcode", "buurtcode")
     for line, record in read_csv(text, aliases, required, context.notes):
         if FIELD_COUNT_ERROR in record:
@@ -83,12 +94,21 @@ def parse_wijk_buurt(text: str, context: ParseContext) -> Iterator[Parsed]:
             # CBS OData pads its codes with spaces.
             row = {name: record.get(name, "").strip() or None for name in WIJK_BUURT_COLUMNS}
             row.update({name: decimal(record.get(name), name) for name in COORDINATES})
+            row.update({name: _inwoners(record.get(name), name) for name in INWONERS})
             if not all(row[c] for c in required):
                 raise RecordError("wijk/buurt row without gemeentecode, wijkcode or buurtcode")
         except RecordError as err:
             yield Parsed(line, error=str(err), raw={c: record.get(c) for c in required})
             continue
         yield Parsed(line, row=row)
+
+
+def _inwoners(value: str | None, field: str) -> int | None:
+    if value is None or value.strip() in ("", *CBS_NOT_PUBLISHED):
+        return None
+    if not value.strip().isdigit():
+        raise RecordError(f"{field} {value!r} is not a number of inhabitants")
+    return int(value)
 
 
 def public_holidays(first_year: int, last_year: int) -> list[dict]:

@@ -20,6 +20,9 @@ class Column:
     type: pa.DataType
     description: str
     nullable: bool = True
+    # The value this column has in parts an earlier version wrote before the column existed (e.g. every row of
+    # a version that read Wmo only is Wmo); None: such parts read it as empty.
+    in_earlier_parts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,11 @@ CBS_WIJK_BUURT = BronzeTable(
         Column("max_breedtegraad", pa.float64(), "Northern edge of the buurt"),
         Column("min_lengtegraad", pa.float64(), "Western edge of the buurt"),
         Column("max_lengtegraad", pa.float64(), "Eastern edge of the buurt"),
+        *(Column(name, pa.int64(), f"Inhabitants of the buurt{ages} (CBS kerncijfers wijken en buurten; empty "
+                 "where CBS does not publish the figure)")
+          for name, ages in (("aantal_inwoners", ""), ("inwoners_0_14", " aged 0-14"), ("inwoners_15_24", " aged 15-24"),
+                             ("inwoners_25_44", " aged 25-44"), ("inwoners_45_64", " aged 45-64"),
+                             ("inwoners_65_plus", " aged 65 or older"))),
         *LINEAGE_COLUMNS,
     ),
 )
@@ -163,7 +171,7 @@ IWMO_BERICHT = BronzeTable(
         Column("berichttype", pa.string(), "WMO301, WMO302, WMO305, ..., JW301, JW315, ... from the namespace",
                nullable=False),
         Column("berichtcode", pa.string(), "COD002 code in the header (414 toewijzing Wmo, 436 toewijzing Jeugd, ...)"),
-        Column("wet", pa.string(), "The law: wmo (iWmo) or jeugdwet (iJw)", nullable=False),
+        Column("wet", pa.string(), "The law: wmo (iWmo) or jeugdwet (iJw)", nullable=False, in_earlier_parts="wmo"),
         Column("versie", pa.string(), "iWmo or iJw version, e.g. 2.0 or 3.2", nullable=False),
         Column("is_retour", pa.bool_(), "A retour message (302, 306, 308, 316, 318, 320, 325): a reply, not a new fact", nullable=False),
         Column("afzender", pa.string(), "Sender: gemeentecode (4 digits) or AGB code of the aanbieder"),
@@ -189,7 +197,7 @@ IWMO_PRODUCT = BronzeTable(
     columns=(
         Column("berichttype", pa.string(), "WMO301, WMO305, WMO307, WMO315 or JW301, JW305, JW307, JW315",
                nullable=False),
-        Column("wet", pa.string(), "The law: wmo (iWmo) or jeugdwet (iJw)", nullable=False),
+        Column("wet", pa.string(), "The law: wmo (iWmo) or jeugdwet (iJw)", nullable=False, in_earlier_parts="wmo"),
         Column("versie", pa.string(), "iWmo or iJw version of the bericht, e.g. 2.0 or 3.2 (says which codelists apply)"),
         Column("regelsoort", pa.string(), "verzoek, beschikt, toegewezen, start or stop", nullable=False),
         Column("bericht_identificatie", pa.string(), "The bericht this line came in", nullable=False),
@@ -199,6 +207,8 @@ IWMO_PRODUCT = BronzeTable(
         *PERSON_COLUMNS,
         Column("beschikkingnummer", pa.string(), "Beschikkingnummer"),
         Column("toewijzingnummer", pa.string(), "ToewijzingNummer (iWmo 3.x; empty in 2.x)"),
+        Column("referentie_aanbieder", pa.string(),
+               "ReferentieAanbieder (315, 301): the aanbieder's reference of its verzoek, returned in the toewijzing"),
         Column("productcategorie", pa.string(), "WMO020 (Wmo) or JZ020 (Jeugd) productcategorie (2 digits)"),
         Column("productcode", pa.string(), "Product code (5 characters)"),
         Column("aanbieder", pa.string(), "AGB code of the aanbieder"),
@@ -234,7 +244,8 @@ ZORGNED_AANVRAAG = BronzeTable(
         "per melding/aanvraag line (CSV). The Wmo and Jeugd regelingen; other regelingen are skipped and counted."
     ),
     columns=(
-        Column("wet", pa.string(), "The law: wmo (regeling WMO) or jeugdwet (regeling JEUGD)", nullable=False),
+        Column("wet", pa.string(), "The law: wmo (regeling WMO) or jeugdwet (regeling JEUGD)", nullable=False,
+               in_earlier_parts="wmo"),
         Column("melding_id", pa.string(), "Melding (hulpvraag) number; from JSON the procesIdentificatie"),
         Column("aanvraag_id", pa.string(), "Aanvraag identificatie"),
         Column("gemeentecode", pa.string(), "CBS gemeentecode", nullable=False),
@@ -263,7 +274,8 @@ ZORGNED_TOEWIJZING = BronzeTable(
     folder="zorgned/toewijzing",
     description="Toewijzingen and their leveringen from the ZorgNed export, one row per toewijzing and levering.",
     columns=(
-        Column("wet", pa.string(), "The law: wmo (regeling WMO) or jeugdwet (regeling JEUGD)", nullable=False),
+        Column("wet", pa.string(), "The law: wmo (regeling WMO) or jeugdwet (regeling JEUGD)", nullable=False,
+               in_earlier_parts="wmo"),
         Column("aanvraag_id", pa.string(), "Aanvraag identificatie"),
         Column("gemeentecode", pa.string(), "CBS gemeentecode", nullable=False),
         Column("persoon_pseudoniem", pa.string(), "Keyed pseudonym of the client"),

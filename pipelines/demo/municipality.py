@@ -175,22 +175,38 @@ def buurten(gemeente: Gemeente, rng: np.random.Generator) -> list[Buurt]:
     return result
 
 
+# Shares of the Dutch population per CBS age group (CBS StatLine 03759ned, 1 January 2024, rounded).
+AGE_SHARES = {"a_00_14": 0.155, "a_15_24": 0.123, "a_25_44": 0.250, "a_45_64": 0.264, "a_65_oo": 0.208}
+
+
 def write_wijken_buurten(gemeente: Gemeente, buurten: list[Buurt], folder: Path) -> Path:
-    """Write the reference table the way CBS OData serves it: codes padded with spaces."""
+    """Write the reference table the way CBS OData serves it: codes padded with spaces; the inhabitants per age
+    group under the names of CBS's kerncijfers wijken en buurten (a_inw, a_00_14, ...)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "cbs_wijken_buurten.csv"
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, delimiter=";")
         writer.writerow(
             ["gemeentecode", "gemeentenaam", "wijkcode", "wijknaam", "buurtcode", "buurtnaam", "postcode4",
-             "min_breedtegraad", "max_breedtegraad", "min_lengtegraad", "max_lengtegraad"]
+             "min_breedtegraad", "max_breedtegraad", "min_lengtegraad", "max_lengtegraad", "a_inw", *AGE_SHARES]
         )
-        for b in buurten:
+        for b, inwoners in zip(buurten, _spread(gemeente.inwoners, len(buurten)), strict=True):
+            ages = _spread_by_age(inwoners)
             writer.writerow(
                 [f"{b.gemeentecode}  ", gemeente.naam, f"{b.wijkcode}  ", b.wijknaam, f"{b.buurtcode}  ",
-                 b.buurtnaam, b.postcode4, b.lat[0], b.lat[1], b.lon[0], b.lon[1]]
+                 b.buurtnaam, b.postcode4, b.lat[0], b.lat[1], b.lon[0], b.lon[1], sum(ages), *ages]
             )
     return path
+
+
+def _spread(total: int, parts: int) -> list[int]:
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def _spread_by_age(inwoners: int) -> list[int]:
+    counts = [round(inwoners * share) for share in AGE_SHARES.values()]
+    counts[-1] += inwoners - sum(counts)
+    return counts
 
 
 def valid_bsn(rng: np.random.Generator) -> str:

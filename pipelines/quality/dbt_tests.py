@@ -13,20 +13,22 @@ from pipelines.quality.suites import store_results
 from pipelines.settings import Settings
 
 DIMENSIONS = {"unique": "uniciteit", "unique_combination": "uniciteit", "not_null": "volledigheid",
-              "accepted_values": "geldigheid", "relationships": "consistentie"}
+              "accepted_values": "geldigheid", "relationships": "consistentie",
+              "no_recoverable_suppressed_cell": "consistentie"}
 DESCRIPTIONS = {"unique": "Every value occurs once", "unique_combination": "Every key occurs once",
                 "not_null": "Never empty", "accepted_values": "Only the accepted values",
-                "relationships": "Every value is known in the table it refers to"}
+                "relationships": "Every value is known in the table it refers to",
+                "no_recoverable_suppressed_cell": "No suppressed row can be derived from a total and the rows beside it"}
 
 
 def dbt_test_outcome(test: dict, passed: bool, failures: int | None, rows: int,
                      computed_in: str | None = None) -> Outcome:
     """The result row of one dbt test (its manifest node) on a table of `rows` rows."""
     kind = test["test_metadata"]["name"]
-    columns = test["test_metadata"]["kwargs"].get("columns") or [test["column_name"]]
+    columns = test["test_metadata"]["kwargs"].get("columns") or ([test["column_name"]] if test["column_name"] else [])
     return Outcome(
         expectation=f"dbt.{kind}",
-        kolom=", ".join(columns),
+        kolom=", ".join(columns) or None,  # None: a test of the whole table
         dimensie=DIMENSIONS.get(kind, "geldigheid"),
         ernst="critical" if test["config"]["severity"].lower() == "error" else "warning",
         omschrijving=test.get("description") or DESCRIPTIONS.get(kind, f"dbt test {kind}"),

@@ -1,6 +1,10 @@
 {#- Per month in which the step finished, law (`wet`), productcategorie and wijk: days from melding to finished
     onderzoek and from aanvraag to beschikking (median, p90) and the share within the law's statutory terms (seed
-    sociaal_domein_termijn; the Jeugdwet has no onderzoek term, so that share is empty for Jeugd). -#}
+    sociaal_domein_termijn; the Jeugdwet has no onderzoek term, so that share is empty for Jeugd).
+    Every level is published (`niveau`: the municipality over both laws, per law, per law and productcategorie,
+    per law and wijk, and the cells), each suppressed on its own count and with secondary suppression. -#}
+{%- set partition = published_levels('sociaal_domein_doorlooptijden')['partition'] %}
+{%- set levels = published_levels('sociaal_domein_doorlooptijden')['levels'] %}
 with onderzoek as (
     select
         cast(date_trunc('month', datum_onderzoek_afgerond) as date) as maand_start, wet, gemeentecode,
@@ -17,9 +21,9 @@ beschikking as (
     where doorlooptijd_beschikking_dagen is not null
 ),
 
-per_cel as (
+per_niveau as (
     select
-        maand_start, wet, gemeentecode, productcategorie, wijkcode,
+        maand_start, gemeentecode, {{ level_of_row(levels) }} as niveau, wet, productcategorie, wijkcode,
         {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
         {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
         sum(case when stap = 'onderzoek' then 1 else 0 end) as onderzoeken_afgerond,
@@ -32,20 +36,20 @@ per_cel as (
         avg(case when stap = 'beschikking' then cast(dagen <= termijn_dagen as double) end) as beschikking_aandeel_binnen_termijn
     from (select * from onderzoek union all select * from beschikking) as s
     left join {{ ref('sociaal_domein_termijn') }} as t using (wet, stap)
-    group by maand_start, wet, gemeentecode, productcategorie, wijkcode
+    group by {{ level_grouping_sets(partition, levels) }}
 ),
+
+{{ secondary_suppression('per_niveau', partition, levels) }}
 
 final as (
     select
-        maand_start, wet, gemeentecode, productcategorie, wijkcode,
-        aantal_clienten < {{ min_clients() }} as onderdrukt,
-        {{ suppression_reason('aantal_clienten', 'zonder_identiteit') }} as onderdrukt_reden,
-        {{ suppressed_columns([('aantal_clienten', 'integer'), ('onderzoeken_afgerond', 'integer'),
+        maand_start, niveau, wet, gemeentecode, productcategorie, wijkcode, onderdrukt, onderdrukt_reden,
+        {{ published_columns([('aantal_clienten', 'integer'), ('onderzoeken_afgerond', 'integer'),
                                ('onderzoek_dagen_mediaan', 'double'), ('onderzoek_dagen_p90', 'double'),
                                ('onderzoek_aandeel_binnen_termijn', 'double'), ('beschikkingen_afgegeven', 'integer'),
                                ('beschikking_dagen_mediaan', 'double'), ('beschikking_dagen_p90', 'double'),
-                               ('beschikking_aandeel_binnen_termijn', 'double')], 'aantal_clienten') }}
-    from per_cel
+                               ('beschikking_aandeel_binnen_termijn', 'double')]) }}
+    from onderdrukking
 )
 
 select * from final

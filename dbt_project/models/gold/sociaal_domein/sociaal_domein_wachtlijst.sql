@@ -2,7 +2,12 @@
     finished) and open aanvragen (no beschikking yet), per productcategorie and wijk, in waiting-time bands and
     past the statutory term of the law (seed sociaal_domein_termijn: Wmo 6 weeks after the melding and 2 weeks
     after the aanvraag; Jeugd 8 weeks after the aanvraag, and no onderzoek term, so its meldingen_over_termijn
-    is empty). -#}
+    is empty).
+    Every level is published, each suppressed on its own count and with secondary suppression (`niveau`):
+    the municipality over both laws, per law, per law and productcategorie, per law and wijk, and the cells
+    (law, wijk and productcategorie). A total is read from its own row, never summed from cells. -#}
+{%- set partition = published_levels('sociaal_domein_wachtlijst')['partition'] %}
+{%- set levels = published_levels('sociaal_domein_wachtlijst')['levels'] %}
 with peildata as (
     select distinct datum as peildatum
     from {{ ref('kalender') }}
@@ -37,9 +42,9 @@ termijnen as (
     group by wet
 ),
 
-per_cel as (
+per_niveau as (
     select
-        peildatum, wet, gemeentecode, productcategorie, wijkcode,
+        peildatum, gemeentecode, {{ level_of_row(levels) }} as niveau, wet, productcategorie, wijkcode,
         {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
         {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
         sum(case when soort = 'melding' then 1 else 0 end) as open_meldingen,
@@ -54,25 +59,28 @@ per_cel as (
         sum(case when soort = 'aanvraag' and wachtdagen > beschikking_termijn then 1 else 0 end) as aanvragen_over_termijn
     from (select * from open_meldingen union all select * from open_aanvragen) as open_werk
     left join termijnen using (wet)
-    group by peildatum, wet, gemeentecode, productcategorie, wijkcode
+    group by {{ level_grouping_sets(partition, levels) }}
 ),
+
+{{ secondary_suppression('per_niveau', partition, levels) }}
 
 final as (
     select
         c.peildatum,
+        c.niveau,
         c.wet,
         c.gemeentecode,
         c.productcategorie,
         pc.omschrijving as productcategorie_omschrijving,
         c.wijkcode,
-        c.aantal_clienten < {{ min_clients() }} as onderdrukt,
-        {{ suppression_reason('c.aantal_clienten', 'c.zonder_identiteit') }} as onderdrukt_reden,
-        {{ suppressed_columns([('aantal_clienten', 'integer'), ('open_meldingen', 'integer'),
-                               ('meldingen_0_2_weken', 'integer'), ('meldingen_2_4_weken', 'integer'),
-                               ('meldingen_4_6_weken', 'integer'), ('meldingen_over_termijn', 'integer'),
-                               ('open_aanvragen', 'integer'), ('aanvragen_binnen_termijn', 'integer'),
-                               ('aanvragen_over_termijn', 'integer')], 'aantal_clienten', prefix='c.') }}
-    from per_cel as c
+        c.onderdrukt,
+        c.onderdrukt_reden,
+        {{ published_columns([('aantal_clienten', 'integer'), ('open_meldingen', 'integer'),
+                              ('meldingen_0_2_weken', 'integer'), ('meldingen_2_4_weken', 'integer'),
+                              ('meldingen_4_6_weken', 'integer'), ('meldingen_over_termijn', 'integer'),
+                              ('open_aanvragen', 'integer'), ('aanvragen_binnen_termijn', 'integer'),
+                              ('aanvragen_over_termijn', 'integer')], prefix='c.') }}
+    from onderdrukking as c
     left join {{ ref('productcategorie') }} as pc on pc.wet = c.wet and pc.code = c.productcategorie
 )
 

@@ -1,7 +1,11 @@
 {#- The providers' waiting lists: per law (`wet`), aanbieder and productcategorie, days from toewijzing to the start of
     care, and the toewijzingen still waiting for a start at the peildatum with their age. A toewijzing ended
     (withdrawn or expired) before the peildatum without a start waits no longer; one known only from a change
-    (its first delivery was not received) has no toewijzingsdatum to count from and is left out. -#}
+    (its first delivery was not received) has no toewijzingsdatum to count from and is left out.
+    Every level is published (`niveau`: the municipality over both laws, per law, per law and aanbieder, per law
+    and productcategorie, and the cells), each suppressed on its own count and with secondary suppression. -#}
+{%- set partition = published_levels('sociaal_domein_wachttijd_aanbieder')['partition'] %}
+{%- set levels = published_levels('sociaal_domein_wachttijd_aanbieder')['levels'] %}
 with toewijzingen as (
     select
         t.toewijzing_id, t.wet, t.gemeentecode, t.aanbieder, t.productcategorie, t.persoon_pseudoniem, t.toewijzingsdatum,
@@ -16,9 +20,9 @@ with toewijzingen as (
     where t.toewijzingsdatum <= {{ peildatum() }} and t.origineel_ontvangen
 ),
 
-per_cel as (
+per_niveau as (
     select
-        wet, gemeentecode, aanbieder, productcategorie,
+        gemeentecode, {{ level_of_row(levels) }} as niveau, wet, aanbieder, productcategorie,
         {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
         {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
         count(*) as toewijzingen,
@@ -29,19 +33,19 @@ per_cel as (
         {{ percentile('wachtend_dagen', 0.5) }} as wachtend_dagen_mediaan,
         max(wachtend_dagen) as wachtend_dagen_max
     from toewijzingen
-    group by wet, gemeentecode, aanbieder, productcategorie
+    group by {{ level_grouping_sets(partition, levels) }}
 ),
+
+{{ secondary_suppression('per_niveau', partition, levels) }}
 
 final as (
     select
-        wet, gemeentecode, aanbieder, productcategorie,
-        aantal_clienten < {{ min_clients() }} as onderdrukt,
-        {{ suppression_reason('aantal_clienten', 'zonder_identiteit') }} as onderdrukt_reden,
-        {{ suppressed_columns([('aantal_clienten', 'integer'), ('toewijzingen', 'integer'), ('gestart', 'integer'),
+        niveau, wet, gemeentecode, aanbieder, productcategorie, onderdrukt, onderdrukt_reden,
+        {{ published_columns([('aantal_clienten', 'integer'), ('toewijzingen', 'integer'), ('gestart', 'integer'),
                                ('dagen_tot_start_mediaan', 'double'), ('dagen_tot_start_p90', 'double'),
                                ('wachtend', 'integer'), ('wachtend_dagen_mediaan', 'double'),
-                               ('wachtend_dagen_max', 'integer')], 'aantal_clienten') }}
-    from per_cel
+                               ('wachtend_dagen_max', 'integer')]) }}
+    from onderdrukking
 )
 
 select * from final

@@ -1,4 +1,4 @@
-{#- The latest delivery of each buurt, codes stripped of CBS's padding. -#}
+{#- The latest delivery of each buurt, codes stripped of CBS's padding, with its inhabitants per CBS age group. -#}
 with bron as (
     select * from {{ current_deliveries('cbs_wijk_buurt') }}
 ),
@@ -22,7 +22,13 @@ final as (
         min_breedtegraad,
         max_breedtegraad,
         min_lengtegraad,
-        max_lengtegraad
+        max_lengtegraad,
+        aantal_inwoners,
+        inwoners_0_14,
+        inwoners_15_24,
+        inwoners_25_44,
+        inwoners_45_64,
+        inwoners_65_plus
     from genummerd
     where volgorde = 1
 )

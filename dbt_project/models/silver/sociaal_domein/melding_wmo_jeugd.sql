@@ -6,7 +6,7 @@ with bron as (
 ),
 
 wijk_via_postcode as (
-    select gemeentecode, postcode4, min(wijkcode) as wijkcode from {{ ref('wijk_buurt') }} group by all
+    select * from {{ wijk_via_postcode() }}
 ),
 
 -- The CSV export describes meldingen; of the JSON a melding's latest record is used when the CSV lacks it.

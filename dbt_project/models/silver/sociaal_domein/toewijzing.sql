@@ -5,12 +5,14 @@
     Toewijzingsdatum and -tijd (OP033x1), says what holds now; a toewijzing whose latest delivery deletes it
     (RedenWijziging 13) is left out. Its toewijzingsdatum stays that of the first delivery, the moment the care
     was assigned: a change is no new toewijzing. When only changes of a toewijzing were received, the date of
-    the first change stands in and origineel_ontvangen is false (gold leaves it out of the waiting times). -#}
+    the first change stands in and origineel_ontvangen is false (gold leaves it out of the waiting times).
+    The wijk is the client's: by the postcode of the address a 301 carries, or of the case system's aanvraag. -#}
 with iwmo as (
     select
         {{ iwmo_toewijzing_id() }} as toewijzing_id,
         toewijzingnummer, wet, gemeentecode, gemeentecode_bericht, persoon_pseudoniem, beschikkingnummer,
-        productcategorie, productcode, aanbieder, toewijzingsdatum, toewijzingstijd, ingangsdatum, einddatum,
+        productcategorie, productcode, aanbieder, referentie_aanbieder, postcode4, cast(null as varchar) as aanvraag_id,
+        toewijzingsdatum, toewijzingstijd, ingangsdatum, einddatum,
         reden_wijziging, versie, dagtekening, 'iwmo' as bron_systeem, bron_bestand, bron_record, geladen_op
     from {{ current_deliveries('iwmo_product') }}
     where regelsoort = 'toegewezen'
@@ -19,7 +21,8 @@ with iwmo as (
 zorgned as (
     select
         toewijzingnummer as toewijzing_id, toewijzingnummer, wet, gemeentecode, cast(null as varchar) as gemeentecode_bericht,
-        persoon_pseudoniem, beschikkingnummer, productcategorie, null as productcode, aanbieder, toewijzingsdatum,
+        persoon_pseudoniem, beschikkingnummer, productcategorie, null as productcode, aanbieder,
+        cast(null as varchar) as referentie_aanbieder, cast(null as varchar) as postcode4, aanvraag_id, toewijzingsdatum,
         cast(null as varchar) as toewijzingstijd, ingangsdatum, einddatum, cast(null as varchar) as reden_wijziging,
         cast(null as varchar) as versie, cast(null as date) as dagtekening, 'zorgned' as bron_systeem, bron_bestand,
         bron_record, geladen_op
@@ -47,7 +50,7 @@ beschikkingen as (
 final as (
     select
         t.toewijzing_id, t.toewijzingnummer, t.gemeentecode, t.wet, t.persoon_pseudoniem, t.beschikkingnummer,
-        t.productcategorie, t.productcode, t.aanbieder,
+        t.productcategorie, t.productcode, t.aanbieder, t.referentie_aanbieder, coalesce(w.wijkcode, a.wijkcode) as wijkcode,
         coalesce(t.eerste_toewijzingsdatum, t.eerste_wijzigingsdatum) as toewijzingsdatum,
         t.ingangsdatum, t.einddatum, t.reden_wijziging,
         t.eerste_toewijzingsdatum is not null as origineel_ontvangen,
@@ -60,6 +63,9 @@ final as (
     left join beschikkingen as b
         on b.wet = t.wet and b.gemeentecode = t.gemeentecode and b.beschikkingnummer = t.beschikkingnummer
     left join {{ ref('productcategorie') }} as pc on pc.wet = t.wet and pc.code = t.productcategorie
+    left join {{ wijk_via_postcode() }} as w on w.gemeentecode = t.gemeentecode and w.postcode4 = t.postcode4
+    left join {{ ref('aanvraag_wmo_jeugd') }} as a
+        on a.wet = t.wet and a.gemeentecode = t.gemeentecode and a.aanvraag_id = t.aanvraag_id
     where t.volgorde = 1 and not coalesce({{ iwmo_verwijderd('t.reden_wijziging', 't.versie') }}, false)
 )
 

@@ -1,0 +1,99 @@
+{#- Why the waiting list grows: per week (ending on `peildatum`, a Sunday), law and phase of the wait, how many
+    entered (instroom), how many left (uitstroom), the net change and how many were waiting at the end of the week,
+    also per 1,000 inhabitants of the law's age group (CBS kerncijfers wijken en buurten: Wmo all inhabitants,
+    as CBS's Wmo figures; Jeugd 0 to 24 years, CBS's age groups nearest the Jeugdwet's 0 to 23).
+    Phases (`fase`): melding (melding to finished onderzoek), aanvraag (aanvraag to beschikking), verzoek (an
+    aanbieder's verzoek om toewijzing to the toewijzing) and aanbieder (toewijzing to the start of care; a
+    toewijzing that ended without a start leaves the list on its einddatum).
+    Published per level (`niveau`): the municipality over both laws, per law, and per law by productcategorie,
+    wijk, aanbieder and, for Jeugd, verwijzer (COD327). A Jeugd melding or aanvraag at the municipality, and a
+    toewijzing without a verzoek, came through the gemeente (verwijzer 01). Every level is suppressed on its own
+    count, with secondary suppression. -#}
+{%- set partition = published_levels('sociaal_domein_instroom_uitstroom')['partition'] %}
+{%- set levels = published_levels('sociaal_domein_instroom_uitstroom')['levels'] %}
+with wachtperioden as (
+    select wet, gemeentecode, 'melding' as fase, persoon_pseudoniem, productcategorie, wijkcode,
+        cast(null as varchar) as aanbieder, case when wet = 'jeugdwet' then '01' end as verwijzer_type,
+        datum_melding as begin_wachten, datum_onderzoek_afgerond as einde_wachten
+    from {{ ref('melding_wmo_jeugd') }}
+    union all
+    select wet, gemeentecode, 'aanvraag', persoon_pseudoniem, productcategorie, wijkcode,
+        null, case when wet = 'jeugdwet' then '01' end, datum_aanvraag, datum_beschikking
+    from {{ ref('aanvraag_wmo_jeugd') }}
+    union all
+    select wet, gemeentecode, 'verzoek', persoon_pseudoniem, productcategorie, wijkcode,
+        aanbieder, verwijzer_type, datum_verzoek, toewijzingsdatum
+    from {{ ref('verzoek_om_toewijzing') }}
+    union all
+    select t.wet, t.gemeentecode, 'aanbieder', t.persoon_pseudoniem, t.productcategorie, t.wijkcode,
+        t.aanbieder, coalesce(v.verwijzer_type, case when t.wet = 'jeugdwet' then '01' end), t.toewijzingsdatum,
+        coalesce(l.begindatum, t.einddatum)
+    from {{ ref('toewijzing') }} as t
+    left join {{ ref('levering') }} as l
+        on l.wet = t.wet and l.gemeentecode = t.gemeentecode and l.toewijzing_id = t.toewijzing_id
+    left join {{ ref('verzoek_om_toewijzing') }} as v
+        on v.wet = t.wet and v.gemeentecode = t.gemeentecode and v.toewijzing_id = t.toewijzing_id
+    where t.origineel_ontvangen
+),
+
+peildata as (
+    select distinct datum as peildatum
+    from {{ ref('kalender') }}
+    where extract(isodow from datum) = 7
+      and datum between (select min(begin_wachten) from wachtperioden) + 6 and {{ peilzondag() }}
+),
+
+in_week as (
+    select
+        p.peildatum, w.*,
+        w.begin_wachten > p.peildatum - 7 as ingestroomd,
+        w.einde_wachten <= p.peildatum as uitgestroomd,
+        w.einde_wachten is null or w.einde_wachten > p.peildatum as wachtend
+    from wachtperioden as w
+    inner join peildata as p
+        on w.begin_wachten <= p.peildatum and (w.einde_wachten is null or w.einde_wachten > p.peildatum - 7)
+    where w.einde_wachten is null or w.einde_wachten >= w.begin_wachten
+),
+
+per_niveau as (
+    select
+        peildatum, gemeentecode, fase, {{ level_of_row(levels) }} as niveau,
+        wet, productcategorie, wijkcode, aanbieder, verwijzer_type,
+        {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
+        {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
+        sum(case when ingestroomd then 1 else 0 end) as instroom,
+        sum(case when uitgestroomd then 1 else 0 end) as uitstroom,
+        sum(case when ingestroomd then 1 else 0 end) - sum(case when uitgestroomd then 1 else 0 end) as netto,
+        sum(case when wachtend then 1 else 0 end) as wachtend
+    from in_week
+    group by {{ level_grouping_sets(partition, levels) }}
+),
+
+{{ secondary_suppression('per_niveau', partition, levels) }}
+
+inwoners as (
+    select gemeentecode, wijkcode, sum(aantal_inwoners) as alle, sum(inwoners_0_14 + inwoners_15_24) as jeugd
+    from {{ ref('wijk_buurt') }}
+    group by grouping sets ((gemeentecode), (gemeentecode, wijkcode))
+),
+
+final as (
+    select
+        c.peildatum, c.gemeentecode, c.fase, c.niveau, c.wet, c.productcategorie,
+        pc.omschrijving as productcategorie_omschrijving, c.wijkcode, c.aanbieder, c.verwijzer_type,
+        vw.omschrijving as verwijzer_omschrijving, c.onderdrukt, c.onderdrukt_reden,
+        {{ published_columns([('aantal_clienten', 'integer'), ('instroom', 'integer'), ('uitstroom', 'integer'),
+                              ('netto', 'integer'), ('wachtend', 'integer')], prefix='c.') }},
+        case when not c.onderdrukt and (c.niveau in ('gemeente', 'wet') or (c.niveau = 'wet_wijk' and c.wijkcode is not null))
+            then round(1000.0 * c.wachtend / nullif(case when c.wet = 'jeugdwet' then i.jeugd else i.alle end, 0), 2)
+        end as wachtend_per_1000_inwoners
+    from onderdrukking as c
+    left join inwoners as i on i.gemeentecode = c.gemeentecode and i.wijkcode is not distinct from c.wijkcode
+    left join {{ ref('productcategorie') }} as pc on pc.wet = c.wet and pc.code = c.productcategorie
+    left join {{ ref('jeugd_verwijzer') }} as vw on c.wet = 'jeugdwet' and vw.code = c.verwijzer_type
+    -- levels that split nothing: Wmo has no verwijzer, a melding or aanvraag no aanbieder yet
+    where not (c.niveau = 'wet_verwijzer' and c.wet = 'wmo')
+      and not (c.niveau = 'wet_aanbieder' and c.fase in ('melding', 'aanvraag'))
+)
+
+select * from final
