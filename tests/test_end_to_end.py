@@ -45,6 +45,7 @@ def test_gold_tables_are_published_as_parquet_and_views(demo_run):
     assert set(tables) == {"fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling", "fixi_piek_oorzaken",
                            "fixi_prognose", "dq_resultaten",
                            "sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder",
+                           "sociaal_domein_instroom_uitstroom",
                            "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week", "reisdocumenten_prognose"}
     for name, rows in tables.items():
         assert (settings.gold / f"{name}.parquet").exists()
@@ -318,42 +319,77 @@ def test_wmo_gold_tables_are_published(demo_run):
         assert gold(settings, f"select count(*) from {table}")[0][0] > 0, table
 
 
-def test_wachtlijst_matches_the_case_exports_with_small_cells_suppressed(demo_run, wmo_cases):
+LEVELS = {"gemeente": (), "productcategorie": ("categorie",), "wijk": ("wijk",),
+          "wijk_productcategorie": ("wijk", "categorie")}
+
+
+def test_wachtlijst_publishes_every_level_from_the_case_exports_with_small_rows_suppressed(demo_run, wmo_cases):
+    """Every level (the municipality, each productcategorie, each wijk, each cell) matches the case exports counted
+    independently here; a row of fewer than 5 clients shows no figures, and no suppressed row can be derived from
+    a published total minus the published rows beside it."""
     settings, _ = demo_run
     sundays = [gt.dt.date(2024, 9, 1), gt.dt.date(2025, 2, 2), gt.dt.date(2026, 6, 28)]
     expected = {}
     for peil in sundays:
-        cells = defaultdict(lambda: {"clients": set(), "meldingen": 0, "over": 0, "aanvragen": 0, "aanvragen_over": 0})
+        rows = defaultdict(lambda: {"clients": set(), "meldingen": 0, "over": 0, "aanvragen": 0, "aanvragen_over": 0})
         for c in wmo_cases.values():
-            cell = cells[(peil, c.categorie, c.wijk)]
-            if c.melding <= peil and (c.onderzoek is None or c.onderzoek > peil):
-                cell["clients"].add(c.client)
-                cell["meldingen"] += 1
-                cell["over"] += (peil - c.melding).days > 42
-            if c.aanvraag and c.aanvraag <= peil and (c.beschikking is None or c.beschikking > peil):
-                cell["clients"].add(c.client)
-                cell["aanvragen"] += 1
-                cell["aanvragen_over"] += (peil - c.aanvraag).days > 14
-        expected.update({k: v for k, v in cells.items() if v["clients"]})
-    rows = gold(settings, """select peildatum, productcategorie, wijkcode, onderdrukt, aantal_clienten, open_meldingen,
-        meldingen_over_termijn, open_aanvragen, aanvragen_over_termijn from sociaal_domein_wachtlijst
-        where peildatum in (?, ?, ?)""", sundays)
-    assert {(r[0], r[1], r[2]) for r in rows} == set(expected)
-    assert sum(not r[3] for r in rows) >= 10  # enough cells are large enough to publish
-    for peil, categorie, wijk, onderdrukt, clients, meldingen, over, aanvragen, aanvragen_over in rows:
-        cell = expected[(peil, categorie, wijk)]
-        if len(cell["clients"]) < 5:
-            assert onderdrukt and (clients, meldingen, over, aanvragen) == (None, None, None, None)
+            waiting_melding = c.melding <= peil and (c.onderzoek is None or c.onderzoek > peil)
+            waiting_aanvraag = c.aanvraag and c.aanvraag <= peil and (c.beschikking is None or c.beschikking > peil)
+            if not (waiting_melding or waiting_aanvraag):
+                continue
+            fields = {"categorie": c.categorie, "wijk": c.wijk}
+            for niveau, split in LEVELS.items():
+                row = rows[(peil, niveau, fields["categorie"] if "categorie" in split else None,
+                            fields["wijk"] if "wijk" in split else None)]
+                row["clients"].add(c.client)
+                if waiting_melding:
+                    row["meldingen"] += 1
+                    row["over"] += (peil - c.melding).days > 42
+                if waiting_aanvraag:
+                    row["aanvragen"] += 1
+                    row["aanvragen_over"] += (peil - c.aanvraag).days > 14
+        expected.update(rows)
+    rows = gold(settings, """select peildatum, niveau, productcategorie, wijkcode, onderdrukt, onderdrukt_reden,
+        aantal_clienten, open_meldingen, meldingen_over_termijn, open_aanvragen, aanvragen_over_termijn
+        from sociaal_domein_wachtlijst where wet = 'wmo' and peildatum in (?, ?, ?)""", sundays)
+    assert {r[:4] for r in rows} == set(expected)
+    published = {r[:4]: r for r in rows if not r[4]}
+    assert {key[:2] for key in published} >= {(peil, "gemeente") for peil in sundays}  # the totals are there
+    assert sum(key[1] == "wijk_productcategorie" for key in published) >= 10  # and enough cells
+    for key, (*_, onderdrukt, reden, clients, meldingen, over, aanvragen, aanvragen_over) in {r[:4]: r for r in rows}.items():
+        truth = expected[key]
+        if len(truth["clients"]) < 5:
+            assert onderdrukt and reden.startswith(("minder dan 5", "clienten zonder")) and clients is None
+        elif onderdrukt:
+            assert reden.startswith("secundair") and (clients, meldingen, aanvragen) == (None, None, None)
         else:
-            assert not onderdrukt
             assert (clients, meldingen, over, aanvragen, aanvragen_over) == (
-                len(cell["clients"]), cell["meldingen"], cell["over"], cell["aanvragen"], cell["aanvragen_over"])
+                len(truth["clients"]), truth["meldingen"], truth["over"], truth["aanvragen"], truth["aanvragen_over"])
+    every_week = gold(settings, """select peildatum, niveau, productcategorie, wijkcode, onderdrukt, onderdrukt_reden
+        from sociaal_domein_wachtlijst where wet = 'wmo'""")
+    assert sum((r[5] or "").startswith("secundair") for r in every_week) > 0  # the demo needs secondary suppression
+    assert recoverable_rows(every_week) == []
+
+
+def recoverable_rows(rows) -> list:
+    """Suppressed rows a reader could compute: the only suppressed row under a published total one level up."""
+    by_key = {r[:4]: r[4] for r in rows}
+    parents = {"productcategorie": lambda k: (k[0], "gemeente", None, None),
+               "wijk": lambda k: (k[0], "gemeente", None, None),
+               "wijk_productcategorie": lambda k: [(k[0], "wijk", None, k[3]), (k[0], "productcategorie", k[2], None)]}
+    groups = defaultdict(list)
+    for key, suppressed in by_key.items():
+        if key[1] in parents:
+            found = parents[key[1]](key)
+            for parent in found if isinstance(found, list) else [found]:
+                groups[parent].append(suppressed)
+    return [parent for parent, children in groups.items() if not by_key.get(parent, True) and sum(children) == 1]
 
 
 def test_the_backlog_builds_up_in_summer_and_in_the_staff_shortage(demo_run):
     settings, _ = demo_run
-    over = dict(gold(settings, """select peildatum, sum(coalesce(meldingen_over_termijn, 0)) from sociaal_domein_wachtlijst
-                                   group by peildatum"""))
+    over = dict(gold(settings, """select peildatum, meldingen_over_termijn from sociaal_domein_wachtlijst
+                                   where wet = 'wmo' and niveau = 'gemeente'"""))
     spring_2024 = over[gt.dt.date(2024, 4, 7)]
     assert over[gt.dt.date(2024, 9, 1)] > spring_2024 + 5
     assert over[gt.dt.date(2025, 2, 2)] > spring_2024 + 5
@@ -365,7 +401,8 @@ def test_provider_waits_match_the_iwmo_berichten(demo_run):
     settings, _ = demo_run
     waits = wmo_truth.provider_waits(settings.landing / "iwmo", settings.landing / "zorgned", settings.peildatum)
     rows = gold(settings, """select aanbieder, productcategorie, onderdrukt, toewijzingen, gestart,
-                             dagen_tot_start_mediaan, wachtend from sociaal_domein_wachttijd_aanbieder""")
+                             dagen_tot_start_mediaan, wachtend from sociaal_domein_wachttijd_aanbieder
+                             where niveau = 'aanbieder_productcategorie'""")
     assert {(r[0], r[1]) for r in rows} == set(waits)
     for aanbieder, categorie, onderdrukt, toewijzingen, gestart, mediaan, wachtend in rows:
         pairs = waits[(aanbieder, categorie)]

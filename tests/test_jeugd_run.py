@@ -49,18 +49,30 @@ def test_jeugd_reaches_gold_beside_wmo_under_its_own_terms(settings):
         leveringen = db.execute("select wet, count(*), min(begindatum), max(einddatum) from silver.levering "
                                 "group by all").fetchall()
         aanvragen = db.execute("select wet, count(*) from silver.aanvraag_wmo_jeugd group by all order by wet").fetchall()
+        verzoeken = db.execute("""select wet, verwijzer_type, verwijzer_bekend, count(*), count(toewijzing_id),
+            min(dagen_tot_toewijzing), max(dagen_tot_toewijzing) from silver.verzoek_om_toewijzing group by all""").fetchall()
+    # the huisarts's referral (COD327 02) of 5 February answered by the toewijzing of 12 February, for each child
+    assert verzoeken == [("jeugdwet", "02", True, 6, 6, 7, 7)]
     assert toewijzingen == [("jeugdwet", "GM0384", 6, 6, True)]  # the 302 retours and 315 verzoeken add none
     assert [tuple(map(str, r)) for r in leveringen] == [("jeugdwet", "6", "2024-03-11", "2024-09-30")]
     assert aanvragen == [("jeugdwet", 6), ("wmo", 6)]
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
         aanbieder = db.execute("""select wet, aanbieder, productcategorie, onderdrukt, aantal_clienten, toewijzingen,
-            gestart, dagen_tot_start_mediaan from sociaal_domein_wachttijd_aanbieder""").fetchall()
+            gestart, dagen_tot_start_mediaan from sociaal_domein_wachttijd_aanbieder
+            where niveau = 'aanbieder_productcategorie'""").fetchall()
         wachtlijst = db.execute("""select wet, productcategorie, productcategorie_omschrijving, onderdrukt,
             open_aanvragen, aanvragen_binnen_termijn, aanvragen_over_termijn, meldingen_over_termijn
-            from sociaal_domein_wachtlijst where peildatum = date '2026-06-28' order by wet""").fetchall()
+            from sociaal_domein_wachtlijst where peildatum = date '2026-06-28' and niveau = 'productcategorie'
+            order by wet""").fetchall()
+        verwijzers = db.execute("""select peildatum, verwijzer_type, verwijzer_omschrijving, instroom, uitstroom, wachtend
+            from sociaal_domein_instroom_uitstroom where wet = 'jeugdwet' and fase = 'verzoek' and niveau = 'verwijzer'
+              and (instroom > 0 or uitstroom > 0) order by peildatum""").fetchall()
     # wachttijd at the jeugdhulpaanbieder: toewijzing 12 February to start 11 March
     assert aanbieder == [("jeugdwet", "42420002", "45", False, 6, 6, 6, 28.0)]
     assert wachtlijst == [("jeugdwet", "45", "Jeugdhulp ambulant", False, 6, 6, 0, None),  # no onderzoek term
                           ("wmo", "02", "Begeleiding", False, 6, 0, 6, 0)]
+    # the waiting list's causes: six referrals by huisartsen came in the week of 5 February and left it a week later
+    assert [tuple(map(str, r)) for r in verwijzers] == [("2024-02-11", "02", "Huisarts", "6", "0", "6"),
+                                                       ("2024-02-18", "02", "Huisarts", "0", "6", "0")]
     stored = all_stored_strings(settings)
     assert set(JEUGD_BSNS + WMO_BSNS) & stored == set() and "Testjeugdige" not in stored and "01234567" not in stored

@@ -24,21 +24,23 @@
     end
 {%- endmacro %}
 
-{#- Published levels of a social-domain table. `levels` lists the columns each level is split by, from the
-    municipality as a whole ([]) to the cells (e.g. ['wet', 'wijkcode', 'productcategorie']); a level's name,
-    in the table's `niveau` column, joins its columns' names ('gemeente' for the whole municipality). -#}
+{#- Published levels of a social-domain table: within each `partition` (e.g. week, municipality and law),
+    `levels` lists the columns each level is split by, from the municipality as a whole ([]) to the cells (e.g.
+    ['wijkcode', 'productcategorie']); a level's name, in the table's `niveau` column, joins its columns' names
+    ('gemeente' for the municipality as a whole). -#}
 {% macro published_levels(table) -%}
-    {%- set law = [['wet'], ['wet', 'productcategorie'], ['wet', 'wijkcode']] -%}
+    {#- Each law on its own: the Wmo and the Jeugdwet have their own terms, and a total over both would let a
+        small Jeugd list be read from it and the Wmo total. -#}
+    {%- set area = [[], ['productcategorie'], ['wijkcode'], ['wijkcode', 'productcategorie']] -%}
     {{- return({
-        'sociaal_domein_wachtlijst': {'partition': ['peildatum', 'gemeentecode'],
-                                      'levels': [[]] + law + [['wet', 'wijkcode', 'productcategorie']]},
-        'sociaal_domein_doorlooptijden': {'partition': ['maand_start', 'gemeentecode'],
-                                          'levels': [[]] + law + [['wet', 'wijkcode', 'productcategorie']]},
-        'sociaal_domein_wachttijd_aanbieder': {'partition': ['gemeentecode'],
-                                               'levels': [[], ['wet'], ['wet', 'aanbieder'], ['wet', 'productcategorie'],
-                                                          ['wet', 'aanbieder', 'productcategorie']]},
-        'sociaal_domein_instroom_uitstroom': {'partition': ['peildatum', 'gemeentecode', 'fase'],
-                                              'levels': [[]] + law + [['wet', 'aanbieder'], ['wet', 'verwijzer_type']]},
+        'sociaal_domein_wachtlijst': {'partition': ['peildatum', 'gemeentecode', 'wet'], 'levels': area},
+        'sociaal_domein_doorlooptijden': {'partition': ['maand_start', 'gemeentecode', 'wet'], 'levels': area},
+        'sociaal_domein_wachttijd_aanbieder': {'partition': ['gemeentecode', 'wet'],
+                                               'levels': [[], ['aanbieder'], ['productcategorie'],
+                                                          ['aanbieder', 'productcategorie']]},
+        'sociaal_domein_instroom_uitstroom': {'partition': ['peildatum', 'gemeentecode', 'wet', 'fase'],
+                                              'levels': [[], ['productcategorie'], ['wijkcode'], ['aanbieder'],
+                                                         ['verwijzer_type']]},
     }[table]) -}}
 {%- endmacro %}
 

@@ -1,8 +1,8 @@
 {#- Per month in which the step finished, law (`wet`), productcategorie and wijk: days from melding to finished
     onderzoek and from aanvraag to beschikking (median, p90) and the share within the law's statutory terms (seed
     sociaal_domein_termijn; the Jeugdwet has no onderzoek term, so that share is empty for Jeugd).
-    Every level is published (`niveau`: the municipality over both laws, per law, per law and productcategorie,
-    per law and wijk, and the cells), each suppressed on its own count and with secondary suppression. -#}
+    Every level is published per law (`niveau`: the municipality as a whole, per productcategorie, per wijk,
+    and the cells), each suppressed on its own count and with secondary suppression. -#}
 {%- set partition = published_levels('sociaal_domein_doorlooptijden')['partition'] %}
 {%- set levels = published_levels('sociaal_domein_doorlooptijden')['levels'] %}
 with onderzoek as (
@@ -23,7 +23,7 @@ beschikking as (
 
 per_niveau as (
     select
-        maand_start, gemeentecode, {{ level_of_row(levels) }} as niveau, wet, productcategorie, wijkcode,
+        maand_start, gemeentecode, wet, {{ level_of_row(levels) }} as niveau, productcategorie, wijkcode,
         {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
         {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
         sum(case when stap = 'onderzoek' then 1 else 0 end) as onderzoeken_afgerond,

@@ -5,8 +5,8 @@
     Phases (`fase`): melding (melding to finished onderzoek), aanvraag (aanvraag to beschikking), verzoek (an
     aanbieder's verzoek om toewijzing to the toewijzing) and aanbieder (toewijzing to the start of care; a
     toewijzing that ended without a start leaves the list on its einddatum).
-    Published per level (`niveau`): the municipality over both laws, per law, and per law by productcategorie,
-    wijk, aanbieder and, for Jeugd, verwijzer (COD327). A Jeugd melding or aanvraag at the municipality, and a
+    Published per law and level (`niveau`): the municipality as a whole, and by productcategorie, wijk,
+    aanbieder and, for Jeugd, verwijzer (COD327). A Jeugd melding or aanvraag at the municipality, and a
     toewijzing without a verzoek, came through the gemeente (verwijzer 01). Every level is suppressed on its own
     count, with secondary suppression. -#}
 {%- set partition = published_levels('sociaal_domein_instroom_uitstroom')['partition'] %}
@@ -84,7 +84,7 @@ final as (
         vw.omschrijving as verwijzer_omschrijving, c.onderdrukt, c.onderdrukt_reden,
         {{ published_columns([('aantal_clienten', 'integer'), ('instroom', 'integer'), ('uitstroom', 'integer'),
                               ('netto', 'integer'), ('wachtend', 'integer')], prefix='c.') }},
-        case when not c.onderdrukt and (c.niveau in ('gemeente', 'wet') or (c.niveau = 'wet_wijk' and c.wijkcode is not null))
+        case when not c.onderdrukt and (c.niveau = 'gemeente' or (c.niveau = 'wijk' and c.wijkcode is not null))
             then round(1000.0 * c.wachtend / nullif(case when c.wet = 'jeugdwet' then i.jeugd else i.alle end, 0), 2)
         end as wachtend_per_1000_inwoners
     from onderdrukking as c
@@ -92,8 +92,8 @@ final as (
     left join {{ ref('productcategorie') }} as pc on pc.wet = c.wet and pc.code = c.productcategorie
     left join {{ ref('jeugd_verwijzer') }} as vw on c.wet = 'jeugdwet' and vw.code = c.verwijzer_type
     -- levels that split nothing: Wmo has no verwijzer, a melding or aanvraag no aanbieder yet
-    where not (c.niveau = 'wet_verwijzer' and c.wet = 'wmo')
-      and not (c.niveau = 'wet_aanbieder' and c.fase in ('melding', 'aanvraag'))
+    where not (c.niveau = 'verwijzer' and c.wet = 'wmo')
+      and not (c.niveau = 'aanbieder' and c.fase in ('melding', 'aanvraag'))
 )
 
 select * from final

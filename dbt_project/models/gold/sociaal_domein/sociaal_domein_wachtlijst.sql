@@ -3,9 +3,9 @@
     past the statutory term of the law (seed sociaal_domein_termijn: Wmo 6 weeks after the melding and 2 weeks
     after the aanvraag; Jeugd 8 weeks after the aanvraag, and no onderzoek term, so its meldingen_over_termijn
     is empty).
-    Every level is published, each suppressed on its own count and with secondary suppression (`niveau`):
-    the municipality over both laws, per law, per law and productcategorie, per law and wijk, and the cells
-    (law, wijk and productcategorie). A total is read from its own row, never summed from cells. -#}
+    Every level is published per law, each suppressed on its own count and with secondary suppression
+    (`niveau`): the municipality as a whole, per productcategorie, per wijk, and the cells (wijk and
+    productcategorie). A total is read from its own row, never summed from cells. -#}
 {%- set partition = published_levels('sociaal_domein_wachtlijst')['partition'] %}
 {%- set levels = published_levels('sociaal_domein_wachtlijst')['levels'] %}
 with peildata as (
@@ -44,7 +44,7 @@ termijnen as (
 
 per_niveau as (
     select
-        peildatum, gemeentecode, {{ level_of_row(levels) }} as niveau, wet, productcategorie, wijkcode,
+        peildatum, gemeentecode, wet, {{ level_of_row(levels) }} as niveau, productcategorie, wijkcode,
         {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
         {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
         sum(case when soort = 'melding' then 1 else 0 end) as open_meldingen,

@@ -2,8 +2,8 @@
     care, and the toewijzingen still waiting for a start at the peildatum with their age. A toewijzing ended
     (withdrawn or expired) before the peildatum without a start waits no longer; one known only from a change
     (its first delivery was not received) has no toewijzingsdatum to count from and is left out.
-    Every level is published (`niveau`: the municipality over both laws, per law, per law and aanbieder, per law
-    and productcategorie, and the cells), each suppressed on its own count and with secondary suppression. -#}
+    Every level is published per law (`niveau`: the municipality as a whole, per aanbieder, per
+    productcategorie, and the cells), each suppressed on its own count and with secondary suppression. -#}
 {%- set partition = published_levels('sociaal_domein_wachttijd_aanbieder')['partition'] %}
 {%- set levels = published_levels('sociaal_domein_wachttijd_aanbieder')['levels'] %}
 with toewijzingen as (
@@ -22,7 +22,7 @@ with toewijzingen as (
 
 per_niveau as (
     select
-        gemeentecode, {{ level_of_row(levels) }} as niveau, wet, aanbieder, productcategorie,
+        gemeentecode, wet, {{ level_of_row(levels) }} as niveau, aanbieder, productcategorie,
         {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
         {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
         count(*) as toewijzingen,

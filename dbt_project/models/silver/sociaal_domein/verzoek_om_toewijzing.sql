@@ -1,7 +1,7 @@
 {#- One row per verzoek om toewijzing (iWmo 315, iJw JW315), as the GGM's VerzoekOmToewijzing: an aanbieder asks
     the municipality to assign care, for Jeugd often on the referral of a huisarts, jeugdarts, medisch specialist,
     gecertificeerde instelling or rechter (Verwijzer Type, COD327), without a melding at the municipality.
-    A verzoek is known by its aanbieder and ReferentieAanbieder (the aanbieder's own reference, which the
+    A verzoek is known by its client, aanbieder and ReferentieAanbieder (the aanbieder's own reference, which the
     municipality returns in the toewijzing); delivered again, the latest delivery holds. It is answered by the
     toewijzing carrying the same ReferentieAanbieder, or, when the toewijzing does not return it, by the first
     toewijzing for the same client, productcategorie and aanbieder on or after the verzoek. The wijk is the
@@ -18,7 +18,7 @@ with regels as (
 
 laatste as (
     select *
-    from (select *, {{ delivery_rank('wet, gemeentecode, verzoek_id', prefer='datum_verzoek desc nulls last') }} as volgorde
+    from (select *, {{ delivery_rank('wet, gemeentecode, persoon_pseudoniem, verzoek_id', prefer='datum_verzoek desc nulls last') }} as volgorde
           from regels) as r
     where volgorde = 1
 ),
@@ -27,15 +27,15 @@ beantwoord as (
     select
         v.*, t.toewijzing_id, t.toewijzingsdatum, t.wijkcode,
         row_number() over (
-            partition by v.wet, v.gemeentecode, v.verzoek_id
+            partition by v.wet, v.gemeentecode, v.persoon_pseudoniem, v.verzoek_id
             order by case when t.referentie_aanbieder = v.referentie_aanbieder then 0 else 1 end, t.toewijzingsdatum
         ) as keuze
     from laatste as v
     left join {{ ref('toewijzing') }} as t
         on t.wet = v.wet and t.gemeentecode = v.gemeentecode and t.aanbieder = v.aanbieder
+        and t.persoon_pseudoniem is not distinct from v.persoon_pseudoniem
         and (t.referentie_aanbieder = v.referentie_aanbieder
-             or (t.persoon_pseudoniem = v.persoon_pseudoniem and t.productcategorie = v.productcategorie
-                 and t.toewijzingsdatum >= v.datum_verzoek))
+             or (t.productcategorie = v.productcategorie and t.toewijzingsdatum >= v.datum_verzoek))
 ),
 
 final as (
