@@ -266,6 +266,10 @@ def test_dagster_records_row_counts_schemas_owners_and_privacy(demo_run):
             assert spec.owners, key
             assert spec.metadata.get("privacy") in ("openbaar", "intern", "vertrouwelijk"), key
             assert spec.description, key
+        if schema := spec.metadata.get("dagster/column_schema"):  # a privacy class on every column, bronze too
+            assert {c.tags.get("privacy") for c in schema.columns} <= {"openbaar", "intern", "vertrouwelijk"}, key
+    toewijzing = graph.get(gt_key("silver", "toewijzing")).metadata["dagster/column_schema"].columns
+    assert {c.tags["privacy"] for c in toewijzing} == {"vertrouwelijk"}  # Jeugd: minors, a special category
     bronze_columns = graph.get(gt_key("bronze", "fixi_melding")).metadata["dagster/column_schema"].columns
     assert "melding_id" in [c.name for c in bronze_columns]
     gold_columns = graph.get(gt_key("gold", "fixi_pieken")).metadata["dagster/column_schema"].columns

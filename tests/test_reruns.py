@@ -78,7 +78,7 @@ def test_a_second_run_on_unchanged_landing_adds_nothing_and_gives_identical_gold
     assert rebuilt(result) == set()
     checks = {c.asset_key.to_user_string(): c.metadata for c in result.get_asset_check_evaluations()
               if c.check_name.startswith("gx_")}
-    assert len(checks) == 26 and all(m["kept_from_earlier_check"].value > 0 for m in checks.values())
+    assert len(checks) == 28 and all(m["kept_from_earlier_check"].value > 0 for m in checks.values())
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
         computed_in = dict(db.execute("select berekend_in_run = run_id, count(*) from dq_resultaten "
                                       "where run_id = ? group by all", [result.run_id]).fetchall())
@@ -174,7 +174,7 @@ def test_a_new_peildatum_rebuilds_only_what_compares_with_it_and_equals_a_full_r
 
     assert nightly.success
     assert rebuilt(nightly) == {"gold/fixi_afhandeling", "gold/fixi_prognose", "gold/sociaal_domein_wachtlijst",
-                                "gold/sociaal_domein_wachttijd_aanbieder",
+                                "gold/sociaal_domein_wachttijd_aanbieder", "gold/sociaal_domein_instroom_uitstroom",
                                 "gold/reisdocumenten_verloop_maand", "gold/reisdocumenten_prognose"}
     assert column_lineage(nightly, rebuilt(nightly)) == column_lineage(demo_run[1], rebuilt(nightly))
     assert len(column_lineage(nightly, rebuilt(nightly))["gold/sociaal_domein_wachtlijst"]) > 5
@@ -432,3 +432,31 @@ def test_tables_an_analyst_made_in_the_catalogue_are_saved_loudly(demo_run, tmp_
     (saved,) = (settings.gold / "_bewaard").glob("*/mijn_analyse.parquet")
     assert sorted(duckdb.execute(f"select * from read_parquet('{saved}')").fetchall()) == mine
     assert "held 1 table(s) that publication did not make (mijn_analyse)" in caplog.text
+
+
+def test_bronze_written_by_an_earlier_version_is_read_with_the_columns_added_since(demo_run, tmp_path, monkeypatch):
+    """An installation upgraded from a version that read Wmo only: its bronze iwmo and zorgned parts have no `wet`,
+    and its wijken/buurten part no inhabitants. The next run gives those parts wet = wmo once, reads the missing
+    inhabitants as empty, and builds as before, with nothing new in landing."""
+    import pyarrow.parquet as pq
+
+    settings = copy_data_root(demo_run[0], tmp_path / "upgraded", monkeypatch)
+    folders = {"iwmo/product": "wet", "zorgned/aanvraag": "wet", "referentie/wijk_buurt": "aantal_inwoners"}
+    for folder, column in folders.items():
+        (settings.bronze / folder / "_leeg.parquet").unlink(missing_ok=True)
+        for part in (settings.bronze / folder).glob("*.parquet"):
+            data = pq.read_table(part)
+            pq.write_table(data.drop_columns([c for c in data.column_names
+                                              if c == column or c.startswith("inwoners_")]), part)
+    wachtlijst_before = gold_rows(settings, "sociaal_domein_wachtlijst")
+
+    assert run_lakehouse().success
+
+    for folder in ("iwmo/product", "zorgned/aanvraag"):
+        with duckdb.connect() as db:
+            laws = db.execute(f"select distinct wet from read_parquet('{settings.bronze / folder}/*.parquet', "
+                              "union_by_name = true) where bron_bestand is not null").fetchall()
+        assert laws == [("wmo",)], folder
+    assert gold_rows(settings, "sociaal_domein_wachtlijst") == wachtlijst_before
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        assert db.execute("select count(wachtend_per_1000_inwoners) from sociaal_domein_instroom_uitstroom").fetchone() == (0,)

@@ -81,9 +81,10 @@
     Primary: a row of fewer than min_clients() clients. Secondary: where a published row is the sum of its rows
     one level down (a municipality's wijken, a wijk's productcategorieën) and exactly one of those is suppressed,
     the published total minus the published rows would reveal it, so the smallest other row of that group is
-    suppressed too. A new suppression can leave another group with exactly one, so this is repeated `passes`
-    times; the dbt test `no_recoverable_suppressed_cell` checks that it settled. -#}
-{% macro secondary_suppression(relation, partition, levels, passes=4) -%}
+    suppressed too, or, when the group has no other row, the total. A new suppression can leave another group
+    with exactly one, so this is repeated `passes` times; the dbt test `no_recoverable_suppressed_cell` checks
+    that it settled. -#}
+{% macro secondary_suppression(relation, partition, levels, passes=6) -%}
     {%- set pairs = suppression_groups(levels) -%}
     onderdrukking_0 as (
         select *, row_number() over () as rij, aantal_clienten < {{ min_clients() }} as onderdrukt,
@@ -93,11 +94,13 @@
     {%- for k in range(1, passes + 1) %}
     {%- for parent, child in pairs %}
     kandidaat_{{ k }}_{{ loop.index }} as (
-        select c.rij
+        select case when c.zichtbaar_in_groep = 0 then p.rij else c.rij end as rij
         from (
             select rij, onderdrukt, {{ (partition + child) | join(', ') }},
                 sum(case when onderdrukt then 1 else 0 end)
                     over (partition by {{ (partition + parent) | join(', ') }}) as onderdrukt_in_groep,
+                sum(case when onderdrukt then 0 else 1 end)
+                    over (partition by {{ (partition + parent) | join(', ') }}) as zichtbaar_in_groep,
                 row_number() over (partition by {{ (partition + parent) | join(', ') }}, onderdrukt
                                    order by aantal_clienten, {{ child | join(', ') }}) as rang
             from onderdrukking_{{ k - 1 }}
@@ -108,7 +111,9 @@
             {%- for column in partition + parent %}
             and p.{{ column }} is not distinct from c.{{ column }}
             {%- endfor %}
-        where c.onderdrukt_in_groep = 1 and not c.onderdrukt and c.rang = 1
+        -- the smallest published row beside the one suppressed; when there is none, the total itself
+        where c.onderdrukt_in_groep = 1
+          and ((not c.onderdrukt and c.rang = 1) or (c.onderdrukt and c.zichtbaar_in_groep = 0))
     ),
     {%- endfor %}
     onderdrukking_{{ k }} as (

@@ -37,11 +37,12 @@ class BronzeTable:
         return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
 
     @property
-    def dagster_schema(self) -> dg.TableSchema:
+    def dagster_schema(self, privacy: str) -> dg.TableSchema:
+        """The columns as Dagster shows them, each tagged with the table's privacy class."""
         return dg.TableSchema(
             columns=[
                 dg.TableColumn(c.name, str(c.type), description=c.description,
-                               constraints=dg.TableColumnConstraints(nullable=c.nullable))
+                               constraints=dg.TableColumnConstraints(nullable=c.nullable), tags={"privacy": privacy})
                 for c in self.columns
             ]
         )

@@ -25,7 +25,7 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
             owners=["team:data-platform"],
             description=f"{table.description} From {' and '.join(f'`landing/{f}/`' for f in system_folders(source.system))}, "
                         "format detected per file.",
-            metadata={"dagster/column_schema": table.dagster_schema, "zone": "bronze", "privacy": "vertrouwelijk"},
+            metadata={"dagster/column_schema": table.dagster_schema("vertrouwelijk"), "zone": "bronze", "privacy": "vertrouwelijk"},
         )
         for table in source.tables
     ] + [
@@ -35,7 +35,7 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
             kinds={"python", "parquet"},
             owners=["team:data-platform"],
             description=source.aanlevering.description,
-            metadata={"dagster/column_schema": source.aanlevering.dagster_schema, "zone": "bronze", "privacy": "intern"},
+            metadata={"dagster/column_schema": source.aanlevering.dagster_schema("intern"), "zone": "bronze", "privacy": "intern"},
         )
     ]
 
@@ -78,7 +78,7 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
     group_name="bronze",
     kinds={"python", "parquet"},
     owners=["team:data-platform"],
-    metadata={"dagster/column_schema": FEESTDAG.dagster_schema, "zone": "bronze", "privacy": "openbaar"},
+    metadata={"dagster/column_schema": FEESTDAG.dagster_schema("openbaar"), "zone": "bronze", "privacy": "openbaar"},
 )
 def feestdag(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Dutch public holidays from the `holidays` package, for counting working days. The file is rewritten only

@@ -27,10 +27,24 @@ class LakehouseTranslator(DagsterDbtTranslator):
 
     def get_metadata(self, props) -> dict:
         meta = _meta(props)
-        return {
+        metadata = {
             **super().get_metadata(props),
             **{key: meta[key] for key in ("zone", "privacy", "retention") if key in meta},
         }
+        if (schema := metadata.get("dagster/column_schema")) and "privacy" in meta:
+            metadata["dagster/column_schema"] = _with_privacy_per_column(schema, props, meta["privacy"])
+        return metadata
+
+
+def _with_privacy_per_column(schema: dg.TableSchema, props, table_privacy: str) -> dg.TableSchema:
+    """Every column's privacy class as a column tag: its own (column meta `privacy`) where it differs from its
+    table's, else the table's, so the asset's columns in Dagster each say how they may be used."""
+    columns = props.get("columns", {})
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=c.name, type=c.type, description=c.description,
+                       tags={**c.tags, "privacy": _meta(columns.get(c.name, {})).get("privacy", table_privacy)})
+        for c in schema.columns
+    ])
 
 
 def _zone(props) -> str:
