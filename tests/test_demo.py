@@ -118,3 +118,23 @@ def test_reports_respond_to_the_weather_in_the_station_file(one_year):
     wet, downpours = mean("Watergangen en beschoeiingen", lambda w: w["rh"] >= 150)
     dry, _ = mean("Watergangen en beschoeiingen", lambda w: w["rh"] < 10)
     assert downpours >= 1 and wet > 2.5 * dry
+
+
+def test_jeugd_clients_are_young_inhabitants_of_the_brp(one_year):
+    """The case export's Jeugd clients are the BRP's own young inhabitants: 0-23 at their melding, and where the
+    BRP extract holds them (those with a reisdocument), with the BRP's birth date."""
+    import csv
+
+    with (one_year.landing / "brp" / "brp_reisdocumenten_gba.csv").open(encoding="utf-8-sig", newline="") as handle:
+        births = {row["01.01.20"]: row["01.03.10"] for row in csv.DictReader(handle, delimiter=";") if row["01.01.20"]}
+    clients = {}
+    for path in sorted((one_year.landing / "zorgned").glob("*.csv")):
+        for row in csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"):
+            if row["Regeling"] == "JEUGD":
+                birth = dt.datetime.strptime(row["Geboortedatum"], "%d-%m-%Y").date()
+                melding = dt.datetime.strptime(row["Datum melding"], "%d-%m-%Y").date()
+                assert 0 <= (melding - birth).days < 23 * 366, row["Meldingnummer"]
+                clients[row["BSN"]] = birth.strftime("%Y%m%d")
+    in_extract = {bsn: birth for bsn, birth in clients.items() if bsn in births}
+    assert len(clients) > 500 and len(in_extract) > len(clients) / 3
+    assert {bsn: births[bsn] for bsn in in_extract} == in_extract

@@ -14,6 +14,7 @@ from benchmarks import pandas_fixi
 from benchmarks.compare import parquet, same_rows
 from benchmarks.floor import build as build_floor
 from pipelines.dbt_in_process import PROJECT_MANIFEST
+from pipelines.demo.municipality import DEMO_INWONERS
 from pipelines.transform import compile_models
 from tests import ground_truth as gt
 from tests.conftest import all_stored_strings
@@ -399,14 +400,26 @@ def test_the_backlog_builds_up_in_summer_and_in_the_staff_shortage(demo_run):
     assert over[gt.dt.date(2025, 2, 2)] > spring_2024 + 5
 
 
-def test_provider_waits_match_the_iwmo_berichten(demo_run):
+# Per law: the landing folder of its berichten, its name in bronze, silver and gold, its regeling in the case export
+LAWS = {"wmo": ("iwmo", "wmo", "WMO"), "jeugd": ("ijw", "jeugdwet", "JEUGD")}
+
+
+def _longer_wait(rows, long: str, short: str, factor: float) -> bool:
+    """Whether every aanbieder of one productcategorie has a median wait `factor` times the other's longest."""
+    return min(r[5] for r in rows if r[1] == long) > factor * max(r[5] for r in rows if r[1] == short)
+
+
+@pytest.mark.parametrize("law", LAWS)
+def test_provider_waits_match_the_berichten(demo_run, law):
     from tests import wmo_truth
 
     settings, _ = demo_run
-    waits = wmo_truth.provider_waits(settings.landing / "iwmo", settings.landing / "zorgned", settings.peildatum)
+    folder, wet, regeling = LAWS[law]
+    waits = wmo_truth.provider_waits(settings.landing / folder, settings.landing / "zorgned", settings.peildatum,
+                                     regeling)
     rows = gold(settings, """select aanbieder, productcategorie, onderdrukt, toewijzingen, gestart,
                              dagen_tot_start_mediaan, wachtend from sociaal_domein_wachttijd_aanbieder
-                             where niveau = 'aanbieder_productcategorie'""")
+                             where niveau = 'aanbieder_productcategorie' and wet = ?""", [wet])
     assert {(r[0], r[1]) for r in rows} == set(waits)
     for aanbieder, categorie, onderdrukt, toewijzingen, gestart, mediaan, wachtend in rows:
         pairs = waits[(aanbieder, categorie)]
@@ -415,27 +428,34 @@ def test_provider_waits_match_the_iwmo_berichten(demo_run):
         assert not onderdrukt
         assert (toewijzingen, gestart, wachtend) == (len(pairs), len(days), waiting)
         assert mediaan == pytest.approx(statistics.median(days))
-    begeleiding = [r[5] for r in rows if r[1] == "02"]
-    huishouden = [r[5] for r in rows if r[1] == "01"]
-    assert min(begeleiding) > 3 * max(huishouden)  # providers of Begeleiding have long waiting lists
+    if law == "wmo":  # providers of Begeleiding have long waiting lists
+        assert _longer_wait(rows, "02", "01", 3)
+    else:  # jeugd-ggz waits weeks, twice as long as ambulant jeugdhulp
+        assert _longer_wait(rows, "54", "45", 2) and min(r[5] for r in rows if r[1] == "54") >= 28
 
 
-def test_iwmo_corrections_and_withdrawals_leave_the_current_truth_in_silver(demo_run):
+@pytest.mark.parametrize("law", LAWS)
+def test_corrections_and_withdrawals_leave_the_current_truth_in_silver(demo_run, law):
     from tests import wmo_truth
 
     settings, _ = demo_run
-    toewijzingen, begins = wmo_truth.iwmo_current(settings.landing / "iwmo")
+    folder, wet, _ = LAWS[law]
+    toewijzingen, begins = wmo_truth.iwmo_current(settings.landing / folder)
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
         silver = {r[0]: r[1:] for r in db.execute("""select toewijzing_id, toewijzingsdatum, einddatum, gemeentecode
-            from silver.toewijzing where bron_systeem = 'iwmo' and origineel_ontvangen""").fetchall()}
+            from silver.toewijzing where bron_systeem = 'iwmo' and origineel_ontvangen and wet = ?""",
+                                                  [wet]).fetchall()}
         starts = dict(db.execute("""select l.toewijzing_id, l.begindatum from silver.levering as l
-            join silver.toewijzing as t using (gemeentecode, toewijzing_id)
-            where t.bron_systeem = 'iwmo' and l.begindatum is not null""").fetchall())
+            join silver.toewijzing as t using (wet, gemeentecode, toewijzing_id)
+            where t.bron_systeem = 'iwmo' and l.begindatum is not null and t.wet = ?""", [wet]).fetchall())
         stored = db.execute("""select count(*) filter (where status_aanlevering = '3'),
-            count(*) filter (where reden_wijziging = '13'), count(*) filter (where reden_wijziging is not null),
-            count(distinct versie) from read_parquet(?)""", [f"{settings.bronze}/iwmo/product/*.parquet"]).fetchone()
-    withdrawn_starts, deleted, changed, versions = stored
-    assert withdrawn_starts > 40 and deleted > 20 and changed > 60 and versions == 2  # bronze keeps every delivery
+            count(*) filter (where status_aanlevering = '2'), count(*) filter (where reden_wijziging = '13'),
+            count(*) filter (where reden_wijziging is not null), count(distinct versie) from read_parquet(?)
+            where wet = ?""", [f"{settings.bronze}/iwmo/product/*.parquet", wet]).fetchone()
+    withdrawn_starts, changed_stops, deleted, changed, versions = stored
+    # bronze keeps every delivery; the Wmo has its 2.0 years
+    assert withdrawn_starts > 40 and changed_stops > 5 and deleted > 20 and changed > 60
+    assert versions == (2 if law == "wmo" else 1)
     assert {k: (on, einde, "GM0301") for k, (_, _, on, einde) in toewijzingen.items()} == silver
     assert {k: v for k, v in begins.items() if k in silver} == starts
 
@@ -450,9 +470,12 @@ def test_a_case_export_without_client_block_is_read_and_counted_as_one_client_at
     assert kept == (records, 0)
 
 
-def test_wmo_contradictions_are_findings_in_dq_resultaten_not_drops(demo_run, wmo_cases):
+def test_wmo_contradictions_are_findings_in_dq_resultaten_not_drops(demo_run):
+    from tests import wmo_truth
+
     settings, result = demo_run
-    after = sum(1 for c in wmo_cases.values() if c.aanvraag and c.beschikking and c.aanvraag > c.beschikking)
+    both_laws = wmo_truth.cases(settings.landing / "zorgned", ("WMO", "JEUGD"))
+    after = sum(1 for c in both_laws.values() if c.aanvraag and c.beschikking and c.aanvraag > c.beschikking)
     assert after > 10
     findings = dict((r[0], r[1]) for r in gold(settings, """
         select tabel || '.' || kolom, aantal_onverwacht from dq_resultaten
@@ -472,13 +495,90 @@ def test_wmo_contradictions_are_findings_in_dq_resultaten_not_drops(demo_run, wm
     assert findings["silver.toewijzing.beschikking_bekend"] == orphans
 
 
-def test_no_bsn_name_address_or_email_of_wmo_clients_in_any_zone(demo_run):
+def test_no_bsn_name_address_or_email_of_wmo_or_jeugd_clients_in_any_zone(demo_run):
     from tests import wmo_truth
 
     settings, _ = demo_run
-    personal = wmo_truth.personal_data(settings.landing / "zorgned", settings.landing / "iwmo")
+    landing = settings.landing
+    personal = wmo_truth.personal_data(landing / "zorgned", landing / "iwmo", landing / "ijw")
     assert len(personal) > 5_000
     assert personal & all_stored_strings(settings) == set()
+
+
+# ------------------------------------------------------------------------------------------------- Jeugd
+
+# The social-domain tables (the GGM's names): the Jeugd tests below name them only here.
+SOCIAAL_DOMEIN_SILVER = ("melding_wmo_jeugd", "aanvraag_wmo_jeugd", "beschikte_voorziening", "toewijzing", "levering")
+LEVERING = "levering"
+WACHTLIJST, DOORLOOPTIJDEN, WACHTTIJD_AANBIEDER = "sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder"
+
+
+def test_jeugd_is_in_every_social_domain_table_of_silver_and_gold_beside_the_wmo(demo_run):
+    settings, _ = demo_run
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        for table in SOCIAAL_DOMEIN_SILVER:
+            laws = dict(db.execute(f"select wet, count(*) from silver.{table} group by wet").fetchall())
+            assert laws.keys() == {"wmo", "jeugdwet"} and laws["jeugdwet"] > 1_000, (table, laws)
+    for table in (WACHTLIJST, DOORLOOPTIJDEN, WACHTTIJD_AANBIEDER):
+        laws = dict(gold(settings, f"select wet, count(*) filter (where not onderdrukt) from {table} group by wet"))
+        assert laws.keys() == {"wmo", "jeugdwet"} and laws["jeugdwet"] > 0, (table, laws)
+
+
+def test_about_one_young_inhabitant_in_ten_had_jeugdhulp_in_the_last_year(demo_run):
+    settings, _ = demo_run
+    year_ago = settings.peildatum - gt.dt.timedelta(days=365)
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        [(clients,)] = db.execute(f"""select count(distinct persoon_pseudoniem) from silver.{LEVERING}
+            where wet = 'jeugdwet' and begindatum <= ? and coalesce(einddatum, ?) >= ?""",
+                                  [settings.peildatum, settings.peildatum, year_ago]).fetchall()
+        ages = dict(db.execute("""select leeftijdsklasse, count(*) from read_parquet(?) where wet = 'jeugdwet'
+            group by 1""", [f"{settings.bronze}/iwmo/product/*.parquet"]).fetchall())
+    # The demo's 48,000 inhabitants are older than the Dutch (about a fifth is 0-23, 10,500): one in ten of them
+    # is 1,050, 22 per 1,000 inhabitants.
+    assert 0.018 < clients / DEMO_INWONERS < 0.026
+    assert ages.keys() == {"0-17", "18-29"} and ages["0-17"] > 0.8 * sum(ages.values())  # verlengde jeugdhulp to 23
+
+
+def test_the_aanbieders_verzoeken_name_their_verwijzers(demo_run):
+    settings, _ = demo_run
+    with duckdb.connect() as db:
+        rows = db.execute("""select productcategorie, verwijzer_type, count(*) from read_parquet(?)
+            where berichttype = 'JW315' group by all""", [f"{settings.bronze}/iwmo/product/*.parquet"]).fetchall()
+    per_type = Counter()
+    for _, verwijzer, count in rows:
+        per_type[verwijzer] += count
+    total = sum(per_type.values())
+    assert set(per_type) == {"01", "02", "03", "04", "05", "06", "08"}  # COD327, every JW315 names one
+    assert per_type.most_common(1)[0][0] == "02" and 0.35 < per_type["02"] / total < 0.5  # huisarts
+    assert 0.2 < per_type["01"] / total < 0.32  # gemeente
+    # a gecertificeerde instelling or the rechter refers to jeugdbescherming and jeugdreclassering only
+    assert {c for c, v, _ in rows if v in ("04", "08")} == {"47", "48"}
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        verzoeken, answered, known = db.execute("""select count(*), count(toewijzing_id), count(*) filter (where verwijzer_bekend)
+            from silver.verzoek_om_toewijzing where wet = 'jeugdwet'""").fetchone()
+    assert verzoeken > 1_000 and answered > 0.8 * verzoeken and known == verzoeken
+    # gold reads the waiting list's causes by verwijzer: per week, who came in through a huisarts, a jeugdarts, ...
+    instroom = dict(gold(settings, """select verwijzer_type, sum(instroom) from sociaal_domein_instroom_uitstroom
+        where wet = 'jeugdwet' and fase = 'verzoek' and niveau = 'verwijzer' and not onderdrukt group by 1"""))
+    assert max(instroom, key=instroom.get) == "02" and {"01", "02", "05"} <= instroom.keys()
+
+
+def test_jeugd_aanvragen_run_past_the_awb_term_with_no_onderzoek_term(demo_run):
+    settings, _ = demo_run
+    over, onderzoek_term = gold(settings, f"""select sum(aanvragen_over_termijn), count(meldingen_over_termijn)
+        from {WACHTLIJST} where wet = 'jeugdwet' and niveau = 'gemeente'""")[0]
+    assert over > 50 and onderzoek_term == 0  # the Jeugdwet has no onderzoek term: never a number
+
+
+def test_no_ijw_file_of_the_demo_is_set_aside(demo_run):
+    settings, _ = demo_run
+    landed = {p.name for p in (settings.landing / "ijw").glob("*.xml")}
+    with duckdb.connect() as db:
+        read = {r[0] for r in db.execute("select distinct bron_bestand from read_parquet(?) where wet = 'jeugdwet'",
+                                         [f"{settings.bronze}/iwmo/bericht/*.parquet"]).fetchall()}
+    assert len(landed) > 5_000 and read == landed
+    assert {name for name in landed if name.split("_")[0] in ("JW302", "JW306", "JW308")}  # retours are read too
+    assert not (settings.quarantine / "bestanden").exists() and not (settings.quarantine / "records" / "iwmo").exists()
 
 
 # ------------------------------------------------------------------------------------------ reisdocumenten

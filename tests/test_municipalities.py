@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import shutil
 from collections import Counter
@@ -72,9 +73,13 @@ def test_drop_folders_listed_over_worker_processes_give_the_listing_of_one_proce
     assert (inline.not_listed, inline.municipalities) == (0, sorted([settings.gemeentecode, other]))
     rows = inline.files.to_pylist()
     assert {r["gemeentecode"] for r in rows} == {settings.gemeentecode, other}
-    folders = [gemeentecode for gemeentecode, _ in landing.drop_folders(settings, system)]
-    assert [(folders.index(r["gemeentecode"]), r["bestand"]) for r in rows] == \
-        sorted((folders.index(r["gemeentecode"]), r["bestand"]) for r in rows)  # folder by folder, then by path
+    folders = [folder for _, folder in landing.drop_folders(settings, system)]  # iwmo: also each ijw folder
+
+    def folder_of(path: str) -> int:
+        return next(i for i, folder in enumerate(folders) if path.startswith(folder + os.sep))
+
+    assert [(folder_of(r["bestand"]), r["bestand"]) for r in rows] == \
+        sorted((folder_of(r["bestand"]), r["bestand"]) for r in rows)  # folder by folder, then by path
     for r in rows:
         stat = os.stat(r["bestand"])
         assert (r["bytes"], r["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns)
@@ -115,6 +120,29 @@ def test_weekly_counts_per_municipality_match_each_drop_folder(two_municipalitie
     assert actual == dict(expected)
     assert {g for g, _, _ in actual} == {settings.gemeentecode, other}
 
+LEVERING = "levering"  # silver's social-domain levering (GGM Levering)
+
+
+def test_each_municipality_has_jeugd_in_proportion_to_its_young_inhabitants(two_municipalities):
+    """Jeugd clients come from each municipality's own BRP: per inhabitant, both have about as many."""
+    settings, _, other = two_municipalities
+    inhabitants = {g.gemeentecode: g.inwoners for g in gemeenten(2, settings.gemeentecode, SEED)}
+    with duckdb.connect(str(settings.build_db), read_only=True) as db:
+        clients = dict(db.execute(f"""select gemeentecode, count(distinct persoon_pseudoniem) from silver.{LEVERING}
+            where wet = 'jeugdwet' group by 1""").fetchall())
+    per_inhabitant = {code: clients[code] / inhabitants[code] for code in (settings.gemeentecode, other)}
+    # one year of trajectories: about 7 in 100 young inhabitants (a fifth of all) started jeugdhulp
+    assert all(0.01 < share < 0.02 for share in per_inhabitant.values()), per_inhabitant
+    assert max(per_inhabitant.values()) < 1.3 * min(per_inhabitant.values())
+
+
+
+def _files_without_rows(settings, system: str) -> int:
+    """Landing files of a source that bronze registered as ingested without a row or quarantined record."""
+    entries = duckdb.execute(f"""select rows from read_parquet('{settings.bronze}/_register/{system}/*.parquet')
+        where status = 'ingested' and quarantined = 0""").fetchall()
+    return sum(1 for (rows,) in entries if not any(json.loads(rows).values()))
+
 
 def test_a_nightly_increment_gives_the_same_gold_as_a_full_rebuild(two_municipalities, tmp_path, monkeypatch):
     built, _, _ = two_municipalities
@@ -128,7 +156,10 @@ def test_a_nightly_increment_gives_the_same_gold_as_a_full_rebuild(two_municipal
     fixi = bronze["bronze/fixi_melding"]
     assert fixi["files_new"].value == 2  # one API page per municipality; nothing already ingested is read again
     assert fixi["rows_added"].value + fixi["records_quarantined"].value == new
-    assert bronze["bronze/brp_reisdocument"]["files_new"].value == 0
+    # A file that yielded nothing (an empty Haal Centraal answer) leaves no content hash in bronze, and on this copied
+    # data root no register path matches: only such files are read again, adding nothing
+    brp = bronze["bronze/brp_reisdocument"]
+    assert (brp["files_new"].value, brp["rows_added"].value) == (_files_without_rows(built, "brp"), 0)
 
     rebuild = use_data_root(monkeypatch, tmp_path / "rebuild")
     shutil.copytree(nightly.landing, rebuild.landing)

@@ -28,12 +28,12 @@ def _date(value: str) -> dt.date | None:
     return dt.datetime.strptime(value, "%d-%m-%Y").date() if value else None
 
 
-def cases(folder: Path) -> dict[str, Casus]:
-    """Latest state per melding: the monthly exports are named by date, later ones win."""
+def cases(folder: Path, regelingen: tuple[str, ...] = ("WMO",)) -> dict[str, Casus]:
+    """Latest state per melding of these regelingen: the monthly exports are named by date, later ones win."""
     latest = {}
     for path in sorted(folder.glob("*.csv")):
         for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"):
-            if row["Regeling"] != "WMO":
+            if row["Regeling"] not in regelingen:
                 continue
             latest[row["Meldingnummer"]] = Casus(
                 row["Meldingnummer"], row["BSN"], row["Productcategorie"], row["Wijk"], _date(row["Datum melding"]),
@@ -43,7 +43,7 @@ def cases(folder: Path) -> dict[str, Casus]:
     return latest
 
 
-def personal_data(folder_zorgned: Path, folder_iwmo: Path) -> set[str]:
+def personal_data(folder_zorgned: Path, *folders_berichten: Path) -> set[str]:
     values = set()
     for path in folder_zorgned.glob("*.csv"):
         for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"):
@@ -53,7 +53,7 @@ def personal_data(folder_zorgned: Path, folder_iwmo: Path) -> set[str]:
         values |= {str(v) for k, v in client.items() if k != "geboortedatum"}
     # Bare surnames in iWmo (Geslachtsnaam) can equal ordinary words ("Groen"); the full names of the same
     # clients come from the case exports above.
-    for path in folder_iwmo.glob("*.xml"):
+    for path in (p for folder in folders_berichten for p in folder.glob("*.xml")):
         for element in ET.parse(path).iter():
             if element.tag.rsplit("}", 1)[-1] in ("Bsn", "Straatnaam", "Telefoonnummer", "Emailadres", "Postcode"):
                 values.add((element.text or "").strip())
@@ -74,16 +74,16 @@ def _text(element, name: str) -> str | None:
 
 
 def _deliveries(folder_iwmo: Path):
-    """Every toegewezen product and start line in the iWmo berichten, with the toewijzing it belongs to."""
+    """Every toegewezen product and start line in the iWmo or iJw berichten, with the toewijzing it belongs to."""
     for path in sorted(folder_iwmo.glob("*.xml")):
         root = ET.parse(path).getroot()
         parts = root.tag.split("}")[0].split("/")  # {http:, , www.istandaarden.nl, iwmo, 3_2, wmo301, schema...
-        version, message = parts[4], parts[5]
-        if message not in ("wmo301", "wmo305"):
-            continue  # stops do not matter here, and retour messages repeat what was already sent
+        version, message = parts[4], parts[5][-3:]
+        if message not in ("301", "305"):
+            continue  # verzoeken and stops do not matter here, and retour messages repeat what was already sent
         header = _find(root, "Header")
         dagtekening = dt.date.fromisoformat(_text(header, "Dagtekening"))
-        header_aanbieder = _text(header, "Ontvanger" if message == "wmo301" else "Afzender")
+        header_aanbieder = _text(header, "Ontvanger" if message == "301" else "Afzender")
         for client in (c for c in root.iter() if _local(c) == "Client"):
             client_beschikking = _text(client, "Beschikkingnummer")  # 2.x 301: in the client's Beschikking
             for line in client.iter():
@@ -129,12 +129,15 @@ def iwmo_current(folder_iwmo: Path) -> tuple[dict, dict]:
     return toewijzingen, {key: min(days) for key, days in started.items()}
 
 
-def provider_waits(folder_iwmo: Path, folder_zorgned: Path, peildatum: dt.date) -> dict[tuple[str, str], list]:
-    """(aanbieder, categorie) -> [(toewijzing date, start date or None, einddatum or None)] from iWmo 301/305
-    (`iwmo_current`) and ZorgNed JSON."""
+def provider_waits(folder_iwmo: Path, folder_zorgned: Path, peildatum: dt.date,
+                   regeling: str = "WMO") -> dict[tuple[str, str], list]:
+    """(aanbieder, categorie) -> [(toewijzing date, start date or None, einddatum or None)] from the berichten'
+    301/305 (`iwmo_current`) and the ZorgNed JSON of the same law (`regeling`)."""
     toewijzingen, begins = iwmo_current(folder_iwmo)
     for path in folder_zorgned.glob("*.json"):
         for aanvraag in json.loads(path.read_text(encoding="utf-8"))["_embedded"]["aanvraag"]:
+            if aanvraag["regeling"]["identificatie"] != regeling:
+                continue
             for product in aanvraag["beschikking"]["beschikteProducten"]:
                 for toewijzing in (product.get("toegewezenProduct") or {}).get("toewijzingen") or []:
                     key = toewijzing["toewijzingNummer"]

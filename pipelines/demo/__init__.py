@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from faker import Faker
 
-from pipelines.demo import fixi, municipality, reisdocumenten, weer, wmo
+from pipelines.demo import fixi, jeugd, municipality, reisdocumenten, weer, wmo
 from pipelines.demo.municipality import FakeDetails, Gemeente
 
 DEFAULT_SEED = 301
@@ -47,10 +47,7 @@ def generate_demo(
     progress(f"demo {code}: {len(reports):,} Fixi meldingen {start} .. {end} in {files} export files")
     pool = wmo.clients(buurten, round(CLIENTS * gemeente.scale), rng, fake, end)
     cases = wmo.generate_cases(pool, start, end, rng, gemeente.scale)
-    case_files = wmo.write_case_exports(cases, end, landing / "zorgned", rng)
-    berichten = wmo.write_iwmo_berichten(cases, code, landing / "iwmo", rng)
-    progress(f"demo {code}: {len(cases):,} Wmo meldingen in {case_files} case-system exports and {berichten} "
-             "iWmo berichten")
+    berichten = wmo.write_berichten(cases, code, landing / "iwmo", rng)
     population = reisdocumenten.people(rng, fake, end, sorted({b.postcode4 for b in buurten}), gemeente.inwoners)
     documents = reisdocumenten.documents(population, end, rng)
     reisdocumenten.write_brp(population, documents, end, landing / "brp", rng)
@@ -58,7 +55,14 @@ def generate_demo(
     held = sum(1 for d in documents if d.issued <= end < d.ends and not d.lost)
     progress(f"demo {code}: {len(population):,} inhabitants holding {held:,} valid reisdocumenten, "
              f"{months} months of counter applications")
+    # Jeugd clients are the BRP's young inhabitants; both laws share the case system's exports.
+    jeugd_cases = jeugd.generate_cases(population, buurten, start, end, seed, fake)
+    case_files = wmo.write_case_exports(cases + jeugd_cases, end, landing / "zorgned")
+    ijw = wmo.write_berichten(jeugd_cases, code, landing / "ijw", rng)
+    progress(f"demo {code}: {len(cases):,} Wmo and {len(jeugd_cases):,} Jeugd meldingen in {case_files} "
+             f"case-system exports, {berichten} iWmo and {ijw} iJw berichten")
     return {"fixi_meldingen": len(reports), "fixi_bestanden": files, "wmo_meldingen": len(cases),
+            "jeugd_meldingen": len(jeugd_cases),
             "reisdocumenten": len(documents), "reisdocumenten_geldig": held, "inwoners": gemeente.inwoners}
 
 
@@ -85,6 +89,7 @@ def generate_gemeenten(
     totals = {key: sum(v[key] for v in volumes) for key in volumes[0]}
     progress(f"demo: {count} municipalit{'y' if count == 1 else 'ies'} ({totals['inwoners']:,} inhabitants): "
              f"{totals['fixi_meldingen']:,} Fixi meldingen, {totals['wmo_meldingen']:,} Wmo meldingen, "
+             f"{totals['jeugd_meldingen']:,} Jeugd meldingen, "
              f"{totals['reisdocumenten']:,} reisdocumenten "
              f"in {time.monotonic() - started:.0f} s -> {landing}")
     return totals
