@@ -36,7 +36,6 @@ class BronzeTable:
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
 
-    @property
     def dagster_schema(self, privacy: str) -> dg.TableSchema:
         """The columns as Dagster shows them, each tagged with the table's privacy class."""
         return dg.TableSchema(
