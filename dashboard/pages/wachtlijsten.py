@@ -88,7 +88,7 @@ if dates.empty:
             "run ze publiceert.")
     st.stop()
 peildatum = st.selectbox("Peildatum (einde van de week)", dates["peildatum"].tolist(),
-                         format_func=lambda d: pd.Timestamp(d).strftime("%d-%m-%Y"))
+                         format_func=lambda d: pd.Timestamp(d).strftime("%d-%m-%Y"), key="peildatum")
 st.caption(SUPPRESSION_NOTE)
 
 st.subheader(f"Hoeveel: wachtlijst {wet.naam} per gemeente op {pd.Timestamp(peildatum):%d-%m-%Y}")
@@ -113,7 +113,7 @@ with figure:
     st.dataframe(table, hide_index=True, width="stretch")
     st.caption(f"Uit de eigen totaalrij van elke gemeente (niveau 'wet'; Wmo en Jeugd samen: niveau 'gemeente').")
 
-measure = st.selectbox("Wat wilt u per wijk en productcategorie zien?", list(MEASURES), format_func=MEASURES.get)
+measure = st.selectbox("Wat wilt u per wijk en productcategorie zien?", list(MEASURES), format_func=MEASURES.get, key="maat")
 st.subheader(f"Waar: {MEASURES[measure].lower()}")
 rows = data.query(s, f"""
     select niveau, gemeentecode, productcategorie, productcategorie_omschrijving, wijkcode, onderdrukt,
@@ -170,8 +170,8 @@ with figure:
 st.subheader("Sinds wanneer: verloop over het jaar tot de peildatum")
 col1, col2, col3 = st.columns(3)
 gemeenten = sorted(totals["gemeentecode"]) or sorted(rows["gemeentecode"].unique())
-gemeente = col1.selectbox("Gemeente", gemeenten)
-niveau = col2.selectbox("Welke rij", list(TREND_NIVEAUS), format_func=TREND_NIVEAUS.get)
+gemeente = col1.selectbox("Gemeente", gemeenten, key="trend_gemeente")
+niveau = col2.selectbox("Welke rij", list(TREND_NIVEAUS), format_func=TREND_NIVEAUS.get, key="trend_niveau")
 options = rows[(rows["gemeentecode"] == gemeente) & (rows["niveau"] == niveau)].drop_duplicates(
     ["productcategorie", "wijkcode"])
 keys = [(None, None)] if niveau == "wet" else list(zip(options["productcategorie"], options["wijkcode"]))
@@ -179,7 +179,7 @@ labels = {(p, w): " · ".join(x for x in (o if p else None, wijk_label(w) if niv
                              if x)
           for p, w, o in zip(options["productcategorie"], options["wijkcode"], options["productcategorie_omschrijving"])}
 key = col3.selectbox("Productcategorie / wijk", keys, format_func=lambda k: labels.get(k, "hele gemeente"),
-                     disabled=niveau == "wet")
+                     disabled=niveau == "wet", key="trend_rij")
 trend_measures = {m: MEASURES[m] for m in MEASURES if m != "aantal_clienten"}
 trend = data.query(s, f"""
     select peildatum, onderdrukt, onderdrukt_reden, {', '.join(trend_measures)}
@@ -206,18 +206,18 @@ with figure:
 
 st.subheader("Waarom: instroom en uitstroom per week")
 col1, col2 = st.columns(2)
-fase = col1.selectbox("Fase van het wachten", list(FASEN), format_func=FASEN.get)
+fase = col1.selectbox("Fase van het wachten", list(FASEN), format_func=FASEN.get, key="fase")
 splits = [n for n in UITSPLITSING if n != "wet_verwijzer" or wet.code == "jeugdwet"]
 split = col2.selectbox("Uitgesplitst naar", [n for n in splits if n != "wet_aanbieder" or fase in ("verzoek",
                                                                                                      "aanbieder")],
-                       format_func=UITSPLITSING.get)
+                       format_func=UITSPLITSING.get, key="uitsplitsing")
 flow_columns = ["instroom", "uitstroom", "netto", "wachtend", "wachtend_per_1000_inwoners"]
 flows = data.query(s, f"""
     select peildatum, gemeentecode, niveau, productcategorie, productcategorie_omschrijving, wijkcode, aanbieder,
            verwijzer_type, verwijzer_omschrijving, onderdrukt, onderdrukt_reden, {', '.join(flow_columns)}
     from sociaal_domein_instroom_uitstroom where wet = ? and fase = ? and niveau in ('wet', ?) and {where}
       and peildatum > ?::date - interval 1 year and peildatum <= ?
-    order by peildatum, gemeentecode""", [wet.code, fase, split, *params, peildatum, peildatum])
+    order by peildatum, gemeentecode, productcategorie, wijkcode, aanbieder, verwijzer_type""", [wet.code, fase, split, *params, peildatum, peildatum])
 figure = ui.with_explanation("sociaal_domein_instroom_uitstroom", ["instroom", "uitstroom", "netto", "wachtend",
                                                                    "onderdrukt_reden"])
 with figure:
