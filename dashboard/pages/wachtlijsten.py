@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import data, ui
 
 CELL = "wet_wijk_productcategorie"
+BOTH_LAWS = "Wachtende cliënten Wmo en Jeugd samen"
 FASEN = {"melding": "Melding tot afgerond onderzoek", "aanvraag": "Aanvraag tot beschikking",
          "verzoek": "Verzoek om toewijzing van de aanbieder tot toewijzing",
          "aanbieder": "Toewijzing tot start van de zorg bij de aanbieder"}
@@ -100,7 +101,7 @@ totals = data.query(s, f"""
       and g.peildatum = w.peildatum
     where w.niveau = 'wet' and w.wet = ? and w.peildatum = ? and w.{where} order by w.gemeentecode""",
                     [wet.code, peildatum, *params])
-figure = ui.with_explanation("sociaal_domein_wachtlijst", ["niveau", "onderdrukt_reden", *MEASURES])
+figure = ui.with_explanation("sociaal_domein_wachtlijst", ["niveau"])
 with figure:
     if len(totals) == 1 and not totals["onderdrukt"].iloc[0]:
         row = totals.iloc[0]
@@ -109,8 +110,10 @@ with figure:
     totals["beide_wetten"] = [ui.ONDERDRUKT if hidden else ui.format_number(n)
                               for hidden, n in zip(totals["g_onderdrukt"].fillna(False), totals["beide_wetten"])]
     table = shown_table(totals, {"gemeentecode": "Gemeente"}, MEASURES)
-    table.insert(len(MEASURES) + 1, "Wachtende cliënten Wmo en Jeugd samen", totals["beide_wetten"])
-    st.dataframe(table, hide_index=True, width="stretch")
+    table.insert(len(MEASURES) + 1, BOTH_LAWS, totals["beide_wetten"])
+    # One column per municipality: the figures' long labels read as rows
+    st.dataframe(table.set_index("Gemeente").T.rename_axis("Cijfer").reset_index(), hide_index=True,
+                 width="stretch")
     st.caption(f"Uit de eigen totaalrij van elke gemeente (niveau 'wet'; Wmo en Jeugd samen: niveau 'gemeente').")
 
 measure = st.selectbox("Wat wilt u per wijk en productcategorie zien?", list(MEASURES), format_func=MEASURES.get, key="maat")
@@ -127,7 +130,7 @@ rows["productcategorie_omschrijving"] = rows["productcategorie_omschrijving"].fi
 rows["reden"] = [reason(r) for r in rows.to_dict("records")]
 rows["waarde"] = ui.suppressed(rows, [measure])[measure]
 cells = rows[rows["niveau"] == CELL].copy()
-figure = ui.with_explanation("sociaal_domein_wachtlijst", ["peildatum", "onderdrukt", "onderdrukt_reden", measure])
+figure = ui.with_explanation("sociaal_domein_wachtlijst", ["onderdrukt_reden"])
 with figure:
     cells["wijknaam"] = cells["wijkcode"].map(lambda code: names.get(code, code or "onbekend"))
     if 0 < cells["gemeentecode"].nunique() <= 4:
@@ -154,15 +157,16 @@ with figure:
     st.caption(f"Grijs vak: onderdrukt ({ui.ONDERDRUKT}); de reden staat in de tooltip en in de tabel. "
                f"{int(cells['onderdrukt'].sum())} van {len(cells)} cellen onderdrukt, waarvan {secondary} secundair. "
                "Leeg vak: niemand wachtend in die wijk en productcategorie.")
-    by_wijk, by_categorie = st.columns(2)
-    for column, niveau, keys in ((by_wijk, "wet_wijk", {"gemeentecode": "Gemeente", "wijk": "Wijk"}),
-                                 (by_categorie, "wet_productcategorie",
-                                  {"gemeentecode": "Gemeente", "productcategorie_omschrijving": "Productcategorie"})):
-        with column:
-            st.markdown(f"**Totaal per {keys[list(keys)[1]].lower()}** (eigen rij, niveau '{niveau}')")
+    by_wijk, by_categorie, all_cells = st.tabs(["Totaal per wijk", "Totaal per productcategorie",
+                                                "Alle cellen als tabel"])
+    for tab, niveau, keys in ((by_wijk, "wet_wijk", {"gemeentecode": "Gemeente", "wijk": "Wijk"}),
+                              (by_categorie, "wet_productcategorie",
+                               {"gemeentecode": "Gemeente", "productcategorie_omschrijving": "Productcategorie"})):
+        with tab:
+            st.caption(f"Uit de eigen rij van elke {keys[list(keys)[1]].lower()} (niveau '{niveau}').")
             st.dataframe(shown_table(rows[rows["niveau"] == niveau], keys, {measure: MEASURES[measure]}),
                          hide_index=True, width="stretch")
-    with st.expander("Alle cellen als tabel"):
+    with all_cells:
         st.dataframe(shown_table(cells, {"gemeentecode": "Gemeente", "productcategorie_omschrijving":
                                          "Productcategorie", "wijk": "Wijk"}, {measure: MEASURES[measure]}),
                      hide_index=True, width="stretch")
@@ -187,7 +191,7 @@ trend = data.query(s, f"""
       and productcategorie is not distinct from ? and wijkcode is not distinct from ?
       and peildatum > ?::date - interval 1 year and peildatum <= ?
     order by peildatum""", [gemeente, wet.code, niveau, *key, peildatum, peildatum])
-figure = ui.with_explanation("sociaal_domein_wachtlijst", list(trend_measures))
+figure = ui.with_explanation("sociaal_domein_wachtlijst", ["meldingen_over_termijn", "aanvragen_over_termijn"])
 with figure:
     long = trend.drop(columns="onderdrukt_reden").melt(["peildatum", "onderdrukt"], var_name="reeks",
                                                        value_name="aantal")
@@ -210,7 +214,7 @@ fase = col1.selectbox("Fase van het wachten", list(FASEN), format_func=FASEN.get
 splits = [n for n in UITSPLITSING if n != "wet_verwijzer" or wet.code == "jeugdwet"]
 split = col2.selectbox("Uitgesplitst naar", [n for n in splits if n != "wet_aanbieder" or fase in ("verzoek",
                                                                                                      "aanbieder")],
-                       format_func=UITSPLITSING.get, key="uitsplitsing")
+                       index=1, format_func=UITSPLITSING.get, key="uitsplitsing")
 flow_columns = ["instroom", "uitstroom", "netto", "wachtend", "wachtend_per_1000_inwoners"]
 flows = data.query(s, f"""
     select peildatum, gemeentecode, niveau, productcategorie, productcategorie_omschrijving, wijkcode, aanbieder,
@@ -218,8 +222,7 @@ flows = data.query(s, f"""
     from sociaal_domein_instroom_uitstroom where wet = ? and fase = ? and niveau in ('wet', ?) and {where}
       and peildatum > ?::date - interval 1 year and peildatum <= ?
     order by peildatum, gemeentecode, productcategorie, wijkcode, aanbieder, verwijzer_type""", [wet.code, fase, split, *params, peildatum, peildatum])
-figure = ui.with_explanation("sociaal_domein_instroom_uitstroom", ["instroom", "uitstroom", "netto", "wachtend",
-                                                                   "onderdrukt_reden"])
+figure = ui.with_explanation("sociaal_domein_instroom_uitstroom", ["instroom", "uitstroom"])
 with figure:
     total = flows[(flows["niveau"] == "wet") & (flows["gemeentecode"] == gemeente)]
     if total.empty:
@@ -232,7 +235,8 @@ with figure:
             color=alt.Color("stroom:N", title=None, scale=alt.Scale(domain=["instroom", "uitstroom"],
                                                                     range=["#e6550d", "#3182bd"])))
         net = alt.Chart(total.assign(reeks="netto (instroom − uitstroom)")).mark_line(color="black", point=True).encode(
-            x="peildatum:T", y="netto:Q", shape=alt.Shape("reeks:N", title=None),
+            x="peildatum:T", y="netto:Q",
+            shape=alt.Shape("reeks:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=300)),
             tooltip=[alt.Tooltip("peildatum:T", title="Week tot en met", format="%d-%m-%Y"), "instroom:Q",
                      "uitstroom:Q", "netto:Q", "wachtend:Q"])
         st.altair_chart((chart + net).properties(height=280), width="stretch")
@@ -275,10 +279,7 @@ lead = data.query(s, """
     from sociaal_domein_doorlooptijden where gemeentecode = ? and wet = ? and niveau = ?
       and productcategorie is not distinct from ? and wijkcode is not distinct from ?
     order by maand_start desc""", [gemeente, wet.code, niveau, *key])
-figure = ui.with_explanation("sociaal_domein_doorlooptijden", ["onderzoek_dagen_mediaan",
-                                                               "onderzoek_aandeel_binnen_termijn",
-                                                               "beschikking_dagen_mediaan",
-                                                               "beschikking_aandeel_binnen_termijn"])
+figure = ui.with_explanation("sociaal_domein_doorlooptijden", ["beschikking_aandeel_binnen_termijn"])
 with figure:
     st.caption(f"Voor de gekozen rij hierboven ({gemeente}, {TREND_NIVEAUS[niveau].lower()}).")
     lead["maand"] = pd.to_datetime(lead["maand_start"]).dt.strftime("%m-%Y")
@@ -297,8 +298,7 @@ aanbieders = data.query(s, f"""
            wachtend, wachtend_dagen_mediaan, wachtend_dagen_max
     from sociaal_domein_wachttijd_aanbieder where niveau = 'wet_aanbieder' and wet = ? and {where}
     order by gemeentecode, aanbieder""", [wet.code, *params])
-figure = ui.with_explanation("sociaal_domein_wachttijd_aanbieder", ["dagen_tot_start_mediaan", "wachtend",
-                                                                    "wachtend_dagen_max"])
+figure = ui.with_explanation("sociaal_domein_wachttijd_aanbieder", ["wachtend"])
 with figure:
     st.dataframe(shown_table(aanbieders, {"gemeentecode": "Gemeente", "aanbieder": "Aanbieder (AGB)"}, {
         "toewijzingen": "Toewijzingen", "gestart": "Gestart", "dagen_tot_start_mediaan": "Dagen tot start (mediaan)",
