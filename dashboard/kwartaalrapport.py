@@ -152,7 +152,9 @@ def flows(settings: Settings, gemeente: str, wet: data.Wet, start: dt.date, end:
     rows = rows.sort_values(["fase", "verwijzer_omschrijving"], key=lambda c: c.map(order) if c.name == "fase" else c)
     parts = ["<h3>Instroom en uitstroom in het kwartaal</h3>",
              "<p>Per fase van het wachten: hoeveel cliënten erbij kwamen (instroom) en eraf gingen (uitstroom), "
-             "opgeteld over de weken van het kwartaal, en hoeveel er aan het eind wachtten.</p>",
+             "opgeteld over de weken van het kwartaal, en hoeveel er aan het eind wachtten. Een onderdrukte week "
+             "(minder dan 5 cliënten, of secundair: samen met het gemeentetotaal zou het cijfer een onderdrukt "
+             "cijfer verraden) telt niet mee; dan is de som een ondergrens (≥) en de netto groei onbekend.</p>",
              flow_table(rows[rows["niveau"] == "wet"], "fase", "Fase")]
     if wet.code == "jeugdwet":
         parts += ["<p>Per verwijzer (wie de jeugdige verwees):</p>",
