@@ -268,6 +268,32 @@ def quarterly_reports(settings: Settings) -> list[Path]:
                   reverse=True)
 
 
+@dataclass(frozen=True)
+class Wet:
+    """A law of the social domain as gold names it (`wet`), its label and its statutory terms in days per step
+    (onderzoek, beschikking) from the dbt seed sociaal_domein_termijn; a step without a term is absent."""
+    code: str
+    naam: str
+    termijnen: dict[str, int]
+    bronnen: dict[str, str]
+
+    def weken(self, stap: str) -> int | None:
+        return self.termijnen[stap] // 7 if stap in self.termijnen else None
+
+
+WET_NAMEN = {"wmo": "Wmo 2015", "jeugdwet": "Jeugdwet"}
+
+
+@lru_cache(maxsize=1)
+def wetten() -> dict[str, Wet]:
+    """The social-domain laws with their terms, read from the seed that gold's term columns are computed from."""
+    with open(DBT_PROJECT_DIR / "seeds" / "sociaal_domein" / "sociaal_domein_termijn.csv", encoding="utf-8") as seed:
+        rows = list(csv.DictReader(seed))
+    return {code: Wet(code, naam, {r["stap"]: int(r["termijn_dagen"]) for r in rows if r["wet"] == code},
+                      {r["stap"]: r["bron"].split(": ")[0] for r in rows if r["wet"] == code})
+            for code, naam in WET_NAMEN.items()}
+
+
 @lru_cache(maxsize=1)
 def soortnamen() -> dict[str, str]:
     """Reisdocument soort code -> name, from the dbt seed that is the codelist."""

@@ -1,8 +1,10 @@
 """The council's quarterly social-domain report: one self-contained HTML file per municipality for the last completed
-quarter (inline CSS, charts as inline SVG, no network fetch), from published gold only.
+quarter (inline CSS, charts as inline SVG, no network fetch), from published gold only, for both laws (Wmo 2015,
+Jeugdwet).
 
-Suppressed Wmo cells read "<5" and no total is computed from the visible cells (gold publishes none). Definitions
-come from the dbt YAML through the dbt manifest; the data-quality paragraph from `dq_resultaten` and the quarantine.
+Every total is read from its own gold row (`niveau`: the municipality, the law, per wijk, per productcategorie),
+never summed from cells; suppressed rows read "<5" with the reason. Definitions come from the dbt YAML through the
+dbt manifest; the data-quality paragraph from `dq_resultaten` and the quarantine.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from pipelines.settings import TIMEZONE, Settings
 
 REPORTS = "rapporten"
 ONDERDRUKT = "<5"
-WMO_TABLES = ("sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder")
-# The report's texts name the Wmo terms: of the social-domain tables it reads the Wmo rows (column `wet`).
-WMO = " and wet = 'wmo'"
-WMO_SOURCES = ("iwmo", "zorgned")
+TABLES = ("sociaal_domein_wachtlijst", "sociaal_domein_instroom_uitstroom", "sociaal_domein_doorlooptijden",
+          "sociaal_domein_wachttijd_aanbieder")
+SOURCES = ("iwmo", "ijw", "zorgned")
+FASEN = {"melding": "melding tot afgerond onderzoek", "aanvraag": "aanvraag tot beschikking",
+         "verzoek": "verzoek om toewijzing tot toewijzing", "aanbieder": "toewijzing tot start van de zorg"}
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:980px;margin:2em auto;color:#222;
 line-height:1.45;padding:0 1em}h1{font-size:1.7em;margin-bottom:.2em}
@@ -30,6 +33,7 @@ h2{margin-top:1.8em;border-bottom:2px solid #e0e0e0}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #d0d0d0;padding:.25em .6em;
 text-align:right}th{background:#f3f3f3}td.t,th.t{text-align:left}td.o{background:#ececec;color:#555}
 .meta{color:#555;font-size:.9em}.def{background:#f7f7fb;border-left:4px solid #8c8cd0;padding:.4em .8em;margin:.6em 0}
+.kern{font-size:1.1em;background:#fff8ec;border-left:4px solid #f28e2b;padding:.4em .8em}
 svg text{font-family:inherit}
 """
 
@@ -46,7 +50,7 @@ def quarter_name(start: dt.date) -> str:
 
 
 def write_reports(settings: Settings) -> list[Path]:
-    """Write the report of every municipality in the Wmo gold tables; returns the files written."""
+    """Write the report of every municipality in the social-domain gold tables; returns the files written."""
     start, end = last_completed_quarter(settings.peildatum)
     folder = settings.gold / REPORTS
     folder.mkdir(parents=True, exist_ok=True)
@@ -66,17 +70,26 @@ def write_reports(settings: Settings) -> list[Path]:
 def render(settings: Settings, gemeente: str, start: dt.date, end: dt.date) -> str:
     names = data.wijknamen(settings)
     peil = data.query(settings, "select max(peildatum) as d from sociaal_domein_wachtlijst where gemeentecode = ? and "
-                      f"peildatum <= ?{WMO}", [gemeente, end])["d"].iloc[0]
-    body = [f"<h1>Kwartaalrapportage sociaal domein (Wmo): {quarter_name(start)[:4]} kwartaal "
-            f"{quarter_name(start)[-1]}</h1>",
-            f"<p class='meta'>Gemeente {esc(gemeente)} · {start:%d-%m-%Y} t/m {end:%d-%m-%Y} · gemaakt "
-            f"{dt.datetime.now(TIMEZONE):%d-%m-%Y %H:%M} uit de gepubliceerde gold-tabellen</p>",
-            "<p>Cellen met minder dan 5 cliënten zijn onderdrukt en staan als <b>&lt;5</b>, nooit als 0. Gold "
-            "publiceert geen totalen over wijken of productcategorieën; dit rapport telt zichtbare cellen niet op, "
-            "omdat zo'n totaal onvolledig is en onderdrukte cellen zou helpen terugrekenen.</p>"]
-    body += waiting_list(settings, gemeente, peil, names)
-    body += lead_times(settings, gemeente, start, end, names)
-    body += providers(settings, gemeente)
+                      "peildatum <= ?", [gemeente, end])["d"].iloc[0]
+    laws = set(data.query(settings, "select distinct wet from sociaal_domein_wachtlijst where gemeentecode = ?",
+                          [gemeente])["wet"])
+    body = [f"<h1>Kwartaalrapportage sociaal domein: {quarter_name(start)[:4]} kwartaal {quarter_name(start)[-1]}</h1>",
+            f"<p class='meta'>Gemeente {esc(gemeente)} · Wmo 2015 en Jeugdwet · {start:%d-%m-%Y} t/m {end:%d-%m-%Y} "
+            f"· gemaakt {dt.datetime.now(TIMEZONE):%d-%m-%Y %H:%M} uit de gepubliceerde gold-tabellen</p>",
+            "<p>Een aantal van minder dan 5 cliënten is onderdrukt en staat als <b>&lt;5</b>, nooit als 0; waar een "
+            "totaal en de zichtbare cijfers samen een onderdrukt aantal zouden verraden, is ook een tweede cijfer "
+            "onderdrukt (secundair). Totalen komen uit hun eigen rij in gold en zijn nooit uit de cellen opgeteld.</p>"]
+    if peil is None or pd.isna(peil):
+        body.append("<p>Geen wachtlijst in dit kwartaal.</p>")
+    for wet in data.wetten().values():
+        body.append(f"<h2>{esc(wet.naam)}</h2>")
+        if wet.code not in laws or peil is None or pd.isna(peil):
+            body.append(f"<p>Geen gegevens voor de {esc(wet.naam)} gepubliceerd.</p>")
+            continue
+        body += waiting_list(settings, gemeente, wet, peil, names)
+        body += flows(settings, gemeente, wet, start, end)
+        body += lead_times(settings, gemeente, wet, start, end)
+        body += providers(settings, gemeente, wet)
     body += quality(settings, gemeente)
     body += definitions(settings)
     return (f"<!DOCTYPE html><html lang='nl'><head><meta charset='utf-8'><title>Kwartaalrapportage sociaal domein "
@@ -84,30 +97,91 @@ def render(settings: Settings, gemeente: str, start: dt.date, end: dt.date) -> s
             "</body></html>")
 
 
-def waiting_list(settings: Settings, gemeente: str, peil, names: dict[str, str]) -> list[str]:
-    if peil is None or pd.isna(peil):
-        return ["<h2>Wachtlijst aan het eind van het kwartaal</h2><p>Geen wachtlijst in dit kwartaal.</p>"]
-    cells = data.query(settings, f"""
-        select productcategorie_omschrijving as productcategorie, wijkcode, onderdrukt, open_meldingen,
-               meldingen_over_termijn, open_aanvragen, aanvragen_over_termijn
-        from sociaal_domein_wachtlijst where gemeentecode = ? and peildatum = ?{WMO} order by productcategorie, wijkcode""",
-                       [gemeente, peil])
-    cells["wijk"] = [wijk(code, names) for code in cells["wijkcode"]]
-    parts = [f"<h2>Wachtlijst op {pd.Timestamp(peil):%d-%m-%Y}</h2>",
-             "<p>Open meldingen (onderzoek nog niet afgerond) per wijk. De oranje balk is het deel dat langer dan de "
-             "wettelijke termijn van 6 weken wacht.</p>"]
-    scale_max = max([*cells["open_meldingen"].dropna(), 1])  # one scale for every productcategorie
-    for categorie, rows in cells.groupby("productcategorie", sort=False):
-        parts.append(f"<h3>{esc(categorie)}</h3>{bar_chart(rows, scale_max)}")
-    parts += ["<p>Open aanvragen (nog geen beschikking), tussen haakjes het deel langer dan de wettelijke termijn "
-              "van 2 weken:</p>",
-              pivot(cells, lambda r: f"{number(r['open_aanvragen'], False)} "
-                                     f"({number(r['aanvragen_over_termijn'], False)})")]
+def counted(row: dict, column: str, percent: bool = False) -> str:
+    """A figure of a gold row as text: "<5" when the row is suppressed."""
+    return ONDERDRUKT if row.get("onderdrukt") else number(row[column], percent)
+
+
+def waiting_list(settings: Settings, gemeente: str, wet: data.Wet, peil, names: dict[str, str]) -> list[str]:
+    rows = data.query(settings, """
+        select niveau, productcategorie_omschrijving as productcategorie, wijkcode, onderdrukt, onderdrukt_reden,
+               aantal_clienten, open_meldingen, meldingen_over_termijn, open_aanvragen, aanvragen_over_termijn
+        from sociaal_domein_wachtlijst where gemeentecode = ? and peildatum = ? and wet = ?
+          and niveau in ('gemeente', 'wijk', 'productcategorie') order by productcategorie, wijkcode""",
+                      [gemeente, peil, wet.code])
+    rows["wijk"] = [wijk(code, names) for code in rows["wijkcode"]]
+    total = rows[rows["niveau"] == "gemeente"].to_dict("records")
+    # The law's first step with a term: the onderzoek for the Wmo, the beschikking for Jeugd (no onderzoek term)
+    step = "onderzoek" if wet.weken("onderzoek") else "beschikking"
+    open_, late = ("open_meldingen", "meldingen_over_termijn") if step == "onderzoek" else (
+        "open_aanvragen", "aanvragen_over_termijn")
+    what = "open meldingen (onderzoek nog niet afgerond)" if step == "onderzoek" else "open aanvragen (nog geen " \
+        "beschikking)"
+    parts = [f"<h3>Wachtlijst op {pd.Timestamp(peil):%d-%m-%Y}</h3>"]
+    if total:
+        t = total[0]
+        late_text = (f"; {counted(t, 'meldingen_over_termijn')} meldingen langer dan {wet.weken('onderzoek')} weken "
+                     "zonder afgerond onderzoek" if wet.weken("onderzoek") else "")
+        parts.append(f"<p class='kern'>{counted(t, 'aantal_clienten')} wachtende cliënten: "
+                     f"{counted(t, 'open_meldingen')} open meldingen{late_text}; {counted(t, 'open_aanvragen')} open "
+                     f"aanvragen, waarvan {counted(t, 'aanvragen_over_termijn')} langer dan "
+                     f"{wet.weken('beschikking')} weken zonder beschikking (beslistermijn).</p>")
+    per_wijk = rows[rows["niveau"] == "wijk"]
+    parts.append(f"<p>{what.capitalize()} per wijk. De oranje balk is het deel dat langer dan de wettelijke termijn "
+                 f"van {wet.weken(step)} weken wacht.</p>")
+    parts.append(bar_chart(per_wijk, open_, late, max([*per_wijk[open_].dropna(), 1])))
+    parts += ["<p>Per productcategorie:</p>",
+              table(rows[rows["niveau"] == "productcategorie"], ["productcategorie"],
+                    {"open_meldingen": "Open meldingen", "open_aanvragen": "Open aanvragen",
+                     "aanvragen_over_termijn": f"Aanvragen langer dan {wet.weken('beschikking')} weken"},
+                    {"productcategorie": "Productcategorie"})]
     return parts
 
 
-def bar_chart(rows: pd.DataFrame, scale_max: float) -> str:
-    """Horizontal bars per wijk: open meldingen, the part past the term in orange; a suppressed cell gets no bar."""
+def flows(settings: Settings, gemeente: str, wet: data.Wet, start: dt.date, end: dt.date) -> list[str]:
+    """Instroom and uitstroom over the quarter's weeks, per phase; for Jeugd also per verwijzer. A sum over weeks
+    of one row (the law's, the verwijzer's) is safe; its suppressed weeks are named, not guessed."""
+    rows = data.query(settings, """
+        select fase, niveau, verwijzer_omschrijving, count(*) as weken, count_if(onderdrukt) as weken_onderdrukt,
+               sum(instroom) as instroom, sum(uitstroom) as uitstroom, sum(netto) as netto,
+               max_by(wachtend, peildatum) as wachtend, max_by(onderdrukt, peildatum) as eind_onderdrukt
+        from sociaal_domein_instroom_uitstroom
+        where gemeentecode = ? and wet = ? and peildatum between ? and ? and niveau in ('gemeente', 'verwijzer')
+        group by all""", [gemeente, wet.code, start, end])
+    order = {f: i for i, f in enumerate(FASEN)}
+    rows = rows.sort_values(["fase", "verwijzer_omschrijving"], key=lambda c: c.map(order) if c.name == "fase" else c)
+    parts = ["<h3>Instroom en uitstroom in het kwartaal</h3>",
+             "<p>Per fase van het wachten: hoeveel cliënten erbij kwamen (instroom) en eraf gingen (uitstroom), "
+             "opgeteld over de weken van het kwartaal, en hoeveel er aan het eind wachtten. Een onderdrukte week "
+             "(minder dan 5 cliënten, of secundair: samen met het gemeentetotaal zou het cijfer een onderdrukt "
+             "cijfer verraden) telt niet mee; dan is de som een ondergrens (≥) en de netto groei onbekend.</p>",
+             flow_table(rows[rows["niveau"] == "gemeente"], "fase", "Fase")]
+    if wet.code == "jeugdwet":
+        parts += ["<p>Per verwijzer (wie de jeugdige verwees):</p>",
+                  flow_table(rows[rows["niveau"] == "verwijzer"], "verwijzer_omschrijving", "Verwijzer")]
+    return parts
+
+
+def flow_table(rows: pd.DataFrame, key: str, title: str) -> str:
+    if rows.empty:
+        return "<p>Geen gegevens in deze periode.</p>"
+    out = [f"<table><thead><tr><th class='t'>{esc(title)}</th><th>Instroom</th><th>Uitstroom</th><th>Netto</th>"
+           "<th>Wachtend eind kwartaal</th><th class='t'>Weken onderdrukt (&lt;5)</th></tr></thead><tbody>"]
+    for row in rows.to_dict("records"):
+        label = FASEN[row["fase"]] if key == "fase" else f"{row[key]} ({FASEN[row['fase']]})"
+        # With suppressed weeks the visible weeks' sum is a lower bound, and the net change unknown
+        bound = "" if not row["weken_onderdrukt"] else "≥ "
+        sums = "".join(f"<td>{bound}{number(row[c] or 0, False)}</td>" for c in ("instroom", "uitstroom"))
+        sums += ("<td class='o'>onbekend</td>" if bound else f"<td>{number(row['netto'], False)}</td>")
+        end = f"<td class='o'>{esc(ONDERDRUKT)}</td>" if row["eind_onderdrukt"] else \
+            f"<td>{number(row['wachtend'], False)}</td>"
+        out.append(f"<tr><td class='t'>{esc(label)}</td>{sums}{end}"
+                   f"<td class='t'>{int(row['weken_onderdrukt'])} van {int(row['weken'])}</td></tr>")
+    return "".join(out) + "</tbody></table>"
+
+
+def bar_chart(rows: pd.DataFrame, open_: str, late: str, scale_max: float) -> str:
+    """Horizontal bars per wijk: the open ones, the part past the term in orange; a suppressed row gets no bar."""
     label_w, bar_w, row_h = 190, 520, 22
     height = row_h * len(rows) + 10
     out = [f"<svg width='{label_w + bar_w + 60}' height='{height}' role='img'>"]
@@ -118,60 +192,56 @@ def bar_chart(rows: pd.DataFrame, scale_max: float) -> str:
             out.append(f"<rect x='{label_w}' y='{y + 3}' width='30' height='{row_h - 6}' fill='#e0e0e0'/>"
                        f"<text x='{label_w + 36}' y='{y + 15}' font-size='12' fill='#555'>{ONDERDRUKT}</text>")
             continue
-        total = int(row.open_meldingen or 0)
-        late = int(row.meldingen_over_termijn or 0)
-        width, late_w = bar_w * total / scale_max, bar_w * late / scale_max
+        total, over = int(getattr(row, open_) or 0), int(getattr(row, late) or 0)
+        width, late_w = bar_w * total / scale_max, bar_w * over / scale_max
         out.append(f"<rect x='{label_w}' y='{y + 3}' width='{width:.1f}' height='{row_h - 6}' fill='#4a7fb5'/>"
                    f"<rect x='{label_w + width - late_w:.1f}' y='{y + 3}' width='{late_w:.1f}' height='{row_h - 6}' "
                    f"fill='#f28e2b'/><text x='{label_w + width + 6:.1f}' y='{y + 15}' font-size='12'>{total}"
-                   f"{f' ({late} over termijn)' if late else ''}</text>")
+                   f"{f' ({over} over termijn)' if over else ''}</text>")
     out.append("</svg>")
     return "".join(out)
 
 
-def lead_times(settings: Settings, gemeente: str, start: dt.date, end: dt.date, names: dict[str, str]) -> list[str]:
-    cells = data.query(settings, """
-        select d.maand_start, pc.productcategorie_omschrijving as productcategorie, d.wijkcode, d.onderdrukt,
-               d.onderzoek_aandeel_binnen_termijn, d.beschikking_aandeel_binnen_termijn
-        from sociaal_domein_doorlooptijden d
-        left join (select distinct productcategorie, productcategorie_omschrijving from sociaal_domein_wachtlijst) pc
-          using (productcategorie)
-        where d.gemeentecode = ? and d.maand_start between ? and ? and d.wet = 'wmo'
-        order by 2, 3, 1""", [gemeente, start, end])
-    cells["wijk"] = [wijk(code, names) for code in cells["wijkcode"]]
-    parts = ["<h2>Doorlooptijden in het kwartaal</h2>",
-             "<p>Per maand: het aandeel van de afgeronde onderzoeken dat binnen 6 weken klaar was, en tussen haakjes "
-             "het aandeel van de beschikkingen dat binnen 2 weken na de aanvraag werd afgegeven.</p>"]
-    for month, rows in cells.groupby("maand_start"):
-        parts += [f"<h3>{pd.Timestamp(month):%m-%Y}</h3>",
-                  pivot(rows, lambda r: f"{number(r['onderzoek_aandeel_binnen_termijn'], True)} "
-                                        f"({number(r['beschikking_aandeel_binnen_termijn'], True)})")]
-    return parts
+def lead_times(settings: Settings, gemeente: str, wet: data.Wet, start: dt.date, end: dt.date) -> list[str]:
+    months = data.query(settings, """
+        select strftime(maand_start, '%m-%Y') as maand, onderdrukt, onderzoeken_afgerond,
+               onderzoek_aandeel_binnen_termijn, beschikkingen_afgegeven, beschikking_dagen_mediaan,
+               beschikking_aandeel_binnen_termijn
+        from sociaal_domein_doorlooptijden
+        where gemeentecode = ? and wet = ? and niveau = 'gemeente' and maand_start between ? and ? order by maand_start""",
+                        [gemeente, wet.code, start, end])
+    values = {"onderzoeken_afgerond": "Onderzoeken afgerond"}
+    if wet.weken("onderzoek"):
+        values["onderzoek_aandeel_binnen_termijn"] = f"Binnen {wet.weken('onderzoek')} weken"
+    values |= {"beschikkingen_afgegeven": "Beschikkingen", "beschikking_dagen_mediaan": "Dagen tot beschikking "
+               "(mediaan)", "beschikking_aandeel_binnen_termijn": f"Binnen {wet.weken('beschikking')} weken"}
+    return ["<h3>Doorlooptijden per maand</h3>",
+            table(months, ["maand"], values, {"maand": "Maand"}, percent_columns=("aandeel",))]
 
 
-def providers(settings: Settings, gemeente: str) -> list[str]:
-    cells = data.query(settings, f"""
-        select aanbieder, productcategorie, onderdrukt, wachtend, dagen_tot_start_mediaan, wachtend_dagen_max
-        from sociaal_domein_wachttijd_aanbieder where gemeentecode = ?{WMO} order by aanbieder, productcategorie""", [gemeente])
-    return ["<h2>Wachttijd bij zorgaanbieders (op de peildatum)</h2>",
-            table(cells, ["aanbieder", "productcategorie"], {
+def providers(settings: Settings, gemeente: str, wet: data.Wet) -> list[str]:
+    rows = data.query(settings, """
+        select aanbieder, onderdrukt, wachtend, dagen_tot_start_mediaan, wachtend_dagen_max
+        from sociaal_domein_wachttijd_aanbieder where gemeentecode = ? and wet = ? and niveau = 'aanbieder'
+        order by aanbieder""", [gemeente, wet.code])
+    return ["<h3>Wachttijd bij zorgaanbieders (op de peildatum)</h3>",
+            table(rows, ["aanbieder"], {
                 "wachtend": "Toewijzingen nog niet gestart", "dagen_tot_start_mediaan": "Dagen tot start (mediaan)",
-                "wachtend_dagen_max": "Langst wachtend (dagen)"},
-                {"aanbieder": "Aanbieder (AGB)", "productcategorie": "Productcategorie"})]
+                "wachtend_dagen_max": "Langst wachtend (dagen)"}, {"aanbieder": "Aanbieder (AGB)"})]
 
 
 def quality(settings: Settings, gemeente: str) -> list[str]:
-    statuses = [data.dq_status(settings, f"gold.{t}") for t in WMO_TABLES]
+    statuses = [data.dq_status(settings, f"gold.{t}") for t in TABLES]
     quarantine = data.quarantine_counts(settings)
-    quarantine = quarantine[quarantine["bron_systeem"].isin(WMO_SOURCES) & (quarantine["gemeentecode"] == gemeente)]
+    quarantine = quarantine[quarantine["bron_systeem"].isin(SOURCES) & (quarantine["gemeentecode"] == gemeente)]
     published = data.publication(settings)
-    published = published[published["tabel"].isin(WMO_TABLES)]
+    published = published[published["tabel"].isin(TABLES)]
     items = "".join(f"<li><code>{esc(s.tabel)}</code>: {esc(s.label)}</li>" for s in statuses)
     runs = "".join(f"<li><code>{esc(r.tabel)}</code>: gepubliceerd {local(r.gepubliceerd_op)} door run "
                    f"<code>{esc(r.run_id)}</code></li>" for r in published.itertuples())
     reasons = "".join(f"<li>{esc(r.bron_systeem)}: {r.aantal} × {esc(r.reden)}</li>" for r in quarantine.itertuples())
     return ["<h2>Datakwaliteit en herkomst</h2>",
-            f"<p>De cijfers komen uit de iWmo-berichten en de export van het Wmo-registratiesysteem. Bij de laatste "
+            f"<p>De cijfers komen uit de iWmo- en iJw-berichten en de export van het registratiesysteem sociaal domein. Bij de laatste "
             f"controle van de gold-tabellen:</p><ul>{items}</ul>",
             f"<p>Records die bij het inlezen niet bruikbaar waren en in quarantaine staan (niet meegeteld): "
             f"{int(quarantine['aantal'].sum())}." + (f"</p><ul>{reasons}</ul>" if reasons else "</p>"),
@@ -181,7 +251,7 @@ def quality(settings: Settings, gemeente: str) -> list[str]:
 def definitions(settings: Settings) -> list[str]:
     parts = ["<h2>Definities</h2><p class='meta'>Uit de dbt-modelbeschrijvingen (dezelfde bron als de dbt docs en "
              "het dashboard).</p>"]
-    for name in WMO_TABLES:
+    for name in TABLES:
         definition = data.definition(settings, name)
         if definition:
             columns = "".join(f"<li><code>{esc(c)}</code>: {esc(d)}</li>" for c, d in definition.kolommen.items() if d)
@@ -191,24 +261,10 @@ def definitions(settings: Settings) -> list[str]:
     return parts
 
 
-def pivot(cells: pd.DataFrame, text) -> str:
-    """Productcategorie by wijk; a suppressed cell reads "<5", a cell gold has no row for stays empty."""
-    if cells.empty:
-        return "<p>Geen gegevens in deze periode.</p>"
-    wijken = list(dict.fromkeys(cells.sort_values("wijkcode")["wijk"]))
-    head = "<th class='t'>Productcategorie</th>" + "".join(f"<th>{esc(w)}</th>" for w in wijken)
-    rows = []
-    for categorie, group in cells.groupby("productcategorie", sort=False):
-        by_wijk = {r["wijk"]: r for r in group.to_dict("records")}
-        tds = "".join("<td></td>" if w not in by_wijk else f"<td class='o'>{esc(ONDERDRUKT)}</td>"
-                      if by_wijk[w]["onderdrukt"] else f"<td>{esc(text(by_wijk[w]))}</td>" for w in wijken)
-        rows.append(f"<tr><td class='t'>{esc(categorie)}</td>{tds}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
 def table(frame: pd.DataFrame, keys: list[str], values: dict[str, str], key_titles: dict[str, str],
-          percent: bool = False) -> str:
-    """One row per cell; a suppressed cell's values read "<5"."""
+          percent_columns: tuple[str, ...] = ()) -> str:
+    """One row per gold row; a suppressed row's values read "<5"; columns whose name contains one of
+    `percent_columns` as percentages."""
     if frame.empty:
         return "<p>Geen gegevens in deze periode.</p>"
     head = "".join(f"<th class='t'>{esc(key_titles[k])}</th>" for k in keys) + "".join(
@@ -220,7 +276,7 @@ def table(frame: pd.DataFrame, keys: list[str], values: dict[str, str], key_titl
             if row.get("onderdrukt"):
                 cells += f"<td class='o'>{esc(ONDERDRUKT)}</td>"
             else:
-                cells += f"<td>{number(row[column], percent)}</td>"
+                cells += f"<td>{number(row[column], any(p in column for p in percent_columns))}</td>"
         rows.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 

@@ -11,6 +11,12 @@ ui.require_gold("dq_resultaten")
 s = ui.settings()
 st.caption("De controles gelden voor het hele platform (alle gemeenten samen); de quarantaine is per gemeente te "
            "filteren. Kritieke controles blokkeren de publicatie van hun onderwerp; waarschuwingen niet.")
+# A suite checks a table once over all municipalities' rows (dq_resultaten has no gemeentecode): say so when the
+# sidebar narrows the other figures, rather than suggest these are the chosen municipality's own results.
+if set(ui.selected_gemeenten()) != set(data.gemeenten(s)):
+    st.info(f"U hebt {', '.join(ui.selected_gemeenten())} gekozen. De controleresultaten hieronder zijn per tabel "
+            "voor alle gemeenten samen en niet per gemeente te filteren; alleen de quarantaine toont de gekozen "
+            "gemeente(n).")
 
 latest = data.query(s, """
     with laatste as (select tabel, max_by(run_id, gecontroleerd_op) as run_id from dq_resultaten group by tabel)

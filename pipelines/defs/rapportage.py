@@ -15,7 +15,8 @@ from pipelines.settings import load_settings
     metadata={"zone": "gold", "privacy": "openbaar"},
     description="The council's quarterly social-domain report per municipality for the last completed quarter: a "
     "self-contained HTML file in `gold/rapporten/` (opens offline), suppression respected, definitions from the "
-    "dbt YAML and a data-quality paragraph. Made after the Wmo gold tables are published.",
+    "dbt YAML and a data-quality paragraph, for both laws (Wmo 2015, Jeugdwet). Made after the social-domain gold "
+    "tables are published.",
 )
 def kwartaalrapport_sociaal_domein(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     written = write_reports(load_settings())
