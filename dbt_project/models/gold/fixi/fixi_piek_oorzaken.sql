@@ -23,7 +23,8 @@ with pieken as (
 
 ook_gestegen as (
     select p.gemeentecode, p.week_start, p.categorie,
-           string_agg(o.categorie || ' (' || cast(round(o.verhouding, 1) as varchar) || 'x)', ', ' order by o.verhouding desc)
+           string_agg(o.categorie || ' (' || cast(round(o.verhouding, 1) as varchar) || 'x)', ', '
+                      order by o.verhouding desc, o.categorie)  -- categorie breaks ties: identical reruns
                as ook_gestegen
     from pieken as p
     inner join {{ ref('fixi_pieken') }} as o
