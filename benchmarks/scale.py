@@ -30,7 +30,8 @@ FIXI_MODELS = ("silver.kalender", "silver.wijk_buurt", "silver.fixi_melding", "g
 PYTHON = sys.executable
 
 
-def bench_scale(count: int, years: int, root: Path) -> dict:
+def bench_scale(count: int, years: int, root: Path, dashboard: bool = False) -> dict:
+    """One scale; with `dashboard`, also every dashboard page's render time on the gold it built."""
     shutil.rmtree(root, ignore_errors=True)
     (root / ".dagster").mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / "dagster.yaml", root / ".dagster" / "dagster.yaml")
@@ -62,6 +63,7 @@ def bench_scale(count: int, years: int, root: Path) -> dict:
     nightly_settings = load_settings(nightly_env)
     _floor(nightly_settings, nightly_env, root / "floor_nightly")
     nightly_comparison = _compare_floor(nightly_settings, root / "floor_nightly")
+    pages = _dashboard(nightly_env, root / "dashboard.log") if dashboard else None
 
     return {
         "gemeenten": count,
@@ -83,6 +85,7 @@ def bench_scale(count: int, years: int, root: Path) -> dict:
                    "out_of_memory": pandas.stopped_for_memory or "MemoryError" in pandas.output,
                    "table": "gold.fixi_meldingen_week"},
         "pipeline_fixi_seconds": sum(full_run.steps.get(step, 0.0) for step in FIXI_STEPS),
+        **({"dashboard": pages} if pages is not None else {}),
         "gold_identical": comparison,
         "correct": full_run.success and nightly_run.success and all_identical({**comparison, **nightly_comparison}),
     }
@@ -102,6 +105,17 @@ def _generate(name: str, command: list[str], env: dict, log_path: Path) -> dict:
     started = time.monotonic()
     os.sync()
     return {**step, "seconds": step["seconds"] + time.monotonic() - started}
+
+
+def _dashboard(env: dict, log_path: Path) -> dict:
+    """Every dashboard page rendered headless on the scale's published gold (benchmarks/dashboard.py)."""
+    measured = run_measured([PYTHON, "-m", "benchmarks.dashboard"], env, log_path)
+    if measured.returncode not in (0, 1):  # 1: it ran, and a page raised an error (reported per page)
+        raise RuntimeError(f"bench: dashboard failed:\n{measured.output[-3000:]}")
+    pages = json.loads(measured.output.strip().splitlines()[-1])
+    print("bench: dashboard pages " + ", ".join(f"{page} {r['standaard']['seconds']:.1f} s"
+                                                for page, r in pages["pages"].items()), flush=True)
+    return pages
 
 
 def _floor(settings, env: dict, folder: Path) -> tuple[Measured, dict[str, float]]:

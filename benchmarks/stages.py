@@ -10,7 +10,7 @@ import dagster as dg
 
 from benchmarks.measure import Measured
 
-STAGES = ("ingest", "dbt silver", "dbt gold", "quality checks", "publication", "lineage docs")
+STAGES = ("ingest", "dbt silver", "dbt gold", "quality checks", "publication", "council report", "lineage docs")
 FIXI_STEPS = ("dbt_silver_referentie", "dbt_silver_fixi", "dbt_gold_fixi")  # what pandas computes, in the pipeline
 
 
@@ -26,6 +26,8 @@ def stage_of(step_key: str) -> str:
         return "dbt gold"
     if step_key.startswith("gold__publicatie"):
         return "publication"
+    if step_key.startswith("gold__kwartaalrapport"):
+        return "council report"
     if step_key.startswith("lineage__"):
         return "lineage docs"
     raise ValueError(f"step {step_key} belongs to no known stage: add it to benchmarks/stages.py")

@@ -1,5 +1,6 @@
 """What drove each Fixi peak, and what the coming weeks bring, on the demo: the causes gold names are the ones
-the demo made (its station file's storms, New Year, one-object clusters), and the forecast reports its backtest."""
+the demo made (its station file's storms, New Year, the summer school holiday, one-object clusters), and the
+forecast reports its backtest."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from collections import Counter, defaultdict
 
 import duckdb
+import holidays
 import pytest
 
 from pipelines.bronze.referentie import parse_knmi
@@ -62,6 +64,46 @@ def test_new_year_litter_peaks_name_the_holiday(demo_run):
     new_year = [w for w, text in rows if "Nieuwjaarsdag" in text]
     assert len(new_year) >= 2 and all(w == monday(dt.date(w.year if w.month == 1 else w.year + 1, 1, 1))
                                       for w in new_year)
+
+
+def school_holiday_weeks(regio: str, years: range) -> dict[dt.date, str]:
+    """The weeks with at least 3 weekdays in one of the region's school holidays, and the holiday's name."""
+    days = holidays.NL(years=years, subdiv=regio, categories=(holidays.SCHOOL,), language="nl")
+    weekdays = Counter((monday(day), name) for day, name in days.items() if day.weekday() < 5)
+    return {week: name for (week, name), n in weekdays.items() if n >= 3}
+
+
+def test_summer_holiday_litter_peaks_name_the_school_holiday_of_the_municipalitys_region(demo_run):
+    settings, _ = demo_run
+    # The demo municipality (Zutphen, Gelderland) is in region midden; its litter rises in the summer holiday.
+    weeks = school_holiday_weeks("Midden", range(2020, 2028))
+    peaks = set(gold(settings, "select week_start, categorie from fixi_pieken where is_piek"))
+    named = dict(((w, c), text) for w, c, text in gold(
+        settings, "select week_start, categorie, oorzaak from fixi_piek_oorzaken where oorzaak_soort = 'schoolvakantie'"))
+    # Every peak in a school holiday week of midden names it, and no other peak does (noord and zuid differ).
+    assert set(named) == {(w, c) for w, c in peaks if w in weeks}
+    assert all(text == f"Schoolvakantie: {weeks[w]}" for (w, _), text in named.items())
+    # The first week of each summer holiday the demo covers (with 8 weeks before it) is a litter peak that names it.
+    covered = {w for (w,) in gold(settings, "select distinct week_start from fixi_pieken where verwacht_aantal > 0")}
+    summer_starts = {w for w, name in weeks.items() if name == "Zomervakantie" and w in covered
+                     and weeks.get(w - dt.timedelta(days=7)) != "Zomervakantie"}
+    assert len(summer_starts) >= 2
+    assert all(named.get((w, "Afval en zwerfafval")) == "Schoolvakantie: Zomervakantie" for w in summer_starts)
+
+
+def test_the_forecast_expects_the_summer_holiday_of_the_municipalitys_region(demo_run):
+    settings, _ = demo_run
+    weeks = school_holiday_weeks("Midden", range(2020, 2028))
+    coming = gold(settings, "select week_start, verwacht, schoolvakantie, is_piek_verwacht from fixi_prognose "
+                            "where not verleden and categorie = 'Afval en zwerfafval' order by week_start")
+    assert [v for w, _, v, _ in coming] == [weeks.get(w) for w, *_ in coming]
+    holiday = [(w, e, piek) for w, e, v, piek in coming if v == "Zomervakantie"]
+    school = [e for w, e, v, _ in coming if v is None]
+    assert holiday and school
+    # The holiday weeks are forecast from earlier years' holiday weeks: well above the school weeks before it,
+    # and the first is a likely peak.
+    assert min(e for _, e, _ in holiday) > 1.4 * max(school)
+    assert holiday[0][2]
 
 
 def test_one_object_clusters_of_the_demo_are_named_where_they_made_a_peak(demo_run):

@@ -100,9 +100,11 @@ def test_every_table_in_silver_and_gold_carries_both_municipalities(two_municipa
         without = [t for t in silver if not db.execute(
             "select count(*) from information_schema.columns where table_schema = 'silver' and table_name = ? "
             "and column_name = 'gemeentecode'", [t]).fetchone()[0]]
-        # the calendar and the productcategorieën (two codelists) are national, the weather per KNMI station
-        assert without == ["kalender", "productcategorie", "weer_dag"]
-        for table in set(silver) - {"kalender", "productcategorie", "weer_dag"}:
+        # the calendar and the productcategorieën (two codelists) are national, the weather per KNMI station, the
+        # school holidays per region
+        national = ["kalender", "productcategorie", "schoolvakantie_week", "weer_dag"]
+        assert without == national
+        for table in set(silver) - set(national):
             codes = {c for (c,) in db.execute(f"select distinct gemeentecode from silver.{table}").fetchall()}
             assert codes == both, table
 

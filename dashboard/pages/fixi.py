@@ -72,13 +72,15 @@ with figure:
         "drukste_wijknaam": "Drukste wijk", "pct_drukste_wijk": "% in die wijk", "oorzaken": "Wat speelde er",
         "ook_gestegen": "Ook gestegen"}), hide_index=True, width="stretch")
     st.caption("Wat speelde er: storm, vorst of hevige regen bij het KNMI-station van de gemeente (alleen bij "
-               "categorieën die dat weer raakt), een feestdag, de wijk met minstens de helft van de extra meldingen, "
-               "of een cluster van meldingen over één plek. Het valt samen met de piek; het is geen bewijs van oorzaak.")
+               "categorieën die dat weer raakt), een feestdag, een schoolvakantie in de regio van de gemeente (noord, "
+               "midden, zuid; de adviesdata van het ministerie, niet de eigen vrije dagen van een school), de wijk met "
+               "minstens de helft van de extra meldingen, of een cluster van meldingen over één plek. Het valt samen "
+               "met de piek; het is geen bewijs van oorzaak.")
 
 st.subheader(f"De komende 8 weken: {categorie}")
 coming = data.query(s, f"""
     select gemeentecode, week_start, verwacht, ondergrens, bovengrens, is_piek_verwacht, feestdag_naam,
-           backtest_fout, prognose_beperking
+           schoolvakantie, backtest_fout, prognose_beperking
     from fixi_prognose where not verleden and categorie = ? and {where} order by gemeentecode, week_start""",
                     [categorie, *params])
 figure = ui.with_explanation("fixi_prognose", ["verwacht", "ondergrens", "bovengrens", "is_piek_verwacht",
@@ -100,13 +102,15 @@ with figure:
         st.altair_chart((band + line + likely).properties(height=280), width="stretch")
         table = known.assign(week_start=pd.to_datetime(known["week_start"]).dt.strftime("%d-%m-%Y"))
         st.dataframe(table[["gemeentecode", "week_start", "verwacht", "ondergrens", "bovengrens", "is_piek_verwacht",
-                            "feestdag_naam"]].round(1).rename(columns={
+                            "feestdag_naam", "schoolvakantie"]].round(1).rename(columns={
             "gemeentecode": "Gemeente", "week_start": "Week van", "verwacht": "Verwacht", "ondergrens": "Ondergrens",
-            "bovengrens": "Bovengrens", "is_piek_verwacht": "Waarschijnlijk piek", "feestdag_naam": "Feestdag"}),
+            "bovengrens": "Bovengrens", "is_piek_verwacht": "Waarschijnlijk piek", "feestdag_naam": "Feestdag",
+            "schoolvakantie": "Schoolvakantie"}),
             hide_index=True, width="stretch")
         error = known["backtest_fout"].dropna()
-        st.caption("Band: 90% van de weken valt naar verwachting daarbinnen (seizoen van eerdere jaren x feestdag x "
-                   "trend; het weer als klimaat, want een storm is niet te voorzien). Rode punten: waarschijnlijke "
+        st.caption("Band: 90% van de weken valt naar verwachting daarbinnen (seizoen van eerdere jaren, een week in "
+                   "een schoolvakantie naar de vakantieweken van toen, x feestdag x trend; het weer als klimaat, want "
+                   "een storm is niet te voorzien). Rode punten: waarschijnlijke "
                    "piekweken. " + (f"Terugtoets over de afgelopen 48 weken: de methode zat er "
                                     f"{100 * error.max():.0f}% van de meldingen naast." if len(error) else ""))
 

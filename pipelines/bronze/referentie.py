@@ -1,5 +1,5 @@
 """Reference data -> bronze: the municipality's wijken and buurten (CBS), KNMI daily station data (the `etmgeg`
-files of the KNMI daggegevens), and the Dutch public holidays."""
+files of the KNMI daggegevens), and the Dutch public and school holidays."""
 
 from __future__ import annotations
 
@@ -114,6 +114,20 @@ def _inwoners(value: str | None, field: str) -> int | None:
 def public_holidays(first_year: int, last_year: int) -> list[dict]:
     nl = holidays.NL(years=range(first_year, last_year + 1), language="nl")
     return [{"datum": day, "naam": name} for day, name in sorted(nl.items())]
+
+
+SCHOOLREGIOS = ("noord", "midden", "zuid")
+
+
+def school_holidays(first_year: int, last_year: int) -> list[dict]:
+    """The school holidays of each region as the holidays package has them from the Ministry of Education's
+    Regelingen vaststelling schoolvakanties (2014 up to the last year the Regeling in force sets, now 2030)."""
+    return [
+        {"schoolregio": regio, "datum": day, "naam": name}
+        for regio in SCHOOLREGIOS
+        for day, name in sorted(holidays.NL(years=range(first_year, last_year + 1), subdiv=regio.capitalize(),
+                                            categories=(holidays.SCHOOL,), language="nl").items())
+    ]
 
 
 CBS = Source(system="referentie", tables=(CBS_WIJK_BUURT, KNMI_DAGGEGEVENS), parse=parse_referentie)

@@ -143,6 +143,18 @@ FEESTDAG = BronzeTable(
     ),
 )
 
+SCHOOLVAKANTIE = BronzeTable(
+    name="schoolvakantie",
+    folder="referentie/schoolvakantie",
+    description="Dutch school holidays per region (the holidays package's SCHOOL category, from the Regelingen "
+                "vaststelling schoolvakanties of the Ministry of Education), one row per region and day.",
+    columns=(
+        Column("schoolregio", pa.string(), "Region of the school holidays: noord, midden or zuid", nullable=False),
+        Column("datum", pa.date32(), "A day of the school holiday, Saturday to Sunday", nullable=False),
+        Column("naam", pa.string(), "Name of the school holiday (Herfstvakantie ... Zomervakantie)", nullable=False),
+    ),
+)
+
 QUARANTAINE = BronzeTable(
     name="quarantaine",
     folder="_quarantaine/records",

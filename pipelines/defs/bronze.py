@@ -5,9 +5,9 @@ import pyarrow.parquet as pq
 
 from pipelines.bronze.ingest import Source, ingest, row_count, write_parquet
 from pipelines.bronze.landing import system_folders
-from pipelines.bronze.referentie import public_holidays
+from pipelines.bronze.referentie import public_holidays, school_holidays
 from pipelines.bronze.sources import SOURCES
-from pipelines.bronze.tables import FEESTDAG
+from pipelines.bronze.tables import FEESTDAG, SCHOOLVAKANTIE, BronzeTable
 from pipelines.lineage import dataset, lineage_run, namespace
 from pipelines.settings import load_settings
 
@@ -73,29 +73,43 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
     return _asset
 
 
-@dg.asset(
-    key=["bronze", FEESTDAG.name],
-    group_name="bronze",
-    kinds={"python", "parquet"},
-    owners=["team:data-platform"],
-    metadata={"dagster/column_schema": FEESTDAG.dagster_schema("openbaar"), "zone": "bronze", "privacy": "openbaar"},
-)
-def feestdag(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Dutch public holidays from the `holidays` package, for counting working days. The file is rewritten only
-    when the holidays differ (once a year, as the peildatum's year moves on), so what is built from it stays
-    up to date in between."""
-    settings = load_settings()
-    rows = public_holidays(FIRST_CALENDAR_YEAR, settings.peildatum.year + CALENDAR_YEARS_AHEAD)
-    path = settings.bronze / FEESTDAG.folder / "feestdagen.parquet"
-    changed = not path.exists() or pq.read_table(path).to_pylist() != rows
-    with lineage_run(settings, context.run_id, f"bronze.{FEESTDAG.name}") as run:
-        if changed:
-            write_parquet(rows, FEESTDAG, path)
-        run.outputs = [dataset(namespace(settings), f"bronze.{FEESTDAG.name}", {"datum": "date", "naam": "string"})]
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "rows_added": len(rows) if changed else 0,
-                                          "path": dg.MetadataValue.path(str(path))})
+def calendar_asset(table: BronzeTable, file_name: str, rows_of_years, description: str) -> dg.AssetsDefinition:
+    """A bronze table the `holidays` package gives, for the calendar's years. The file is rewritten only when
+    its rows differ (once a year, as the peildatum's year moves on), so what is built from it stays up to date
+    in between."""
+
+    @dg.asset(
+        name=table.name,
+        key_prefix=["bronze"],
+        group_name="bronze",
+        kinds={"python", "parquet"},
+        owners=["team:data-platform"],
+        description=description,
+        metadata={"dagster/column_schema": table.dagster_schema("openbaar"), "zone": "bronze", "privacy": "openbaar"},
+    )
+    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings = load_settings()
+        rows = rows_of_years(FIRST_CALENDAR_YEAR, settings.peildatum.year + CALENDAR_YEARS_AHEAD)
+        path = settings.bronze / table.folder / file_name
+        changed = not path.exists() or pq.read_table(path).to_pylist() != rows
+        with lineage_run(settings, context.run_id, f"bronze.{table.name}") as run:
+            if changed:
+                write_parquet(rows, table, path)
+            run.outputs = [dataset(namespace(settings), f"bronze.{table.name}",
+                                   {c.name: str(c.type) for c in table.columns})]
+        return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "rows_added": len(rows) if changed else 0,
+                                              "path": dg.MetadataValue.path(str(path))})
+
+    return _asset
+
+
+feestdag = calendar_asset(FEESTDAG, "feestdagen.parquet", public_holidays,
+                          "Dutch public holidays from the `holidays` package, for counting working days.")
+schoolvakantie = calendar_asset(SCHOOLVAKANTIE, "schoolvakanties.parquet", school_holidays,
+                                "Dutch school holidays per region (noord, midden, zuid) from the `holidays` package, "
+                                "for what drives Fixi peaks and the Fixi forecast.")
 
 
 @dg.definitions
 def bronze_assets() -> dg.Definitions:
-    return dg.Definitions(assets=[*(bronze_asset(source) for source in SOURCES), feestdag])
+    return dg.Definitions(assets=[*(bronze_asset(source) for source in SOURCES), feestdag, schoolvakantie])

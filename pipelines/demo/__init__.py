@@ -42,7 +42,8 @@ def generate_demo(
     municipality.write_wijken_buurten(gemeente, buurten, landing / "referentie")
     stn = weer.station_of(code)
     weer.write_station(stn, start, end, landing / "referentie")
-    reports = fixi.generate_reports(buurten, start, end, afhandeltermijnen, rng, fake, gemeente.scale, stn)
+    reports = fixi.generate_reports(buurten, start, end, afhandeltermijnen, rng, fake, gemeente.scale, stn,
+                                    municipality.schoolregio_of(code))
     files = fixi.write_exports(reports, start, end, landing / "fixi", rng)
     progress(f"demo {code}: {len(reports):,} Fixi meldingen {start} .. {end} in {files} export files")
     pool = wmo.clients(buurten, round(CLIENTS * gemeente.scale), rng, fake, end)
@@ -107,7 +108,8 @@ def generate_next_day(
         # The buurten generate_demo drew: they are the first draw from the municipality's seed.
         buurten = municipality.buurten(gemeente, np.random.default_rng(own_seed))
         reports = fixi.generate_day(buurten, day, afhandeltermijnen, rng, fake, gemeente.scale,
-                                    weer.station_of(gemeente.gemeentecode))
+                                    weer.station_of(gemeente.gemeentecode),
+                                    municipality.schoolregio_of(gemeente.gemeentecode))
         fixi.write_day_export(reports, day, folder / "fixi", rng)
         total += len(reports)
     progress(f"demo: {total:,} new Fixi meldingen of {day} for {count} municipalities -> {landing}")

@@ -20,7 +20,7 @@ import holidays
 import numpy as np
 
 from pipelines.demo import weer
-from pipelines.demo.municipality import Buurt, FakeDetails
+from pipelines.demo.municipality import DEFAULT_SCHOOLREGIO, Buurt, FakeDetails
 from pipelines.settings import TIMEZONE
 
 REPORTS_PER_YEAR = 15_000
@@ -84,10 +84,10 @@ class Report:
 
 def generate_day(
     buurten: list[Buurt], day: dt.date, terms: dict[str, int], rng: np.random.Generator, fake: FakeDetails, scale: float,
-    stn: int = weer.DEFAULT_STATION,
+    stn: int = weer.DEFAULT_STATION, schoolregio: str = DEFAULT_SCHOOLREGIO,
 ) -> list[Report]:
     """One more day's new reports, numbered by the day so they never collide with the history's numbers."""
-    reports = generate_reports(buurten, day, day, terms, rng, fake, scale, stn)
+    reports = generate_reports(buurten, day, day, terms, rng, fake, scale, stn, schoolregio)
     return [replace(r, public_id=f"F{day:%Y%m%d}-{n:05d}") for n, r in enumerate(reports, start=1)]
 
 
@@ -100,15 +100,17 @@ def write_day_export(reports: list[Report], day: dt.date, folder: Path, rng: np.
 
 def generate_reports(
     buurten: list[Buurt], start: dt.date, end: dt.date, terms: dict[str, int], rng: np.random.Generator, fake: FakeDetails,
-    scale: float = 1.0, stn: int = weer.DEFAULT_STATION,
+    scale: float = 1.0, stn: int = weer.DEFAULT_STATION, schoolregio: str = DEFAULT_SCHOOLREGIO,
 ) -> list[Report]:
     """Draw each day's reports per category from its seasonal, weekly, weather- and event-driven intensity; the
     weather is that of the municipality's KNMI station (`weer`), so storms, frost and downpours in its station
-    file are what moves the reports."""
+    file are what moves the reports, and the school holidays those of its region."""
     days = [start + dt.timedelta(d) for d in range((end - start).days + 1)]
     days_weather = weer.weather(stn, start, end)
+    school = holidays.NL(years=range(start.year, end.year + 1), subdiv=schoolregio.capitalize(),
+                         categories=(holidays.SCHOOL,), language="nl")
     names = list(CATEGORIES)
-    weights = np.array([[_intensity(day, name, days_weather[day]) for name in names] for day in days])
+    weights = np.array([[_intensity(day, name, days_weather[day], school.get(day)) for name in names] for day in days])
     counts = rng.poisson(weights * (scale * REPORTS_PER_YEAR * len(days) / 365.25 / weights.sum()))
     nl_holidays = holidays.NL(years=range(start.year, end.year + 2))
     buurt_p = np.array([b.weight for b in buurten])
@@ -145,7 +147,7 @@ def _clusters(reports: list[Report], days: list[dt.date], rng: np.random.Generat
     return [r for r in extra if r.created.date() <= days[-1]]
 
 
-def _intensity(day: dt.date, category: str, weather: weer.Day) -> float:
+def _intensity(day: dt.date, category: str, weather: weer.Day, schoolvakantie: str | None) -> float:
     share = CATEGORIES[category][0]
     factor = WEEKDAY_FACTOR[day.weekday()]
     if category == "Openbaar groen" and day.month in (10, 11):
@@ -167,6 +169,8 @@ def _intensity(day: dt.date, category: str, weather: weer.Day) -> float:
             factor *= 6 if day.day == 1 else 3  # fireworks litter after New Year's Eve
         if (day.month, day.day) in ((4, 27), (4, 28)) or (day.month == 8 and 10 <= day.day <= 13):
             factor *= 3  # King's Day and the summer city festival
+        if schoolvakantie == "Zomervakantie":
+            factor *= 1.8  # children free and families out: litter in parks, at playgrounds and swimming spots
     if category in ("Verkeersborden", "Openbare verlichting") and (day.month, day.day) == (1, 1):
         factor *= 3  # fireworks damage
     return share * factor

@@ -58,6 +58,17 @@ class Gemeente:
         return {"lat": (lat, lat + EXTENT_SIZE[0]), "lon": (lon, lon + EXTENT_SIZE[1])}
 
 
+SCHOOLREGIO_CSV = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "referentie" / "gemeente_schoolregio.csv"
+DEFAULT_SCHOOLREGIO = "midden"  # the region of a municipality the seed does not list (macro default_schoolregio)
+
+
+def schoolregio_of(gemeentecode: str) -> str:
+    """The municipality's school holiday region, as the seed gemeente_schoolregio says (midden when not listed)."""
+    with SCHOOLREGIO_CSV.open(encoding="utf-8") as f:
+        return next((r["schoolregio"] for r in csv.DictReader(f) if r["gemeentecode"] == gemeentecode),
+                    DEFAULT_SCHOOLREGIO)
+
+
 def zutphen(gemeentecode: str) -> Gemeente:
     return Gemeente(gemeentecode, "Zutphen", DEMO_INWONERS, (52.105, 6.165), ZUTPHEN_WIJKEN)
 

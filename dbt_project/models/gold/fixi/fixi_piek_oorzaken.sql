@@ -4,6 +4,8 @@
       not listed) that drives the peak's categorie (seed fixi_weer_categorie): a storm day (gust >= 20.8 m/s) or a
       heavy rain day (>= 15 mm) in the week, or at least two frost days and more than the 8 weeks before averaged;
     - feestdag: a public holiday in the week or on the day before it (New Year's Eve litter shows on 1 January);
+    - schoolvakantie: the week is a school holiday week of the municipality's region (seed gemeente_schoolregio,
+      midden when not listed; silver schoolvakantie_week): children free, families away or at home, parks full;
     - wijk: the wijk that holds at least half of the extra meldingen (count minus the wijk's weekly average of the
       8 weeks before); when none does, the excess is spread over the municipality (oorzaak_soort verspreid);
     - cluster: at least {{ cluster_min }} meldingen of the categorie about one spot (location rounded to 0.001
@@ -21,7 +23,8 @@ with pieken as (
 
 ook_gestegen as (
     select p.gemeentecode, p.week_start, p.categorie,
-           string_agg(o.categorie || ' (' || cast(round(o.verhouding, 1) as varchar) || 'x)', ', ' order by o.verhouding desc)
+           string_agg(o.categorie || ' (' || cast(round(o.verhouding, 1) as varchar) || 'x)', ', '
+                      order by o.verhouding desc, o.categorie)  -- categorie breaks ties: identical reruns
                as ook_gestegen
     from pieken as p
     inner join {{ ref('fixi_pieken') }} as o
@@ -92,6 +95,13 @@ feestdag as (
     inner join {{ feestdag_weken() }} as f on f.week_start = p.week_start
 ),
 
+schoolvakantie as (
+    select p.gemeentecode, p.week_start, p.categorie, 'schoolvakantie' as oorzaak_soort,
+           'Schoolvakantie: ' || v.schoolvakantie as oorzaak, cast(null as double) as waarde
+    from pieken as p
+    inner join {{ schoolvakantie_weken('pieken') }} as v using (gemeentecode, week_start)
+),
+
 wijk_in_week as (
     select p.gemeentecode, p.week_start, p.categorie, p.extra_meldingen, w.wijkcode, w.wijknaam,
            sum(w.aantal_meldingen) filter (where w.week_start = p.week_start) as aantal,
@@ -150,6 +160,7 @@ cluster as (
 oorzaken as (
     select * from weer
     union all select * from feestdag
+    union all select * from schoolvakantie
     union all select * from wijk
     union all select * from cluster
 ),
@@ -158,7 +169,7 @@ met_onbekend as (
     select * from oorzaken
     union all
     select p.gemeentecode, p.week_start, p.categorie, 'onbekend',
-           'Geen weer, feestdag, wijk of cluster springt eruit', cast(null as double)
+           'Geen weer, feestdag, schoolvakantie, wijk of cluster springt eruit', cast(null as double)
     from pieken as p
     where not exists (select 1 from oorzaken as o where o.gemeentecode = p.gemeentecode and o.week_start = p.week_start
                       and o.categorie = p.categorie and o.oorzaak_soort <> 'verspreid')

@@ -2,7 +2,11 @@
 
     Method, per municipality and categorie, from an origin week (the Monday after the last complete week):
     - season: the average of the same weeks of earlier years (the week itself and {{ window }} weeks either side,
-      52, 104, ... weeks back), leaving out weeks with a public holiday;
+      52, 104, ... weeks back), leaving out weeks with a public holiday, and taking of those only the weeks that
+      were in the same school holiday of the municipality's region (silver schoolvakantie_week) when the week is
+      in one, or in none when it is not: the summer holiday moves by a week or two from year to year and region to
+      region, and a week in it is compared with the holiday weeks of earlier years, a week outside it with the
+      school weeks (when no such week is in the window, all its weeks);
     - holiday: a week with a public holiday (kalender) is multiplied by how that holiday's weeks compared to
       the holiday-free weeks around them in earlier years (between 0.5 and 5);
     - trend: the last 13 weeks against the same 13 weeks a year earlier (between 0.7 and 1.5);
@@ -22,12 +26,17 @@ with oorsprong_week as (
     select cast({{ peilzondag() }} + 1 as date) as week_start
 ),
 
+schoolvakanties as (
+    select * from {{ schoolvakantie_weken(ref('fixi_pieken')) }}
+),
+
 -- The weekly grid of fixi_pieken (every week, zero when nothing came in), up to the last complete week.
 reeks as (
     select p.gemeentecode, p.categorie, p.week_start, p.aantal_meldingen as aantal,
-           f.week_start is not null as is_feestweek
+           f.week_start is not null as is_feestweek, v.schoolvakantie
     from {{ ref('fixi_pieken') }} as p
     left join {{ feestdag_weken() }} as f on f.week_start = p.week_start
+    left join schoolvakanties as v on v.gemeentecode = p.gemeentecode and v.week_start = p.week_start
     where p.week_start < (select week_start from oorsprong_week)
 ),
 
@@ -46,17 +55,20 @@ oorsprong as (
 
 doelweek as (
     select o.doel, o.oorsprong, h.gemeentecode, h.categorie, cast(o.oorsprong + cast(7 * n.range as integer) as date) as week_start,
-           f.feestdag_naam
+           f.feestdag_naam, v.schoolvakantie
     from oorsprong as o
     cross join historie as h
     cross join range(0, {{ horizon }}) as n
     left join {{ feestdag_weken() }} as f on f.week_start = cast(o.oorsprong + cast(7 * n.range as integer) as date)
+    left join schoolvakanties as v
+        on v.gemeentecode = h.gemeentecode and v.week_start = cast(o.oorsprong + cast(7 * n.range as integer) as date)
 ),
 
--- The same weeks of earlier years, known at the origin, without holidays.
-seizoen as (
+-- The same weeks of earlier years, known at the origin, without public holidays; of those the weeks in the
+-- same school holiday as the target week (or in none), when there are any.
+seizoen_weken as (
     select d.doel, d.oorsprong, d.gemeentecode, d.categorie, d.week_start,
-           avg(r.aantal) as seizoen, stddev_samp(r.aantal) as seizoen_spreiding, count(*) as seizoen_weken
+           r.schoolvakantie is not distinct from d.schoolvakantie as zelfde_vakantie, r.aantal
     from doelweek as d
     inner join reeks as r
         on r.gemeentecode = d.gemeentecode and r.categorie = d.categorie and r.week_start < d.oorsprong
@@ -64,7 +76,14 @@ seizoen as (
         and abs(datediff('day', r.week_start, d.week_start)
                 - 364 * round(datediff('day', r.week_start, d.week_start) / 364)) <= 7 * {{ window }}
         and datediff('day', r.week_start, d.week_start) >= 364 - 7 * {{ window }}
-    group by d.doel, d.oorsprong, d.gemeentecode, d.categorie, d.week_start
+),
+
+seizoen as (
+    select doel, oorsprong, gemeentecode, categorie, week_start,
+           coalesce(avg(aantal) filter (where zelfde_vakantie), avg(aantal)) as seizoen,
+           coalesce(stddev_samp(aantal) filter (where zelfde_vakantie), stddev_samp(aantal)) as seizoen_spreiding
+    from seizoen_weken
+    group by doel, oorsprong, gemeentecode, categorie, week_start
 ),
 
 -- How each holiday's weeks compared to the holiday-free weeks around them.
@@ -103,7 +122,7 @@ trend as (
 
 verwacht as (
     select
-        d.doel, d.oorsprong, d.gemeentecode, d.categorie, d.week_start, d.feestdag_naam,
+        d.doel, d.oorsprong, d.gemeentecode, d.categorie, d.week_start, d.feestdag_naam, d.schoolvakantie,
         h.eerste_week > d.oorsprong - 7 * {{ min_history }} or s.seizoen is null as te_kort,
         s.seizoen * coalesce(f.factor, 1.0) * coalesce(t.factor, 1.0) as verwacht,
         coalesce(s.seizoen_spreiding, 0) * coalesce(f.factor, 1.0) * coalesce(t.factor, 1.0) as spreiding,
@@ -145,6 +164,7 @@ prognose as (
         case when not v.te_kort then v.feestdag_factor end as feestdag_factor,
         case when not v.te_kort then v.trend_factor end as trend_factor,
         v.feestdag_naam,
+        v.schoolvakantie,
         coalesce(not v.te_kort and v.verwacht >= 5 and v.verwacht >= 1.5 * v.recent_niveau, false) as is_piek_verwacht,
         case when v.te_kort then 'minder dan {{ min_history }} weken historie' end as prognose_beperking
     from verwacht as v
@@ -155,18 +175,21 @@ verleden as (
     select gemeentecode, categorie, week_start, true as verleden, cast(gerealiseerd as integer) as gerealiseerd,
            cast(null as double) as verwacht, cast(null as double) as ondergrens, cast(null as double) as bovengrens,
            backtest_verwacht, cast(null as double) as feestdag_factor, cast(null as double) as trend_factor,
-           cast(null as varchar) as feestdag_naam, false as is_piek_verwacht, cast(null as varchar) as prognose_beperking
+           cast(null as varchar) as feestdag_naam, cast(null as varchar) as schoolvakantie, false as is_piek_verwacht,
+           cast(null as varchar) as prognose_beperking
     from backtest
 ),
 
 -- Named columns, not *: sqlglot follows the column lineage only through star-free selections.
 rijen as (
     select gemeentecode, categorie, week_start, verleden, gerealiseerd, verwacht, ondergrens, bovengrens,
-           backtest_verwacht, feestdag_factor, trend_factor, feestdag_naam, is_piek_verwacht, prognose_beperking
+           backtest_verwacht, feestdag_factor, trend_factor, feestdag_naam, schoolvakantie, is_piek_verwacht,
+           prognose_beperking
     from prognose
     union all
     select gemeentecode, categorie, week_start, verleden, gerealiseerd, verwacht, ondergrens, bovengrens,
-           backtest_verwacht, feestdag_factor, trend_factor, feestdag_naam, is_piek_verwacht, prognose_beperking
+           backtest_verwacht, feestdag_factor, trend_factor, feestdag_naam, schoolvakantie, is_piek_verwacht,
+           prognose_beperking
     from verleden
 ),
 
@@ -183,6 +206,7 @@ final as (
         round(r.bovengrens, 4) as bovengrens,
         r.is_piek_verwacht,
         r.feestdag_naam,
+        r.schoolvakantie,
         round(r.feestdag_factor, 4) as feestdag_factor,
         round(r.trend_factor, 4) as trend_factor,
         round(r.backtest_verwacht, 4) as backtest_verwacht,
