@@ -1,7 +1,6 @@
 """Reisdocumenten: validity endings ten years ahead, the 24-month forecast with its backtest, the coming peak months
 and the counter hours they need."""
 
-import math
 
 import altair as alt
 import pandas as pd
@@ -14,11 +13,6 @@ ui.require_gold("reisdocumenten_prognose", "reisdocumenten_verloop_maand", "reis
 s = ui.settings()
 where, params = ui.gemeente_filter()
 soort_naam = data.soortnamen()
-
-
-def half_up(values: pd.Series) -> pd.Series:
-    """Whole numbers as people round them (and as gold's SQL does): pandas rounds 52.5 to the even 52."""
-    return (values + 0.5).apply(math.floor)
 
 
 def named(frame: pd.DataFrame) -> pd.DataFrame:
@@ -46,11 +40,12 @@ with figure:
                  alt.Tooltip("verwacht:Q", title="Verwachte aanvragen", format=".0f"),
                  alt.Tooltip("baliefuncties_uren:Q", title="Balie-uren", format=".0f")])
     st.altair_chart(hours.properties(height=300), width="stretch")
-    per_month = coming.groupby("maand_start", as_index=False).agg(
-        verwacht=("verwacht", "sum"), uren=("baliefuncties_uren", "sum"), piek=("gemeenten_met_piek", "sum"))
-    per_month = per_month.assign(maand=pd.to_datetime(per_month["maand_start"]).dt.strftime("%m-%Y"),
-                                 verwacht=half_up(per_month["verwacht"]), uren=half_up(per_month["uren"]),
-                                 piek=per_month["piek"] > 0)
+    # Summed and rounded in DuckDB, as gold is: a sum in another order or pandas' rounding (52.5 to the even
+    # 52) would show a month an hour off
+    per_month = data.query(s, f"""
+        select maand_start, strftime(maand_start, '%m-%Y') as maand, round(sum(verwacht)) as verwacht,
+               round(sum(baliefuncties_uren)) as uren, bool_or(is_piek) as piek
+        from reisdocumenten_prognose where verwacht is not null and {where} group by all order by maand_start""", params)
     busiest = per_month.loc[per_month["uren"].idxmax()]
     peak_months = per_month[per_month["piek"]]
     st.markdown(f"**Drukste maand:** {busiest['maand']}, {busiest['uren']:.0f} balie-uren voor "
