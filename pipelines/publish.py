@@ -179,8 +179,9 @@ def _write_manifest(settings: Settings, published: dict[str, dict]) -> None:
 def _withdraw(settings: Settings, names: set[str], log) -> None:
     if not names:
         return
-    published = {name: facts for name, facts in _published(settings).items() if name not in names}
-    _mark_replaced(settings.gold, _published(settings), published)
+    before = _published(settings)
+    published = {name: facts for name, facts in before.items() if name not in names}
+    _mark_replaced(settings.gold, before, published)
     _write_manifest(settings, published)
     for name in names:
         (settings.gold / f"{name}.parquet").unlink(missing_ok=True)
