@@ -1,7 +1,7 @@
 """The ingest floor: a bare read of the same landing files with the fastest tool for each format.
 
-`python -m benchmarks.ingest_floor LANDING` reads every file of every source folder, in every municipality's drop
-folder, into rows without any of the product's checks (no quarantine, pseudonyms, lineage, register or Parquet):
+`python -m benchmarks.ingest_floor` reads every file of every source's drop folders (those its bronze step reads,
+in the landing the settings name) into rows without any of the product's checks (no quarantine, pseudonyms, lineage, register or Parquet):
 CSV with DuckDB's reader, JSON documents with Python's C parser (the exports are many small documents, for which
 DuckDB's per-file start costs more than the parse), XML with lxml, the JSON and XML files spread over as many
 processes as the machine has cores. Each source's product step reads the same folders, so its seconds divided by
@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import sys
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -23,7 +22,9 @@ import duckdb
 from lxml import etree
 
 from pipelines.bronze.iwmo import NAMESPACE, PRODUCT_LINES, RETOUR
-from pipelines.bronze.landing import SHARED_FOLDERS, SOURCE_FOLDERS
+from pipelines.bronze.landing import drop_folders
+from pipelines.bronze.sources import SOURCES
+from pipelines.settings import Settings, load_settings
 
 SAMPLE = 64 * 1024  # bytes read to tell a file's format and encoding
 CHUNK = 2_000  # files per task handed to a worker process
@@ -31,28 +32,16 @@ CHUNK = 2_000  # files per task handed to a worker process
 XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 
-def floor(landing: Path, processes: int = os.cpu_count() or 1) -> dict[str, dict]:
+def floor(settings: Settings, processes: int = os.cpu_count() or 1) -> dict[str, dict]:
     """Per source system (the product's bronze step of the same name): files, rows and seconds of a bare read."""
     result = {}
-    for system, folders in _systems(landing).items():
+    for source in SOURCES:
         started = time.perf_counter()
-        files = [path for folder in folders for path in _files(folder)]
+        files = [path for _, folder in drop_folders(settings, source.system) for path in _files(Path(folder))]
         rows = _read_csv(f for f in files if _format(f) == "csv") + _read_documents(
             [f for f in files if _format(f) != "csv"], processes)
-        result[system] = {"files": len(files), "rows": rows, "seconds": time.perf_counter() - started}
+        result[source.system] = {"files": len(files), "rows": rows, "seconds": time.perf_counter() - started}
     return result
-
-
-def _systems(landing: Path) -> dict[str, list[Path]]:
-    """The folders each source system's bronze step reads: its own and those it shares (iJw lands beside iWmo),
-    in the platform's own landing and in every municipality's drop folder."""
-    drop_folders = [landing] + sorted(p for p in landing.glob("GM*") if p.is_dir())
-    shared = {folder for folders in SHARED_FOLDERS.values() for folder in folders}
-    systems = defaultdict(list)
-    for name in SOURCE_FOLDERS:
-        system = next((s for s, folders in SHARED_FOLDERS.items() if name in folders), name) if name in shared else name
-        systems[system] += [d / name for d in drop_folders if (d / name).is_dir()]
-    return dict(systems)
 
 
 def _files(folder: Path) -> list[Path]:
@@ -150,4 +139,4 @@ def _records(document) -> int:
 
 
 if __name__ == "__main__":
-    print(json.dumps(floor(Path(sys.argv[1]))))
+    print(json.dumps(floor(load_settings())))

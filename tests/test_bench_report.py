@@ -80,3 +80,11 @@ def test_each_source_s_ingest_is_a_goal_against_a_bare_read_of_its_files():
                                     "the bare read 1,000,000 rows/s and 2,800 files/s")
     iwmo = ingest["Ingest of iwmo within 3x of a bare read (10 gemeente(n))"]
     assert iwmo["measured"] == "4.0x (4.0 s vs 1.0 s)" and iwmo["met"] is False
+
+
+def test_generation_is_a_goal_against_writing_the_same_bytes():
+    scale = ten_municipalities()
+    scale["generation"] = {"seconds": 80.0, "write_floor": {"seconds": 20.0, "files": 150_000, "bytes": 600_000_000}}
+    generation = next(g for g in goals([scale]) if g["goal"].startswith("Generation"))
+    assert generation["measured"] == "4.0x (80 s vs 20 s)" and generation["met"] is False
+    assert generation["held_back_by"] == "150,000 files, 600 MB"
