@@ -128,12 +128,26 @@ def demo_run(built_demo, tmp_path_factory):
         yield copy_data_root(built, tmp_path_factory.mktemp("demo"), mp), run
 
 
+@pytest.fixture(scope="module")
+def truth(demo_run):
+    """The demo's Fixi meldingen as the landing files say they stand now, read independently of the pipeline."""
+    from tests import ground_truth as gt
+
+    return gt.latest_state(gt.read_landing(demo_run[0].landing / "fixi"))
+
+
 def copy_data_root(settings: Settings, target: Path, mp: pytest.MonkeyPatch) -> Settings:
     """A private copy of a built data root, for tests that change it; its catalogue points at its own files."""
     shutil.copytree(settings.data_root, target, dirs_exist_ok=True)
     copy = use_data_root(mp, target)
     write_catalogue(copy)
     return copy
+
+
+def gold(settings: Settings, sql: str, params=None) -> list[tuple]:
+    """The rows of a query on the published gold catalogue, opened read-only as an analyst does."""
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        return db.execute(sql, params or []).fetchall()
 
 
 def gold_rows(settings: Settings, table: str, ingestion_times: bool = True) -> list[tuple]:
