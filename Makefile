@@ -14,7 +14,7 @@ DAGSTER_CONFIG := $(DAGSTER_HOME)/dagster.yaml
 # The project's own tools (dbt, dagster) come first, also for tools that call them by name.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help run test dev bench clean dashboard sql
+.PHONY: help run test lint dev bench clean dashboard sql
 
 run: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m pipelines.run $(if $(DEMO),--demo,) $(if $(GEMEENTEN),--gemeenten $(GEMEENTEN),)
@@ -25,14 +25,20 @@ help:
 	@echo "make run DEMO=1     generate the demo exports first: into the project's own landing/, or into a folder"
 	@echo "                    named by LAKEHOUSE_LANDING (or LAKEHOUSE_DATA_ROOT) only if it exists and is empty"
 	@echo "make run GEMEENTEN=10  with DEMO=1 or an empty landing: ten demo municipalities"
-	@echo "make test           the whole test suite"
+	@echo "make test           the lint, then the whole test suite"
+	@echo "make lint           the SQL of the dbt models against .sqlfluff (sqlfluff, dbt templater)"
 	@echo "make dev            the Dagster UI on http://localhost:3000"
 	@echo "make bench          the benchmark report (NATIONAL=1: all 342 municipalities)"
 	@echo "make clean          remove everything built, keep landing/"
 	@echo "Production: LAKEHOUSE_MODE=productie LAKEHOUSE_PSEUDONYM_KEY=... LAKEHOUSE_LANDING=/path/to/exports make run"
 
-test: $(MANIFEST) $(DAGSTER_CONFIG)
+test: lint $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# sqlfluff renders each model with dbt, which connects to the profile's database: an in-memory one, so the lint
+# needs no data.
+lint: $(INSTALLED)
+	LAKEHOUSE_BUILD_DB=:memory: $(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 # Generation, full build and nightly run at 1 and 10 municipalities against a pandas and a bare-DuckDB baseline;
 # NATIONAL=1 adds all 342 municipalities. Report in benchmarks/results/.
