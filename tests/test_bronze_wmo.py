@@ -10,7 +10,8 @@ import shutil
 import duckdb
 import pytest
 
-from pipelines.bronze.ingest import ingest, rejected_files
+from pipelines.bronze.file_register import rejected_files
+from pipelines.bronze.ingest import ingest
 from pipelines.bronze.iwmo import IWMO
 from pipelines.bronze.zorgned import ZORGNED
 from pipelines.privacy import pseudonym

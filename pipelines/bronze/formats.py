@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from pipelines.bronze.ingest import RecordError, UnreadableFile
+from pipelines.bronze.contract import RecordError, UnreadableFile
 from pipelines.settings import TIMEZONE
 
 EARLIEST_PLAUSIBLE = dt.datetime(2000, 1, 1)

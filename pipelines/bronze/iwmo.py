@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from pipelines.bronze.formats import dutch_or_iso_date
-from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
+from pipelines.bronze.contract import Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import IWMO_BERICHT, IWMO_PRODUCT
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
 

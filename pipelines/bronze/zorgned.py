@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterator
 
 from pipelines.bronze.formats import FIELD_COUNT_ERROR, decode_text, dutch_or_iso_date, looks_delimited, read_csv
-from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
+from pipelines.bronze.contract import Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
 
