@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import logging
 
+import charset_normalizer
 import pytest
 
 from pipelines.bronze.file_register import rejected_files
 from pipelines.bronze.fixi import FIXI
-from pipelines.bronze.formats import SAMPLE_BYTES
+from pipelines.bronze.formats import ENCODINGS, SAMPLE_BYTES, decode_text
 from pipelines.bronze.ingest import ingest
 from tests.bulk import read_both_ways
 from tests.test_bronze_fixi import HEADER, bronze, csv_line, write
@@ -59,3 +60,13 @@ def test_a_file_in_no_encoding_exports_use_is_set_aside_naming_the_byte_and_the_
         f"the file is neither UTF-8 nor Windows-1252 (byte 0x81 at {position})")
     assert report.files_rejected == [f"onbekend.csv: {entry['error']}"]
     assert [r["categorie_bron"] for r in bronze(settings)] == [LATIN_1, LATIN_1]
+
+
+def test_utf8_with_few_accents_among_much_punctuation_is_read_as_utf8():
+    """charset-normalizer ranks Windows-1252 first for this text (one "á" after forty lines of pipes, backticks
+    and digits), which would read "Ciarán" as "CiarÃ¡n": UTF-8 is taken whenever it reads the sample."""
+    rows = [f"| `knmi/etmgeg_{n}.txt` | KNMI daily station data ({n}) | GitHub x/y, `etmgeg_{n}.txt` (commit "
+            f"9ecc1a67) | data: KNMI |" for n in range(40)]
+    content = "\n".join([*rows, "| storm Ciarán (2 Nov 2023) |", ""]).encode("utf-8")
+    assert charset_normalizer.from_bytes(content, cp_isolation=ENCODINGS).best().encoding == "cp1252"
+    assert decode_text(content) == content.decode("utf-8")
