@@ -15,7 +15,7 @@ import duckdb
 from benchmarks.compare import DID_NOT_COMPLETE, all_identical, parquet, same_rows
 from benchmarks.measure import Measured, run_measured
 from benchmarks.stages import FIXI_STEPS, last_run
-from pipelines.bronze.ingest import row_count
+from pipelines.bronze.parts import row_count
 from pipelines.bronze.sources import BRONZE_TABLES
 from pipelines.demo import DEFAULT_SEED
 from pipelines.demo.municipality import gemeenten

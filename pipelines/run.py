@@ -21,7 +21,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.at_rest import writing
-from pipelines.bronze.ingest import rejected_files
+from pipelines.bronze.file_register import rejected_files
 from pipelines.bronze.landing import landing_problem, unread_in_landing
 from pipelines.demo import generate_gemeenten
 from pipelines.settings import Settings, SettingsError, load_settings

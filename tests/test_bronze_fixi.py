@@ -15,7 +15,8 @@ import pytest
 
 from pipelines.bronze import landing
 from pipelines.bronze.fixi import FIXI
-from pipelines.bronze.ingest import ingest, rejected_files
+from pipelines.bronze.file_register import rejected_files
+from pipelines.bronze.ingest import ingest
 from pipelines.run import _quarantined
 from tests.bulk import read_both_ways
 from tests.conftest import demo_reference, run_lakehouse
@@ -336,7 +337,7 @@ def test_a_registered_file_untouched_since_is_not_read_again_and_a_touched_one_i
     assert ingest(FIXI, settings, "run-1", LOG).files_new == 1
     with monkeypatch.context() as m:
         m.setattr("pipelines.bronze.ingest._read", lambda path: pytest.fail(f"{path} was read again"))
-        m.setattr("pipelines.bronze.ingest._known_hashes", lambda *_: pytest.fail("bronze's hashes were read"))
+        m.setattr("pipelines.bronze.file_register.known_hashes", lambda *_: pytest.fail("bronze's hashes were read"))
         again = ingest(FIXI, settings, "run-2", LOG)
     assert (again.files_new, again.files_known) == (0, 1)
 

@@ -8,7 +8,8 @@ import json
 import logging
 import shutil
 
-from pipelines.bronze.ingest import ingest, rejected_files
+from pipelines.bronze.file_register import rejected_files
+from pipelines.bronze.ingest import ingest
 from pipelines.bronze.iwmo import IWMO
 from pipelines.privacy import pseudonym
 from tests.conftest import FIXTURES

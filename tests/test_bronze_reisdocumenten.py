@@ -152,7 +152,7 @@ def test_a_gba_extract_read_column_wise_equals_record_by_record(settings):
         "line 4: 12.35.30 '20201341' is not a valid date",
         "line 11: 12.35.60 '20201341' is not a valid date"]
     # Counted for the documents read (the column-wise reading's notes are asserted equal to these).
-    from pipelines.bronze.ingest import LandingFile, ParseContext
+    from pipelines.bronze.contract import LandingFile, ParseContext
 
     context = ParseContext(settings, LandingFile(settings.landing / "extract.csv", BAD_EXTRACT.encode(), 0, 0),
                            settings.gemeentecode)
@@ -164,7 +164,7 @@ def test_a_gba_extract_read_column_wise_equals_record_by_record(settings):
 def test_an_irregular_extract_is_left_to_the_record_parser(settings):
     """Column-wise reading promises line numbers; a short row or a line break inside a value breaks that
     promise, so such a file is read record by record."""
-    from pipelines.bronze.ingest import LandingFile, ParseContext
+    from pipelines.bronze.contract import LandingFile, ParseContext
 
     lines = BAD_EXTRACT.split("\n")
     irregular = {

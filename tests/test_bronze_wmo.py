@@ -10,7 +10,8 @@ import shutil
 import duckdb
 import pytest
 
-from pipelines.bronze.ingest import ingest, rejected_files
+from pipelines.bronze.file_register import rejected_files
+from pipelines.bronze.ingest import ingest
 from pipelines.bronze.iwmo import IWMO
 from pipelines.bronze.zorgned import ZORGNED
 from pipelines.privacy import pseudonym
@@ -102,9 +103,15 @@ def test_a_retour_from_the_aanbieder_and_a_bericht_whose_lines_are_not_used_name
         "<wmo302:Ontvanger>98025566<": "<wmo302:Ontvanger>0384<"}))
     ns = "http://www.istandaarden.nl/iwmo/3_2/{m}/schema"
     verzoek = (f"<m:Bericht xmlns:m='{ns.format(m='wmo317')}' xmlns:b='{ns.format(m='basisschema')}'><m:Header>"
-               "<m:BerichtCode>480</m:BerichtCode><m:Afzender>42420001</m:Afzender><m:Ontvanger>0384</m:Ontvanger>"
+               "<m:BerichtCode>480</m:BerichtCode><m:BerichtVersie>3</m:BerichtVersie>"
+               "<m:BerichtSubversie>2</m:BerichtSubversie><m:Afzender>42420001</m:Afzender><m:Ontvanger>0384</m:Ontvanger>"
                "<m:BerichtIdentificatie><b:Identificatie>V1</b:Identificatie><b:Dagtekening>2024-01-02</b:Dagtekening>"
-               "</m:BerichtIdentificatie></m:Header><m:Client><m:Bsn>999993653</m:Bsn></m:Client></m:Bericht>")
+               "</m:BerichtIdentificatie><m:XsdVersie><b:BasisschemaXsdVersie>1.0.0</b:BasisschemaXsdVersie>"
+               "<b:BerichtXsdVersie>1.0.0</b:BerichtXsdVersie></m:XsdVersie></m:Header><m:Client>"
+               "<m:Bsn>999993653</m:Bsn><m:Verzoek><m:ReferentieAanbieder>R1</m:ReferentieAanbieder>"
+               "<m:RedenVerzoek>1</m:RedenVerzoek><m:OngewijzigdeProducten><m:OngewijzigdProduct>"
+               "<m:ToewijzingNummer>9001</m:ToewijzingNummer></m:OngewijzigdProduct></m:OngewijzigdeProducten>"
+               "</m:Verzoek></m:Client></m:Bericht>")  # valid against the WMO317 XSD of 3.2
     land(settings, "iwmo", "verzoek_om_wijziging.xml", verzoek.encode())
     report = ingest(IWMO, settings, "run-1", LOG)
     berichten = {r["berichttype"]: r for r in rows(settings, "iwmo/bericht")}
@@ -114,12 +121,14 @@ def test_a_retour_from_the_aanbieder_and_a_bericht_whose_lines_are_not_used_name
 
 
 def test_iwmo_3_with_toewijzingnummer(settings):
+    # a release whose XSDs are not in the repository (3.1) is read unvalidated, whatever its shape
     land(settings, "iwmo", "v3.xml", variant("CasusA-02-WMO301_toewijzing.xml", {
-        "iwmo/2_0/": "iwmo/3_2/", "schema/2_0": "schema/3_2",
+        "iwmo/2_0/": "iwmo/3_1/", "schema/2_0": "schema/3_1",
         "<wmo301:ToegewezenProduct>": "<wmo301:ToegewezenProduct><wmo301:ToewijzingNummer>T77</wmo301:ToewijzingNummer>",
     }))
-    ingest(IWMO, settings, "run-1", LOG)
-    assert rows(settings, "iwmo/bericht")[0]["versie"] == "3.2"
+    report = ingest(IWMO, settings, "run-1", LOG)
+    assert rows(settings, "iwmo/bericht")[0]["versie"] == "3.1"
+    assert report.notes["not validated: no XSD for iWmo 3.1"] == 1
     assert [r["toewijzingnummer"] for r in rows(settings, "iwmo/product") if r["regelsoort"] == "toegewezen"] == ["T77"]
 
 
@@ -176,7 +185,8 @@ def test_every_iwmo_shape_keeps_its_status_aanlevering_and_reden_wijziging(setti
     (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/iwmo/3_2/wmo399/schema/3_2'/>", "unknown iWmo message WMO399"),
     (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/jw399/schema'/>", "unknown iJw message JW399"),
     (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/wmo301/schema'/>", "unknown iJw message WMO301"),
-    (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/jw301/schema'><b:Header><b:BerichtCode>414"
+    # a release without XSDs here: the reader's own check (3.2 berichten fail their XSD first, see below)
+    (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_1/jw301/schema'><b:Header><b:BerichtCode>414"
      b"</b:BerichtCode></b:Header></b:Bericht>", "JW301 carries berichtcode 414, expected 436"),
 ])
 def test_files_that_are_not_iwmo_are_set_aside_with_the_reason(settings, content, error):
@@ -186,6 +196,28 @@ def test_files_that_are_not_iwmo_are_set_aside_with_the_reason(settings, content
     assert report.rows["iwmo_bericht"] == 24
     [entry] = rejected_files(settings)
     assert error in entry["error"] and entry["bestand"].endswith("vreemd.xml")
+
+
+def test_a_bericht_that_breaks_its_xsd_is_set_aside_with_the_first_violation_and_the_rest_is_read(settings):
+    """Each bericht of a release whose XSDs are in the repository is validated against its XSD; one that breaks
+    it is not read but set aside whole, with the first violation (line and message). Berichten of a release
+    without XSDs here are read unvalidated, and counted as such."""
+    land_fixtures(settings, "iwmo")
+    land(settings, "iwmo", "kapotte_datum.xml", variant("specificatie/3_2-04-WMO305_start.xml", {
+        "<wmo305:Begindatum>2024-03-18<": "<wmo305:Begindatum>2024-02-30<", "SPEC305A": "SPEC305X"}))
+
+    report = ingest(IWMO, settings, "run-1", LOG)
+
+    [entry] = rejected_files(settings)
+    assert entry["bestand"].endswith("kapotte_datum.xml") and entry["error"] == (
+        "WMO305 does not validate against the iWmo 3.2 XSD (iwmo/3_2/wmo305.xsd), line 38: Element "
+        "'{http://www.istandaarden.nl/iwmo/3_2/wmo305/schema}Begindatum': '2024-02-30' is not a valid value of the "
+        "atomic type '{http://www.istandaarden.nl/iwmo/3_2/basisschema/schema}LDT_Datum'.")
+    assert (settings.quarantine / "bestanden" / "iwmo").glob("*_kapotte_datum.xml")
+    assert report.rows["iwmo_bericht"] == 24  # every fixture, each valid against its XSD or of a release without
+    assert "SPEC305X" not in {r["bericht_identificatie"] for r in rows(settings, "iwmo/bericht")}
+    assert report.notes["not validated: no XSD for iWmo 2.0"] == 11  # the iStandaarden voorbeeldberichten (2.0)
+    assert not [note for note in report.notes if note.startswith("not validated") and "2.0" not in note]
 
 
 def test_an_invalid_bsn_is_a_finding_and_is_still_pseudonymised(settings):

@@ -10,7 +10,7 @@ import json
 import duckdb
 import pytest
 
-from pipelines.bronze.ingest import write_parquet
+from pipelines.bronze.parts import write_parquet
 from pipelines.bronze.tables import FIXI_MELDING
 from pipelines.build_state import (
     RECORD,

@@ -151,12 +151,12 @@ def test_bronze_holding_a_file_twice_is_repaired_by_the_next_run(settings, monke
 
 
 def test_files_a_killed_run_ingested_but_never_registered_are_registered_with_their_counts(settings, monkeypatch):
-    import pipelines.bronze.ingest as ingest_module
+    from pipelines.bronze import file_register
 
     (settings.landing / "brp").mkdir(parents=True)
     shutil.copy(FIXTURES / "brp" / "gba-v-testset-sample.csv", settings.landing / "brp")
     with monkeypatch.context() as killed, pytest.raises(KeyboardInterrupt):
-        killed.setattr(ingest_module, "_write_register", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        killed.setattr(file_register, "write", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
         ingest(BRP, settings, "gedood", logging.getLogger("test"))
     in_bronze = bronze_keys(settings)
 

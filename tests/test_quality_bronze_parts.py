@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from pipelines.bronze.deliveries import WITHDRAWALS
 from pipelines.bronze.fixi import FIXI
-from pipelines.bronze.ingest import write_parquet
+from pipelines.bronze.parts import write_parquet
 from pipelines.bronze.tables import FIXI_MELDING
 from pipelines.quality import suites
 from pipelines.quality.suites import CHECKED_PARTS, load_suites, run_suite

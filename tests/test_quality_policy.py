@@ -8,7 +8,7 @@ import json
 import duckdb
 
 from pipelines.build_state import RECORD, WHOLE_BUILD
-from pipelines.bronze.ingest import row_count
+from pipelines.bronze.parts import row_count
 from pipelines.quality.suites import load_suites
 from tests.conftest import copy_data_root, gold_rows, run_lakehouse
 from tests.test_reruns import GOLD_MARTS, new_export

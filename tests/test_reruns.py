@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.bronze.ingest import row_count
+from pipelines.bronze.parts import row_count
 from pipelines.build_state import RECORD, WHOLE_BUILD
 from tests.conftest import copy_data_root, gold_rows, run_lakehouse
 

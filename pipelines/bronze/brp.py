@@ -33,7 +33,7 @@ from pipelines.bronze.formats import (
     none_when_empty,
     through_distinct,
 )
-from pipelines.bronze.ingest import Bulk, Parsed, ParseContext, RecordError, Source, UnreadableFile
+from pipelines.bronze.contract import Bulk, Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import BRP_REISDOCUMENT
 from pipelines.privacy import age_band, age_on, ages_on, bsn_is_valid, pseudonym
 

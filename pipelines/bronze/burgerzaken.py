@@ -23,7 +23,7 @@ from pipelines.bronze.formats import (
     read_csv_columns,
     through_distinct,
 )
-from pipelines.bronze.ingest import Bulk, Parsed, ParseContext, RecordError, Source
+from pipelines.bronze.contract import Bulk, Parsed, ParseContext, RecordError, Source
 from pipelines.bronze.tables import BURGERZAKEN_AANVRAAG
 from pipelines.privacy import age_band, ages_on, band_of_age, bsn_is_valid, pseudonym
 

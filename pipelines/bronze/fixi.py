@@ -33,7 +33,7 @@ from pipelines.bronze.formats import (
     read_csv_columns,
     through_distinct,
 )
-from pipelines.bronze.ingest import Bulk, Parsed, ParseContext, RecordError, Source, UnreadableFile
+from pipelines.bronze.contract import Bulk, Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import FIXI_MELDING
 
 CSV_ALIASES = {

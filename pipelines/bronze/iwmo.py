@@ -18,6 +18,10 @@ toegewezen product its RedenWijziging (WMO002/JZ002; 13 verwijderd) or, in 2.0, 
 `reden_wijziging`; `versie` says which codelist): bronze keeps
 every delivery as it came, silver derives what is current from them.
 
+A bericht of a release whose XSDs are in the repository (iWmo 2.1 and 3.2, iJw 3.2: `pipelines/bronze/xsd/`) is
+validated against the XSD of its message first; one that breaks it is set aside whole with its first violation
+(`xsd_validation`). Berichten of other releases (2.0, 3.0, 3.1) are read unvalidated and counted as such.
+
 Every row belongs to the municipality whose drop folder holds the file. The municipality the bericht itself
 names (its sender or receiver with a four-digit gemeentecode) is kept beside it; when the two differ the bericht is
 still read and the difference is a finding (`gemeentecode_afwijkend`, counted in the run's notes).
@@ -39,8 +43,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from pipelines.bronze import xsd_validation
 from pipelines.bronze.formats import dutch_or_iso_date
-from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
+from pipelines.bronze.contract import Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import IWMO_BERICHT, IWMO_PRODUCT
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
 
@@ -83,6 +88,7 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
     root = _root(context.file.content)
     standard, versie, number = _message(root)
     message = f"{standard.prefix}{number}"
+    _validate(root, standard, versie, message, context)
     bericht = _bericht(_Fields(_child(root, "Header")), standard, message, versie, context)
     clients = _children(_child(root, "Clienten"), "Client") or _children(root, "Client")
     context.notes[f"{message.upper()} {bericht['versie']}"] += 1
@@ -115,6 +121,17 @@ def _message(root) -> tuple[Standard, str, str]:
     if prefix != standard.prefix or number not in standard.berichtcodes:
         raise UnreadableFile(f"unknown {standard.name} message {prefix.upper()}{number} (version {major}.{minor})")
     return standard, f"{major}.{minor}", number
+
+
+def _validate(root, standard: Standard, versie: str, message: str, context: ParseContext) -> None:
+    """A bericht that breaks the XSD of its release is not read: it is set aside with the first violation."""
+    family, release = standard.name.lower(), versie.replace(".", "_")
+    schema = xsd_validation.schema(family, release, message)
+    if schema is None:
+        context.notes[xsd_validation.not_validated(family, release, message)] += 1
+    elif violation := xsd_validation.first_violation(schema, root):
+        raise UnreadableFile(f"{message.upper()} does not validate against the {standard.name} {versie} XSD "
+                             f"({family}/{release}/{message}.xsd), {violation}")
 
 
 def _bericht(header: _Fields, standard: Standard, message: str, versie: str, context: ParseContext) -> dict:

@@ -3,7 +3,9 @@
 import dagster as dg
 import pyarrow.parquet as pq
 
-from pipelines.bronze.ingest import Source, ingest, row_count, write_parquet
+from pipelines.bronze.contract import Source
+from pipelines.bronze.ingest import ingest
+from pipelines.bronze.parts import row_count, write_parquet
 from pipelines.bronze.landing import system_folders
 from pipelines.bronze.referentie import public_holidays, school_holidays
 from pipelines.bronze.sources import SOURCES
