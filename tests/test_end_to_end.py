@@ -677,7 +677,8 @@ def test_each_expectation_shows_by_name_with_its_outcome_in_the_check_and_the_da
     from pipelines.quality.suites import load_suites
 
     settings, result = demo_run
-    checks = {c.check_name: c.metadata for c in result.get_asset_check_evaluations() if c.check_name.startswith("gx_")}
+    checks = {c.asset_key.to_user_string(): c.metadata for c in result.get_asset_check_evaluations()
+              if c.check_name.startswith("gx_")}
     suites = load_suites()
     assert len(checks) == len(suites)
     stored = gold(settings, """select tabel, expectation, coalesce(kolom, ''), ernst, geslaagd, aantal_onverwacht,
@@ -687,9 +688,10 @@ def test_each_expectation_shows_by_name_with_its_outcome_in_the_check_and_the_da
     assert sum(1 for row in stored if row[5]) >= 5  # real findings were counted
     shown = [(suite.name, r.data["expectation"], r.data["kolom"] or "", r.data["ernst"], r.data["geslaagd"],
               r.data["aantal_onverwacht"], r.data["waargenomen"] or "")
-             for suite in suites for r in checks[f"gx_{suite.table}"]["expectations"].value.records]
+             for suite in suites for r in checks[f"{suite.zone}/{suite.table}"]["expectations"].value.records]
     assert sorted(shown, key=str) == sorted(stored, key=str)
-    assert [len(checks[f"gx_{s.table}"]["expectations"].value.records) for s in suites] == [len(s.expectations) for s in suites]
+    assert [len(checks[f"{s.zone}/{s.table}"]["expectations"].value.records) for s in suites] == [
+        len(s.expectations) for s in suites]
     index = (settings.gx_docs / "site" / "index.html").read_text()
     assert all(suite.name in index for suite in suites)
 

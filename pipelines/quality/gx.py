@@ -15,9 +15,9 @@ from typing import Literal
 
 import great_expectations as gx
 import sqlalchemy as sa
+from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier, ValidationResultIdentifier)
-from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.datasource.fluent.sql_datasource import SQLDatasource
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
@@ -139,7 +139,8 @@ def _context(docs: Path):
     context.add_data_docs_site(DOCS_SITE, {
         "class_name": "SiteBuilder",
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs / "site")},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_cta_footer": False},
+        "site_section_builders": {"expectations": "0", "profiling": "0"},  # the validation pages show the suites
     })
     return context
 
