@@ -91,7 +91,8 @@ class Batch:
     examples: list[str] | None = None  # columns naming a few unexpected rows in `waargenomen`
 
 
-EXAMPLES = 5  # rows named per finding
+EXAMPLES = 5  # rows named per finding: the first by `Batch.examples` of the ones GX names
+NAMED = 100  # rows GX names per finding, in no order: a finding of no more rows names the same ones every run
 
 
 def validate(name: str, expectations: list[dict], batch: Batch, parameters: dict, docs: Path,
@@ -122,7 +123,7 @@ def validate(name: str, expectations: list[dict], batch: Batch, parameters: dict
 def _format(batch: Batch) -> dict:
     """Unexpected values are left out (bronze holds personal data); a few rows are named by `batch.examples`."""
     if batch.examples:
-        return {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES, "exclude_unexpected_values": True,
+        return {"result_format": "SUMMARY", "partial_unexpected_count": NAMED, "exclude_unexpected_values": True,
                 "unexpected_index_column_names": batch.examples}
     return {"result_format": "BASIC", "partial_unexpected_count": 0}
 
@@ -190,5 +191,5 @@ def _observed(observed, details: dict, batch: Batch) -> str | None:
     named = (details.get("partial_unexpected_index_list") or [{}])[0]
     if not named:
         return None
-    rows = sorted(zip(*(named[column] for column in batch.examples)))
+    rows = sorted(zip(*(named[column] for column in batch.examples)))[:EXAMPLES]
     return "e.g. " + ", ".join("#".join(str(value) for value in row) for row in rows)
