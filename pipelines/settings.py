@@ -90,6 +90,11 @@ class Settings:
     def dbt_docs(self) -> Path:
         return self.lineage / "dbt_docs"
 
+    @property
+    def gx_docs(self) -> Path:
+        """Great Expectations' Data Docs (`site/index.html`) and the latest validation result of each suite."""
+        return self.lineage / "gx_docs"
+
     @cached_property
     def afhandeltermijnen(self) -> dict[str, int]:
         """Handling term in working days per conformed Fixi category; the dbt seed is the one source."""
