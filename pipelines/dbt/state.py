@@ -40,7 +40,7 @@ def save(folder: Path, state: dict[str, Any]) -> None:
     """Replace the state file in one rename: a run killed while writing leaves the previous state whole."""
     folder.mkdir(parents=True, exist_ok=True)
     staging = folder / f".{STATE_FILE}.new"
-    staging.write_text(json.dumps(state, indent=1, sort_keys=True))
+    staging.write_text(json.dumps(state, sort_keys=True))
     staging.replace(folder / STATE_FILE)
 
 
