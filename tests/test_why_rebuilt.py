@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 from pipelines.dbt.manifest import read_manifest
 from pipelines.dbt.why import why
