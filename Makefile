@@ -14,7 +14,7 @@ DAGSTER_CONFIG := $(DAGSTER_HOME)/dagster.yaml
 # The project's own tools (dbt, dagster) come first, also for tools that call them by name.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help run test lint dev bench clean dashboard sql
+.PHONY: help run test lint dev bench clean dashboard sql why
 
 run: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m pipelines.run $(if $(DEMO),--demo,) $(if $(GEMEENTEN),--gemeenten $(GEMEENTEN),)
@@ -29,6 +29,7 @@ help:
 	@echo "make lint           the SQL of the dbt models against .sqlfluff (sqlfluff, dbt templater)"
 	@echo "make dev            the Dagster UI on http://localhost:3000"
 	@echo "make bench          the benchmark report (NATIONAL=1: all 342 municipalities)"
+	@echo "make why MODEL=silver.fixi_melding  why the last run rebuilt that model, or kept it"
 	@echo "make clean          remove everything built, keep landing/"
 	@echo "Production: LAKEHOUSE_MODE=productie LAKEHOUSE_PSEUDONYM_KEY=... LAKEHOUSE_LANDING=/path/to/exports make run"
 
@@ -58,6 +59,10 @@ dashboard: $(MANIFEST)
 sql: $(INSTALLED)
 	$(BIN)/python -m dashboard.sql "$(Q)"
 
+# Why the last run rebuilt a model or kept it, from the build state: make why MODEL=silver.fixi_melding
+why: $(MANIFEST)
+	$(BIN)/python -m pipelines.dbt why "$(MODEL)"
+
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -71,7 +76,7 @@ $(DAGSTER_CONFIG): dagster.yaml
 
 # The dbt manifest drives the Dagster asset graph, so it is rebuilt whenever a model, seed or macro changes.
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
-	$(BIN)/python -m pipelines.transform
+	$(BIN)/python -m pipelines.dbt parse
 	touch $@
 
 clean:

@@ -103,7 +103,7 @@ class Settings:
 
     def dbt_env(self) -> dict[str, str]:
         """What dbt needs to find the zones; dbt reads these with env_var(), the bronze zone, the build database
-        and the memory limit only in its profile (pipelines/dbt_in_process.py keeps those out of the parse)."""
+        and the memory limit only in its profile (pipelines/dbt/runner.py keeps those out of the parse)."""
         return {
             "LAKEHOUSE_BRONZE": str(self.bronze),
             "LAKEHOUSE_BUILD_DB": str(self.build_db),

@@ -31,7 +31,7 @@ ENV_VARS = ("LAKEHOUSE_LANDING", "LAKEHOUSE_BRONZE", "LAKEHOUSE_SILVER", "LAKEHO
 @pytest.fixture(autouse=True, scope="session")
 def collect_what_loading_the_definitions_froze():
     """Loading the definitions or parsing the dbt project freezes every object alive at that moment
-    (pipelines/long_lived.py); in a test process that includes the garbage of earlier tests, whose DuckDB objects
+    (pipelines/garbage_collection.py); in a test process that includes the garbage of earlier tests, whose DuckDB objects
     nanobind reports as leaked at exit."""
     yield
     gc.unfreeze()

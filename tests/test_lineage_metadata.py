@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from pipelines.dbt_in_process import PROJECT_MANIFEST
+from pipelines.dbt.manifest import PROJECT_MANIFEST
 from tests.conftest import gold
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import duckdb
 
-from pipelines.dbt_in_process import PROJECT_MANIFEST
+from pipelines.dbt.manifest import PROJECT_MANIFEST
 from tests.conftest import gold
 
 

@@ -12,7 +12,7 @@ files are the ones recorded the last time. A removal changes the folder's time, 
 
 A file removed or replaced (or an earlier delivery back in landing) changes what records already in silver rest
 on, which an incremental model cannot tell from the ingestion times it goes by: the run is recorded as a
-withdrawal (`WITHDRAWALS`), and `pipelines.build_state` rebuilds such models whole.
+withdrawal (`WITHDRAWALS`), and `pipelines.dbt.rebuild` rebuilds such models whole.
 """
 
 from __future__ import annotations

@@ -52,20 +52,20 @@ class _OneWriter(dg.Executor):
     another run writes fails at once, naming that run. `make run` does the same itself, as `execute_in_process`
     replaces the job's executor with its own."""
 
-    def __init__(self, steps: dg.Executor):
-        self.steps = steps
+    def __init__(self, in_process: dg.Executor):
+        self.in_process = in_process
 
     @property
     def retries(self):
-        return self.steps.retries
+        return self.in_process.retries
 
     @property
     def step_dependency_config(self):
-        return self.steps.step_dependency_config
+        return self.in_process.step_dependency_config
 
     def execute(self, plan_context, execution_plan):
         with writing(load_settings(), plan_context.run_id):
-            yield from self.steps.execute(plan_context, execution_plan)
+            yield from self.in_process.execute(plan_context, execution_plan)
 
 
 @dg.executor(name="one_writer", config_schema=dg.in_process_executor.config_schema)

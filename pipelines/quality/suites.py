@@ -27,7 +27,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.bronze.sources import BRONZE_SYSTEMS, BRONZE_TABLES
-from pipelines.build_state import bronze_parts, table_inputs
+from pipelines.dbt.rebuild import bronze_parts
+from pipelines.dbt.state import table_inputs
 from pipelines.quality.gx import Batch, Outcome, validate
 from pipelines.settings import EXPECTATIONS_DIR, Settings
 
