@@ -24,6 +24,7 @@ from pipelines.at_rest import writing
 from pipelines.bronze.ingest import rejected_files
 from pipelines.bronze.landing import landing_problem, unread_in_landing
 from pipelines.demo import generate_gemeenten
+from pipelines.lineage import dagster_run
 from pipelines.settings import Settings, SettingsError, load_settings
 from pipelines.suppression_summary import suppression_notes
 from pipelines.writer_lock import WriterBusy
@@ -102,13 +103,18 @@ def materialise_everything(run_id: str | None = None, log_file: Path | None = No
     if log_file:
         loggers["file"] = {"config": {"path": str(log_file)}}
         print(f"lakehouse: materialising landing -> bronze -> silver -> gold (progress below, all of it in {log_file})")
-    return job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": loggers},
-        tags={"trigger": "make run"},
-        run_id=run_id,
-    )
+    run_id = run_id or str(uuid.uuid4())
+    # The job's executor tells lineage of the runs it executes; `execute_in_process` replaces it with its own.
+    with dagster_run(load_settings(), run_id, job.name) as failed:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": loggers},
+            tags={"trigger": "make run"},
+            run_id=run_id,
+        )
+        failed += [step for step, _ in _failed_steps(result)]
+    return result
 
 
 class _WithoutTracebacks(logging.Formatter):

@@ -7,6 +7,7 @@ import dagster as dg
 from pipelines.at_rest import writing
 from pipelines.bronze.ingest import pending_files
 from pipelines.bronze.sources import SOURCES
+from pipelines.lineage import dagster_run
 from pipelines.settings import load_settings
 from pipelines.writer_lock import current_writer
 
@@ -64,8 +65,13 @@ class _OneWriter(dg.Executor):
         return self.steps.step_dependency_config
 
     def execute(self, plan_context, execution_plan):
-        with writing(load_settings(), plan_context.run_id):
-            yield from self.steps.execute(plan_context, execution_plan)
+        settings = load_settings()
+        with writing(settings, plan_context.run_id), dagster_run(settings, plan_context.run_id,
+                                                                 plan_context.job_name) as failed:
+            for event in self.steps.execute(plan_context, execution_plan):
+                if event.is_step_failure:
+                    failed.append(event.step_key)
+                yield event
 
 
 @dg.executor(name="one_writer", config_schema=dg.in_process_executor.config_schema)
