@@ -137,7 +137,8 @@ def dagster_run(settings: Settings, run_id: str, job: str) -> Iterator[list[str]
                                        f"failed steps: {', '.join(failed)}" if failed else None))
 
 
-def _dagster_run_event(settings: Settings, run_id: str, job: str, event_type: str, error: str | None = None) -> RunEvent:
+def _dagster_run_event(settings: Settings, run_id: str, job: str, event_type: str,
+                       error: str | None = None) -> RunEvent:
     return RunEvent(eventType=RunState[event_type], eventTime=_now(), run=Run(runId=run_id, facets=_error(error)),
                     job=_job(settings, job, "JOB"))
 
@@ -159,9 +160,9 @@ def _error(error: str | None) -> dict:
 def _input(settings: Settings, dagster_run_id: str, data: Dataset, with_assertions: bool) -> InputDataset:
     assertions = with_assertions and data.namespace == namespace(settings) and \
         _assertions(settings.dq_results / dagster_run_id).get(data.name)
-    return InputDataset(data.namespace, data.name, facets=data.facets, inputFacets={
-        "dataQualityAssertions": data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(assertions=assertions)
-    } if assertions else {})
+    facet = data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet
+    return InputDataset(data.namespace, data.name, facets=data.facets,
+                        inputFacets={"dataQualityAssertions": facet(assertions=assertions)} if assertions else {})
 
 
 def _assertions(results: Path) -> dict[str, list]:
@@ -174,8 +175,9 @@ def _assertions(results: Path) -> dict[str, list]:
 @functools.lru_cache(maxsize=4)
 def _assertions_of(files: tuple[tuple[str, int], ...]) -> dict[str, list]:
     rows = duckdb.execute(
-        "select tabel, expectation, kolom, ernst, omschrijving, geslaagd, waargenomen from read_parquet(?, union_by_name "
-        "= true) order by tabel, expectation, kolom", [[name for name, _ in files]]).fetchall()
+        "select tabel, expectation, kolom, ernst, omschrijving, geslaagd, waargenomen "
+        "from read_parquet(?, union_by_name = true) order by tabel, expectation, kolom",
+        [[name for name, _ in files]]).fetchall()
     tables = {}
     for table, expectation, column, severity, description, passed, observed in rows:
         tables.setdefault(table, []).append(data_quality_assertions_dataset.Assertion(

@@ -36,9 +36,9 @@ def schemas() -> Registry:
 
 
 def facets_of(event: dict) -> list[dict]:
-    datasets = event["inputs"] + event["outputs"]
-    return [facet for facets in [event["run"].get("facets", {}), event["job"].get("facets", {}),
-                                 *(d.get(kind, {}) for d in datasets for kind in ("facets", "inputFacets", "outputFacets"))]
+    kinds = ("facets", "inputFacets", "outputFacets")
+    datasets = [d.get(kind, {}) for d in event["inputs"] + event["outputs"] for kind in kinds]
+    return [facet for facets in [event["run"].get("facets", {}), event["job"].get("facets", {}), *datasets]
             for facet in facets.values()]
 
 
@@ -62,11 +62,13 @@ def test_datasets_are_named_by_the_lakehouse_not_by_the_machine(demo_run, events
         for data in event["inputs"] + event["outputs"]:
             namespaces[data["namespace"]].add(data["name"])
             for column in data["facets"].get("columnLineage", {}).get("fields", {}).values():
-                namespaces.update({f["namespace"]: namespaces[f["namespace"]] | {f["name"]} for f in column["inputFields"]})
+                for field in column["inputFields"]:
+                    namespaces[field["namespace"]].add(field["name"])
     assert set(namespaces) == {"duckdb://lakehouse-gm0301", "file://lakehouse-gm0301"}
     tables, files = namespaces["duckdb://lakehouse-gm0301"], namespaces["file://lakehouse-gm0301"]
     assert {"bronze.fixi_melding", "silver.fixi_melding", "gold.fixi_pieken"} <= tables
-    landed = {f"landing/{p.relative_to(settings.landing).as_posix()}" for p in settings.landing.rglob("*") if p.is_file()}
+    landed = {f"landing/{p.relative_to(settings.landing).as_posix()}"
+              for p in settings.landing.rglob("*") if p.is_file()}
     assert {name for name in files if name.startswith("landing/")} <= landed
     assert any(name.startswith("landing/fixi/") for name in files)
     assert "gold/fixi_pieken.parquet" in files

@@ -39,10 +39,11 @@ def new_landing_files(context: dg.SensorEvaluationContext):
     waiting = sorted((row["bestand"], row["bytes"], row["mtime_ns"])
                      for source in SOURCES for row in pending_files(settings, source).to_pylist())
     if not waiting:
-        return dg.SkipReason("no new or changed files in landing/")
+        return dg.SkipReason(f"no new or changed files in {settings.landing}")
     digest = hashlib.sha256(repr(waiting).encode()).hexdigest()
     if digest == context.cursor:
-        return dg.SkipReason(f"a run was already started for the {len(waiting)} new or changed files in landing/")
+        return dg.SkipReason(f"a run was already started for the {len(waiting)} new or changed files in "
+                             f"{settings.landing}")
     context.update_cursor(digest)
     return dg.RunRequest(run_key=digest, tags={"trigger": "new_landing_files"})
 

@@ -2,6 +2,7 @@
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import DAGSTER_DBT_PROJECT_METADATA_KEY as DBT_PROJECT_METADATA
 
 from pipelines.settings import DBT_PROJECT_DIR, load_settings
 from pipelines.transform import dbt_build, dbt_docs
@@ -12,6 +13,12 @@ dbt_project.prepare_if_dev()
 
 class LakehouseTranslator(DagsterDbtTranslator):
     """Asset keys, groups, owners and metadata for every dbt node, set in this one place."""
+
+    def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
+        # Without the DbtProject object dagster-dbt adds to the metadata, which Dagster cannot serialise: the UI
+        # would show it on every dbt asset as "[DbtProject] (unserializable)". Nothing here reads it back.
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        return spec.replace_attributes(metadata={k: v for k, v in spec.metadata.items() if k != DBT_PROJECT_METADATA})
 
     def get_asset_key(self, props) -> dg.AssetKey:
         if props["resource_type"] == "source":
