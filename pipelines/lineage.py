@@ -27,6 +27,7 @@ from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, R
 from openlineage.client.facet_v2 import (column_lineage_dataset, data_quality_assertions_dataset, error_message_run,
                                          job_type_job, parent_run, schema_dataset)
 from openlineage.client.serde import Serde
+from openlineage.client.transport.http import HttpTransport
 from openlineage.client.transport.transport import Config, Transport
 from openlineage.client.uuid import generate_new_uuid
 
@@ -62,14 +63,15 @@ class Dataset:
 
 def dataset(ns: str, name: str, columns: dict[str, str] | None = None, column_lineage: dict | None = None) -> Dataset:
     """A dataset; `columns` maps name -> type, `column_lineage` output column -> its input fields
-    (`{"namespace", "name", "field"}`)."""
+    (`{"namespace", "name", "field"}`). Optional parts left empty are None: the JSON leaves out a None, not a []."""
     facets = {}
     if columns:
         facets["schema"] = schema_dataset.SchemaDatasetFacet(
-            fields=[schema_dataset.SchemaDatasetFacetFields(name=n, type=t) for n, t in columns.items()])
+            fields=[schema_dataset.SchemaDatasetFacetFields(name=n, type=t, fields=None) for n, t in columns.items()])
     if column_lineage:
-        facets["columnLineage"] = column_lineage_dataset.ColumnLineageDatasetFacet(fields={
-            column: column_lineage_dataset.Fields(inputFields=[column_lineage_dataset.InputField(**i) for i in inputs])
+        facets["columnLineage"] = column_lineage_dataset.ColumnLineageDatasetFacet(dataset=None, fields={
+            column: column_lineage_dataset.Fields(
+                inputFields=[column_lineage_dataset.InputField(**i, transformations=None) for i in inputs])
             for column, inputs in column_lineage.items()})
     return Dataset(ns, name, facets)
 
@@ -183,7 +185,7 @@ def _assertions_of(files: tuple[tuple[str, int], ...]) -> dict[str, list]:
         tables.setdefault(table, []).append(data_quality_assertions_dataset.Assertion(
             assertion=expectation, success=passed, column=column if column and "," not in column else None,
             severity=SEVERITY.get(severity, severity), description=description, actual=observed,
-            params={"columns": column} if column and "," in column else {}))
+            params={"columns": column} if column and "," in column else None))
     return tables
 
 
@@ -193,11 +195,10 @@ def _emit(settings: Settings, event: RunEvent) -> None:
 
 @functools.cache
 def _client(folder: Path, url: str | None) -> OpenLineageClient:
-    """Files in `folder` always; a lineage server too when `url` names one (a server that is down costs the
-    run a warning per event, never the run)."""
+    """Files in `folder` always; a lineage server too when `url` names one."""
     transports = {"files": {"type": f"{__name__}.RunFolderTransport", "folder": str(folder)}}
     if url:
-        transports["server"] = {"type": "http", "url": url}
+        transports["server"] = {"type": f"{__name__}.LineageServerTransport", "url": url}
     return OpenLineageClient(config={
         "transport": {"type": "composite", "transports": transports},
         # No sourceCodeLocation facet: it would name the machine's git remote; the producer URI says what made it.
@@ -230,3 +231,20 @@ class RunFolderTransport(Transport):
         name = f"{time:%H%M%S%f}_{event.job.name.replace('/', '.')}_{event.eventType.value}.json"
         (folder / name).write_text(Serde.to_json(event, indent=1, ensure_ascii=False), encoding="utf-8")
 
+
+
+class LineageServerTransport(HttpTransport):
+    """The lineage server, left alone for the rest of the process once it failed to take an event: a server that
+    is down costs the run one warning (and the client's retries once), not a wait on every event. The files in
+    `lineage/events/` keep every event, to load into the server later."""
+    kind = "lakehouse-lineage-server"
+    failed = False
+
+    def emit(self, event: RunEvent):
+        if self.failed:
+            return None
+        try:
+            return super().emit(event)
+        except Exception:
+            self.failed = True
+            raise

@@ -116,23 +116,28 @@ def test_input_tables_carry_the_checks_the_run_made_on_them(demo_run, events):
     assert bronze and set(bronze) <= set(checked["bronze.fixi_melding"])
 
 
-class _Server(BaseHTTPRequestHandler):
-    received: list[tuple[str, dict]] = []
+def lineage_server(status: int) -> tuple[HTTPServer, list[tuple[str, dict]]]:
+    """A lineage server on this machine that answers every event with `status`, and what it received."""
+    received = []
 
-    def do_POST(self):  # noqa: N802 (http.server's name)
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((self.path, json.loads(body)))
-        self.send_response(201)
-        self.end_headers()
+    class Server(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            received.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+            self.send_response(status)
+            self.end_headers()
 
-    def log_message(self, *args):
-        pass
+        def log_message(self, *args):
+            pass
 
-
-def test_a_lineage_server_gets_the_events_the_files_get(tmp_path, monkeypatch):
-    server = HTTPServer(("127.0.0.1", 0), _Server)
+    server = HTTPServer(("127.0.0.1", 0), Server)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("LAKEHOUSE_DATA_ROOT", str(tmp_path))
+    return server, received
+
+
+def events_sent_to(settings_root: Path, status: int, monkeypatch) -> tuple[list[dict], list[tuple[str, dict]]]:
+    """The events of a Dagster run with a failed step, as files and as the lineage server received them."""
+    server, received = lineage_server(status)
+    monkeypatch.setenv("LAKEHOUSE_DATA_ROOT", str(settings_root))
     monkeypatch.setenv("LAKEHOUSE_LINEAGE_URL", f"http://127.0.0.1:{server.server_port}")
     settings = load_settings()
     try:
@@ -142,6 +147,17 @@ def test_a_lineage_server_gets_the_events_the_files_get(tmp_path, monkeypatch):
         server.shutdown()
     files = sorted((json.loads(p.read_text()) for p in settings.lineage.glob("events/*/*/*.json")),
                    key=lambda e: e["eventType"] != "START")
-    assert [(path, body) for path, body in _Server.received] == [("/api/v1/lineage", event) for event in files]
+    return files, received
+
+
+def test_a_lineage_server_gets_the_events_the_files_get(tmp_path, monkeypatch):
+    files, received = events_sent_to(tmp_path, 201, monkeypatch)
+    assert received == [("/api/v1/lineage", event) for event in files]
     assert [e["eventType"] for e in files] == ["START", "FAIL"]
     assert files[1]["run"]["facets"]["errorMessage"]["message"] == "failed steps: dbt_silver_fixi"
+
+
+def test_a_lineage_server_that_refuses_an_event_is_left_alone_and_the_files_keep_every_event(tmp_path, monkeypatch):
+    files, received = events_sent_to(tmp_path, 400, monkeypatch)
+    assert [e["eventType"] for e in files] == ["START", "FAIL"]
+    assert received == [("/api/v1/lineage", files[0])]  # tried once, not again for the next event
