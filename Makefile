@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 .PHONY: help run test lint dev bench clean dashboard sql why
 
 run: $(MANIFEST) $(DAGSTER_CONFIG)
-	$(BIN)/python -m pipelines.run $(if $(DEMO),--demo,) $(if $(GEMEENTEN),--gemeenten $(GEMEENTEN),)
+	@$(BIN)/python -m pipelines.run $(if $(DEMO),--demo,) $(if $(GEMEENTEN),--gemeenten $(GEMEENTEN),)
 
 help:
 	@echo "make run            build everything from landing/; in demo mode (the default) the project's own landing/"
@@ -27,7 +27,7 @@ help:
 	@echo "make run GEMEENTEN=10  with DEMO=1 or an empty landing: ten demo municipalities"
 	@echo "make test           the lint, then the whole test suite"
 	@echo "make lint           the SQL of the dbt models against .sqlfluff (sqlfluff, dbt templater)"
-	@echo "make dev            the Dagster UI on http://localhost:3000"
+	@echo "make dev            the Dagster UI on http://localhost:3000 (DEV_PORT=3001 for another port)"
 	@echo "make bench          the benchmark report (NATIONAL=1: all 342 municipalities)"
 	@echo "make why MODEL=silver.fixi_melding  why the last run rebuilt that model, or kept it"
 	@echo "make clean          remove everything built, keep landing/"
@@ -46,8 +46,11 @@ lint: $(INSTALLED)
 bench: $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m benchmarks $(if $(NATIONAL),--national,) $(if $(GEMEENTEN),--gemeenten $(GEMEENTEN),)
 
+# `dg dev` supersedes `dagster dev` but needs the dg command-line tool; `dagster dev` does the same here, so its
+# notice that it is superseded is left out (Dagster's documented way: a warnings filter).
+DEV_PORT ?= 3000
 dev: $(MANIFEST) $(DAGSTER_CONFIG)
-	$(BIN)/dagster dev -m pipelines.definitions
+	@PYTHONWARNINGS='ignore:Function `dev_command` is superseded' $(BIN)/dagster dev -m pipelines.definitions -p $(DEV_PORT)
 
 # The dashboard on gold (read-only): http://localhost:$(PORT); `make dashboard PORT=8502` for another port.
 PORT ?= 8501
@@ -64,20 +67,22 @@ why: $(MANIFEST)
 	$(BIN)/python -m pipelines.dbt why "$(MODEL)"
 
 $(INSTALLED): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
-	touch $@
+	@echo "installing the Python environment into $(VENV) (the first time: about 2 minutes)..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
 
 # The Dagster instance's settings; made again after `make clean`, which removes the instance with its runs.
-$(DAGSTER_CONFIG): dagster.yaml
-	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
+$(DAGSTER_CONFIG): dagster_instance.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	@cp dagster_instance.yaml $@
 
 # The dbt manifest drives the Dagster asset graph, so it is rebuilt whenever a model, seed or macro changes.
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
-	$(BIN)/python -m pipelines.dbt parse
-	touch $@
+	@echo "parsing the dbt project (after a change to its models, seeds or macros: about half a minute)..."
+	@$(BIN)/python -m pipelines.dbt parse
+	@touch $@
 
 clean:
 	rm -rf bronze/*/ silver/*/ silver/*.duckdb* gold/*.parquet gold/*.duckdb gold/_publicatie.json gold/_versies gold/rapporten gold/.staging-* gold/.gold-* lineage/*/ .dagster dbt_project/target benchmarks/.work

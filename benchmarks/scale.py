@@ -34,7 +34,7 @@ def bench_scale(count: int, years: int, root: Path, dashboard: bool = False) -> 
     """One scale; with `dashboard`, also every dashboard page's render time on the gold it built."""
     shutil.rmtree(root, ignore_errors=True)
     (root / ".dagster").mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", root / ".dagster" / "dagster.yaml")
+    shutil.copy(PROJECT_ROOT / "dagster_instance.yaml", root / ".dagster" / "dagster.yaml")
     full_night = PEILDATUM - dt.timedelta(days=1)
     env = {"LAKEHOUSE_DATA_ROOT": str(root), "DAGSTER_HOME": str(root / ".dagster"),
            "LAKEHOUSE_PEILDATUM": full_night.isoformat(), "LAKEHOUSE_MODE": "demo"}

@@ -59,6 +59,7 @@ class Settings:
     quarantine_days: float = 30  # how long raw copies of rejected exports are kept
     lock_wait_seconds: float = 0  # how long a run waits for another run writing the data root; 0: refuse at once
     memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's, for dbt's builds
+    lineage_url: str | None = None  # a lineage server (Marquez) that gets the OpenLineage events too
 
     @property
     def build_db(self) -> Path:
@@ -142,6 +143,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         lock_wait_seconds=_amount("LAKEHOUSE_LOCK_WAIT", env.get("LAKEHOUSE_LOCK_WAIT", "0")),
         landing_named=bool(env.get("LAKEHOUSE_LANDING") or env.get("LAKEHOUSE_DATA_ROOT")),
         memory_limit=_memory_limit(env.get("LAKEHOUSE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)),
+        lineage_url=env.get("LAKEHOUSE_LINEAGE_URL") or None,
     )
 
 

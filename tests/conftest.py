@@ -25,6 +25,7 @@ from pipelines.settings import Settings, load_settings
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PEILDATUM = "2026-06-30"  # fixed, so the demo data and every figure derived from it are reproducible
 ENV_VARS = ("LAKEHOUSE_LANDING", "LAKEHOUSE_BRONZE", "LAKEHOUSE_SILVER", "LAKEHOUSE_GOLD", "LAKEHOUSE_LINEAGE",
+            "LAKEHOUSE_LINEAGE_URL",
             "LAKEHOUSE_MODE", "LAKEHOUSE_PSEUDONYM_KEY", "LAKEHOUSE_GEMEENTECODE", "DAGSTER_HOME")
 
 

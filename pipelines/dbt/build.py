@@ -70,7 +70,7 @@ def _build(context: dg.AssetExecutionContext, settings: Settings, manifest: dict
                "--select", *(f"path:{manifest['nodes'][uid]['original_file_path']}" for uid in inputs),
                *(test["name"] for uid in inputs for test in tests_on(manifest, uid))]
     target_path = settings.dbt_state / "runs" / f"{context.run_id}-{context.op_def.name}"
-    context.log.info(f"dbt {' '.join(command)}")
+    context.log.debug(f"dbt {' '.join(command)}")  # in the log file; the console shows what dbt built
     runs = {uid: LineageRun(settings, context.run_id, table_name(manifest["nodes"][uid]),
                             _lineage_inputs(settings, manifest, manifest["nodes"][uid])) for uid in inputs}
     for run in runs.values():

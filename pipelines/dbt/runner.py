@@ -31,6 +31,9 @@ from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
 PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's own file name for the parse it starts the next one from
 PROFILE_ENV = ("LAKEHOUSE_BRONZE", "LAKEHOUSE_BUILD_DB", "LAKEHOUSE_MEMORY_LIMIT")  # read by profiles.yml only
 _PARSED: dict[str, Manifest] = {}  # by project state
+# dbt's info lines on the console: what it built and its count of outcomes ("Done. PASS=.. WARN=.."). A test has
+# a line of its own only when it warns or fails; the run's summary counts them all.
+CONSOLE = ("LogModelResult", "LogSeedResult", "LogSnapshotResult", "StatsLine")
 
 
 class DbtError(RuntimeError):
@@ -56,8 +59,7 @@ class Invocation:
 
 def invoke(command: list[str], settings: Settings, target_path: Path) -> Invocation:
     """Run `dbt <command>` on the parsed project against the settings' zones, writing compiled SQL and dbt's
-    debug log into `target_path`. dbt's info, warning and error lines are printed as they come, the progress
-    its console would show."""
+    debug log into `target_path`. What dbt built, its warnings and errors are printed as they come (`CONSOLE`)."""
     invocation = Invocation(" ".join(command), target_path)
 
     def collect(message) -> None:
@@ -66,7 +68,7 @@ def invoke(command: list[str], settings: Settings, target_path: Path) -> Invocat
         level = event.raw_event["info"]["level"]
         if level == "error":
             invocation.errors.append(event.raw_event["info"]["msg"])
-        if level in ("info", "warn", "error"):
+        if level in ("warn", "error") or event.raw_event["info"]["name"] in CONSOLE:
             print(event, flush=True)
         invocation.events.append(event)
 

@@ -2,6 +2,7 @@
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import DAGSTER_DBT_PROJECT_METADATA_KEY as DBT_PROJECT_METADATA
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from pipelines.dbt.build import dbt_build
@@ -19,6 +20,12 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 
 class LakehouseTranslator(DagsterDbtTranslator):
     """Asset keys, groups, owners and metadata for every dbt node, set in this one place."""
+
+    def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
+        # Without the DbtProject object dagster-dbt adds to the metadata, which Dagster cannot serialise: the UI
+        # would show it on every dbt asset as "[DbtProject] (unserializable)". Nothing here reads it back.
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        return spec.replace_attributes(metadata={k: v for k, v in spec.metadata.items() if k != DBT_PROJECT_METADATA})
 
     def get_asset_key(self, props) -> dg.AssetKey:
         if props["resource_type"] == "source":
