@@ -24,9 +24,9 @@ import duckdb
 from pipelines.at_rest import writing
 from pipelines.bronze.file_register import rejected_files
 from pipelines.bronze.landing import landing_problem, unread_in_landing
+from pipelines.dbt.manifest import PROJECT_MANIFEST
 from pipelines.demo import generate_gemeenten
 from pipelines.lineage import dagster_run
-from pipelines.dbt_in_process import PROJECT_MANIFEST
 from pipelines.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from pipelines.suppression_summary import suppression_notes
 from pipelines.writer_lock import WriterBusy

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from pipelines.dbt_in_process import PROJECT_MANIFEST
+from pipelines.dbt.manifest import PROJECT_MANIFEST
 from pipelines.settings import EXPECTATIONS_DIR
 from tests.conftest import demo_reference
 from tests.test_kills import finish, settings_of, start_run
