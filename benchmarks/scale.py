@@ -17,10 +17,10 @@ from benchmarks.measure import Measured, run_measured
 from benchmarks.stages import FIXI_STEPS, last_run
 from pipelines.bronze.parts import row_count
 from pipelines.bronze.sources import BRONZE_TABLES
+from pipelines.dbt.runner import compile_models
 from pipelines.demo import DEFAULT_SEED
 from pipelines.demo.municipality import gemeenten
 from pipelines.settings import PROJECT_ROOT, load_settings
-from pipelines.dbt.runner import compile_models
 
 # Fixed, so every bench run builds the same data: the full build runs on the night of PEILDATUM - 1 with the
 # exports up to the day before, the nightly run on the next night (PEILDATUM) with one more day of exports.

@@ -25,6 +25,7 @@ import pandas as pd
 from pipelines.dbt.manifest import PROJECT_MANIFEST
 from pipelines.dbt.state import STATE_FILE
 from pipelines.settings import DBT_PROJECT_DIR, Settings
+
 DQ_TABLE = "dq_resultaten"
 CATALOGUE = "gold"  # the name the catalogue is attached under
 # A quarantine reason names the offending value ("datum_melding '31-02-2023 15:15' is not a date"); the dashboard

@@ -24,8 +24,14 @@ import dagster as dg
 import duckdb
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState, set_producer
-from openlineage.client.facet_v2 import (column_lineage_dataset, data_quality_assertions_dataset, error_message_run,
-                                         job_type_job, parent_run, schema_dataset)
+from openlineage.client.facet_v2 import (
+    column_lineage_dataset,
+    data_quality_assertions_dataset,
+    error_message_run,
+    job_type_job,
+    parent_run,
+    schema_dataset,
+)
 from openlineage.client.serde import Serde
 from openlineage.client.transport.http import HttpTransport
 from openlineage.client.transport.transport import Config, Transport

@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"lakehouse: {settings.gemeentecode}, mode {settings.mode}, peildatum {settings.peildatum}, data in {settings.data_root}")
+    print(f"lakehouse: {settings.gemeentecode}, mode {settings.mode}, peildatum {settings.peildatum}, "
+          f"data in {settings.data_root}")
     refusal = demo_refusal(settings, args.demo)
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)

@@ -8,9 +8,9 @@ code and DuckDB in-process.
 from __future__ import annotations
 
 import csv
-import math
 import datetime as dt
 import grp
+import math
 import os
 import re
 from collections.abc import Mapping

@@ -65,12 +65,14 @@ def test_iwmo_fixtures_parse_to_exact_values(settings):
     assert not any(b["gemeentecode_afwijkend"] for b in berichten.values())
     lines = {r["regelsoort"]: r for r in rows(settings, "iwmo/product")}
     toegewezen = lines["toegewezen"]
-    assert (toegewezen["beschikkingnummer"], toegewezen["productcategorie"], toegewezen["productcode"]) == ("425386123", "07", "07A03")
+    assert (toegewezen["beschikkingnummer"], toegewezen["productcategorie"], toegewezen["productcode"]) == (
+        "425386123", "07", "07A03")
     assert day(toegewezen["toewijzingsdatum"]) == dt.date(2016, 2, 20) and day(toegewezen["afgiftedatum"]) == dt.date(2016, 2, 15)
     assert (toegewezen["volume"], toegewezen["eenheid"], toegewezen["frequentie"]) == (6.0, "04", "2")
     assert toegewezen["aanbieder"] == "98025566" and toegewezen["postcode4"] == "1234"
     start, stop = lines["start"], lines["stop"]
-    assert (start["beschikkingnummer"], start["productcode"], day(start["begindatum"])) == ("658721123", "01A01", dt.date(2016, 3, 10))
+    assert (start["beschikkingnummer"], start["productcode"], day(start["begindatum"])) == (
+        "658721123", "01A01", dt.date(2016, 3, 10))
     assert (start["volume"], start["eenheid"], start["frequentie"]) == (22500.0, "83", "4")
     assert (day(stop["einddatum"]), stop["reden_beeindiging"]) == (dt.date(2016, 10, 2), "02")
     assert day(lines["verzoek"]["begindatum"]) == dt.date(2016, 2, 15)
@@ -174,7 +176,8 @@ def test_every_iwmo_shape_keeps_its_status_aanlevering_and_reden_wijziging(setti
     assert of("2_1-03-WMO305_gewijzigd.xml") == [("start", None, dt.date(2018, 2, 5), None, "2", None)]
     assert of("3_2-08-WMO315_verzoek.xml") == [("verzoek", None, None, dt.date(2024, 12, 31), None, None)]  # AangevraagdProduct
     v3 = [r for r in lines if r["versie"] == "3.2"]
-    assert {r["aanbieder"] for r in v3} == {"42420001"} and {r["postcode4"] for r in v3 if r["regelsoort"] == "toegewezen"} == {"1111"}
+    assert {r["aanbieder"] for r in v3} == {"42420001"}
+    assert {r["postcode4"] for r in v3 if r["regelsoort"] == "toegewezen"} == {"1111"}
     assert {r["beschikkingnummer"] for r in lines if r["versie"] == "2.1"} == {"821001"}  # 2.1 spells BeschikkingNummer
     assert {r["gemeentecode"] for r in lines} == {settings.gemeentecode}  # all lay in landing/iwmo/
 
@@ -274,7 +277,8 @@ def test_case_export_csv_pseudonymises_and_quarantines_impossible_dates(settings
         "L1;03-01-2025;;;;;;;;;;;;LLV\r\n").encode("utf-8"))
     report = ingest(ZORGNED, settings, "run-1", LOG)
     row, jeugd = rows(settings, "zorgned/aanvraag")
-    assert (row["melding_id"], row["productcategorie"], row["wijkcode"], row["leeftijdsklasse"]) == ("M1", "02", "WK030101", "75-84")
+    assert (row["melding_id"], row["productcategorie"], row["wijkcode"], row["leeftijdsklasse"]) == (
+        "M1", "02", "WK030101", "75-84")
     assert row["persoon_pseudoniem"] == pseudonym("111222333", settings.pseudonym_key) and row["bsn_geldig"]
     assert (row["wet"], jeugd["melding_id"], jeugd["wet"], jeugd["productcategorie"]) == ("wmo", "J1", "jeugdwet", "45")
     assert report.quarantined == 1 and report.notes["skipped: regeling LLV"] == 1
@@ -289,7 +293,7 @@ def test_zorgned_client_identity_is_the_bsn_or_the_case_systems_client_number_an
                    "inschrijfadres": {"postcode": "1011 AA", "straatnaam": "Dam"}}
     land(settings, "zorgned", "met_persoon.json", json.dumps(with_person).encode())
     land(settings, "zorgned", "export.csv", (
-        "Meldingnummer;Datum melding;Clientnummer;Regeling\r\nM9;03-01-2025;C-77;WMO\r\n").encode("utf-8"))
+        b"Meldingnummer;Datum melding;Clientnummer;Regeling\r\nM9;03-01-2025;C-77;WMO\r\n"))
     report = ingest(ZORGNED, settings, "run-1", LOG)
     by_file = {}
     for r in rows(settings, "zorgned/aanvraag"):

@@ -3,7 +3,6 @@ its input in landing, never by editing bronze."""
 
 from __future__ import annotations
 
-
 import duckdb
 
 from pipelines.bronze.parts import row_count
@@ -11,7 +10,6 @@ from pipelines.dbt.state import recorded_builds
 from pipelines.quality.suites import load_suites
 from tests.conftest import copy_data_root, gold_rows, run_lakehouse
 from tests.test_reruns import GOLD_MARTS, new_export
-
 
 
 def published_by(settings) -> dict[str, str]:

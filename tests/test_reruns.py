@@ -22,8 +22,8 @@ from tests.conftest import copy_data_root, gold_rows, run_lakehouse
 
 WEEKS_MODEL = "model.lakehouse.fixi_meldingen_week"
 GOLD_MARTS = ("fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling", "fixi_piek_oorzaken", "fixi_prognose")
-ALL_GOLD = (*GOLD_MARTS, "sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder", "reisdocumenten_prognose",
-            "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week")
+ALL_GOLD = (*GOLD_MARTS, "sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder",
+            "reisdocumenten_prognose", "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week")
 CSV_HEADER = "Meldingnummer;Categorie;Status;Omschrijving;Datum melding;Datum afgehandeld;Laatst gewijzigd;" \
              "Breedtegraad;Lengtegraad;Postcode"
 
@@ -360,7 +360,8 @@ def test_a_published_file_gone_missing_is_named_and_nothing_is_half_written(demo
     before = file_digest(settings.gold_db)
 
     with pytest.raises(FileNotFoundError,
-                       match=r"_publicatie\.json lists sociaal_domein_wachtlijst as published, but .*/sociaal_domein_wachtlijst\.parquet"):
+                       match=r"_publicatie\.json lists sociaal_domein_wachtlijst as published, "
+                             r"but .*/sociaal_domein_wachtlijst\.parquet"):
         write_catalogue(settings)
 
     assert file_digest(settings.gold_db) == before

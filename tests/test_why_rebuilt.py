@@ -58,7 +58,7 @@ def test_after_a_new_landing_file_why_names_the_new_bronze_parts_and_what_was_ke
 def test_after_a_change_to_a_models_sql_why_names_the_sql_and_only_that_model_and_below_are_rebuilt(
         demo_run, tmp_path, monkeypatch):
     """The change is made to a copy of the project, which parses it and runs, as `make run` would after an edit."""
-    settings = copy_data_root(demo_run[0], tmp_path / "data", monkeypatch)
+    copy_data_root(demo_run[0], tmp_path / "data", monkeypatch)  # the runs below build in this copy
     project = tmp_path / "project"
     for part in PROJECT_PARTS:
         copy = shutil.copytree if (PROJECT_ROOT / part).is_dir() else shutil.copy

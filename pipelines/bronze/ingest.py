@@ -244,7 +244,8 @@ def _parse_chunk(source: Source, settings: Settings, run_id: str,
             continue
         batch.add(rows, quarantined)
         counts = {name: len(r) for name, r in rows.items()}
-        report.register.append(file_register.file_entry(file, gemeentecode, status="ingested", rows=counts, quarantined=len(quarantined)))
+        report.register.append(file_register.file_entry(file, gemeentecode, status="ingested", rows=counts,
+                                                         quarantined=len(quarantined)))
         report.files_new += 1
         report.rows.update(counts)
         report.quarantined += len(quarantined)

@@ -27,12 +27,12 @@ names (its sender or receiver with a four-digit gemeentecode) is kept beside it;
 still read and the difference is a finding (`gemeentecode_afwijkend`, counted in the run's notes).
 
 Retour messages (302, 306, 308, 316, 318, 320, 325) repeat the original's content with retour codes: they are
-recorded as berichten but their product lines are not read, so they are never counted as new toewijzingen,
-starts or stops. So are the berichten whose lines this product does not use (317 verzoek om wijziging, 319
-antwoordbericht, 323 declaratie). Of the client only the BSN (pseudonymised at once; without one the client number), birth date (as an
-age band) and postcode (four digits) are read; of an iJw client also the codes of its JuridischeStatus and
-WettelijkeVertegenwoordiging (a special category: silver and gold hold them only as counts), and of a verzoek
-om toewijzing the type of its Verwijzer (COD327; never the referrer's name or AGB code).
+recorded as berichten but their product lines are not read, so they are never counted as new toewijzingen, starts
+or stops. So are the berichten whose lines this product does not use (317 verzoek om wijziging, 319
+antwoordbericht, 323 declaratie). Of the client only the BSN (pseudonymised at once; without one the client
+number), birth date (as an age band) and postcode (four digits) are read; of an iJw client also the codes of its
+JuridischeStatus and WettelijkeVertegenwoordiging (a special category: silver and gold hold them only as counts),
+and of a verzoek om toewijzing the type of its Verwijzer (COD327; never the referrer's name or AGB code).
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from dataclasses import dataclass
 from lxml import etree
 
 from pipelines.bronze import xsd_validation
+from pipelines.bronze.contract import ParseContext, Parsed, RecordError, Source, UnreadableFile
 from pipelines.bronze.formats import dutch_or_iso_date
-from pipelines.bronze.contract import Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import IWMO_BERICHT, IWMO_PRODUCT
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
 

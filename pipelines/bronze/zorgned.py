@@ -17,8 +17,8 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 
+from pipelines.bronze.contract import ParseContext, Parsed, RecordError, Source, UnreadableFile
 from pipelines.bronze.formats import FIELD_COUNT_ERROR, decode_text, dutch_or_iso_date, looks_delimited, read_csv
-from pipelines.bronze.contract import Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
 

@@ -31,8 +31,18 @@ from typing import Any
 
 from pipelines.bronze.deliveries import last_withdrawal
 from pipelines.dbt import state
-from pipelines.dbt.manifest import (display_name, in_dependency_order, is_incremental, is_source, macros_called,
-                                    parents, schema_and_name, table_name, tests_on, upstream)
+from pipelines.dbt.manifest import (
+    display_name,
+    in_dependency_order,
+    is_incremental,
+    is_source,
+    macros_called,
+    parents,
+    schema_and_name,
+    table_name,
+    tests_on,
+    upstream,
+)
 from pipelines.settings import Settings
 
 DELIVERIES_FOLDER = "/aanlevering"  # of a source's `<system>_aanlevering` table (pipelines/bronze/tables.py)

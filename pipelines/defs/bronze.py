@@ -5,8 +5,8 @@ import pyarrow.parquet as pq
 
 from pipelines.bronze.contract import Source
 from pipelines.bronze.ingest import ingest
-from pipelines.bronze.parts import row_count, write_parquet
 from pipelines.bronze.landing import system_folders
+from pipelines.bronze.parts import row_count, write_parquet
 from pipelines.bronze.referentie import public_holidays, school_holidays
 from pipelines.bronze.sources import SOURCES
 from pipelines.bronze.tables import FEESTDAG, SCHOOLVAKANTIE, BronzeTable
@@ -27,7 +27,8 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
             owners=["team:data-platform"],
             description=f"{table.description} From {' and '.join(f'`landing/{f}/`' for f in system_folders(source.system))}, "
                         "format detected per file.",
-            metadata={"dagster/column_schema": table.dagster_schema("vertrouwelijk"), "zone": "bronze", "privacy": "vertrouwelijk"},
+            metadata={"dagster/column_schema": table.dagster_schema("vertrouwelijk"), "zone": "bronze",
+                      "privacy": "vertrouwelijk"},
         )
         for table in source.tables
     ] + [
@@ -37,7 +38,8 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
             kinds={"python", "parquet"},
             owners=["team:data-platform"],
             description=source.aanlevering.description,
-            metadata={"dagster/column_schema": source.aanlevering.dagster_schema("intern"), "zone": "bronze", "privacy": "intern"},
+            metadata={"dagster/column_schema": source.aanlevering.dagster_schema("intern"), "zone": "bronze",
+                      "privacy": "intern"},
         )
     ]
 

@@ -9,7 +9,6 @@ from pipelines.dbt.build import dbt_build
 from pipelines.dbt.runner import generate_docs, parse_project
 from pipelines.settings import DBT_PROJECT_DIR, load_settings
 
-
 # Under `dagster dev` the project is parsed on every load of the definitions, as `make` parses it, so a model
 # changed since shows after a reload (dagster-dbt's own preparation would run a dbt subprocess); elsewhere `make`
 # has parsed it.

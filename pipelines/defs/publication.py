@@ -9,7 +9,6 @@ from pipelines.lineage import dataset, lineage_run, namespace, published_file
 from pipelines.publish import publish
 from pipelines.settings import load_settings
 
-
 GOLD_TABLES = {key.path[-1] for assets in GOLD.values() for key in assets.keys}
 
 

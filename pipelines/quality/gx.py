@@ -16,15 +16,15 @@ from typing import Literal
 import great_expectations as gx
 import sqlalchemy as sa
 from great_expectations.core.run_identifier import RunIdentifier
-from great_expectations.data_context.types.resource_identifiers import (
-    ExpectationSuiteIdentifier, ValidationResultIdentifier)
+from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier, ValidationResultIdentifier
 from great_expectations.datasource.fluent.sql_datasource import SQLDatasource
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 from great_expectations.expectations.metrics.column_aggregate_metric_provider import (
-    ColumnAggregateMetricProvider, column_aggregate_partial)
-from great_expectations.expectations.metrics.map_metric_provider import (
-    ColumnMapMetricProvider, column_condition_partial)
+    ColumnAggregateMetricProvider,
+    column_aggregate_partial,
+)
+from great_expectations.expectations.metrics.map_metric_provider import ColumnMapMetricProvider, column_condition_partial
 
 POSITION = "_positie"  # an expectation's place in its suite, carried through GX in its meta
 DOCS_SITE = "lakehouse"
