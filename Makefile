@@ -26,7 +26,7 @@ help:
 	@echo "                    named by LAKEHOUSE_LANDING (or LAKEHOUSE_DATA_ROOT) only if it exists and is empty"
 	@echo "make run GEMEENTEN=10  with DEMO=1 or an empty landing: ten demo municipalities"
 	@echo "make test           the lint, then the whole test suite"
-	@echo "make lint           the SQL of the dbt models against .sqlfluff (sqlfluff, dbt templater)"
+	@echo "make lint           the Python against ruff (pyproject.toml), the dbt models' SQL against .sqlfluff"
 	@echo "make dev            the Dagster UI on http://localhost:3000 (DEV_PORT=3001 for another port)"
 	@echo "make bench          the benchmark report (NATIONAL=1: all 342 municipalities)"
 	@echo "make why MODEL=silver.fixi_melding  why the last run rebuilt that model, or kept it"
@@ -36,9 +36,10 @@ help:
 test: lint $(MANIFEST) $(DAGSTER_CONFIG)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-# sqlfluff renders each model with dbt, which connects to the profile's database: an in-memory one, so the lint
-# needs no data.
+# ruff's rules are in pyproject.toml. sqlfluff renders each model with dbt, which connects to the profile's
+# database: an in-memory one, so the lint needs no data.
 lint: $(INSTALLED)
+	$(BIN)/ruff check pipelines benchmarks dashboard tests
 	LAKEHOUSE_BUILD_DB=:memory: $(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 # Generation, full build and nightly run at 1 and 10 municipalities against a pandas and a bare-DuckDB baseline;
