@@ -238,7 +238,6 @@ class RunFolderTransport(Transport):
         (folder / name).write_text(Serde.to_json(event, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
-
 class LineageServerTransport(HttpTransport):
     """The lineage server, left alone for the rest of the process once it failed to take an event: a server that
     is down costs the run one warning (and the client's retries once), not a wait on every event. The files in
