@@ -22,6 +22,8 @@ NIGHTLY_SHARE = 0.05
 FLOOR_RATIO = 1.5
 PANDAS_RATIO = 10
 QUALITY_SHARE = 0.20
+GENERATION_FLOOR_RATIO = 3  # the demo generation within 3x of writing the same bytes (issue 31)
+INGEST_FLOOR_RATIO = 3  # each source's ingest within 3x of a bare read of its files (issue 31)
 DASHBOARD_LIMIT = 2.0  # seconds: every dashboard page renders within 2 s (issue 28)
 
 
@@ -78,12 +80,42 @@ def goals(results: list[dict]) -> list[dict]:
             rows.append({"goal": f"At least 10x faster than pandas ({scale})", "met": True,
                          "measured": "pandas ran out of memory" if pandas["out_of_memory"] else "pandas failed",
                          "held_back_by": ""})
+        if "write_floor" in r["generation"]:
+            written = r["generation"]["write_floor"]
+            ratio = r["generation"]["seconds"] / max(written["seconds"], 1e-9)
+            rows.append(_goal(f"Generation within 3x of writing the same bytes ({scale})",
+                              f"{ratio:.1f}x ({r['generation']['seconds']:.0f} s vs {written['seconds']:.0f} s)",
+                              ratio <= GENERATION_FLOOR_RATIO,
+                              f"{written['files']:,} files, {written['bytes'] / 1e6:,.0f} MB"))
+        rows += _ingest_goals(r, scale)
         quality = _stage_seconds(r["full"], "quality checks") / r["full"]["seconds"]
         rows.append(_goal(f"Quality checks under 20% of the build ({scale})", f"{quality:.0%}",
                           quality < QUALITY_SHARE, "slowest check: " + _slowest_check(r)))
         if "dashboard" in r:
             rows += _dashboard_goals(r["dashboard"], scale)
     return rows
+
+
+def _ingest_goals(r: dict, scale: str) -> list[dict]:
+    """Per source: its bronze step against a bare read of the same files (benchmarks/ingest_floor.py)."""
+    rows = []
+    for system, bare, seconds, ratio in _ingest_against_floor(r):
+        rows.append(_goal(f"Ingest of {system} within 3x of a bare read ({scale})",
+                          f"{ratio:.1f}x ({seconds:.1f} s vs {bare['seconds']:.1f} s)", ratio <= INGEST_FLOOR_RATIO,
+                          f"{bare['files']:,} files, {bare['rows']:,} rows: the product {_per_second(bare, seconds)}, "
+                          f"the bare read {_per_second(bare, bare['seconds'])}"))
+    return rows
+
+
+def _ingest_against_floor(r: dict):
+    """Per source: the bare read's figures, the seconds of the source's bronze step, and their ratio."""
+    for system, bare in r.get("ingest_floor", {}).items():
+        seconds = r["full"]["steps"].get(f"bronze_{system}", 0.0)
+        yield system, bare, seconds, seconds / max(bare["seconds"], 1e-9)
+
+
+def _per_second(bare: dict, seconds: float) -> str:
+    return (f"{bare['rows'] / max(seconds, 1e-9):,.0f} rows/s and {bare['files'] / max(seconds, 1e-9):,.0f} files/s")
 
 
 def _dashboard_goals(dashboard: dict, scale: str) -> list[dict]:
@@ -224,7 +256,8 @@ def _scale_section(r: dict) -> list[str]:
         f"## {r['gemeenten']} gemeente(n), {r['years']} years",
         "",
         f"Generated: {v['generated']}. Landing: {v['landing_files']:,} files, {v['landing_mb']:,} MB. "
-        f"Bronze rows: " + ", ".join(f"{k} {n:,}" for k, n in v["bronze_rows"].items() if n) + ".",
+        f"Bronze rows: " + ", ".join(f"{k} {n:,}" for k, n in v["bronze_rows"].items() if n) + "."
+        + _write_floor_line(r["generation"]),
         "",
         "| stage | full build s | rows/s | peak RSS | nightly run s | rows/s | peak RSS |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -240,6 +273,7 @@ def _scale_section(r: dict) -> list[str]:
     p = r["pandas"]
     pandas = (f"{p['seconds']:.1f} s, peak {_gb(p['peak_rss'])}" if p["completed"]
               else "ran out of memory" if p["out_of_memory"] else "failed")
+    lines += _ingest_table(r)
     lines += [
         "",
         f"Baselines on the same bronze: bare DuckDB floor (all {len(r['floor']['models'])} models' SQL, no dbt or "
@@ -254,6 +288,25 @@ def _scale_section(r: dict) -> list[str]:
         f"({', '.join(sorted(r['nightly']['rebuilt']))}), kept {len(r['nightly']['kept'])} as they were. Its gold "
         "against the floor run again on the same bronze and peildatum: " + _identical(r["nightly"]["gold_identical"]) + ".",
     ]
+    return lines
+
+
+def _write_floor_line(generation: dict) -> str:
+    written = generation.get("write_floor")
+    return (f" Writing the same bytes into as many files, flushed: {written['seconds']:.1f} s "
+            f"(generation {generation['seconds'] / max(written['seconds'], 1e-9):.1f}x that)." if written else "")
+
+
+def _ingest_table(r: dict) -> list[str]:
+    """Ingest per source against a bare read of the same landing files (the floor counts rows as bronze would
+    hold them; bronze's own rows may differ by quarantined records)."""
+    if "ingest_floor" not in r:
+        return []
+    lines = ["", "| source | files | rows (bare read) | ingest s | bare read s | ratio | ingest rows/s | ingest files/s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for system, bare, seconds, ratio in _ingest_against_floor(r):
+        lines.append(f"| {system} | {bare['files']:,} | {bare['rows']:,} | {seconds:.1f} | {bare['seconds']:.1f} | "
+                     f"{ratio:.1f}x | {bare['rows'] / max(seconds, 1e-9):,.0f} | {bare['files'] / max(seconds, 1e-9):,.0f} |")
     return lines
 
 

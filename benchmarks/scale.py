@@ -43,10 +43,12 @@ def bench_scale(count: int, years: int, root: Path, dashboard: bool = False) -> 
 
     demo = [PYTHON, "-m", "pipelines.demo", "--gemeenten", str(count), "--years", str(years), "--end", str(last_day)]
     generation = _generate("generation", demo, env, root / "generation.log")
+    generation["write_floor"] = _write_floor(settings, env, root)
     full = run_measured([PYTHON, "-m", "pipelines.run"], env, root / "full.log")
     full_run = last_run(root / ".dagster", full)
     print(f"bench: full build {full.seconds:.0f} s ({'ok' if full_run.success else 'FAILED'})", flush=True)
 
+    ingest_floor = _ingest_floor(env, root / "ingest_floor.log")
     floor, floor_models = _floor(settings, env, root / "floor")
     pandas = run_measured([PYTHON, "-m", "benchmarks.pandas_fixi", str(root), full_night.isoformat(),
                            str(root / "pandas_fixi_meldingen_week.parquet")], env, root / "pandas.log",
@@ -79,6 +81,7 @@ def bench_scale(count: int, years: int, root: Path, dashboard: bool = False) -> 
                     "steps": nightly_run.steps, "dbt_seconds": nightly_run.dbt_seconds,
                     "rebuilt": nightly_run.rebuilt, "kept": nightly_run.kept,
                     "gold_identical": nightly_comparison},
+        "ingest_floor": ingest_floor,
         "floor": {"seconds": sum(floor_models.values()), "peak_rss": floor.peak_rss, "models": floor_models,
                   "fixi_seconds": sum(floor_models.get(m, 0.0) for m in FIXI_MODELS)},
         "pandas": {"seconds": pandas.seconds, "peak_rss": pandas.peak_rss, "completed": pandas.returncode == 0,
@@ -116,6 +119,27 @@ def _dashboard(env: dict, log_path: Path) -> dict:
     print("bench: dashboard pages " + ", ".join(f"{page} {r['standaard']['seconds']:.1f} s"
                                                 for page, r in pages["pages"].items()), flush=True)
     return pages
+
+
+def _write_floor(settings, env: dict, root: Path) -> dict:
+    """Writing the generated files' bytes again into as many files, flushed (benchmarks/write_floor.py)."""
+    measured = run_measured([PYTHON, "-m", "benchmarks.write_floor", str(settings.landing), str(root / "write_floor")],
+                            env, root / "write_floor.log")
+    _step("write floor", measured)
+    written = json.loads(measured.output.strip().splitlines()[-1])
+    print(f"bench: writing the same {written['files']:,} files takes {written['seconds']:.0f} s", flush=True)
+    return written
+
+
+def _ingest_floor(env: dict, log_path: Path) -> dict[str, dict]:
+    """A bare read of the landing files the full build ingested, per source (benchmarks/ingest_floor.py), after
+    the build, so both read what the page cache kept of the generated files."""
+    measured = run_measured([PYTHON, "-m", "benchmarks.ingest_floor"], env, log_path)
+    _step("ingest floor", measured)
+    per_source = json.loads(measured.output.strip().splitlines()[-1])
+    print("bench: ingest floor " + ", ".join(f"{system} {r['seconds']:.1f} s" for system, r in per_source.items()),
+          flush=True)
+    return per_source
 
 
 def _floor(settings, env: dict, folder: Path) -> tuple[Measured, dict[str, float]]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import numpy as np
 import pytest
+from filelock import FileLock
 
 from pipelines.demo import generate_demo, generate_gemeenten
 from pipelines.demo.municipality import buurten, write_wijken_buurten, zutphen
@@ -72,15 +76,64 @@ def demo_landing_of_two(settings: Settings, seed: int) -> None:
                        settings.afhandeltermijnen, years=1, seed=seed, processes=1, progress=lambda _: None)
 
 
+@dataclass
+class RecordedRun:
+    """A finished run as the tests read it, from the Dagster instance that recorded it: what
+    `ExecuteInProcessResult` gives, for a run built in another test process."""
+
+    run_id: str
+    success: bool
+    all_events: list[dg.DagsterEvent]
+
+    @classmethod
+    def read(cls, dagster_home: Path, run_id: str) -> RecordedRun:
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            run = instance.get_run_by_id(run_id)
+            events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.dagster_event]
+        return cls(run_id, run.is_success, events)
+
+    def get_asset_materialization_events(self) -> list[dg.DagsterEvent]:
+        return [event for event in self.all_events if event.is_step_materialization]
+
+    def get_asset_check_evaluations(self) -> list:
+        return [event.event_specific_data for event in self.all_events
+                if event.event_type_value == dg.DagsterEventType.ASSET_CHECK_EVALUATION.value]
+
+
+@pytest.fixture(scope="session")
+def built_demo(tmp_path_factory) -> tuple[Path, RecordedRun]:
+    """The demo municipality built once per test session, shared by the xdist workers (the first to need it builds
+    it, the others wait): (its data root, its run). Tests use copies (`demo_run`)."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's base is a folder of the session's own
+        shared = shared.parent
+    root, dagster_home, done = shared / "demo", shared / "demo_dagster", shared / "demo_run_id"
+    with FileLock(shared / "demo.lock"):
+        if not done.exists():
+            dagster_home.mkdir(exist_ok=True)
+            with pytest.MonkeyPatch.context() as mp:
+                settings = use_data_root(mp, root)
+                mp.setenv("DAGSTER_HOME", str(dagster_home))
+                demo_landing(settings)
+                done.write_text(run_lakehouse().run_id)
+    return root, RecordedRun.read(dagster_home, done.read_text())
+
+
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    """The demo municipality built once per module: (settings, result of the Dagster run)."""
-    root = tmp_path_factory.mktemp("demo")
+def demo_run(built_demo, tmp_path_factory):
+    """The demo municipality, a copy of the session's build for each module: (settings, its run)."""
+    root, run = built_demo
     with pytest.MonkeyPatch.context() as mp:
-        settings = use_data_root(mp, root)
-        demo_landing(settings)
-        result = run_lakehouse()
-        yield settings, result
+        built = use_data_root(mp, root)
+        yield copy_data_root(built, tmp_path_factory.mktemp("demo"), mp), run
+
+
+@pytest.fixture(scope="module")
+def truth(demo_run):
+    """The demo's Fixi meldingen as the landing files say they stand now, read independently of the pipeline."""
+    from tests import ground_truth as gt
+
+    return gt.latest_state(gt.read_landing(demo_run[0].landing / "fixi"))
 
 
 def copy_data_root(settings: Settings, target: Path, mp: pytest.MonkeyPatch) -> Settings:
@@ -89,6 +142,12 @@ def copy_data_root(settings: Settings, target: Path, mp: pytest.MonkeyPatch) -> 
     copy = use_data_root(mp, target)
     write_catalogue(copy)
     return copy
+
+
+def gold(settings: Settings, sql: str, params=None) -> list[tuple]:
+    """The rows of a query on the published gold catalogue, opened read-only as an analyst does."""
+    with duckdb.connect(str(settings.gold_db), read_only=True) as db:
+        return db.execute(sql, params or []).fetchall()
 
 
 def gold_rows(settings: Settings, table: str, ingestion_times: bool = True) -> list[tuple]:

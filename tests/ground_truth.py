@@ -159,3 +159,17 @@ def working_days(m: Melding) -> int | None:
 
 def week_start(moment: dt.datetime) -> dt.date:
     return moment.date() - dt.timedelta(days=moment.weekday())
+
+
+def gba_rows(landing: Path) -> list[dict]:
+    """The demo's LO GBA extract of reisdocumenten, a dict per line."""
+    text = (landing / "brp" / "brp_reisdocumenten_gba.csv").read_text(encoding="utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
+
+
+def counter_applications(landing: Path) -> list[dict]:
+    """The counter's application exports, a dict per application."""
+    rows = []
+    for path in sorted((landing / "burgerzaken").glob("*.csv")):
+        rows += list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")), delimiter=";"))
+    return rows

@@ -66,3 +66,25 @@ def test_every_step_of_the_lakehouse_job_belongs_to_a_stage_of_the_report():
     assert "gold__kwartaalrapport_sociaal_domein" in steps and "bronze__schoolvakantie" in steps
     assert {stage_of(step) for step in steps} >= {"ingest", "dbt silver", "dbt gold", "quality checks", "publication",
                                                   "council report"}
+
+
+def test_each_source_s_ingest_is_a_goal_against_a_bare_read_of_its_files():
+    scale = ten_municipalities()
+    scale["ingest_floor"] = {"fixi": {"files": 1400, "rows": 500_000, "seconds": 0.5},
+                             "iwmo": {"files": 140_000, "rows": 320_000, "seconds": 1.0}}
+    scale["full"]["steps"] = {**STEPS, "bronze_iwmo": 4.0}
+    ingest = {g["goal"]: g for g in goals([scale]) if g["goal"].startswith("Ingest")}
+    fixi = ingest["Ingest of fixi within 3x of a bare read (10 gemeente(n))"]
+    assert fixi["measured"] == "4.0x (2.0 s vs 0.5 s)" and fixi["met"] is False
+    assert fixi["held_back_by"] == ("1,400 files, 500,000 rows: the product 250,000 rows/s and 700 files/s, "
+                                    "the bare read 1,000,000 rows/s and 2,800 files/s")
+    iwmo = ingest["Ingest of iwmo within 3x of a bare read (10 gemeente(n))"]
+    assert iwmo["measured"] == "4.0x (4.0 s vs 1.0 s)" and iwmo["met"] is False
+
+
+def test_generation_is_a_goal_against_writing_the_same_bytes():
+    scale = ten_municipalities()
+    scale["generation"] = {"seconds": 80.0, "write_floor": {"seconds": 20.0, "files": 150_000, "bytes": 600_000_000}}
+    generation = next(g for g in goals([scale]) if g["goal"].startswith("Generation"))
+    assert generation["measured"] == "4.0x (80 s vs 20 s)" and generation["met"] is False
+    assert generation["held_back_by"] == "150,000 files, 600 MB"

@@ -1,0 +1,63 @@
+"""No personal data past bronze: the demo's names, e-mails, phones, addresses and BSNs are looked for everywhere."""
+
+from __future__ import annotations
+
+import duckdb
+
+from tests import ground_truth as gt
+from tests.conftest import all_stored_strings
+
+
+def _personal_data_in_landing(folder) -> set[str]:
+    """Reporter names, e-mail addresses, phone numbers, free text, streets and full postcodes in the exports."""
+    values = set()
+    for path in folder.iterdir():
+        if path.suffix == ".csv":
+            for row in gt.csv.DictReader(gt.io.StringIO(path.read_bytes().decode("cp1252")), delimiter=";"):
+                values |= {row[c] for c in ("Naam melder", "E-mail melder", "Telefoon melder", "Omschrijving", "Adres",
+                                            "Postcode")}
+        else:
+            for issue in gt.api_issues(path.read_text(encoding="utf-8")):
+                details = issue["addressDetails"]
+                values |= {issue["description"], issue["address"], details["postcode"],
+                           f"{details['street']} {details['houseNumber']}"}
+    return {v for v in values if v}
+
+
+def test_no_personal_data_or_free_text_in_bronze_silver_or_gold(demo_run):
+    settings, _ = demo_run
+    personal = _personal_data_in_landing(settings.landing / "fixi")
+    assert len(personal) > 10_000  # the demo exports really do carry names, e-mails, phones and text
+    stored = all_stored_strings(settings)
+    assert personal & stored == set()
+    assert not [s for s in stored if "@" in s or "Bel mij" in s]
+
+
+def test_no_bsn_name_address_or_email_of_wmo_or_jeugd_clients_in_any_zone(demo_run):
+    from tests import wmo_truth
+
+    settings, _ = demo_run
+    landing = settings.landing
+    personal = wmo_truth.personal_data(landing / "zorgned", landing / "iwmo", landing / "ijw")
+    assert len(personal) > 5_000
+    assert personal & all_stored_strings(settings) == set()
+
+
+def test_no_bsn_or_name_anywhere_and_no_document_number_in_gold(demo_run):
+    settings, _ = demo_run
+    gba, applications = gt.gba_rows(settings.landing), gt.counter_applications(settings.landing)
+    bsns = {r["01.01.20"] for r in gba if r["01.01.20"]} | {r["BSN"] for r in applications}
+    names = {r["01.02.40"] for r in gba if r["01.02.40"]}
+    numbers = {r["12.35.20"] for r in gba}
+    assert len(bsns) > 30_000 and len(numbers) > 50_000
+    stored = all_stored_strings(settings)
+    assert bsns & stored == set()
+    full_names = {f"{r['01.02.10']} {r['01.02.40']}" for r in gba if r["01.02.40"]}
+    assert full_names & stored == set() and len(names) > 100
+    with duckdb.connect() as db:
+        gold_strings = set()
+        for path in settings.gold.glob("*.parquet"):
+            for (name,) in db.execute(f"select column_name from (describe select * from read_parquet('{path}')) "
+                                      "where column_type = 'VARCHAR'").fetchall():
+                gold_strings |= {v for (v,) in db.execute(f'select distinct "{name}" from read_parquet(\'{path}\')').fetchall()}
+    assert numbers & gold_strings == set()
