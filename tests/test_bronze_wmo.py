@@ -201,24 +201,28 @@ def test_files_that_are_not_iwmo_are_set_aside_with_the_reason(settings, content
     assert error in entry["error"] and entry["bestand"].endswith("vreemd.xml")
 
 
-def test_a_bericht_that_breaks_its_xsd_is_set_aside_with_the_first_violation_and_the_rest_is_read(settings):
+def test_a_bericht_that_breaks_its_xsd_is_read_with_its_first_violation_kept_as_a_finding(settings):
     """Each bericht of a release whose XSDs are in the repository is validated against its XSD; one that breaks
-    it is not read but set aside whole, with the first violation (line and message). Berichten of a release
-    without XSDs here are read unvalidated, and counted as such."""
+    it is still read (its odd line quarantined by the reader, as any odd record is), with the first violation
+    (XSD, line and message) kept with the bericht. Berichten of a release without XSDs here are read
+    unvalidated, and counted as such."""
     land_fixtures(settings, "iwmo")
     land(settings, "iwmo", "kapotte_datum.xml", variant("specificatie/3_2-04-WMO305_start.xml", {
         "<wmo305:Begindatum>2024-03-18<": "<wmo305:Begindatum>2024-02-30<", "SPEC305A": "SPEC305X"}))
 
     report = ingest(IWMO, settings, "run-1", LOG)
 
-    [entry] = rejected_files(settings)
-    assert entry["bestand"].endswith("kapotte_datum.xml") and entry["error"] == (
-        "WMO305 does not validate against the iWmo 3.2 XSD (iwmo/3_2/wmo305.xsd), line 38: Element "
+    assert rejected_files(settings) == []
+    assert report.rows["iwmo_bericht"] == 25  # every fixture and the broken one
+    violations = {r["bericht_identificatie"]: r["xsd_overtreding"] for r in rows(settings, "iwmo/bericht")}
+    assert violations["SPEC305X"] == (
+        "iwmo/3_2/wmo305.xsd, line 38: Element "
         "'{http://www.istandaarden.nl/iwmo/3_2/wmo305/schema}Begindatum': '2024-02-30' is not a valid value of the "
         "atomic type '{http://www.istandaarden.nl/iwmo/3_2/basisschema/schema}LDT_Datum'.")
-    assert (settings.quarantine / "bestanden" / "iwmo").glob("*_kapotte_datum.xml")
-    assert report.rows["iwmo_bericht"] == 24  # every fixture, each valid against its XSD or of a release without
-    assert "SPEC305X" not in {r["bericht_identificatie"] for r in rows(settings, "iwmo/bericht")}
+    assert [identificatie for identificatie, violation in violations.items() if isinstance(violation, str)] == ["SPEC305X"]
+    [quarantined] = rows(settings, "_quarantaine/records/iwmo")
+    assert quarantined["bron_bestand"] == "kapotte_datum.xml" and "Begindatum" in quarantined["reden"]
+    assert report.notes["WMO305 3.2 berichten that break their XSD, read with the violation kept"] == 1
     assert report.notes["not validated: no XSD for iWmo 2.0"] == 11  # the iStandaarden voorbeeldberichten (2.0)
     assert not [note for note in report.notes if note.startswith("not validated") and "2.0" not in note]
 

@@ -24,11 +24,9 @@ def land_by_municipality(settings) -> None:
         folder = settings.landing / "iwmo" if path.name == MISFILED else settings.landing / f"GM{code}" / "iwmo"
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, folder / path.name)
-    # a toewijzing of an unknown productcategorie (99): a finding, never a reason to stop Wmo gold. The 3.2 XSD
-    # rejects the code, so the bericht is of release 3.1, whose XSDs are not in the repository: read unvalidated
+    # a toewijzing of an unknown productcategorie (99): a finding, never a reason to stop Wmo gold
     unknown = (FIXTURES / "iwmo" / "specificatie" / "3_2-01-WMO301_toewijzing.xml").read_text(encoding="utf-8")
     unknown = unknown.replace("<iwmo:Categorie>02</iwmo:Categorie>", "<iwmo:Categorie>99</iwmo:Categorie>")
-    unknown = unknown.replace("/iwmo/3_2/", "/iwmo/3_1/")
     (settings.landing / "GM0384" / "iwmo" / "onbekende_categorie.xml").write_text(
         unknown.replace("SPEC301A", "SPEC301X").replace("<wmo301:ToewijzingNummer>900", "<wmo301:ToewijzingNummer>990"),
         encoding="utf-8")

@@ -19,8 +19,10 @@ toegewezen product its RedenWijziging (WMO002/JZ002; 13 verwijderd) or, in 2.0, 
 every delivery as it came, silver derives what is current from them.
 
 A bericht of a release whose XSDs are in the repository (iWmo 2.1 and 3.2, iJw 3.2: `pipelines/bronze/xsd/`) is
-validated against the XSD of its message first; one that breaks it is set aside whole with its first violation
-(`xsd_validation`). Berichten of other releases (2.0, 3.0, 3.1) are read unvalidated and counted as such.
+validated against the XSD of its message. One that breaks it is still read as far as the reader can, as the data
+quality policy reads an odd record (a date or code the XSD does not allow is the reader's finding too, per
+line), and its first violation is kept with the bericht (`xsd_overtreding`, a finding counted in dq_resultaten).
+Berichten of other releases (2.0, 3.0, 3.1) are read unvalidated and counted as such.
 
 Every row belongs to the municipality whose drop folder holds the file. The municipality the bericht itself
 names (its sender or receiver with a four-digit gemeentecode) is kept beside it; when the two differ the bericht is
@@ -88,8 +90,8 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
     root = _root(context.file.content)
     standard, versie, number = _message(root)
     message = f"{standard.prefix}{number}"
-    _validate(root, standard, versie, message, context)
     bericht = _bericht(_Fields(_child(root, "Header")), standard, message, versie, context)
+    bericht["xsd_overtreding"] = _xsd_violation(root, standard, versie, message, context)
     clients = _children(_child(root, "Clienten"), "Client") or _children(root, "Client")
     context.notes[f"{message.upper()} {bericht['versie']}"] += 1
     if bericht["gemeentecode_afwijkend"]:
@@ -123,15 +125,19 @@ def _message(root) -> tuple[Standard, str, str]:
     return standard, f"{major}.{minor}", number
 
 
-def _validate(root, standard: Standard, versie: str, message: str, context: ParseContext) -> None:
-    """A bericht that breaks the XSD of its release is not read: it is set aside with the first violation."""
+def _xsd_violation(root, standard: Standard, versie: str, message: str, context: ParseContext) -> str | None:
+    """How a bericht breaks the XSD of its release (its first violation, with the XSD and line); None when it
+    validates or the repository holds no XSD of its release."""
     family, release = standard.name.lower(), versie.replace(".", "_")
     schema = xsd_validation.schema(family, release, message)
     if schema is None:
         context.notes[xsd_validation.not_validated(family, release, message)] += 1
-    elif violation := xsd_validation.first_violation(schema, root):
-        raise UnreadableFile(f"{message.upper()} does not validate against the {standard.name} {versie} XSD "
-                             f"({family}/{release}/{message}.xsd), {violation}")
+        return None
+    violation = xsd_validation.first_violation(schema, root)
+    if violation:
+        context.notes[f"{message.upper()} {versie} berichten that break their XSD, read with the violation kept"] += 1
+        return f"{family}/{release}/{message}.xsd, {violation}"
+    return None
 
 
 def _bericht(header: _Fields, standard: Standard, message: str, versie: str, context: ParseContext) -> dict:

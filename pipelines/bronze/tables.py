@@ -195,6 +195,8 @@ IWMO_BERICHT = BronzeTable(
         Column("gemeentecode_bericht", pa.string(),
                "CBS gemeentecode the bericht names (its sender or receiver with a 4-digit code)"),
         Column("gemeentecode_afwijkend", pa.bool_(), "The bericht names another municipality than its drop folder's (a finding)"),
+        Column("xsd_overtreding", pa.string(), "How the bericht breaks the XSD of its release: the XSD, the line and "
+               "the first violation (a finding; empty when it validates or no XSD of its release is here)"),
         Column("aantal_clienten", pa.int64(), "Clients in the bericht"),
         *LINEAGE_COLUMNS,
     ),
