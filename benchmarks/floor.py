@@ -1,7 +1,7 @@
 """The floor: the lakehouse's own silver and gold SQL run straight on DuckDB, no dbt, no Dagster.
 
 `python -m benchmarks.floor BUILD_DB MANIFEST OUT_DB` takes the compiled SQL of every model from a dbt
-manifest (`pipelines.transform.compile_models` in the same environment, so it reads the same bronze) and
+manifest (`pipelines.dbt.runner.compile_models` in the same environment, so it reads the same bronze) and
 creates each table in dependency order in a fresh database, with the pipeline's DuckDB settings so both run
 the same engine the same way. Seeds are reference inputs like bronze: they are copied from the pipeline's
 build database, not timed. Prints the seconds per model as JSON.

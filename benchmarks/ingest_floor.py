@@ -1,11 +1,12 @@
 """The ingest floor: a bare read of the same landing files with the fastest tool for each format.
 
 `python -m benchmarks.ingest_floor` reads every file of every source's drop folders (those its bronze step reads,
-in the landing the settings name) into rows without any of the product's checks (no quarantine, pseudonyms, lineage, register or Parquet):
-CSV with DuckDB's reader, JSON documents with Python's C parser (the exports are many small documents, for which
-DuckDB's per-file start costs more than the parse), XML with lxml, the JSON and XML files spread over as many
-processes as the machine has cores. Each source's product step reads the same folders, so its seconds divided by
-the floor's is the ingest overhead the bench reports. Prints per source system the files, rows and seconds as JSON.
+in the landing the settings name) into rows without any of the product's checks (no quarantine, pseudonyms,
+lineage, register or Parquet): CSV with DuckDB's reader, JSON documents with Python's C parser (the exports are
+many small documents, for which DuckDB's per-file start costs more than the parse), XML with lxml, the JSON and
+XML files spread over as many processes as the machine has cores. Each source's product step reads the same
+folders, so its seconds divided by the floor's is the ingest overhead the bench reports. Prints per source system
+the files, rows and seconds as JSON.
 """
 
 from __future__ import annotations

@@ -15,12 +15,12 @@ import duckdb
 from benchmarks.compare import DID_NOT_COMPLETE, all_identical, parquet, same_rows
 from benchmarks.measure import Measured, run_measured
 from benchmarks.stages import FIXI_STEPS, last_run
-from pipelines.bronze.ingest import row_count
+from pipelines.bronze.parts import row_count
 from pipelines.bronze.sources import BRONZE_TABLES
+from pipelines.dbt.runner import compile_models
 from pipelines.demo import DEFAULT_SEED
 from pipelines.demo.municipality import gemeenten
 from pipelines.settings import PROJECT_ROOT, load_settings
-from pipelines.transform import compile_models
 
 # Fixed, so every bench run builds the same data: the full build runs on the night of PEILDATUM - 1 with the
 # exports up to the day before, the nightly run on the next night (PEILDATUM) with one more day of exports.
@@ -34,7 +34,7 @@ def bench_scale(count: int, years: int, root: Path, dashboard: bool = False) -> 
     """One scale; with `dashboard`, also every dashboard page's render time on the gold it built."""
     shutil.rmtree(root, ignore_errors=True)
     (root / ".dagster").mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", root / ".dagster" / "dagster.yaml")
+    shutil.copy(PROJECT_ROOT / "dagster_instance.yaml", root / ".dagster" / "dagster.yaml")
     full_night = PEILDATUM - dt.timedelta(days=1)
     env = {"LAKEHOUSE_DATA_ROOT": str(root), "DAGSTER_HOME": str(root / ".dagster"),
            "LAKEHOUSE_PEILDATUM": full_night.isoformat(), "LAKEHOUSE_MODE": "demo"}

@@ -83,8 +83,8 @@ def last_run(dagster_home: Path, measured: Measured) -> LoggedRun:
             materialization = event.dagster_event.event_specific_data.materialization
             metadata = materialization.metadata
             rows = metadata.get("rows_added") or metadata.get("dagster/row_count")
-            rebuilt = metadata["herbouwd"].value if "herbouwd" in metadata else True  # False: up to date, not written
-            if "herbouwd" in metadata:
+            rebuilt = metadata["rebuilt"].value if "rebuilt" in metadata else True  # False: up to date, not written
+            if "rebuilt" in metadata:
                 built[rebuilt].append(materialization.asset_key.to_user_string())
             if (rows is not None and rebuilt
                     and stage_of(event.step_key) in ("ingest", "dbt silver", "dbt gold", "publication")):

@@ -22,9 +22,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.dbt.manifest import PROJECT_MANIFEST
+from pipelines.dbt.state import STATE_FILE
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
-PROJECT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 DQ_TABLE = "dq_resultaten"
 CATALOGUE = "gold"  # the name the catalogue is attached under
 # A quarantine reason names the offending value ("datum_melding '31-02-2023 15:15' is not a date"); the dashboard
@@ -186,9 +187,10 @@ def manifest(settings: Settings) -> dict:
 
 
 def column_lineage(settings: Settings) -> dict[str, dict[str, list[tuple[str, str, str]]]]:
-    """Per dbt unique id: column -> the (zone, table, column) it is computed from, as the run recorded it."""
-    path = settings.dbt_state / "kolomlineage.json"
-    raw = _json(str(path), file_key(path)) if path.exists() else {}
+    """Per dbt unique id: column -> the (zone, table, column) it is computed from, as the run recorded it in the
+    build state."""
+    path = settings.dbt_state / STATE_FILE
+    raw = _json(str(path), file_key(path)).get("column_lineage", {}) if path.exists() else {}
     lineage = {}
     for uid, kept in raw.items():
         # Stored as Dagster's serialised metadata; read as plain JSON so the dashboard does not import Dagster.

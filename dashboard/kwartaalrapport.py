@@ -241,8 +241,8 @@ def quality(settings: Settings, gemeente: str) -> list[str]:
                    f"<code>{esc(r.run_id)}</code></li>" for r in published.itertuples())
     reasons = "".join(f"<li>{esc(r.bron_systeem)}: {r.aantal} × {esc(r.reden)}</li>" for r in quarantine.itertuples())
     return ["<h2>Datakwaliteit en herkomst</h2>",
-            f"<p>De cijfers komen uit de iWmo- en iJw-berichten en de export van het registratiesysteem sociaal domein. Bij de laatste "
-            f"controle van de gold-tabellen:</p><ul>{items}</ul>",
+            "<p>De cijfers komen uit de iWmo- en iJw-berichten en de export van het registratiesysteem sociaal domein. "
+            f"Bij de laatste controle van de gold-tabellen:</p><ul>{items}</ul>",
             f"<p>Records die bij het inlezen niet bruikbaar waren en in quarantaine staan (niet meegeteld): "
             f"{int(quarantine['aantal'].sum())}." + (f"</p><ul>{reasons}</ul>" if reasons else "</p>"),
             f"<p>Publicatie:</p><ul>{runs}</ul>"]

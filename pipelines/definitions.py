@@ -4,10 +4,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.long_lived import made_for_the_process
+from pipelines.garbage_collection import exempt_from_garbage_collection
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    with made_for_the_process():
+    with exempt_from_garbage_collection():
         return dg.load_from_defs_folder(project_root=Path(__file__).resolve().parent.parent)

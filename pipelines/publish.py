@@ -11,7 +11,7 @@ ones, and whatever a killed run left (staging folders, half-made catalogues and 
 are removed by the next publication. `gold/<table>.parquet` is the current version of each table for tools that
 read files (a hard link, replaced per table after the catalogue, and set right by the next publication if a run
 was killed in between). A table whose published file comes from its latest build is not written again
-(nationally, the unchanged Wmo waiting list took 0.5 s a night).
+(nationally, writing the unchanged Wmo waiting list again was a noticeable part of a night).
 
 The catalogue is read-only on disk. An analyst who opened it read-write anyway and created tables in it gets
 them back: the next publication saves them as Parquet under `gold/_bewaard/` and says so in the run's log.
@@ -31,7 +31,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from pipelines.at_rest import open_to_readers
-from pipelines.build_state import built_in_run
+from pipelines.dbt.state import built_in_run
 from pipelines.quality.suites import RESULT_SCHEMA
 from pipelines.settings import Settings
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import json
 import logging
 import os
 import re
@@ -21,10 +22,12 @@ import dagster as dg
 import duckdb
 
 from pipelines.at_rest import writing
-from pipelines.bronze.ingest import rejected_files
+from pipelines.bronze.file_register import rejected_files
 from pipelines.bronze.landing import landing_problem, unread_in_landing
+from pipelines.dbt.manifest import PROJECT_MANIFEST
 from pipelines.demo import generate_gemeenten
-from pipelines.settings import Settings, SettingsError, load_settings
+from pipelines.lineage import dagster_run
+from pipelines.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from pipelines.suppression_summary import suppression_notes
 from pipelines.writer_lock import WriterBusy
 
@@ -42,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"lakehouse: {settings.gemeentecode}, mode {settings.mode}, peildatum {settings.peildatum}, data in {settings.data_root}")
+    print(f"lakehouse: {settings.gemeentecode}, mode {settings.mode}, peildatum {settings.peildatum}, "
+          f"data in {settings.data_root}")
     refusal = demo_refusal(settings, args.demo)
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
@@ -101,14 +105,20 @@ def materialise_everything(run_id: str | None = None, log_file: Path | None = No
     loggers = {"console": {"config": {"log_level": "INFO", "log_file": str(log_file or "")}}}
     if log_file:
         loggers["file"] = {"config": {"path": str(log_file)}}
-        print(f"lakehouse: materialising landing -> bronze -> silver -> gold (progress below, all of it in {log_file})")
-    return job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": loggers},
-        tags={"trigger": "make run"},
-        run_id=run_id,
-    )
+        print(f"lakehouse: materialising landing -> bronze -> silver -> gold (progress below, all of it in "
+              f"{shown(log_file)})")
+    run_id = run_id or str(uuid.uuid4())
+    # The job's executor tells lineage of the runs it executes; `execute_in_process` replaces it with its own.
+    with dagster_run(load_settings(), run_id, job.name) as failed:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": loggers},
+            tags={"trigger": "make run"},
+            run_id=run_id,
+        )
+        failed += [step for step, _ in _failed_steps(result)]
+    return result
 
 
 class _WithoutTracebacks(logging.Formatter):
@@ -156,8 +166,6 @@ def full_log(context: dg.InitLoggerContext) -> logging.Logger:
 
 def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds: float,
                   log_file: Path | None = None) -> None:
-    checks = result.get_asset_check_evaluations()
-    failed = [c for c in checks if not c.passed]
     print()
     print(f"== lakehouse run {result.run_id} {'succeeded' if result.success else 'FAILED'} in {seconds:.0f} s ==")
     for step, error in _failed_steps(result):
@@ -165,23 +173,80 @@ def print_summary(settings: Settings, result: dg.ExecuteInProcessResult, seconds
     if not_run := _steps_not_run(result):
         print(f"{len(not_run)} steps not run, after a failed step or blocking check: {', '.join(not_run)}")
     if log_file and not result.success:
-        print(f"the run's whole log, tracebacks included: {log_file}")
-    print(f"gold tables ({settings.gold}, query {settings.gold_db} read-only):")
+        print(f"the run's whole log, tracebacks included: {shown(log_file)}")
+    if new_files := _new_files(result):
+        print(f"new landing files read into bronze: {sum(new_files.values()):,} "
+              f"({', '.join(f'{system} {count:,}' for system, count in new_files.items())})")
+    print(f"gold tables ({shown(settings.gold)}, query {shown(settings.gold_db)} read-only):")
     for table, rows in _published(settings):
         print(f"  {table:32} {rows:>9,} rows")
     for line in suppression_notes(settings):  # why a table shows no figures
         print(line)
-    print(f"checks: {len(checks) - len(failed)} of {len(checks)} passed"
-          + "".join(f"\n  failed ({c.severity.value.lower()}): {c.asset_key.to_user_string()} {c.check_name}" for c in failed))
+    _print_checks(settings, result)
     quarantined, unreadable_json = _quarantined(settings)
-    print(f"quarantined records: {quarantined:,} (bronze/_quarantaine/records/, reason per record)"
+    print(f"quarantined records: {quarantined:,} ({shown(settings.quarantine / 'records')}, reason per record)"
           + (f"\n  of which {unreadable_json:,} could not be recovered from corrupt JSON" if unreadable_json else ""))
     for entry in rejected_files(settings):
         print(f"  rejected file: {entry['bestand']}: {entry['error']}")
     print("data quality results: gold table dq_resultaten (GX suites in expectations/, dbt tests in the model YAML)")
-    print(f"lineage: OpenLineage events in {settings.lineage / 'events'}, dbt docs in {settings.dbt_docs / 'static_index.html'}")
+    print(f"lineage: OpenLineage events in {shown(settings.lineage / 'events')}, "
+          f"dbt docs in {shown(settings.dbt_docs / 'static_index.html')}")
     print("explore: make dev, then open http://localhost:3000")
-    print(f"dashboards: make dashboard (http://localhost:8501); council reports in {settings.gold / 'rapporten'}")
+    print("dashboards: make dashboard (http://localhost:8501); "
+          f"council reports in {shown(settings.gold / 'rapporten')}")
+
+
+def shown(path: Path) -> str:
+    """A path as the console shows it: within the project folder relative to it, elsewhere in full."""
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
+def _new_files(result: dg.ExecuteInProcessResult) -> dict[str, int]:
+    """Per source system, the landing files this run read into bronze (each of its bronze tables says so)."""
+    new = {}
+    for event in result.get_asset_materialization_events():
+        files = event.materialization.metadata.get("files_new")
+        if files is not None and files.value:
+            new[event.step_key.removeprefix("bronze_")] = files.value
+    return dict(sorted(new.items()))
+
+
+def _print_checks(settings: Settings, result: dg.ExecuteInProcessResult) -> None:
+    """The checks in two lines, dbt's tests and the Great Expectations suites, and why each failed expectation
+    failed (its row in dq_resultaten)."""
+    checks = result.get_asset_check_evaluations()
+    dbt_tests = {node["name"] for node in json.loads(PROJECT_MANIFEST.read_text())["nodes"].values()
+                 if node["resource_type"] == "test"}
+    print(f"dbt tests: {_outcomes([c for c in checks if c.check_name in dbt_tests])}")
+    print(f"Great Expectations suites: {_outcomes([c for c in checks if c.check_name not in dbt_tests])}")
+    for line in _failed_expectations(settings, result.run_id):
+        print(f"  {line}")
+
+
+def _outcomes(checks: list) -> str:
+    warned = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
+    failed = [c for c in checks if not c.passed and c.severity != dg.AssetCheckSeverity.WARN]
+
+    def names(of: list) -> str:
+        return f" ({', '.join(sorted(f'{c.asset_key.to_user_string()} {c.check_name}' for c in of))})" if of else ""
+
+    return (f"{len(checks) - len(warned) - len(failed)} passed, {len(warned)} warned{names(warned)}, "
+            f"{len(failed)} failed{names(failed)}")
+
+
+def _failed_expectations(settings: Settings, run_id: str) -> list[str]:
+    """Each expectation or dbt test that failed in this run, with its table, what it expects and what it found."""
+    results = settings.dq_results / run_id
+    if not any(results.glob("*.parquet")):
+        return []
+    rows = duckdb.execute(
+        "select ernst, tabel, expectation, kolom, omschrijving, aantal_onverwacht, aantal_rijen, waargenomen "
+        "from read_parquet(?, union_by_name = true) where not geslaagd order by ernst, tabel, expectation, kolom",
+        [str(results / "*.parquet")]).fetchall()
+    return [f"{severity} failed: {table} {expectation}{f' ({column})' if column else ''}: {description}"
+            + (f"; {unexpected:,} of {rows:,} rows unexpected" if unexpected is not None and rows else "")
+            + (f"; observed {observed}" if observed else "")
+            for severity, table, expectation, column, description, unexpected, rows, observed in rows]
 
 
 def _failed_steps(result: dg.ExecuteInProcessResult, lines: int = 8) -> list[tuple[str, list[str]]]:
@@ -224,11 +289,11 @@ if __name__ == "__main__":
     # Python's last garbage collection at exit walks every object dbt, Dagster and Great Expectations made:
     # 1.7-1.9 s after the summary, at any scale. Nothing is left to clean up that the exit does not free anyway.
     gc.freeze()
-    if code == 1:
-        # After a failed step dbt-duckdb still holds a DuckDB connection, which DuckDB's bindings report while the
-        # interpreter shuts down: dozens of lines below the summary that look like a second fault. The summary
-        # and the run's log file have said everything by then, so what the shutdown says goes nowhere.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
+    # DuckDB objects still alive then (after a failed step dbt-duckdb still holds a connection; and whatever cyclic
+    # garbage the freeze kept) are reported by DuckDB's bindings while the interpreter shuts down: dozens of lines
+    # below the summary that look like a second fault. The summary and the run's log file have said everything by
+    # then, so what the shutdown says goes nowhere.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
     sys.exit(code)

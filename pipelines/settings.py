@@ -8,9 +8,9 @@ code and DuckDB in-process.
 from __future__ import annotations
 
 import csv
-import math
 import datetime as dt
 import grp
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -59,6 +59,7 @@ class Settings:
     quarantine_days: float = 30  # how long raw copies of rejected exports are kept
     lock_wait_seconds: float = 0  # how long a run waits for another run writing the data root; 0: refuse at once
     memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's, for dbt's builds
+    lineage_url: str | None = None  # a lineage server (Marquez) that gets the OpenLineage events too
 
     @property
     def build_db(self) -> Path:
@@ -90,6 +91,11 @@ class Settings:
     def dbt_docs(self) -> Path:
         return self.lineage / "dbt_docs"
 
+    @property
+    def gx_docs(self) -> Path:
+        """Great Expectations' Data Docs (`site/index.html`) and the latest validation result of each suite."""
+        return self.lineage / "gx_docs"
+
     @cached_property
     def afhandeltermijnen(self) -> dict[str, int]:
         """Handling term in working days per conformed Fixi category; the dbt seed is the one source."""
@@ -98,7 +104,7 @@ class Settings:
 
     def dbt_env(self) -> dict[str, str]:
         """What dbt needs to find the zones; dbt reads these with env_var(), the bronze zone, the build database
-        and the memory limit only in its profile (pipelines/dbt_in_process.py keeps those out of the parse)."""
+        and the memory limit only in its profile (pipelines/dbt/runner.py keeps those out of the parse)."""
         return {
             "LAKEHOUSE_BRONZE": str(self.bronze),
             "LAKEHOUSE_BUILD_DB": str(self.build_db),
@@ -137,6 +143,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         lock_wait_seconds=_amount("LAKEHOUSE_LOCK_WAIT", env.get("LAKEHOUSE_LOCK_WAIT", "0")),
         landing_named=bool(env.get("LAKEHOUSE_LANDING") or env.get("LAKEHOUSE_DATA_ROOT")),
         memory_limit=_memory_limit(env.get("LAKEHOUSE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)),
+        lineage_url=env.get("LAKEHOUSE_LINEAGE_URL") or None,
     )
 
 

@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import duckdb
 
-from pipelines.bronze.ingest import Bulk, LandingFile, ParseContext, Source, ingest
+from pipelines.bronze.contract import Bulk, LandingFile, ParseContext, Source
+from pipelines.bronze.ingest import ingest
 
 LINEAGE = "bron_systeem, bron_bestand, bron_bestand_hash, run_id, geladen_op"
 

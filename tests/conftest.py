@@ -25,13 +25,14 @@ from pipelines.settings import Settings, load_settings
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PEILDATUM = "2026-06-30"  # fixed, so the demo data and every figure derived from it are reproducible
 ENV_VARS = ("LAKEHOUSE_LANDING", "LAKEHOUSE_BRONZE", "LAKEHOUSE_SILVER", "LAKEHOUSE_GOLD", "LAKEHOUSE_LINEAGE",
+            "LAKEHOUSE_LINEAGE_URL",
             "LAKEHOUSE_MODE", "LAKEHOUSE_PSEUDONYM_KEY", "LAKEHOUSE_GEMEENTECODE", "DAGSTER_HOME")
 
 
 @pytest.fixture(autouse=True, scope="session")
 def collect_what_loading_the_definitions_froze():
     """Loading the definitions or parsing the dbt project freezes every object alive at that moment
-    (pipelines/long_lived.py); in a test process that includes the garbage of earlier tests, whose DuckDB objects
+    (pipelines/garbage_collection.py); in a test process that includes the garbage of earlier tests, whose DuckDB objects
     nanobind reports as leaked at exit."""
     yield
     gc.unfreeze()

@@ -13,7 +13,8 @@ import time
 import pytest
 
 from pipelines.at_rest import writing
-from pipelines.bronze.ingest import ingest, rejected_files
+from pipelines.bronze.file_register import rejected_files
+from pipelines.bronze.ingest import ingest
 from pipelines.bronze.zorgned import ZORGNED
 from pipelines.settings import SettingsError, load_settings
 from tests.conftest import FIXTURES, use_data_root

@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.bronze import landing
+from pipelines.bronze.file_register import rejected_files
 from pipelines.bronze.fixi import FIXI
-from pipelines.bronze.ingest import ingest, rejected_files
+from pipelines.bronze.ingest import ingest
 from pipelines.run import _quarantined
 from tests.bulk import read_both_ways
 from tests.conftest import demo_reference, run_lakehouse
@@ -26,7 +27,8 @@ LOG = logging.getLogger("test")
 
 
 def csv_line(n: int, made: str = "02-06-2026 09:15", closed: str = "04-06-2026 11:00", extra: str = "") -> str:
-    return f"F-{n};Openbaar groen;afgehandeld;Tak op fietspad, groet Jan;{made};{closed};{closed};52,1301;6,2002;7201 AB;Jan Jansen{extra}"
+    return (f"F-{n};Openbaar groen;afgehandeld;Tak op fietspad, groet Jan;{made};{closed};{closed};52,1301;6,2002;"
+            f"7201 AB;Jan Jansen{extra}")
 
 
 def write(settings, name: str, content: bytes | str) -> None:
@@ -101,7 +103,8 @@ def test_corrupt_records_inside_a_page_lose_only_themselves_and_are_counted(sett
     text = api_page(*(issue(f"A-{n}") for n in range(1, 16)))
     write(settings, "corrupt.json", text.replace('"A-6", "categoryName"', '"A-6" "categoryName"'))
     second = api_page(*(issue(f"B-{n}") for n in range(1, 8)))
-    broken = second.replace('"B-3", "categoryName"', '"B-3" "categoryName"').replace('"B-4", "categoryName"', '"B-4"; "categoryName"')
+    broken = (second.replace('"B-3", "categoryName"', '"B-3" "categoryName"')
+              .replace('"B-4", "categoryName"', '"B-4"; "categoryName"'))
     write(settings, "twee_fouten.json", json.dumps(broken))  # double-encoded, two corrupt records in a row
     report = ingest(FIXI, settings, "run-1", LOG)
     ids = [r["melding_id"] for r in bronze(settings)]
@@ -336,7 +339,7 @@ def test_a_registered_file_untouched_since_is_not_read_again_and_a_touched_one_i
     assert ingest(FIXI, settings, "run-1", LOG).files_new == 1
     with monkeypatch.context() as m:
         m.setattr("pipelines.bronze.ingest._read", lambda path: pytest.fail(f"{path} was read again"))
-        m.setattr("pipelines.bronze.ingest._known_hashes", lambda *_: pytest.fail("bronze's hashes were read"))
+        m.setattr("pipelines.bronze.file_register.known_hashes", lambda *_: pytest.fail("bronze's hashes were read"))
         again = ingest(FIXI, settings, "run-2", LOG)
     assert (again.files_new, again.files_known) == (0, 1)
 

@@ -8,7 +8,8 @@ import json
 import logging
 import shutil
 
-from pipelines.bronze.ingest import ingest, rejected_files
+from pipelines.bronze.file_register import rejected_files
+from pipelines.bronze.ingest import ingest
 from pipelines.bronze.iwmo import IWMO
 from pipelines.privacy import pseudonym
 from tests.conftest import FIXTURES
@@ -43,7 +44,8 @@ def test_ijw_berichten_parse_to_exact_values(settings):
         "7001", "45A08", dt.date(2024, 2, 12))
     assert (toegewezen["juridische_status"], toegewezen["wettelijke_vertegenwoordiging"], toegewezen["postcode4"]) == (
         "04", "06", "1111")
-    assert (start["toewijzingnummer"], day(start["begindatum"]), start["status_aanlevering"]) == ("7001", dt.date(2024, 3, 11), "1")
+    assert (start["toewijzingnummer"], day(start["begindatum"]), start["status_aanlevering"]) == (
+        "7001", dt.date(2024, 3, 11), "1")
     assert (day(stop["einddatum"]), stop["reden_beeindiging"]) == (dt.date(2024, 9, 30), "02")
     assert {r["wet"] for r in lines.values()} == {"jeugdwet"} and {r["leeftijdsklasse"] for r in lines.values()} == {"0-17"}
     assert {r["persoon_pseudoniem"] for r in lines.values()} == {pseudonym(JEUGD_BSN, settings.pseudonym_key)}
@@ -59,6 +61,7 @@ def test_ijw_berichten_are_read_by_content_whichever_folder_holds_them(settings)
     (settings.landing / "GM0385" / "ijw" / "start.xml").write_text(other)
     report = ingest(IWMO, settings, "run-1", LOG)
     assert rejected_files(settings) == [] and report.rows["iwmo_bericht"] == 7
-    starts = {(r["gemeentecode"], r["berichttype"], r["wet"]) for r in rows(settings, "iwmo/product") if r["regelsoort"] == "start"}
+    starts = {(r["gemeentecode"], r["berichttype"], r["wet"]) for r in rows(settings, "iwmo/product")
+              if r["regelsoort"] == "start"}
     assert starts == {(settings.gemeentecode, "WMO305", "wmo"), (settings.gemeentecode, "JW305", "jeugdwet"),
                       ("GM0385", "JW305", "jeugdwet")}

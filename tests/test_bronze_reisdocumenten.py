@@ -41,7 +41,8 @@ def test_gba_v_sample_parses_completely(settings):
     assert (known["soort"], day(known["datum_uitgifte"]), day(known["datum_einde_geldigheid"]), known["autoriteit"]) == (
         "NI", dt.date(2021, 5, 26), dt.date(2022, 5, 26), "B1810")
     withheld = docs["NV7968PR6"]  # on a continuation row of the person before it
-    assert (withheld["aanduiding_inhouding_vermissing"], day(withheld["datum_inhouding_vermissing"])) == ("I", dt.date(2020, 12, 3))
+    assert (withheld["aanduiding_inhouding_vermissing"], day(withheld["datum_inhouding_vermissing"])) == (
+        "I", dt.date(2020, 12, 3))
     assert docs["NTLBCL731"]["persoon_pseudoniem"] == docs["IR7LK4HB7"]["persoon_pseudoniem"]  # one holder, two rows
     assert all(d["persoon_pseudoniem"] and d["leeftijd_bij_uitgifte"] is not None for d in docs.values())
 
@@ -56,7 +57,8 @@ def test_haal_centraal_fixtures_and_both_date_shapes(settings):
     assert report.rows["brp_reisdocument"] == 7
     docs = documents(settings)
     lost = docs["BD8P7H2C7"]  # date objects, vermist, BSN only in the ingeschrevenPersoon link
-    assert (lost["soort"], day(lost["datum_uitgifte"]), lost["aanduiding_inhouding_vermissing"]) == ("ZN", dt.date(2012, 1, 12), "V")
+    assert (lost["soort"], day(lost["datum_uitgifte"]), lost["aanduiding_inhouding_vermissing"]) == (
+        "ZN", dt.date(2012, 1, 12), "V")
     assert lost["persoon_pseudoniem"] == pseudonym("999993872", settings.pseudonym_key)
     listed = docs["NX1234567"]  # JJJJMMDD strings
     assert (day(listed["datum_uitgifte"]), day(listed["datum_einde_geldigheid"]), listed["leeftijd_bij_uitgifte"]) == (
@@ -152,7 +154,7 @@ def test_a_gba_extract_read_column_wise_equals_record_by_record(settings):
         "line 4: 12.35.30 '20201341' is not a valid date",
         "line 11: 12.35.60 '20201341' is not a valid date"]
     # Counted for the documents read (the column-wise reading's notes are asserted equal to these).
-    from pipelines.bronze.ingest import LandingFile, ParseContext
+    from pipelines.bronze.contract import LandingFile, ParseContext
 
     context = ParseContext(settings, LandingFile(settings.landing / "extract.csv", BAD_EXTRACT.encode(), 0, 0),
                            settings.gemeentecode)
@@ -164,7 +166,7 @@ def test_a_gba_extract_read_column_wise_equals_record_by_record(settings):
 def test_an_irregular_extract_is_left_to_the_record_parser(settings):
     """Column-wise reading promises line numbers; a short row or a line break inside a value breaks that
     promise, so such a file is read record by record."""
-    from pipelines.bronze.ingest import LandingFile, ParseContext
+    from pipelines.bronze.contract import LandingFile, ParseContext
 
     lines = BAD_EXTRACT.split("\n")
     irregular = {
@@ -309,5 +311,6 @@ def test_every_document_of_the_gba_v_test_set_is_accounted_for(settings):
     assert report.quarantined == 1
     with duckdb.connect() as db:
         shared = db.execute(f"""select count(distinct persoon_pseudoniem) from read_parquet(
-                                '{settings.bronze}/brp/reisdocument/*.parquet') where reisdocumentnummer = 'NM1260784'""").fetchone()
+                                '{settings.bronze}/brp/reisdocument/*.parquet')
+                                where reisdocumentnummer = 'NM1260784'""").fetchone()
     assert shared == (18,)

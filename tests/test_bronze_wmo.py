@@ -10,7 +10,8 @@ import shutil
 import duckdb
 import pytest
 
-from pipelines.bronze.ingest import ingest, rejected_files
+from pipelines.bronze.file_register import rejected_files
+from pipelines.bronze.ingest import ingest
 from pipelines.bronze.iwmo import IWMO
 from pipelines.bronze.zorgned import ZORGNED
 from pipelines.privacy import pseudonym
@@ -64,12 +65,14 @@ def test_iwmo_fixtures_parse_to_exact_values(settings):
     assert not any(b["gemeentecode_afwijkend"] for b in berichten.values())
     lines = {r["regelsoort"]: r for r in rows(settings, "iwmo/product")}
     toegewezen = lines["toegewezen"]
-    assert (toegewezen["beschikkingnummer"], toegewezen["productcategorie"], toegewezen["productcode"]) == ("425386123", "07", "07A03")
+    assert (toegewezen["beschikkingnummer"], toegewezen["productcategorie"], toegewezen["productcode"]) == (
+        "425386123", "07", "07A03")
     assert day(toegewezen["toewijzingsdatum"]) == dt.date(2016, 2, 20) and day(toegewezen["afgiftedatum"]) == dt.date(2016, 2, 15)
     assert (toegewezen["volume"], toegewezen["eenheid"], toegewezen["frequentie"]) == (6.0, "04", "2")
     assert toegewezen["aanbieder"] == "98025566" and toegewezen["postcode4"] == "1234"
     start, stop = lines["start"], lines["stop"]
-    assert (start["beschikkingnummer"], start["productcode"], day(start["begindatum"])) == ("658721123", "01A01", dt.date(2016, 3, 10))
+    assert (start["beschikkingnummer"], start["productcode"], day(start["begindatum"])) == (
+        "658721123", "01A01", dt.date(2016, 3, 10))
     assert (start["volume"], start["eenheid"], start["frequentie"]) == (22500.0, "83", "4")
     assert (day(stop["einddatum"]), stop["reden_beeindiging"]) == (dt.date(2016, 10, 2), "02")
     assert day(lines["verzoek"]["begindatum"]) == dt.date(2016, 2, 15)
@@ -102,9 +105,15 @@ def test_a_retour_from_the_aanbieder_and_a_bericht_whose_lines_are_not_used_name
         "<wmo302:Ontvanger>98025566<": "<wmo302:Ontvanger>0384<"}))
     ns = "http://www.istandaarden.nl/iwmo/3_2/{m}/schema"
     verzoek = (f"<m:Bericht xmlns:m='{ns.format(m='wmo317')}' xmlns:b='{ns.format(m='basisschema')}'><m:Header>"
-               "<m:BerichtCode>480</m:BerichtCode><m:Afzender>42420001</m:Afzender><m:Ontvanger>0384</m:Ontvanger>"
+               "<m:BerichtCode>480</m:BerichtCode><m:BerichtVersie>3</m:BerichtVersie>"
+               "<m:BerichtSubversie>2</m:BerichtSubversie><m:Afzender>42420001</m:Afzender><m:Ontvanger>0384</m:Ontvanger>"
                "<m:BerichtIdentificatie><b:Identificatie>V1</b:Identificatie><b:Dagtekening>2024-01-02</b:Dagtekening>"
-               "</m:BerichtIdentificatie></m:Header><m:Client><m:Bsn>999993653</m:Bsn></m:Client></m:Bericht>")
+               "</m:BerichtIdentificatie><m:XsdVersie><b:BasisschemaXsdVersie>1.0.0</b:BasisschemaXsdVersie>"
+               "<b:BerichtXsdVersie>1.0.0</b:BerichtXsdVersie></m:XsdVersie></m:Header><m:Client>"
+               "<m:Bsn>999993653</m:Bsn><m:Verzoek><m:ReferentieAanbieder>R1</m:ReferentieAanbieder>"
+               "<m:RedenVerzoek>1</m:RedenVerzoek><m:OngewijzigdeProducten><m:OngewijzigdProduct>"
+               "<m:ToewijzingNummer>9001</m:ToewijzingNummer></m:OngewijzigdProduct></m:OngewijzigdeProducten>"
+               "</m:Verzoek></m:Client></m:Bericht>")  # valid against the WMO317 XSD of 3.2
     land(settings, "iwmo", "verzoek_om_wijziging.xml", verzoek.encode())
     report = ingest(IWMO, settings, "run-1", LOG)
     berichten = {r["berichttype"]: r for r in rows(settings, "iwmo/bericht")}
@@ -114,12 +123,14 @@ def test_a_retour_from_the_aanbieder_and_a_bericht_whose_lines_are_not_used_name
 
 
 def test_iwmo_3_with_toewijzingnummer(settings):
+    # a release whose XSDs are not in the repository (3.1) is read unvalidated, whatever its shape
     land(settings, "iwmo", "v3.xml", variant("CasusA-02-WMO301_toewijzing.xml", {
-        "iwmo/2_0/": "iwmo/3_2/", "schema/2_0": "schema/3_2",
+        "iwmo/2_0/": "iwmo/3_1/", "schema/2_0": "schema/3_1",
         "<wmo301:ToegewezenProduct>": "<wmo301:ToegewezenProduct><wmo301:ToewijzingNummer>T77</wmo301:ToewijzingNummer>",
     }))
-    ingest(IWMO, settings, "run-1", LOG)
-    assert rows(settings, "iwmo/bericht")[0]["versie"] == "3.2"
+    report = ingest(IWMO, settings, "run-1", LOG)
+    assert rows(settings, "iwmo/bericht")[0]["versie"] == "3.1"
+    assert report.notes["not validated: no XSD for iWmo 3.1"] == 1
     assert [r["toewijzingnummer"] for r in rows(settings, "iwmo/product") if r["regelsoort"] == "toegewezen"] == ["T77"]
 
 
@@ -165,7 +176,8 @@ def test_every_iwmo_shape_keeps_its_status_aanlevering_and_reden_wijziging(setti
     assert of("2_1-03-WMO305_gewijzigd.xml") == [("start", None, dt.date(2018, 2, 5), None, "2", None)]
     assert of("3_2-08-WMO315_verzoek.xml") == [("verzoek", None, None, dt.date(2024, 12, 31), None, None)]  # AangevraagdProduct
     v3 = [r for r in lines if r["versie"] == "3.2"]
-    assert {r["aanbieder"] for r in v3} == {"42420001"} and {r["postcode4"] for r in v3 if r["regelsoort"] == "toegewezen"} == {"1111"}
+    assert {r["aanbieder"] for r in v3} == {"42420001"}
+    assert {r["postcode4"] for r in v3 if r["regelsoort"] == "toegewezen"} == {"1111"}
     assert {r["beschikkingnummer"] for r in lines if r["versie"] == "2.1"} == {"821001"}  # 2.1 spells BeschikkingNummer
     assert {r["gemeentecode"] for r in lines} == {settings.gemeentecode}  # all lay in landing/iwmo/
 
@@ -176,7 +188,8 @@ def test_every_iwmo_shape_keeps_its_status_aanlevering_and_reden_wijziging(setti
     (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/iwmo/3_2/wmo399/schema/3_2'/>", "unknown iWmo message WMO399"),
     (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/jw399/schema'/>", "unknown iJw message JW399"),
     (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/wmo301/schema'/>", "unknown iJw message WMO301"),
-    (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_2/jw301/schema'><b:Header><b:BerichtCode>414"
+    # a release without XSDs here: the reader's own check (3.2 berichten fail their XSD first, see below)
+    (b"<b:Bericht xmlns:b='http://www.istandaarden.nl/ijw/3_1/jw301/schema'><b:Header><b:BerichtCode>414"
      b"</b:BerichtCode></b:Header></b:Bericht>", "JW301 carries berichtcode 414, expected 436"),
 ])
 def test_files_that_are_not_iwmo_are_set_aside_with_the_reason(settings, content, error):
@@ -186,6 +199,32 @@ def test_files_that_are_not_iwmo_are_set_aside_with_the_reason(settings, content
     assert report.rows["iwmo_bericht"] == 24
     [entry] = rejected_files(settings)
     assert error in entry["error"] and entry["bestand"].endswith("vreemd.xml")
+
+
+def test_a_bericht_that_breaks_its_xsd_is_read_with_its_first_violation_kept_as_a_finding(settings):
+    """Each bericht of a release whose XSDs are in the repository is validated against its XSD; one that breaks
+    it is still read (its odd line quarantined by the reader, as any odd record is), with the first violation
+    (XSD, line and message) kept with the bericht. Berichten of a release without XSDs here are read
+    unvalidated, and counted as such."""
+    land_fixtures(settings, "iwmo")
+    land(settings, "iwmo", "kapotte_datum.xml", variant("specificatie/3_2-04-WMO305_start.xml", {
+        "<wmo305:Begindatum>2024-03-18<": "<wmo305:Begindatum>2024-02-30<", "SPEC305A": "SPEC305X"}))
+
+    report = ingest(IWMO, settings, "run-1", LOG)
+
+    assert rejected_files(settings) == []
+    assert report.rows["iwmo_bericht"] == 25  # every fixture and the broken one
+    violations = {r["bericht_identificatie"]: r["xsd_overtreding"] for r in rows(settings, "iwmo/bericht")}
+    assert violations["SPEC305X"] == (
+        "iwmo/3_2/wmo305.xsd, line 38: Element "
+        "'{http://www.istandaarden.nl/iwmo/3_2/wmo305/schema}Begindatum': '2024-02-30' is not a valid value of the "
+        "atomic type '{http://www.istandaarden.nl/iwmo/3_2/basisschema/schema}LDT_Datum'.")
+    assert [identificatie for identificatie, violation in violations.items() if isinstance(violation, str)] == ["SPEC305X"]
+    [quarantined] = rows(settings, "_quarantaine/records/iwmo")
+    assert quarantined["bron_bestand"] == "kapotte_datum.xml" and "Begindatum" in quarantined["reden"]
+    assert report.notes["WMO305 3.2 berichten that break their XSD, read with the violation kept"] == 1
+    assert report.notes["not validated: no XSD for iWmo 2.0"] == 11  # the iStandaarden voorbeeldberichten (2.0)
+    assert not [note for note in report.notes if note.startswith("not validated") and "2.0" not in note]
 
 
 def test_an_invalid_bsn_is_a_finding_and_is_still_pseudonymised(settings):
@@ -242,7 +281,8 @@ def test_case_export_csv_pseudonymises_and_quarantines_impossible_dates(settings
         "L1;03-01-2025;;;;;;;;;;;;LLV\r\n").encode("utf-8"))
     report = ingest(ZORGNED, settings, "run-1", LOG)
     row, jeugd = rows(settings, "zorgned/aanvraag")
-    assert (row["melding_id"], row["productcategorie"], row["wijkcode"], row["leeftijdsklasse"]) == ("M1", "02", "WK030101", "75-84")
+    assert (row["melding_id"], row["productcategorie"], row["wijkcode"], row["leeftijdsklasse"]) == (
+        "M1", "02", "WK030101", "75-84")
     assert row["persoon_pseudoniem"] == pseudonym("111222333", settings.pseudonym_key) and row["bsn_geldig"]
     assert (row["wet"], jeugd["melding_id"], jeugd["wet"], jeugd["productcategorie"]) == ("wmo", "J1", "jeugdwet", "45")
     assert report.quarantined == 1 and report.notes["skipped: regeling LLV"] == 1
@@ -257,7 +297,7 @@ def test_zorgned_client_identity_is_the_bsn_or_the_case_systems_client_number_an
                    "inschrijfadres": {"postcode": "1011 AA", "straatnaam": "Dam"}}
     land(settings, "zorgned", "met_persoon.json", json.dumps(with_person).encode())
     land(settings, "zorgned", "export.csv", (
-        "Meldingnummer;Datum melding;Clientnummer;Regeling\r\nM9;03-01-2025;C-77;WMO\r\n").encode("utf-8"))
+        b"Meldingnummer;Datum melding;Clientnummer;Regeling\r\nM9;03-01-2025;C-77;WMO\r\n"))
     report = ingest(ZORGNED, settings, "run-1", LOG)
     by_file = {}
     for r in rows(settings, "zorgned/aanvraag"):

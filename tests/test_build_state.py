@@ -10,18 +10,11 @@ import json
 import duckdb
 import pytest
 
-from pipelines.bronze.ingest import write_parquet
+from pipelines.bronze.parts import write_parquet
 from pipelines.bronze.tables import FIXI_MELDING
-from pipelines.build_state import (
-    RECORD,
-    Inputs,
-    current_inputs,
-    definition_fingerprint,
-    record_builds,
-    to_rebuild_whole,
-    up_to_date,
-)
-from pipelines.transform import PROJECT_MANIFEST
+from pipelines.dbt.manifest import PROJECT_MANIFEST
+from pipelines.dbt.rebuild import Inputs, current_inputs, decide, definition_fingerprint, record_builds, to_rebuild_whole
+from pipelines.dbt.state import STATE_FILE, older_format, recorded_builds
 from tests.conftest import copy_data_root, run_lakehouse
 
 FIXI_MELDING_MODEL = "model.lakehouse.fixi_melding"
@@ -62,17 +55,26 @@ def bronze_part(settings, name: str) -> None:
     "macro.lakehouse.duckdb__days_between",     # a macro that macro dispatches to
 ])
 def test_a_change_upstream_in_dbt_changes_the_definition(manifest, upstream):
-    assert definition_fingerprint(changed(manifest, upstream), FIXI_MELDING_MODEL) != definition_fingerprint(manifest, FIXI_MELDING_MODEL)
+    before = definition_fingerprint(manifest, FIXI_MELDING_MODEL)
+    assert definition_fingerprint(changed(manifest, upstream), FIXI_MELDING_MODEL) != before
 
 
 def test_a_change_downstream_or_elsewhere_leaves_the_definition(manifest):
+    before = definition_fingerprint(manifest, FIXI_MELDING_MODEL)
     for uid in [WEEK, "seed.lakehouse.reisdocument_soort", "model.lakehouse.melding_wmo_jeugd"]:
         assert uid in manifest["nodes"]
-        assert definition_fingerprint(changed(manifest, uid), FIXI_MELDING_MODEL) == definition_fingerprint(manifest, FIXI_MELDING_MODEL)
+        assert definition_fingerprint(changed(manifest, uid), FIXI_MELDING_MODEL) == before
 
 
 def built(*uids: str, inputs: str = "gebouwd") -> dict[str, Inputs]:
-    return {uid: Inputs(inputs, {}) for uid in uids}
+    """Inputs that differ from those of another name: only their own code, nothing read."""
+    return {uid: Inputs(code=inputs) for uid in uids}
+
+
+def up_to_date(manifest: dict, inputs: dict[str, Inputs], settings, tables) -> dict[str, dict]:
+    """The models a step keeps, each with the record of the build that made its table."""
+    return {uid: decision.last_build for uid, decision in decide(manifest, inputs, settings, tables).items()
+            if decision.kept}
 
 
 def test_only_incremental_models_whose_recorded_definition_differs_are_rebuilt_whole(manifest, tmp_path):
@@ -206,7 +208,7 @@ def test_up_to_date_needs_passed_tests_the_table_and_no_full_refresh(manifest, s
 
     # fixi_melding failed a test, fixi_categorie_bron's table is gone: both are built (and tested) again
     assert set(kept) == {"seed.lakehouse.fixi_categorie", "seed.lakehouse.fixi_status"}
-    assert kept["seed.lakehouse.fixi_status"]["run_id"] == "run-1"
+    assert kept["seed.lakehouse.fixi_status"]["built_in_run"] == "run-1"
     assert up_to_date(manifest, inputs, dataclasses.replace(settings, full_refresh=True), tables) == {}
 
 
@@ -224,6 +226,63 @@ def test_a_model_below_one_built_in_the_same_step_is_built_too(manifest, setting
                                                                     "seed.lakehouse.fixi_categorie_bron"}
 
 
+def built_from_their_inputs(manifest: dict, settings) -> set[tuple[str, str]]:
+    """Every model and seed recorded as built, and tested, from the inputs they have now; their tables."""
+    everything = [uid for uid in manifest["nodes"] if not uid.startswith("test.")]
+    record_builds(manifest, everything, set(everything), current_inputs(manifest, everything, settings), "run-1",
+                  settings.dbt_state, whole=True)
+    return {(manifest["nodes"][uid]["schema"], manifest["nodes"][uid]["alias"]) for uid in everything}
+
+
+def reasons(manifest: dict, settings, uid: str, tables) -> tuple[bool, list[str]]:
+    decision = decide(manifest, current_inputs(manifest, [uid], settings), settings, tables)[uid]
+    return decision.kept, decision.reasons
+
+
+def test_each_decision_names_what_changed_or_that_nothing_did(manifest, settings):
+    verloop, reisdocument = "model.lakehouse.reisdocumenten_verloop_maand", "model.lakehouse.reisdocument"
+    bronze_part(settings, "maandag")
+    tables = built_from_their_inputs(manifest, settings)
+
+    assert reasons(manifest, settings, verloop, tables) == (True, [
+        "nothing it is built from changed since its build in run run-1, whose tests all passed: the same SQL and "
+        "tests, the same upstream data, the same peildatum (peilmaand 2026-06)"])
+    next_month = dataclasses.replace(settings, peildatum=settings.peildatum + dt.timedelta(1))
+    assert reasons(manifest, next_month, verloop, tables) == (False, [
+        "the peildatum moved: peilmaand 2026-06 then, peilmaand 2026-07 now"])
+    assert reasons(manifest, next_month, reisdocument, tables)[0]  # silver never reads the peildatum
+    assert reasons(manifest, settings, verloop, tables - {("gold", "reisdocumenten_verloop_maand")}) == (False, [
+        "its table gold.reisdocumenten_verloop_maand is not in the build database"])
+    bronze_part(settings, "dinsdag")
+    assert reasons(manifest, settings, FIXI_MELDING_MODEL, tables) == (False, [
+        "bronze.fixi_melding has new or rewritten parts (1 then, 2 now)"])
+    assert reasons(manifest, settings, WEEK, tables)[0]  # silver, and so the weeks, not built yet
+    record_builds(manifest, [FIXI_MELDING_MODEL], {FIXI_MELDING_MODEL},
+                  current_inputs(manifest, [FIXI_MELDING_MODEL], settings), "run-2", settings.dbt_state, whole=False)
+    assert reasons(manifest, settings, WEEK, tables) == (False, [
+        "silver.fixi_melding, which it reads, was built from other inputs since"])
+    assert reasons(changed(manifest, WEEK), settings, WEEK, tables) == (False, [
+        "its SQL, its configuration or a macro it calls changed",
+        "silver.fixi_melding, which it reads, was built from other inputs since"])
+    assert reasons(manifest, dataclasses.replace(settings, full_refresh=True), reisdocument, tables) == (False, [
+        "a full rebuild was asked for (LAKEHOUSE_FULL_REFRESH)"])
+
+
+def test_build_state_of_an_older_version_is_not_read_and_everything_is_built_whole_once(manifest, settings):
+    tables = built_from_their_inputs(manifest, settings)
+    assert older_format(settings.dbt_state) is None
+    (settings.dbt_state / STATE_FILE).write_text(json.dumps(  # as versions before the one store wrote it
+        {FIXI_MELDING_MODEL: {"tabel": "silver.fixi_melding", "invoer": "0" * 64, "run_id": "run-0",
+                              "geheel_gebouwd_in_run": "run-0"}}))
+
+    assert "written by an older version: it is not read, so every model is built, and built whole, once" in \
+        older_format(settings.dbt_state)
+    assert reasons(manifest, settings, FIXI_MELDING_MODEL, tables) == (False, [
+        "no earlier build of it is recorded (a first build, or build state of an older version)"])
+    assert FIXI_MELDING_MODEL in to_rebuild_whole(manifest, current_inputs(manifest, [FIXI_MELDING_MODEL], settings),
+                                                  settings.dbt_state)
+
+
 def test_a_build_database_from_an_older_version_is_rebuilt_not_left_stale(demo_run, tmp_path, monkeypatch):
     """A database built before fixi_melding had laatst_geladen_op, and before builds were recorded: an
     incremental run read the missing column (a DuckDB binder error) and would have kept the old rows."""
@@ -232,9 +291,8 @@ def test_a_build_database_from_an_older_version_is_rebuilt_not_left_stale(demo_r
         rows = db.execute("select count(*) from silver.fixi_melding").fetchone()[0]
         db.execute("update silver.fixi_melding set categorie = 'oude definitie'")
         db.execute("alter table silver.fixi_melding drop column laatst_geladen_op")
-    record = settings.dbt_state / RECORD
-    assert FIXI_MELDING_MODEL in json.loads(record.read_text())  # every build records what it was built from
-    record.unlink()
+    assert FIXI_MELDING_MODEL in recorded_builds(settings.dbt_state)  # every build records what it was built from
+    (settings.dbt_state / STATE_FILE).unlink()
 
     result = run_lakehouse()
 
@@ -242,4 +300,4 @@ def test_a_build_database_from_an_older_version_is_rebuilt_not_left_stale(demo_r
     with duckdb.connect(str(settings.build_db), read_only=True) as db:
         assert db.execute("select count(*), count(laatst_geladen_op), count(*) filter (categorie = 'oude definitie') "
                           "from silver.fixi_melding").fetchone() == (rows, rows, 0)
-    assert FIXI_MELDING_MODEL in json.loads((settings.dbt_state / RECORD).read_text())
+    assert FIXI_MELDING_MODEL in recorded_builds(settings.dbt_state)

@@ -22,10 +22,10 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import data
 from dashboard.kwartaalrapport import last_completed_quarter
-from pipelines.publish import MANIFEST, write_catalogue
-from pipelines.settings import PROJECT_ROOT
 from pipelines.demo import _deliveries
 from pipelines.demo.municipality import buurten
+from pipelines.publish import MANIFEST, write_catalogue
+from pipelines.settings import PROJECT_ROOT
 from tests.conftest import copy_data_root, demo_landing_of_two, run_lakehouse, use_data_root
 from tests.test_jeugd_run import CSV_HEADER
 
@@ -274,7 +274,8 @@ def test_fixi_page_shows_each_peak_with_its_causes_and_the_coming_weeks(built):
     at = app("fixi")
     peaks = frame_with(at, "Wat speelde er")
     causes = {(g, w, c): oorzaken for g, w, c, oorzaken in gold(settings, """
-        select p.gemeentecode, strftime(p.week_start, '%d-%m-%Y'), p.categorie, string_agg(o.oorzaak, '; ' order by o.oorzaak_soort, o.oorzaak)
+        select p.gemeentecode, strftime(p.week_start, '%d-%m-%Y'), p.categorie,
+               string_agg(o.oorzaak, '; ' order by o.oorzaak_soort, o.oorzaak)
         from fixi_pieken as p inner join fixi_piek_oorzaken as o using (gemeentecode, week_start, categorie)
         where p.is_piek group by all""")}
     shown = list(zip(peaks["Gemeente"], peaks["Week van"], peaks["Categorie"], peaks["Wat speelde er"]))

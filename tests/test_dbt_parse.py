@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-from pipelines import dbt_in_process
+from pipelines.dbt import runner
 from tests.conftest import use_data_root
 
 FULL_PARSE = "dbt: parsing the whole project"
 
 
 def test_a_new_data_root_starts_from_the_projects_parse(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(dbt_in_process, "_PARSED", {})
+    monkeypatch.setattr(runner, "_PARSED", {})
     settings = use_data_root(monkeypatch, tmp_path / "nieuw")
 
-    manifest = dbt_in_process.parsed_project(settings)
+    manifest = runner.parsed_project(settings)
 
     assert FULL_PARSE not in capsys.readouterr().out
-    assert (settings.dbt_state / dbt_in_process.PARTIAL_PARSE).exists()
+    assert (settings.dbt_state / runner.PARTIAL_PARSE).exists()
     source = manifest.sources["source.lakehouse.bronze.fixi_melding"]
     assert source.relation_name == "read_parquet('fixi/melding/*.parquet', union_by_name = true)"
     assert str(tmp_path) not in manifest.to_msgpack().decode("utf-8", errors="replace")
 
 
 def test_a_parse_from_nothing_says_why_it_is_slow(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(dbt_in_process, "_PARSED", {})
-    monkeypatch.setattr(dbt_in_process, "_start_from_project_parse", lambda dbt_state: None)
+    monkeypatch.setattr(runner, "_PARSED", {})
+    monkeypatch.setattr(runner, "_start_from_project_parse", lambda dbt_state: None)
     settings = use_data_root(monkeypatch, tmp_path / "leeg")
 
-    dbt_in_process.parsed_project(settings)
+    runner.parsed_project(settings)
 
     assert f"{FULL_PARSE}: Unable to do partial parsing because saved manifest not found" in capsys.readouterr().out

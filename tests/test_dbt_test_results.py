@@ -4,10 +4,10 @@ import json
 
 import dagster as dg
 
-from pipelines.dbt_in_process import PROJECT_MANIFEST
+from pipelines.dbt.build import _test_outcomes
+from pipelines.dbt.manifest import PROJECT_MANIFEST
 from pipelines.quality.dbt_tests import DESCRIPTIONS
 from pipelines.quality.gx import Outcome
-from pipelines.transform import _test_outcomes
 
 MELDING = "model.lakehouse.fixi_melding"
 

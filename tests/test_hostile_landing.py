@@ -11,7 +11,8 @@ import signal
 import duckdb
 import pytest
 
-from pipelines.bronze.ingest import QUARANTINE_NAME_BYTES, ingest, rejected_files
+from pipelines.bronze.file_register import QUARANTINE_NAME_BYTES, rejected_files
+from pipelines.bronze.ingest import ingest
 from pipelines.bronze.landing import unread_in_landing
 from pipelines.bronze.zorgned import ZORGNED
 from tests.conftest import FIXTURES

@@ -3,8 +3,6 @@ and gold with their law, under the Jeugd terms, and nothing identifying passes b
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 
 from tests.conftest import FIXTURES, all_stored_strings, demo_reference, run_lakehouse

@@ -9,7 +9,6 @@ import shutil
 
 import duckdb
 import pandas as pd
-import pytest
 
 from pipelines.bronze.ingest import ingest
 from pipelines.bronze.referentie import CBS

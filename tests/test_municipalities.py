@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from pipelines.bronze import landing
-from pipelines.bronze.ingest import rejected_files
+from pipelines.bronze.file_register import rejected_files
 from pipelines.demo import generate_next_day
 from pipelines.demo.municipality import gemeenten
 from pipelines.settings import DBT_PROJECT_DIR

@@ -89,20 +89,34 @@ def test_make_run_refuses_while_another_run_writes(settings, monkeypatch, capsys
 def test_runs_the_schedule_or_sensor_start_hold_the_lock_and_the_sensor_waits_for_a_writer(settings):
     import dagster as dg
 
+    class Step:
+        def __init__(self, key: str, failed: bool):
+            self.step_key, self.is_step_failure = key, failed
+
     class Steps:
         retries = None
         seen = []
+        events = [Step("bronze_fixi", False)]
 
         def execute(self, plan_context, execution_plan):
             self.seen.append(current_writer(settings))
-            yield "step"
+            yield from self.events
 
     class Plan:
-        run_id = "gepland"
+        run_id = "0193a1f2-0000-7000-8000-00000000abcd"
+        job_name = "lakehouse"
 
-    assert list(_OneWriter(Steps()).execute(Plan(), None)) == ["step"]
-    assert "run gepland" in Steps.seen[0] and current_writer(settings) is None
+    assert list(_OneWriter(Steps()).execute(Plan(), None)) == Steps.events
+    assert f"run {Plan.run_id}" in Steps.seen[0] and current_writer(settings) is None
     assert defs().resolve_job_def("lakehouse").executor_def.name == "one_writer"
+    # and the run's own OpenLineage events, the parent of its assets' events: START, then COMPLETE or FAIL
+    Steps.events = [Step("bronze_fixi", True), Step("dbt_silver_fixi", False)]
+    list(_OneWriter(Steps()).execute(Plan(), None))
+    ended = [json.loads(p.read_text()) for p in sorted(settings.lineage.glob(f"events/*/{Plan.run_id}/*.json"))]
+    assert sorted((e["eventType"], e["job"]["name"]) for e in ended) == \
+        [("COMPLETE", "lakehouse"), ("FAIL", "lakehouse"), ("START", "lakehouse"), ("START", "lakehouse")]
+    assert [e["run"]["facets"]["errorMessage"]["message"] for e in ended if e["eventType"] == "FAIL"] == \
+        ["failed steps: bronze_fixi"]
 
     (settings.landing / "fixi").mkdir(parents=True)
     (settings.landing / "fixi" / "export.csv").write_text("Meldingnummer;Categorie\n")
@@ -151,12 +165,12 @@ def test_bronze_holding_a_file_twice_is_repaired_by_the_next_run(settings, monke
 
 
 def test_files_a_killed_run_ingested_but_never_registered_are_registered_with_their_counts(settings, monkeypatch):
-    import pipelines.bronze.ingest as ingest_module
+    from pipelines.bronze import file_register
 
     (settings.landing / "brp").mkdir(parents=True)
     shutil.copy(FIXTURES / "brp" / "gba-v-testset-sample.csv", settings.landing / "brp")
     with monkeypatch.context() as killed, pytest.raises(KeyboardInterrupt):
-        killed.setattr(ingest_module, "_write_register", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        killed.setattr(file_register, "write", lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
         ingest(BRP, settings, "gedood", logging.getLogger("test"))
     in_bronze = bronze_keys(settings)
 

@@ -1,4 +1,4 @@
-"""Bronze checks scan only the parts written since the last check, and still give the whole table's outcome."""
+"""Bronze checks give the outcome of the whole table, counting only the deliveries in landing now."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import dataclasses
 import datetime as dt
 import json
 
-import pytest
-
+import duckdb
 import pyarrow.parquet as pq
+import pytest
 
 from pipelines.bronze.deliveries import WITHDRAWALS
 from pipelines.bronze.fixi import FIXI
-from pipelines.bronze.ingest import write_parquet
+from pipelines.bronze.parts import write_parquet
 from pipelines.bronze.tables import FIXI_MELDING
 from pipelines.quality import suites
-from pipelines.quality.suites import CHECKED_PARTS, load_suites, run_suite
+from pipelines.quality.suites import load_suites, run_suite
 
 SUITE = next(s for s in load_suites() if s.name == "bronze.fixi_melding")
 
@@ -51,11 +51,16 @@ def withdraw(settings, name: str, run_id: str) -> None:
 
 
 @pytest.fixture
-def scanned(monkeypatch) -> list[str]:
-    """The relations the per-row expectations were fetched from."""
-    seen, count = [], suites._row_counts
-    monkeypatch.setattr(suites, "_row_counts", lambda name, e, db, relation, parameters:
-                        seen.append(relation) or count(name, e, db, relation, parameters))
+def validated(monkeypatch) -> list[int]:
+    """The rows of each batch GX validated a bronze suite on."""
+    seen, validate = [], suites.validate
+
+    def counting(name, expectations, batch, *args):
+        with duckdb.connect(str(batch.database), read_only=True) as db:
+            seen.append(db.execute(f"select count(*) from ({batch.query})").fetchone()[0])
+        return validate(name, expectations, batch, *args)
+
+    monkeypatch.setattr(suites, "validate", counting)
     return seen
 
 
@@ -67,15 +72,15 @@ def from_scratch(settings) -> list[tuple]:
     return summary(run_suite(SUITE, dataclasses.replace(settings, full_refresh=True), "run-scratch"))
 
 
-def test_a_nightly_check_scans_only_the_new_part_and_gives_the_whole_tables_outcome(settings, scanned):
+def test_a_nightly_check_gives_the_whole_tables_outcome_on_the_current_deliveries(settings, validated):
     write_part(settings, "maandag", 1_000, {"postcode4": "72"}, bad_rows=10)
     run_suite(SUITE, settings, "run-1")
     write_part(settings, "dinsdag", 500, {"breedtegraad": 40.0}, bad_rows=20)
-    scanned.clear()
+    validated.clear()
 
     outcomes = run_suite(SUITE, settings, "run-1")
 
-    assert len(scanned) == 1 and "dinsdag" in scanned[0] and "maandag" not in scanned[0]
+    assert validated == [1_500]
     assert summary(outcomes) == from_scratch(settings)
     by_column = {(o.expectation, o.kolom): o for o in outcomes}
     postcode = by_column[("expect_column_values_to_match_regex", "postcode4")]
@@ -84,15 +89,15 @@ def test_a_nightly_check_scans_only_the_new_part_and_gives_the_whole_tables_outc
     assert (latitude.aantal_onverwacht, latitude.geslaagd) == (20, True)  # 1.3%: within the 2% it allows
 
 
-def test_failing_rows_keep_failing_until_their_part_is_removed(settings, scanned):
+def test_failing_rows_keep_failing_until_their_part_is_removed(settings, validated):
     write_part(settings, "goed", 300)
     write_part(settings, "fout", 50, {"gemeentecode": "XX01"}, bad_rows=50)
     assert not all(o.geslaagd for o in run_suite(SUITE, settings, "run-1"))
-    scanned.clear()
+    validated.clear()
 
     again = run_suite(SUITE, settings, "run-1")
 
-    assert scanned == []  # nothing new to read: the kept counts still hold the 50 bad rows
+    assert validated == [350]  # the freshness check compares with the peildatum; the others kept their outcome
     assert [o.aantal_onverwacht for o in again if o.kolom == "gemeentecode"] == [50]
     (settings.bronze / FIXI_MELDING.folder / "fout-0000-0000.parquet").unlink()
 
@@ -102,23 +107,23 @@ def test_failing_rows_keep_failing_until_their_part_is_removed(settings, scanned
     assert {o.aantal_rijen for o in repaired if o.expectation != "expect_table_row_count_to_be_between"} == {300}
 
 
-def test_a_delivery_removed_from_landing_no_longer_counts_and_the_count_starts_again(settings, scanned):
+def test_a_delivery_removed_from_landing_no_longer_counts(settings, validated):
     """Bronze keeps what was delivered; the checks, like silver, count only the deliveries in landing now."""
     write_part(settings, "goed", 300)
     write_part(settings, "fout", 50, {"gemeentecode": "XX01"}, bad_rows=50)
     assert [o.geslaagd for o in run_suite(SUITE, settings, "run-1") if o.kolom == "gemeentecode"] == [False]
     withdraw(settings, "fout", "run-2")
-    scanned.clear()
+    validated.clear()
 
     repaired = run_suite(SUITE, settings, "run-2")
 
-    assert len(scanned) == 1 and "goed" in scanned[0]  # counted again: the kept counts held the removed rows
+    assert validated == [300]
     assert all(o.geslaagd for o in repaired)
     assert {o.aantal_rijen for o in repaired if o.expectation != "expect_table_row_count_to_be_between"} == {300}
     assert (settings.bronze / FIXI_MELDING.folder / "fout-0000-0000.parquet").exists()  # bronze is not edited
 
 
-def test_a_changed_suite_counts_again_from_the_whole_table(settings, scanned):
+def test_a_changed_suite_checks_the_table_again(settings, validated):
     write_part(settings, "maandag", 200)
     run_suite(SUITE, settings, "run-1")
     stricter = dataclasses.replace(SUITE, expectations=[*SUITE.expectations, {
@@ -126,67 +131,35 @@ def test_a_changed_suite_counts_again_from_the_whole_table(settings, scanned):
         "kwargs": {"column": "status_bron", "value_set": ["gesloten"]},
         "meta": {"dimensie": "juistheid", "omschrijving": "only closed meldingen"},
     }])
-    scanned.clear()
+    validated.clear()
 
     outcomes = run_suite(stricter, settings, "run-2")
 
-    assert len(scanned) == 1 and "maandag" in scanned[0]
+    assert validated == [200]
     assert [(o.aantal_rijen, o.aantal_onverwacht) for o in outcomes if o.kolom == "status_bron"] == [(200, 200)]
-    assert (settings.dq_results / CHECKED_PARTS / "bronze.fixi_melding.json").exists()
+    assert {o.berekend_in_run for o in outcomes} == {None}  # none kept from the check by the other suite
 
 
 def test_a_sort_beyond_the_checks_memory_limit_spills_to_disk(settings, monkeypatch):
     """Nationally a uniqueness check sorts 34 million keys: beyond the limit DuckDB must spill into the suite's
     own folder, not fail (it failed when the folder's parent did not exist yet)."""
     monkeypatch.setattr(suites, "CHECK_MEMORY_LIMIT", "64MB")
-    with suites._connect(SUITE, settings) as db:
+    write_part(settings, "maandag", 10)
+    with suites._batch(SUITE, SUITE.expectations, settings) as batch, suites._connect(batch) as db:
         first = db.execute("select hash(i) % 7 as deel, 'sleutel-' || i as sleutel from range(4000000) t(i) "
                            "order by deel, sleutel").fetchone()
     assert first[0] == 0
     assert (settings.dq_results / "_tmp" / SUITE.name).is_dir()
 
 
-@pytest.fixture
-def uniqueness_scanned(monkeypatch) -> list[str]:
-    """The relations a uniqueness expectation was counted over."""
-    seen, count = [], suites._unique_counts
-    monkeypatch.setattr(suites, "_unique_counts", lambda name, e, db, relation, rows, parameters:
-                        seen.append(relation) or count(name, e, db, relation, rows, parameters))
-    return seen
-
-
-def test_uniqueness_is_counted_over_the_new_parts_unless_a_new_key_repeats_an_earlier_one(settings,
-                                                                                          uniqueness_scanned):
+def test_a_key_repeated_in_a_later_part_is_found(settings):
     write_part(settings, "maandag", 1_000)
     run_suite(SUITE, settings, "run-1")
-    write_part(settings, "dinsdag", 500)
-    uniqueness_scanned.clear()
-
-    tuesday = run_suite(SUITE, settings, "run-2")
-
-    assert len(uniqueness_scanned) == 1 and "dinsdag" in uniqueness_scanned[0] and "maandag" not in uniqueness_scanned[0]
-    assert summary(tuesday) == from_scratch(settings)
-    # A part that repeats five keys of Monday's (the same file read again, say): counted again over all parts.
+    # A part that repeats five keys of Monday's (the same file read again, say)
     write_part(settings, "woensdag", 300, {"bron_bestand_hash": "maandag"}, bad_rows=5)
-    uniqueness_scanned.clear()
 
     wednesday = run_suite(SUITE, settings, "run-3")
 
-    assert len(uniqueness_scanned) == 1 and all(day in uniqueness_scanned[0] for day in ("maandag", "dinsdag", "woensdag"))
     assert summary(wednesday) == from_scratch(settings)
     [unique] = [o for o in wednesday if o.expectation == "expect_compound_columns_to_be_unique"]
-    assert (unique.aantal_rijen, unique.aantal_onverwacht, unique.geslaagd) == (1_800, 10, False)
-
-
-def test_keys_are_shared_by_a_repeated_value_or_an_empty_key_on_both_sides():
-    import duckdb
-
-    unique = {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["bestand", "regel"]}}
-    with duckdb.connect() as db:
-        def shared(new: str, checked: str) -> bool:
-            return suites._keys_shared(unique, db, f"(select * from (values {new}) t(bestand, regel))",
-                                       f"(select * from (values {checked}) t(bestand, regel))")
-        assert not shared("('b', 1), ('b', 2)", "('a', 1), ('a', 2)")
-        assert shared("('b', 1), ('a', 2)", "('a', 1), ('a', 2)")
-        assert shared("('b', null)", "(null, 7)")  # GX may count empty keys as repeats of each other
-        assert not shared("('b', null)", "('a', 7)")
+    assert (unique.aantal_rijen, unique.aantal_onverwacht, unique.geslaagd) == (1_300, 10, False)

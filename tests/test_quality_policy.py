@@ -3,16 +3,13 @@ its input in landing, never by editing bronze."""
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 
-from pipelines.build_state import RECORD, WHOLE_BUILD
-from pipelines.bronze.ingest import row_count
+from pipelines.bronze.parts import row_count
+from pipelines.dbt.state import recorded_builds
 from pipelines.quality.suites import load_suites
 from tests.conftest import copy_data_root, gold_rows, run_lakehouse
 from tests.test_reruns import GOLD_MARTS, new_export
-
 
 
 def published_by(settings) -> dict[str, str]:
@@ -80,8 +77,7 @@ def test_a_bad_file_blocks_its_area_until_it_is_corrected_or_removed_in_landing(
         assert db.execute(f"""select count(*) from read_parquet('{settings.bronze}/fixi/melding/*.parquet')
                               where bron_bestand = 'verkeerde_gemeente.csv'""").fetchone() == (6_000,)
     # The incremental models were rebuilt whole, and gold is again what it was before the file arrived.
-    record = json.loads((settings.dbt_state / RECORD).read_text())
-    assert record["model.lakehouse.fixi_melding"][WHOLE_BUILD] == removed.run_id
+    assert recorded_builds(settings.dbt_state)["model.lakehouse.fixi_melding"]["whole_build_run"] == removed.run_id
     assert gold_rows(settings, "fixi_meldingen_week", ingestion_times=False) == weeks_before
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import Counter
 
 import duckdb
 
-from pipelines.dbt_in_process import PROJECT_MANIFEST
+from pipelines.dbt.manifest import PROJECT_MANIFEST
 from tests.conftest import gold
 
 
@@ -58,41 +57,26 @@ def test_quarantine_names_file_record_and_reason(demo_run):
         assert (settings.landing / "fixi" / file).exists() and record >= 1
 
 
-def test_a_large_table_is_checked_in_slices_with_the_outcomes_of_the_whole(demo_run, monkeypatch):
-    """Above SLICE_ROWS a table never enters pandas whole; its outcomes equal those of validating it whole."""
-    from pipelines.quality import suites
+def test_each_expectation_shows_by_name_with_its_outcome_in_the_check_and_the_data_docs(demo_run):
+    """GX computes every expectation of every suite inside DuckDB, none in error; the Dagster check of a suite
+    lists its expectations with their outcomes as dq_resultaten has them, and the Data Docs show each suite."""
+    from pipelines.quality.suites import load_suites
 
-    settings, _ = demo_run
-
-    def outcomes() -> dict[str, list[tuple]]:
-        # full_refresh: bronze suites count every part again rather than add to the counts kept by the run
-        recount = dataclasses.replace(settings, full_refresh=True)
-        return {suite.name: sorted((o.expectation, o.kolom or "", o.omschrijving, o.geslaagd, o.aantal_rijen,
-                                    o.aantal_onverwacht, _number(o.percentage_onverwacht), _number(o.waargenomen))
-                                   for o in suites.run_suite(suite, recount, "recount")) for suite in suites.load_suites()}
-
-    whole = outcomes()
-    slices = []
-    monkeypatch.setattr(suites, "_frames", _recording(suites._frames, slices))
-    monkeypatch.setattr(suites, "SLICE_ROWS", 5_000)
-    assert outcomes() == whole
-    # The Fixi and BRP tables have 45,000 to 91,000 rows; GX sees those that could fail a per-row expectation or
-    # repeat a key, and the rows of the expectations SQL cannot screen, in slices
-    assert len(slices) > 20 and max(slices) <= 5_000
-    assert sum(1 for results in whole.values() for o in results if o[5]) >= 5  # real findings were compared
-
-
-def _recording(slicer, sizes: list[int]):
-    def recorded(*args):
-        for frame in slicer(*args):
-            sizes.append(len(frame))
-            yield frame
-    return recorded
-
-
-def _number(value):
-    """Percentages and observed means to 9 significant digits: pandas and DuckDB sum in a different order."""
-    try:
-        return float(f"{float(value):.9g}")
-    except (TypeError, ValueError):
-        return value
+    settings, result = demo_run
+    checks = {c.asset_key.to_user_string(): c.metadata for c in result.get_asset_check_evaluations()
+              if c.check_name.startswith("gx_")}
+    suites = load_suites()
+    assert len(checks) == len(suites)
+    stored = gold(settings, """select tabel, expectation, coalesce(kolom, ''), ernst, geslaagd, aantal_onverwacht,
+                                      coalesce(waargenomen, '')
+                               from dq_resultaten where run_id = ? and expectation not like 'dbt.%'""", [result.run_id])
+    assert not [row for row in stored if row[6].startswith("error")]
+    assert sum(1 for row in stored if row[5]) >= 5  # real findings were counted
+    shown = [(suite.name, r.data["expectation"], r.data["kolom"] or "", r.data["ernst"], r.data["geslaagd"],
+              r.data["aantal_onverwacht"], r.data["waargenomen"] or "")
+             for suite in suites for r in checks[f"{suite.zone}/{suite.table}"]["expectations"].value.records]
+    assert sorted(shown, key=str) == sorted(stored, key=str)
+    assert [len(checks[f"{s.zone}/{s.table}"]["expectations"].value.records) for s in suites] == [
+        len(s.expectations) for s in suites]
+    index = (settings.gx_docs / "site" / "index.html").read_text()
+    assert all(suite.name in index for suite in suites)

@@ -16,14 +16,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.bronze.ingest import row_count
-from pipelines.build_state import RECORD, WHOLE_BUILD
+from pipelines.bronze.parts import row_count
+from pipelines.dbt.state import recorded_builds
 from tests.conftest import copy_data_root, gold_rows, run_lakehouse
 
 WEEKS_MODEL = "model.lakehouse.fixi_meldingen_week"
 GOLD_MARTS = ("fixi_meldingen_week", "fixi_pieken", "fixi_afhandeling", "fixi_piek_oorzaken", "fixi_prognose")
-ALL_GOLD = (*GOLD_MARTS, "sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder", "reisdocumenten_prognose",
-            "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week")
+ALL_GOLD = (*GOLD_MARTS, "sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder",
+            "reisdocumenten_prognose", "reisdocumenten_verloop_maand", "reisdocumenten_aanvragen_week")
 CSV_HEADER = "Meldingnummer;Categorie;Status;Omschrijving;Datum melding;Datum afgehandeld;Laatst gewijzigd;" \
              "Breedtegraad;Lengtegraad;Postcode"
 
@@ -97,12 +97,12 @@ def test_a_nightly_build_of_fixi_melding_reads_only_the_meldingen_with_a_new_del
     once made every first nightly build after a full build recompute all meldingen."""
     from pipelines.bronze.fixi import FIXI
     from pipelines.bronze.ingest import ingest
-    from pipelines.transform import _run_dbt
+    from pipelines.dbt.runner import invoke
 
     settings = copy_data_root(demo_run[0], tmp_path / "incremental", monkeypatch)
     new_export(settings, "nachtexport", 25)
     ingest(FIXI, settings, "run-nacht", logging.getLogger("test"))
-    _run_dbt(["compile", "--select", "fixi_melding"], tmp_path / "dbt", settings)
+    assert invoke(["compile", "--select", "fixi_melding"], settings, tmp_path / "dbt").success
 
     compiled = next((tmp_path / "dbt" / "compiled").rglob("fixi_melding.sql")).read_text()
     search_bronze = {"file_search_path": str(settings.bronze)}  # the sources' paths are relative to it, as in dbt
@@ -139,7 +139,7 @@ def test_nightly_builds_recompute_only_the_changed_weeks_and_equal_a_full_rebuil
 
     assert nightly.success
     assert rows_of_week(settings, "2020-01-06") == 0
-    whole = json.loads((settings.dbt_state / RECORD).read_text())[WEEKS_MODEL][WHOLE_BUILD]
+    whole = recorded_builds(settings.dbt_state)[WEEKS_MODEL]["whole_build_run"]
     assert whole != nightly.run_id  # recomputed week by week, not whole
     incremental = {t: gold_rows(settings, t) for t in GOLD_MARTS}
     monkeypatch.setenv("LAKEHOUSE_FULL_REFRESH", "1")
@@ -150,8 +150,8 @@ def test_nightly_builds_recompute_only_the_changed_weeks_and_equal_a_full_rebuil
 def rebuilt(result) -> set[str]:
     """The silver and gold tables the run built, not those it found up to date."""
     return {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()
-            if m.asset_key.path[0] in ("silver", "gold") and "herbouwd" in m.materialization.metadata
-            and m.materialization.metadata["herbouwd"].value}
+            if m.asset_key.path[0] in ("silver", "gold") and "rebuilt" in m.materialization.metadata
+            and m.materialization.metadata["rebuilt"].value}
 
 
 def column_lineage(result, assets: set[str]) -> dict[str, dict]:
@@ -169,7 +169,7 @@ def test_a_new_peildatum_rebuilds_only_what_compares_with_it_and_equals_a_full_r
     monkeypatch.setenv("LAKEHOUSE_PEILDATUM", str(settings.peildatum + dt.timedelta(days=5)))
 
     with monkeypatch.context() as m:  # the same SQL as yesterday's: its column lineage is kept, not worked out again
-        m.setattr("pipelines.transform.column_lineage", lambda *_: pytest.fail("lineage again"))
+        m.setattr("pipelines.dbt.facts.column_lineage", lambda *_: pytest.fail("lineage again"))
         nightly = run_lakehouse()
 
     assert nightly.success
@@ -360,7 +360,8 @@ def test_a_published_file_gone_missing_is_named_and_nothing_is_half_written(demo
     before = file_digest(settings.gold_db)
 
     with pytest.raises(FileNotFoundError,
-                       match=r"_publicatie\.json lists sociaal_domein_wachtlijst as published, but .*/sociaal_domein_wachtlijst\.parquet"):
+                       match=r"_publicatie\.json lists sociaal_domein_wachtlijst as published, "
+                             r"but .*/sociaal_domein_wachtlijst\.parquet"):
         write_catalogue(settings)
 
     assert file_digest(settings.gold_db) == before

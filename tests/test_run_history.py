@@ -15,6 +15,6 @@ def planned_commands(**environment) -> str:
 
 def test_each_data_root_has_its_own_run_history(tmp_path):
     first, second = tmp_path / "gemeente_a", tmp_path / "gemeente_b"
-    assert f"cp dagster.yaml {first}/.dagster/dagster.yaml" in planned_commands(LAKEHOUSE_DATA_ROOT=str(first))
-    assert f"cp dagster.yaml {second}/.dagster/dagster.yaml" in planned_commands(LAKEHOUSE_DATA_ROOT=str(second))
+    assert f"cp dagster_instance.yaml {first}/.dagster/dagster.yaml" in planned_commands(LAKEHOUSE_DATA_ROOT=str(first))
+    assert f"cp dagster_instance.yaml {second}/.dagster/dagster.yaml" in planned_commands(LAKEHOUSE_DATA_ROOT=str(second))
     assert not first.exists() and not second.exists()

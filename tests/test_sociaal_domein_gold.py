@@ -205,7 +205,8 @@ SOCIAAL_DOMEIN_SILVER = ("melding_wmo_jeugd", "aanvraag_wmo_jeugd", "beschikte_v
 LEVERING = "levering"
 
 
-WACHTLIJST, DOORLOOPTIJDEN, WACHTTIJD_AANBIEDER = "sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder"
+WACHTLIJST, DOORLOOPTIJDEN, WACHTTIJD_AANBIEDER = (
+    "sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder")
 
 
 def test_jeugd_is_in_every_social_domain_table_of_silver_and_gold_beside_the_wmo(demo_run):

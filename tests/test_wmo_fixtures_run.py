@@ -82,7 +82,8 @@ def test_fixtures_reach_silver_with_their_corrections_applied_findings_reported_
                             'gemeentecode_afwijkend')""").fetchall())
         published = {t for (t,) in db.execute("select tabel from publicatie").fetchall()}
         reasons = db.execute("select distinct onderdrukt_reden from sociaal_domein_wachtlijst").fetchall()
-    assert {"sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder"} <= published  # despite category 99
+    # published despite category 99
+    assert {"sociaal_domein_wachtlijst", "sociaal_domein_doorlooptijden", "sociaal_domein_wachttijd_aanbieder"} <= published
     assert findings["bronze.iwmo_product.productcategorie"] == 1
     assert findings["bronze.iwmo_bericht.gemeentecode_afwijkend"] == 1
     assert findings["silver.aanvraag_wmo_jeugd.datumvolgorde_geldig"] == 1  # aanvraag 2025-11-25 after beschikking 2023-05-17

@@ -9,7 +9,7 @@ import duckdb
 from benchmarks import pandas_fixi
 from benchmarks.compare import parquet, same_rows
 from benchmarks.floor import build as build_floor
-from pipelines.transform import compile_models
+from pipelines.dbt.runner import compile_models
 
 
 def test_the_benchmark_baselines_compute_the_same_gold_as_the_pipeline(demo_run, tmp_path):

@@ -215,7 +215,8 @@ flows = data.query(s, f"""
            verwijzer_type, verwijzer_omschrijving, onderdrukt, onderdrukt_reden, {', '.join(flow_columns)}
     from sociaal_domein_instroom_uitstroom where wet = ? and fase = ? and niveau in ('gemeente', ?) and {where}
       and peildatum > ?::date - interval 1 year and peildatum <= ?
-    order by peildatum, gemeentecode, productcategorie, wijkcode, aanbieder, verwijzer_type""", [wet.code, fase, split, *params, peildatum, peildatum])
+    order by peildatum, gemeentecode, productcategorie, wijkcode, aanbieder, verwijzer_type""",
+                   [wet.code, fase, split, *params, peildatum, peildatum])
 figure = ui.with_explanation("sociaal_domein_instroom_uitstroom", ["instroom", "uitstroom"])
 with figure:
     total = flows[(flows["niveau"] == "gemeente") & (flows["gemeentecode"] == gemeente)]

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.bronze.contract import Bulk, ParseContext, Parsed, RecordError, Source, UnreadableFile
 from pipelines.bronze.formats import (
     any_of,
     count,
@@ -33,7 +34,6 @@ from pipelines.bronze.formats import (
     none_when_empty,
     through_distinct,
 )
-from pipelines.bronze.ingest import Bulk, Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import BRP_REISDOCUMENT
 from pipelines.privacy import age_band, age_on, ages_on, bsn_is_valid, pseudonym
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.bronze.contract import Bulk, ParseContext, Parsed, RecordError, Source
 from pipelines.bronze.formats import (
     FIELD_COUNT_ERROR,
     decode_text,
@@ -23,7 +24,6 @@ from pipelines.bronze.formats import (
     read_csv_columns,
     through_distinct,
 )
-from pipelines.bronze.ingest import Bulk, Parsed, ParseContext, RecordError, Source
 from pipelines.bronze.tables import BURGERZAKEN_AANVRAAG
 from pipelines.privacy import age_band, ages_on, band_of_age, bsn_is_valid, pseudonym
 

@@ -12,7 +12,7 @@ files are the ones recorded the last time. A removal changes the folder's time, 
 
 A file removed or replaced (or an earlier delivery back in landing) changes what records already in silver rest
 on, which an incremental model cannot tell from the ingestion times it goes by: the run is recorded as a
-withdrawal (`WITHDRAWALS`), and `pipelines.build_state` rebuilds such models whole.
+withdrawal (`WITHDRAWALS`), and `pipelines.dbt.rebuild` rebuilds such models whole.
 """
 
 from __future__ import annotations
@@ -57,22 +57,22 @@ def update_deliveries(settings: Settings, system: str, table: BronzeTable, listi
     gone = {p.stem for p in folder.glob("GM*.parquet")} - present
     if not touched and not gone:
         return []
-    before = _parts(folder, touched | gone, table)
+    before = _recorded_deliveries(folder, touched | gone, table)
     in_landing = _in_landing(settings)
     unchanged = sorted(in_landing(f) for f in set(listing.folders["map"].to_pylist()) - listing.listed_folders)
     kept = before.filter(pc.is_in(before["map"], pa.array(unchanged, pa.string())))
-    listed = _listed(listing, touched, register, before, registered, table, in_landing)
+    listed = _listed_deliveries(listing, touched, register, before, registered, table, in_landing)
     now = pa.concat_tables([kept, listed]).cast(table.arrow_schema)
     withdrawn = []
     for gemeentecode in sorted(touched | gone):
         path = folder / f"{gemeentecode}.parquet"
-        old, new = _deliveries(_of(before, gemeentecode)), _deliveries(_of(now, gemeentecode))
+        old, new = _deliveries(_of_municipality(before, gemeentecode)), _deliveries(_of_municipality(now, gemeentecode))
         if old == new and path.exists():
             continue  # rewritten, it would rebuild everything read from it
         still = {digest for _, digest in new}
         withdrawn += sorted(file for file, digest in old - new if digest not in still)
         if gemeentecode in present:
-            _write(_of(now, gemeentecode), path)
+            _write(_of_municipality(now, gemeentecode), path)
         else:
             path.unlink()
     ingested = {e["hash"] for e in register if e["status"] == "ingested"}
@@ -91,7 +91,7 @@ def removed_files(settings: Settings, system: str, table: BronzeTable, listing: 
     roots = {root: gemeentecode for gemeentecode, root in drop_folders(settings, system)}
     touched = {_municipality(f, roots) for f in listing.listed_folders}
     gone = {p.stem for p in folder.glob("GM*.parquet")} - set(roots.values())
-    before = _parts(folder, touched | gone, table)
+    before = _recorded_deliveries(folder, touched | gone, table)
     in_landing = _in_landing(settings)
     unchanged = {in_landing(f) for f in set(listing.folders["map"].to_pylist()) - listing.listed_folders}
     present = {in_landing(path) for path in listing.files["bestand"].to_pylist()}
@@ -115,7 +115,8 @@ def _municipality(folder: str, roots: dict[str, str]) -> str:
     return roots[path]
 
 
-def _parts(folder: Path, municipalities: set[str], table: BronzeTable) -> pa.Table:
+def _recorded_deliveries(folder: Path, municipalities: set[str], table: BronzeTable) -> pa.Table:
+    """The deliveries recorded before for these municipalities (one part per municipality)."""
     paths = [str(folder / f"{g}.parquet") for g in sorted(municipalities) if (folder / f"{g}.parquet").exists()]
     if not paths:
         return table.arrow_schema.empty_table()
@@ -128,7 +129,7 @@ def _in_landing(settings: Settings) -> Callable[[str], str]:
     return lambda path: path[len(prefix):] if path.startswith(prefix) else path
 
 
-def _listed(listing: Listing, municipalities: set[str], register: list[dict], before: pa.Table,
+def _listed_deliveries(listing: Listing, municipalities: set[str], register: list[dict], before: pa.Table,
             registered: Callable[[], pa.Table], table: BronzeTable, in_landing: Callable[[str], str]) -> pa.Table:
     """The files listed in the municipalities' changed folders, each with the hash of its content: from this
     run's register when it is new or changed, else as recorded before (or, unknown to this table, as registered)."""
@@ -166,7 +167,7 @@ def _from_register(rows: list[dict], unknown: list[tuple[int, str]], registered:
                                                                                              row["mtime_ns"]))
 
 
-def _of(data: pa.Table, gemeentecode: str) -> pa.Table:
+def _of_municipality(data: pa.Table, gemeentecode: str) -> pa.Table:
     return data.filter(pc.equal(data["gemeentecode"], gemeentecode))
 
 

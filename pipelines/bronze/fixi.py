@@ -18,22 +18,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from stdnum.nl import postcode as nl_postcode
 
+from pipelines.bronze.contract import Bulk, ParseContext, Parsed, RecordError, Source, UnreadableFile
 from pipelines.bronze.formats import (
     FIELD_COUNT_ERROR,
     decimal,
     decode_text,
     dutch_timestamp,
     dutch_timestamps,
-    looks_delimited,
     iso_timestamp,
     iso_timestamps,
+    looks_delimited,
     per_value,
     plausible,
     read_csv,
     read_csv_columns,
     through_distinct,
 )
-from pipelines.bronze.ingest import Bulk, Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import FIXI_MELDING
 
 CSV_ALIASES = {

@@ -11,11 +11,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
+import charset_normalizer
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from pipelines.bronze.ingest import RecordError, UnreadableFile
+from pipelines.bronze.contract import RecordError, UnreadableFile
 from pipelines.settings import TIMEZONE
 
 EARLIEST_PLAUSIBLE = dt.datetime(2000, 1, 1)
@@ -23,20 +24,65 @@ FIELD_COUNT_ERROR = "__field_count__"  # key under which read_csv reports a row 
 DELIMITERS = ";,\t|"
 
 
+# The encodings municipal exports come in: UTF-8 (with or without BOM) and Windows-1252 (whose printable
+# characters include all of latin-1's). The detector chooses among these only.
+ENCODINGS = ["utf_8", "cp1252"]
+SAMPLE_BYTES = 64 * 2**10  # of a file, what the encoding is detected on: a national CSV runs to gigabytes
+UNDEFINED_IN_WINDOWS_1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM) or Windows-1252, the two encodings municipal exports use."""
+    """An export's text, in the encoding `text_encoding` detects on a sample of it. A file whose sample held
+    only what UTF-8 and Windows-1252 share (ASCII, as in a long export whose first accent comes late) is
+    detected again where the first byte the sample's encoding cannot read lies."""
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8):].decode("utf-8")
+    try:
+        return data.decode(text_encoding(data))
+    except UnicodeDecodeError as err:
+        try:
+            return data.decode(text_encoding(data, at=err.start))
+        except UnicodeDecodeError as again:
+            raise UnreadableFile(f"the file is neither UTF-8 nor Windows-1252 ({_byte_at(data, again.start)}): "
+                                 "it mixes encodings") from None
+
+
+def text_encoding(data: bytes, at: int = 0) -> str:
+    """The encoding (`ENCODINGS`) charset-normalizer finds on SAMPLE_BYTES of the file from about `at`; an
+    UnreadableFile when none fits, or the file is UTF-16 or binary."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:4096]:
         raise UnreadableFile("the file is UTF-16 or binary; export it as UTF-8 or Windows-1252 text")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as err:
-        raise UnreadableFile(f"the file is neither UTF-8 nor Windows-1252 (byte {data[err.start]:#04x} at {err.start})")
+    sample = _sample(data, max(at - SAMPLE_BYTES // 2, 0))
+    if sample.isascii():  # read alike in every encoding: nothing to detect (most files, and cheaply so)
+        return "utf_8"
+    # Every candidate that reads the sample fits (threshold 1): the detector's mess ratio rejects real exports
+    # dense with digits and punctuation (0.33 for a Windows-1252 API page with Dutch street names).
+    fitting = charset_normalizer.from_bytes(sample, cp_isolation=ENCODINGS, threshold=1.0)
+    if not fitting:  # neither reads the sample: it holds a byte Windows-1252 leaves undefined
+        raise UnreadableFile("the file is neither UTF-8 nor Windows-1252 "
+                             f"({_byte_at(data, UNDEFINED_IN_WINDOWS_1252.search(data).start())})")
+    # Text in another encoding is practically never valid UTF-8 where it is not ASCII, while the detector's
+    # ranking can put Windows-1252 first for UTF-8 with few accents among much punctuation: UTF-8 when it fits.
+    return "utf_8" if any(match.encoding == "utf_8" for match in fitting) else fitting.best().encoding
+
+
+def _sample(data: bytes, start: int) -> bytes:
+    """SAMPLE_BYTES of the file from `start`, cut between characters: a UTF-8 character cut in two would make the
+    sample look like another encoding."""
+    end = start + SAMPLE_BYTES
+    while start < len(data) and _continues_a_character(data[start]):
+        start += 1
+    while end < len(data) and _continues_a_character(data[end]):
+        end -= 1
+    return data[start:end]
+
+
+def _continues_a_character(byte: int) -> bool:
+    return 0x80 <= byte < 0xC0  # a UTF-8 continuation byte
+
+
+def _byte_at(data: bytes, position: int) -> str:
+    return f"byte {data[position]:#04x} at {position}"
 
 
 def looks_delimited(text: str) -> bool:
@@ -98,8 +144,11 @@ def csv_columns(content: bytes, delimiter: str) -> tuple[list[str], list[pa.Arra
     but one record per line with as many fields as the header: such a file is read record by record
     (`read_csv`), which reports each irregularity with its line number. For a clean national export this is
     several times faster than a Python loop over records."""
+    content = content.removeprefix(codecs.BOM_UTF8)
     try:
-        content = decode_text(content).encode("utf-8") if _not_utf8(content) else content.removeprefix(codecs.BOM_UTF8)
+        encoding = text_encoding(content)
+        if encoding != "utf_8":
+            content = content.decode(encoding).encode("utf-8")
     except (UnreadableFile, UnicodeDecodeError):
         return None
     header_line, _, body = content.partition(b"\n")
@@ -114,11 +163,21 @@ def csv_columns(content: bytes, delimiter: str) -> tuple[list[str], list[pa.Arra
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                                   strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except pa.ArrowInvalid:
+    except pa.ArrowInvalid as err:
+        if "invalid UTF8" in str(err) and encoding == "utf_8":  # the sample was UTF-8, a later byte is not
+            return _csv_columns_decoded(content, delimiter)
         return None
     if table.num_rows != body.count(b"\n") + (not body.endswith(b"\n")):  # a line break inside a quoted value
         return None
     return header, [pc.utf8_trim_whitespace(column.combine_chunks()) for column in table.columns]
+
+
+def _csv_columns_decoded(content: bytes, delimiter: str) -> tuple[list[str], list[pa.Array]] | None:
+    """`csv_columns` of a file whose encoding its first sample did not tell: decoded as `decode_text` decodes it."""
+    try:
+        return csv_columns(decode_text(content).encode("utf-8"), delimiter)
+    except (UnreadableFile, UnicodeDecodeError):
+        return None
 
 
 def read_csv_columns(
@@ -155,14 +214,6 @@ def count(notes: Counter, note: str, times: int | None) -> None:
 
 def none_when_empty(column: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
-
-
-def _not_utf8(content: bytes) -> bool:
-    try:
-        content.decode("utf-8")
-        return False
-    except UnicodeDecodeError:
-        return True
 
 
 def through_distinct(values: pa.Array, function: Callable, type: pa.DataType) -> tuple[pa.Array, pa.Array]:

@@ -18,17 +18,23 @@ toegewezen product its RedenWijziging (WMO002/JZ002; 13 verwijderd) or, in 2.0, 
 `reden_wijziging`; `versie` says which codelist): bronze keeps
 every delivery as it came, silver derives what is current from them.
 
+A bericht of a release whose XSDs are in the repository (iWmo 2.1 and 3.2, iJw 3.2: `pipelines/bronze/xsd/`) is
+validated against the XSD of its message. One that breaks it is still read as far as the reader can, as the data
+quality policy reads an odd record (a date or code the XSD does not allow is the reader's finding too, per
+line), and its first violation is kept with the bericht (`xsd_overtreding`, a finding counted in dq_resultaten).
+Berichten of other releases (2.0, 3.0, 3.1) are read unvalidated and counted as such.
+
 Every row belongs to the municipality whose drop folder holds the file. The municipality the bericht itself
 names (its sender or receiver with a four-digit gemeentecode) is kept beside it; when the two differ the bericht is
 still read and the difference is a finding (`gemeentecode_afwijkend`, counted in the run's notes).
 
 Retour messages (302, 306, 308, 316, 318, 320, 325) repeat the original's content with retour codes: they are
-recorded as berichten but their product lines are not read, so they are never counted as new toewijzingen,
-starts or stops. So are the berichten whose lines this product does not use (317 verzoek om wijziging, 319
-antwoordbericht, 323 declaratie). Of the client only the BSN (pseudonymised at once; without one the client number), birth date (as an
-age band) and postcode (four digits) are read; of an iJw client also the codes of its JuridischeStatus and
-WettelijkeVertegenwoordiging (a special category: silver and gold hold them only as counts), and of a verzoek
-om toewijzing the type of its Verwijzer (COD327; never the referrer's name or AGB code).
+recorded as berichten but their product lines are not read, so they are never counted as new toewijzingen, starts
+or stops. So are the berichten whose lines this product does not use (317 verzoek om wijziging, 319
+antwoordbericht, 323 declaratie). Of the client only the BSN (pseudonymised at once; without one the client
+number), birth date (as an age band) and postcode (four digits) are read; of an iJw client also the codes of its
+JuridischeStatus and WettelijkeVertegenwoordiging (a special category: silver and gold hold them only as counts),
+and of a verzoek om toewijzing the type of its Verwijzer (COD327; never the referrer's name or AGB code).
 """
 
 from __future__ import annotations
@@ -39,8 +45,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from pipelines.bronze import xsd_validation
+from pipelines.bronze.contract import ParseContext, Parsed, RecordError, Source, UnreadableFile
 from pipelines.bronze.formats import dutch_or_iso_date
-from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import IWMO_BERICHT, IWMO_PRODUCT
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
 
@@ -84,6 +91,7 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
     standard, versie, number = _message(root)
     message = f"{standard.prefix}{number}"
     bericht = _bericht(_Fields(_child(root, "Header")), standard, message, versie, context)
+    bericht["xsd_overtreding"] = _xsd_violation(root, standard, versie, message, context)
     clients = _children(_child(root, "Clienten"), "Client") or _children(root, "Client")
     context.notes[f"{message.upper()} {bericht['versie']}"] += 1
     if bericht["gemeentecode_afwijkend"]:
@@ -115,6 +123,21 @@ def _message(root) -> tuple[Standard, str, str]:
     if prefix != standard.prefix or number not in standard.berichtcodes:
         raise UnreadableFile(f"unknown {standard.name} message {prefix.upper()}{number} (version {major}.{minor})")
     return standard, f"{major}.{minor}", number
+
+
+def _xsd_violation(root, standard: Standard, versie: str, message: str, context: ParseContext) -> str | None:
+    """How a bericht breaks the XSD of its release (its first violation, with the XSD and line); None when it
+    validates or the repository holds no XSD of its release."""
+    family, release = standard.name.lower(), versie.replace(".", "_")
+    schema = xsd_validation.schema(family, release, message)
+    if schema is None:
+        context.notes[xsd_validation.not_validated(family, release, message)] += 1
+        return None
+    violation = xsd_validation.first_violation(schema, root)
+    if violation:
+        context.notes[f"{message.upper()} {versie} berichten that break their XSD, read with the violation kept"] += 1
+        return f"{family}/{release}/{message}.xsd, {violation}"
+    return None
 
 
 def _bericht(header: _Fields, standard: Standard, message: str, versie: str, context: ParseContext) -> dict:

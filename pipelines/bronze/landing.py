@@ -1,22 +1,22 @@
 """Where a source's landing files are, and what they are on disk: path, size and modification time.
 
-Kept apart from parsing so that a worker process listing drop folders imports no more than it needs.
+Kept apart from parsing so that a worker process listing drop folders (`pipelines.bronze.workers`) imports no
+more than it needs.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.bronze.workers import over_processes
 from pipelines.settings import GEMEENTECODE, Settings
 
 LISTING = pa.schema([("gemeentecode", pa.string()), ("bestand", pa.string()), ("bytes", pa.int64()),
@@ -66,7 +66,7 @@ def landing_listing(settings: Settings, system: str, processes: int | None = Non
     the first drop folder says there are many files to list, the folders are listed over worker processes
     (national iWmo, inode cache cold: 14.4 -> 9.0 s). `list_all` lists every folder, as LAKEHOUSE_FULL_REFRESH does."""
     listed_before = {} if settings.full_refresh or list_all else _listed_folders(settings, system)
-    drops = [(gemeentecode, folder, _under(listed_before, folder), never_rewritten)
+    drops = [(gemeentecode, folder, _recorded_at_or_below(listed_before, folder), never_rewritten)
              for gemeentecode, folder in drop_folders(settings, system)]
     first = [_folder_listing(drops[0])] if drops else []
     many = bool(first) and first[0][0].num_rows * len(drops) >= PARALLEL_FROM_FILES
@@ -109,7 +109,8 @@ def _folders_path(settings: Settings, system: str) -> Path:
     return settings.file_register / f"mappen_{system}.parquet"
 
 
-def _under(folders: dict[str, tuple[int, int]], root: str) -> dict[str, tuple[int, int]]:
+def _recorded_at_or_below(folders: dict[str, tuple[int, int]], root: str) -> dict[str, tuple[int, int]]:
+    """Of the folders the last run recorded (`_listed_folders`), those of one drop folder: itself and below."""
     return {path: known for path, known in folders.items() if path == root or path.startswith(root + os.sep)}
 
 
@@ -280,12 +281,3 @@ def _entries(folder: Path | str) -> tuple[list[str], list[os.DirEntry], list[tup
             not_read.append((entry, "not a regular file (a FIFO, device or socket): never opened"))
     return sorted(subfolders), files, not_read
 
-
-def over_processes(function, items: list, workers: int) -> Iterator:
-    """`function` over the items, in order: inline, or over spawned worker processes (a fork could inherit
-    Dagster's threads mid-lock)."""
-    if workers == 1:
-        yield from map(function, items)
-        return
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield from pool.map(function, items)

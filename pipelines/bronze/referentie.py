@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import holidays
 
+from pipelines.bronze.contract import ParseContext, Parsed, RecordError, Source
 from pipelines.bronze.formats import FIELD_COUNT_ERROR, decimal, decode_text, read_csv
-from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source
 from pipelines.bronze.tables import CBS_WIJK_BUURT, KNMI_DAGGEGEVENS
 
 WIJK_BUURT_COLUMNS = [c.name for c in CBS_WIJK_BUURT.columns if not c.name.startswith(("bron_", "run_", "geladen_"))]

@@ -17,8 +17,8 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 
+from pipelines.bronze.contract import ParseContext, Parsed, RecordError, Source, UnreadableFile
 from pipelines.bronze.formats import FIELD_COUNT_ERROR, decode_text, dutch_or_iso_date, looks_delimited, read_csv
-from pipelines.bronze.ingest import Parsed, ParseContext, RecordError, Source, UnreadableFile
 from pipelines.bronze.tables import ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING
 from pipelines.privacy import age_band, bsn_is_valid, pseudonym
 
@@ -85,8 +85,8 @@ def _aanvraag_rows(aanvraag: dict, wet: str, person: dict, context: ParseContext
     beschikking = aanvraag.get("beschikking") or {}
     base = {
         "wet": wet,
-        "melding_id": _str(aanvraag.get("procesIdentificatie")),
-        "aanvraag_id": _str(aanvraag.get("identificatie")),
+        "melding_id": _text_or_none(aanvraag.get("procesIdentificatie")),
+        "aanvraag_id": _text_or_none(aanvraag.get("identificatie")),
         "gemeentecode": context.gemeentecode,
         **person,
         "wijkcode": None,
@@ -94,7 +94,7 @@ def _aanvraag_rows(aanvraag: dict, wet: str, person: dict, context: ParseContext
         or _iso_date(aanvraag.get("datumAanmelding"), "datumAanmelding"),
         "datum_onderzoek_afgerond": None,
         "datum_aanvraag": _iso_date(aanvraag.get("datumAanvraag"), "datumAanvraag"),
-        "beschikkingnummer": _str(beschikking.get("beschikkingNummer")),
+        "beschikkingnummer": _text_or_none(beschikking.get("beschikkingNummer")),
         "datum_beschikking": _iso_date(beschikking.get("datumAfgifte"), "datumAfgifte"),
         "bron_formaat": "zorgned_json",
     }
@@ -104,12 +104,12 @@ def _aanvraag_rows(aanvraag: dict, wet: str, person: dict, context: ParseContext
         leverancier = toegewezen.get("leverancier") or {}
         row = {
             **base,
-            "beschikt_product_id": _str(product.get("identificatie")),
+            "beschikt_product_id": _text_or_none(product.get("identificatie")),
             "productcategorie": _category((product.get("productCategorie") or {}).get("code")),
-            "productcode": _str((product.get("product") or {}).get("productsoortCode")),
+            "productcode": _text_or_none((product.get("product") or {}).get("productsoortCode")),
             "resultaat": product.get("resultaat"),
             "leveringsvorm": toegewezen.get("leveringsvorm"),
-            "aanbieder": _str(leverancier.get("agbcode")),
+            "aanbieder": _text_or_none(leverancier.get("agbcode")),
             "ingangsdatum": _iso_date(toegewezen.get("datumIngangGeldigheid"), "datumIngangGeldigheid"),
             "einddatum": _iso_date(toegewezen.get("datumEindeGeldigheid"), "datumEindeGeldigheid"),
         }
@@ -119,7 +119,7 @@ def _aanvraag_rows(aanvraag: dict, wet: str, person: dict, context: ParseContext
 
 
 def _toewijzing_rows(product: dict, toewijzing: dict) -> Iterator[tuple[str, dict]]:
-    aanbieder = _str((toewijzing.get("leverancier") or {}).get("agbcode")) or product["aanbieder"]
+    aanbieder = _text_or_none((toewijzing.get("leverancier") or {}).get("agbcode")) or product["aanbieder"]
     base = {
         "wet": product["wet"],
         "aanvraag_id": product["aanvraag_id"],
@@ -128,7 +128,7 @@ def _toewijzing_rows(product: dict, toewijzing: dict) -> Iterator[tuple[str, dic
         "beschikkingnummer": product["beschikkingnummer"],
         "beschikt_product_id": product["beschikt_product_id"],
         "productcategorie": product["productcategorie"],
-        "toewijzingnummer": _str(toewijzing.get("toewijzingNummer")),
+        "toewijzingnummer": _text_or_none(toewijzing.get("toewijzingNummer")),
         "toewijzingsdatum": _iso_date(toewijzing.get("toewijzingsDatumTijd"), "toewijzingsDatumTijd"),
         "ingangsdatum": _iso_date(toewijzing.get("ingangsdatum"), "ingangsdatum"),
         "einddatum": _iso_date(toewijzing.get("einddatum"), "einddatum"),
@@ -140,7 +140,7 @@ def _toewijzing_rows(product: dict, toewijzing: dict) -> Iterator[tuple[str, dic
             **base,
             "begindatum": _iso_date(levering.get("begindatum"), "begindatum"),
             "levering_einddatum": _iso_date(levering.get("einddatum"), "levering einddatum"),
-            "reden_beeindiging": _str(reden.get("code") if isinstance(reden, dict) else reden),
+            "reden_beeindiging": _text_or_none(reden.get("code") if isinstance(reden, dict) else reden),
         }
 
 
@@ -200,10 +200,10 @@ def _client_block(record: dict) -> dict:
 def _person(client: dict, context: ParseContext, on: dt.date | None) -> dict:
     """Pseudonym, elfproef outcome, age band and postcode area; the BSN itself goes no further. Without a BSN
     the case system's own client number is the identity; without either the record has none (counted)."""
-    bsn = _str(client.get("bsn") or client.get("burgerservicenummer"))
-    client_number = _str(client.get("clientidentificatie") or client.get("clientnummer"))
-    birth = dutch_or_iso_date(_str(client.get("geboortedatum")), "geboortedatum")
-    postcode = (_str(client.get("postcode")) or "").replace(" ", "")
+    bsn = _text_or_none(client.get("bsn") or client.get("burgerservicenummer"))
+    client_number = _text_or_none(client.get("clientidentificatie") or client.get("clientnummer"))
+    birth = dutch_or_iso_date(_text_or_none(client.get("geboortedatum")), "geboortedatum")
+    postcode = (_text_or_none(client.get("postcode")) or "").replace(" ", "")
     key = context.settings.pseudonym_key
     if not bsn and not client_number:
         context.notes["records without client identity (no BSN or client number)"] += 1
@@ -216,7 +216,7 @@ def _person(client: dict, context: ParseContext, on: dt.date | None) -> dict:
     }
 
 
-def _str(value) -> str | None:
+def _text_or_none(value) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
@@ -225,7 +225,7 @@ def _category(code) -> str | None:
 
 
 def _iso_date(value, field: str) -> dt.date | None:
-    return dutch_or_iso_date(_str(value), field)
+    return dutch_or_iso_date(_text_or_none(value), field)
 
 
 ZORGNED = Source(system="zorgned", tables=(ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING), parse=parse)

@@ -7,6 +7,7 @@ import dagster as dg
 from pipelines.at_rest import writing
 from pipelines.bronze.ingest import pending_files
 from pipelines.bronze.sources import SOURCES
+from pipelines.lineage import dagster_run
 from pipelines.settings import load_settings
 from pipelines.writer_lock import current_writer
 
@@ -38,10 +39,11 @@ def new_landing_files(context: dg.SensorEvaluationContext):
     waiting = sorted((row["bestand"], row["bytes"], row["mtime_ns"])
                      for source in SOURCES for row in pending_files(settings, source).to_pylist())
     if not waiting:
-        return dg.SkipReason("no new or changed files in landing/")
+        return dg.SkipReason(f"no new or changed files in {settings.landing}")
     digest = hashlib.sha256(repr(waiting).encode()).hexdigest()
     if digest == context.cursor:
-        return dg.SkipReason(f"a run was already started for the {len(waiting)} new or changed files in landing/")
+        return dg.SkipReason(f"a run was already started for the {len(waiting)} new or changed files in "
+                             f"{settings.landing}")
     context.update_cursor(digest)
     return dg.RunRequest(run_key=digest, tags={"trigger": "new_landing_files"})
 
@@ -52,20 +54,25 @@ class _OneWriter(dg.Executor):
     another run writes fails at once, naming that run. `make run` does the same itself, as `execute_in_process`
     replaces the job's executor with its own."""
 
-    def __init__(self, steps: dg.Executor):
-        self.steps = steps
+    def __init__(self, in_process: dg.Executor):
+        self.in_process = in_process
 
     @property
     def retries(self):
-        return self.steps.retries
+        return self.in_process.retries
 
     @property
     def step_dependency_config(self):
-        return self.steps.step_dependency_config
+        return self.in_process.step_dependency_config
 
     def execute(self, plan_context, execution_plan):
-        with writing(load_settings(), plan_context.run_id):
-            yield from self.steps.execute(plan_context, execution_plan)
+        settings = load_settings()
+        with writing(settings, plan_context.run_id), dagster_run(settings, plan_context.run_id,
+                                                                 plan_context.job_name) as failed:
+            for event in self.in_process.execute(plan_context, execution_plan):
+                if event.is_step_failure:
+                    failed.append(event.step_key)
+                yield event
 
 
 @dg.executor(name="one_writer", config_schema=dg.in_process_executor.config_schema)

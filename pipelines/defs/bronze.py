@@ -3,12 +3,14 @@
 import dagster as dg
 import pyarrow.parquet as pq
 
-from pipelines.bronze.ingest import Source, ingest, row_count, write_parquet
+from pipelines.bronze.contract import Source
+from pipelines.bronze.ingest import ingest
 from pipelines.bronze.landing import system_folders
+from pipelines.bronze.parts import row_count, write_parquet
 from pipelines.bronze.referentie import public_holidays, school_holidays
 from pipelines.bronze.sources import SOURCES
 from pipelines.bronze.tables import FEESTDAG, SCHOOLVAKANTIE, BronzeTable
-from pipelines.lineage import dataset, lineage_run, namespace
+from pipelines.lineage import dataset, landing_file, lineage_run, namespace
 from pipelines.settings import load_settings
 
 FIRST_CALENDAR_YEAR = 2000
@@ -25,7 +27,8 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
             owners=["team:data-platform"],
             description=f"{table.description} From {' and '.join(f'`landing/{f}/`' for f in system_folders(source.system))}, "
                         "format detected per file.",
-            metadata={"dagster/column_schema": table.dagster_schema("vertrouwelijk"), "zone": "bronze", "privacy": "vertrouwelijk"},
+            metadata={"dagster/column_schema": table.dagster_schema("vertrouwelijk"), "zone": "bronze",
+                      "privacy": "vertrouwelijk"},
         )
         for table in source.tables
     ] + [
@@ -35,7 +38,8 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
             kinds={"python", "parquet"},
             owners=["team:data-platform"],
             description=source.aanlevering.description,
-            metadata={"dagster/column_schema": source.aanlevering.dagster_schema("intern"), "zone": "bronze", "privacy": "intern"},
+            metadata={"dagster/column_schema": source.aanlevering.dagster_schema("intern"), "zone": "bronze",
+                      "privacy": "intern"},
         )
     ]
 
@@ -44,7 +48,7 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
         settings = load_settings()
         with lineage_run(settings, context.run_id, f"bronze.{source.system}") as run:
             report = ingest(source, settings, context.run_id, context.log)
-            run.inputs = [dataset(f"file://{settings.landing}", p) for p in report.inputs]
+            run.inputs = [landing_file(settings, p) for p in report.inputs]
             run.outputs = [dataset(namespace(settings), f"bronze.{t.name}", {c.name: str(c.type) for c in t.columns})
                            for t in source.tables]
         for table in source.tables:

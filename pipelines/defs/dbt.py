@@ -2,16 +2,29 @@
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import DAGSTER_DBT_PROJECT_METADATA_KEY as DBT_PROJECT_METADATA
+from dagster_dbt.dbt_project import using_dagster_dev
 
+from pipelines.dbt.build import dbt_build
+from pipelines.dbt.runner import generate_docs, parse_project
 from pipelines.settings import DBT_PROJECT_DIR, load_settings
-from pipelines.transform import dbt_build, dbt_docs
 
+# Under `dagster dev` the project is parsed on every load of the definitions, as `make` parses it, so a model
+# changed since shows after a reload (dagster-dbt's own preparation would run a dbt subprocess); elsewhere `make`
+# has parsed it.
+if using_dagster_dev():
+    parse_project()
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
 
 
 class LakehouseTranslator(DagsterDbtTranslator):
     """Asset keys, groups, owners and metadata for every dbt node, set in this one place."""
+
+    def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
+        # Without the DbtProject object dagster-dbt adds to the metadata, which Dagster cannot serialise: the UI
+        # would show it on every dbt asset as "[DbtProject] (unserializable)". Nothing here reads it back.
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        return spec.replace_attributes(metadata={k: v for k, v in spec.metadata.items() if k != DBT_PROJECT_METADATA})
 
     def get_asset_key(self, props) -> dg.AssetKey:
         if props["resource_type"] == "source":
@@ -92,7 +105,7 @@ def dbt_documentation() -> dg.MaterializeResult:
     """dbt docs (model graph, descriptions, owners, privacy classes, catalogue) in `lineage/dbt_docs/`,
     regenerated after every subject area's gold is built when the project changed since the last docs."""
     settings = load_settings()
-    regenerated = dbt_docs(settings)
+    regenerated = generate_docs(settings)
     return dg.MaterializeResult(metadata={"index": dg.MetadataValue.path(str(settings.dbt_docs / "static_index.html")),
                                           "regenerated": regenerated})
 

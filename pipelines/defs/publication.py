@@ -5,10 +5,9 @@ so a blocked area keeps yesterday's gold while the others publish."""
 import dagster as dg
 
 from pipelines.defs.dbt import GOLD
-from pipelines.lineage import dataset, lineage_run, namespace
+from pipelines.lineage import dataset, lineage_run, namespace, published_file
 from pipelines.publish import publish
 from pipelines.settings import load_settings
-
 
 GOLD_TABLES = {key.path[-1] for assets in GOLD.values() for key in assets.keys}
 
@@ -32,7 +31,7 @@ def publication_asset(area: str, gold: dg.AssetsDefinition) -> dg.AssetsDefiniti
         inputs = [dataset(namespace(settings), f"gold.{name}") for name in tables]
         with lineage_run(settings, context.run_id, f"gold.publicatie_{area}", inputs) as run:
             counts = publish(settings, tables, context.run_id, context.log, made_now=GOLD_TABLES)
-            run.outputs = [dataset(f"file://{settings.gold}", f"{name}.parquet") for name in counts]
+            run.outputs = [published_file(settings, name) for name in counts]
         unchanged = [name for name in tables if name not in counts]
         context.log.info(f"published {', '.join(counts)} to {settings.gold}"
                          + (f"; not rebuilt since their last publication: {', '.join(unchanged)}" if unchanged else ""))

@@ -2,8 +2,16 @@
 
 import dagster as dg
 
+from pipelines.quality.gx import Outcome
 from pipelines.quality.suites import Suite, load_suites, run_suite, store_results
 from pipelines.settings import load_settings
+
+EXPECTATIONS_TABLE = dg.TableSchema(columns=[
+    dg.TableColumn("expectation", "string"), dg.TableColumn("kolom", "string"), dg.TableColumn("ernst", "string"),
+    dg.TableColumn("geslaagd", "bool"), dg.TableColumn("aantal_onverwacht", "int"),
+    dg.TableColumn("percentage_onverwacht", "float"), dg.TableColumn("omschrijving", "string"),
+    dg.TableColumn("waargenomen", "string"),
+])
 
 
 def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
@@ -31,16 +39,26 @@ def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
             passed=not failed,
             severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
             metadata={
-                "expectations": len(outcomes),
+                "expectations": dg.MetadataValue.table([_row(o) for o in outcomes], EXPECTATIONS_TABLE),
                 "kept_from_earlier_check": len(kept),
                 "failed_critical": len(critical),
                 "failed_warning": len(failed) - len(critical),
-                "failed": dg.MetadataValue.md("\n".join(f"- **{o.ernst}** {o.omschrijving}" for o in failed) or "none"),
                 "results": dg.MetadataValue.path(str(stored)),
+                "data_docs": dg.MetadataValue.path(str(settings.gx_docs / "site" / "index.html")),
             },
         )
 
     return _check
+
+
+def _row(outcome: Outcome) -> dg.TableRecord:
+    """An expectation's outcome as a row of the check's table in the Dagster UI."""
+    return dg.TableRecord({
+        "expectation": outcome.expectation, "kolom": outcome.kolom, "ernst": outcome.ernst,
+        "geslaagd": outcome.geslaagd, "aantal_onverwacht": outcome.aantal_onverwacht,
+        "percentage_onverwacht": outcome.percentage_onverwacht, "omschrijving": outcome.omschrijving,
+        "waargenomen": outcome.waargenomen,
+    })
 
 
 @dg.definitions

@@ -1,13 +1,13 @@
 """Demo Wmo case load: meldingen through onderzoek, aanvraag and beschikking to toewijzing and care.
 
-About 1,800 meldingen a year (over 2 million in three years at national scale). Onderzoek usually takes
-three weeks, but in the summer holidays and in a staff shortage (the second winter) a backlog builds up past
-the six-week term. Providers of Begeleiding and Dagbesteding have long waiting lists. Delivered as the municipality receives it: the case system's monthly CSV
-export of meldingen and aanvragen, per-client ZorgNed JSON for voorzieningen (vervoer, wonen, hulpmiddelen;
-one of them without its client block, as the API serves it to a portal), and iWmo berichten for care in kind
-(2.0 until 2025, 3.2 after, plus some retour messages, corrected and withdrawn starts, withdrawn and deleted
-toewijzingen), with the contradictions real data has: an aanvraag dated after its beschikking, a toewijzing
-without a beschikking, a start before the toewijzing.
+About 1,800 meldingen a year (over 2 million in three years at national scale). Onderzoek usually takes three
+weeks, but in the summer holidays and in a staff shortage (the second winter) a backlog builds up past the six-
+week term. Providers of Begeleiding and Dagbesteding have long waiting lists. Delivered as the municipality
+receives it: the case system's monthly CSV export of meldingen and aanvragen, per-client ZorgNed JSON for
+voorzieningen (vervoer, wonen, hulpmiddelen; one of them without its client block, as the API serves it to a
+portal), and iWmo berichten for care in kind (2.0 until 2025, 3.2 after, plus some retour messages, corrected and
+withdrawn starts, withdrawn and deleted toewijzingen), with the contradictions real data has: an aanvraag dated
+after its beschikking, a toewijzing without a beschikking, a start before the toewijzing.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
+
 from pipelines.demo.municipality import Buurt, FakeDetails, valid_bsn
 
 MELDINGEN_PER_YEAR = 1_800

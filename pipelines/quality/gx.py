@@ -1,26 +1,69 @@
-"""The one place that runs Great Expectations.
+"""The one place that runs Great Expectations: GX's own SQL execution engine, computing inside DuckDB.
 
-GX 1.x cannot validate DuckDB through duckdb-engine (every metric comes back empty), so suites are run
-on pandas dataframes that `pipelines.quality.suites` fetches from DuckDB; a large table in slices.
+GX 1.x knows no DuckDB. Its SQL engine returns a query's result after leaving the connection, and
+duckdb-engine's rollback on close discards it, so every metric came back empty. `DuckDBDatasource` is GX's
+SQL datasource with an engine that fetches each result before the connection closes, and the two metrics
+whose SQL GX writes in a form DuckDB lacks: a regex match and the mean of a boolean column.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from typing import Literal
 
 import great_expectations as gx
-import pandas as pd
-from great_expectations.execution_engine import pandas_execution_engine
+import sqlalchemy as sa
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier, ValidationResultIdentifier
+from great_expectations.datasource.fluent.sql_datasource import SQLDatasource
+from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
-# GX fingerprints every dataframe under this many bytes by hashing all its rows, twice per validation, for a
-# batch marker that nothing here reads: without it the national BRP bronze suite took 28 s instead of 52 s.
-# 0 hashes none.
-pandas_execution_engine.HASH_THRESHOLD = 0
+from great_expectations.expectations.metrics.column_aggregate_metric_provider import (
+    ColumnAggregateMetricProvider,
+    column_aggregate_partial,
+)
+from great_expectations.expectations.metrics.map_metric_provider import ColumnMapMetricProvider, column_condition_partial
 
 POSITION = "_positie"  # an expectation's place in its suite, carried through GX in its meta
+DOCS_SITE = "lakehouse"
+RESULTS = "validaties"  # the Data Docs' store of validation results, the latest per suite
+
+
+class DuckDBExecutionEngine(SqlAlchemyExecutionEngine):
+    def execute_query(self, query):
+        """The rows fetched while the connection is open: duckdb-engine rolls back on close, losing a result
+        still to be read."""
+        with self.get_connection() as connection:
+            return self._execute_query_with_recovery(connection, query).freeze()()
+
+
+class DuckDBDatasource(SQLDatasource):
+    type: Literal["duckdb"] = "duckdb"
+
+    @property
+    def execution_engine_type(self) -> type[SqlAlchemyExecutionEngine]:
+        return DuckDBExecutionEngine
+
+
+class DuckDBMatchRegex(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.match_regex"
+    condition_value_keys = ("regex",)
+
+    @column_condition_partial(engine=DuckDBExecutionEngine)
+    def _duckdb(cls, column, regex, **kwargs):
+        """A search anywhere in the value, as GX's pandas engine (`str.contains`) and Postgres (`~`) do."""
+        return sa.func.regexp_matches(column, regex)
+
+
+class DuckDBColumnMean(ColumnAggregateMetricProvider):
+    metric_name = "column.mean"
+
+    @column_aggregate_partial(engine=DuckDBExecutionEngine)
+    def _duckdb(cls, column, **kwargs):
+        """The share of true values for a boolean column, as pandas takes it: DuckDB has no avg(BOOLEAN)."""
+        return sa.func.avg(sa.cast(column, sa.Double))
 
 
 @dataclass(frozen=True)
@@ -38,111 +81,115 @@ class Outcome:
     berekend_in_run: str | None = None  # an earlier run that computed it on the same data; None: this run
 
 
-@cache
-def _batch_definition():
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
-    return context.data_sources.add_pandas("lakehouse").add_dataframe_asset("frame").add_batch_definition_whole_dataframe("geheel")
+@dataclass(frozen=True)
+class Batch:
+    """Rows to validate: a query on a DuckDB database."""
+
+    query: str
+    database: Path
+    config: dict  # DuckDB settings of the connection
+    examples: list[str] | None = None  # columns naming a few unexpected rows in `waargenomen`
 
 
-def validate(name: str, expectations: list[dict], frame: pd.DataFrame, parameters: dict,
-             rows: int | None = None) -> list[Outcome]:
-    """Validate `frame` against the expectations (GX suite JSON entries), with `$PARAMETER` values filled in.
+EXAMPLES = 5  # rows named per finding: the first by `Batch.examples` of the ones GX names
+NAMED = 100  # rows GX names per finding, in no order: a finding of no more rows names the same ones every run
 
-    `rows` is the table's row count when `frame` stands in for it (an aggregate computed in DuckDB).
-    """
+
+def validate(name: str, expectations: list[dict], batch: Batch, parameters: dict, docs: Path,
+             run_id: str) -> list[Outcome]:
+    """The expectations (GX suite JSON entries) validated on the batch, in their order, with `$PARAMETER`
+    values filled in; the Data Docs in `docs` show the result."""
     if not expectations:
         return []
-    return [_outcome(r, len(frame) if rows is None else rows) for r in _results(name, expectations, frame, parameters)]
-
-
-@dataclass
-class Counts:
-    """Per expectation, [element, missing, unexpected] counts over the rows validated so far, and any error."""
-
-    totals: list[list[int]]
-    rows: int = 0
-    errors: dict[int, str] = field(default_factory=dict)
-
-    @classmethod
-    def empty(cls, expectations: list[dict]) -> Counts:
-        return cls([[0, 0, 0] for _ in expectations])
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts([[a + b for a, b in zip(t, o)] for t, o in zip(self.totals, other.totals)],
-                      self.rows + other.rows, {**self.errors, **other.errors})
-
-
-def count_slices(name: str, expectations: list[dict], frames: Iterable[pd.DataFrame], parameters: dict) -> Counts:
-    """The counts of validating the slices together, holding one slice at a time (`summed_outcomes` judges them).
-
-    Only for expectations whose counts add up over slices: column-map expectations (one verdict per row),
-    and uniqueness when every slice holds all rows of its key values.
-    """
-    counts = Counts.empty(expectations)
-    for frame in frames:
-        results = _results(name, expectations, frame, parameters)
-        counts += Counts(
-            [[(r.result or {}).get(k) or 0 for k in ("element_count", "missing_count", "unexpected_count")] for r in results],
-            len(frame),
-            {i: r.exception_info["exception_message"] for i, r in enumerate(results)
-             if (r.exception_info or {}).get("exception_message")},
-        )
-    return counts
-
-
-def summed_outcomes(expectations: list[dict], counts: Counts) -> list[Outcome]:
-    """Success decided on the totals the way GX decides it on one frame: the share of expected values among
-    the non-missing ones, against `mostly`."""
-    return [_summed_outcome(ExpectationConfiguration(**e), total, counts.rows, counts.errors.get(i))
-            for i, (e, total) in enumerate(zip(expectations, counts.totals))]
-
-
-def _results(name: str, expectations: list[dict], frame: pd.DataFrame, parameters: dict) -> list:
-    """GX's results in the order of `expectations`: GX reports them grouped by column, and counts summed over
-    slices are matched to expectations by position."""
     numbered = [{**e, "meta": {**e.get("meta", {}), POSITION: i}} for i, e in enumerate(expectations)]
     suite = gx.ExpectationSuite(name=name, expectations=[ExpectationConfiguration(**e).to_domain_obj() for e in numbered])
-    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    return sorted(batch.validate(suite, expectation_parameters=parameters).results,
-                  key=lambda result: result.expectation_config.meta[POSITION])
+    context = _context(docs)
+    datasource = context.data_sources.add_or_update_duckdb(
+        name=name, connection_string=f"duckdb:///{batch.database}",
+        kwargs={"connect_args": {"read_only": True, "config": batch.config}})
+    engine = datasource.get_execution_engine()
+    try:
+        definition = datasource.add_query_asset(name, query=batch.query).add_batch_definition_whole_table("geheel")
+        result = definition.get_batch().validate(suite, expectation_parameters=parameters, result_format=_format(batch))
+        rows = engine.execute_query(sa.text(f"select count(*) from ({batch.query})")).scalar()
+    finally:
+        for connections in (engine.engine, datasource.get_engine()):
+            connections.dispose()  # none stays open: dbt writes the build database in this same process
+        context.data_sources.delete(name)
+    _show_in_docs(context, suite, result, run_id)
+    return [_outcome(r, rows, batch) for r in sorted(result.results, key=lambda r: r.expectation_config.meta[POSITION])]
 
 
-def _summed_outcome(config, total: list[int], rows: int, error: str | None) -> Outcome:
-    elements, missing, unexpected = total
-    considered = elements - missing
-    mostly = config.kwargs.get("mostly", 1)
-    return _described(
-        config,
-        geslaagd=error is None and (considered == 0 or (considered - unexpected) / considered >= mostly),
-        aantal_rijen=rows,
-        aantal_onverwacht=unexpected,
-        percentage_onverwacht=100 * unexpected / considered if considered else None,
-        waargenomen=f"error: {error}" if error else None,
-    )
+def _format(batch: Batch) -> dict:
+    """Unexpected values are left out (bronze holds personal data); a few rows are named by `batch.examples`."""
+    if batch.examples:
+        return {"result_format": "SUMMARY", "partial_unexpected_count": NAMED, "exclude_unexpected_values": True,
+                "unexpected_index_column_names": batch.examples}
+    return {"result_format": "BASIC", "partial_unexpected_count": 0}
 
 
-def _outcome(result, rows: int) -> Outcome:
+@cache
+def _context(docs: Path):
+    """A GX context whose validation results and Data Docs site are files under `docs`: each check, in
+    whichever process, adds its suite's page to the one site."""
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    context.add_store(RESULTS, {"class_name": "ValidationResultsStore", "store_backend": {
+        "class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs / RESULTS)}})
+    context.variables.validation_results_store_name = RESULTS
+    context.add_data_docs_site(DOCS_SITE, {
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs / "site")},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_cta_footer": False},
+        "site_section_builders": {"expectations": "0", "profiling": "0"},  # the validation pages show the suites
+    })
+    return context
+
+
+def _show_in_docs(context, suite, result, run_id: str) -> None:
+    """The result in the Data Docs, in place of the suite's earlier one (a page per expectation suite would
+    double the time the docs take)."""
+    store = context.validation_results_store
+    for key in store.list_keys():
+        if key.expectation_suite_identifier.name == suite.name:
+            store.remove_key(key)
+    suite_key = ExpectationSuiteIdentifier(suite.name)
+    result_key = ValidationResultIdentifier(suite_key, RunIdentifier(run_name=run_id), batch_identifier=suite.name)
+    store.set(result_key, result)
+    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=[result_key])
+
+
+def _outcome(result, rows: int, batch: Batch) -> Outcome:
     details = result.result or {}
+    config = result.expectation_config
+    error = _error(result)
     observed = details.get("observed_value")
-    error = (result.exception_info or {}).get("exception_message")
-    return _described(
-        result.expectation_config,
-        geslaagd=bool(result.success),
-        aantal_rijen=rows,
-        aantal_onverwacht=details.get("unexpected_count"),
-        percentage_onverwacht=details.get("unexpected_percent"),
-        waargenomen=f"error: {error}" if error else (None if observed is None else str(observed)),
-    )
-
-
-def _described(config, **found) -> Outcome:
-    """An outcome with what the expectation's configuration says of it: type, column, dimension, severity."""
     return Outcome(
         expectation=config.type,
         kolom=config.kwargs.get("column") or ",".join(config.kwargs.get("column_list") or []) or None,
         dimensie=config.meta.get("dimensie", "onbekend"),
         ernst=config.severity.value if hasattr(config.severity, "value") else str(config.severity),
         omschrijving=config.meta.get("omschrijving", ""),
-        **found,
+        geslaagd=bool(result.success),
+        aantal_rijen=rows,
+        aantal_onverwacht=details.get("unexpected_count"),
+        percentage_onverwacht=details.get("unexpected_percent"),
+        waargenomen=f"error: {error}" if error else _observed(observed, details, batch),
     )
+
+
+def _error(result) -> str | None:
+    """GX's exception message: on the result itself, or on a metric it needed."""
+    info = result.exception_info or {}
+    found = [info] if "raised_exception" in info else list(info.values())
+    return next((e["exception_message"] for e in found if e.get("exception_message")), None)
+
+
+def _observed(observed, details: dict, batch: Batch) -> str | None:
+    if observed is not None:
+        return str(observed)
+    named = (details.get("partial_unexpected_index_list") or [{}])[0]
+    if not named:
+        return None
+    rows = sorted(zip(*(named[column] for column in batch.examples)))[:EXAMPLES]
+    return "e.g. " + ", ".join("#".join(str(value) for value in row) for row in rows)

@@ -4,18 +4,32 @@ with meldingen as (
     select * from {{ ref('fixi_melding') }}
 ),
 
+eerste_melding as (
+    select min(cast(datum_melding as date)) as eerste
+    from meldingen
+),
+
+gemeenten as (
+    select distinct gemeentecode
+    from meldingen
+),
+
 maanden as (
     select distinct k.maand_start
     from {{ ref('kalender') }} as k
-    inner join (select min(cast(datum_melding as date)) as eerste from meldingen) as r
+    inner join eerste_melding as r
         on k.datum between r.eerste and {{ peildatum() }}
 ),
 
 raster as (
-    select g.gemeentecode, c.categorie, c.afhandeltermijn_werkdagen, m.maand_start
+    select
+        g.gemeentecode,
+        c.categorie,
+        c.afhandeltermijn_werkdagen,
+        m.maand_start
     from maanden as m
     cross join {{ ref('fixi_categorie') }} as c
-    cross join (select distinct gemeentecode from meldingen) as g
+    cross join gemeenten as g
 ),
 
 -- One pass over silver, by the three months a melding counts in; each measure then sums the small result
@@ -27,8 +41,10 @@ per_maand as (
         categorie,
         cast(date_trunc('month', datum_melding) as date) as maand_binnengekomen,
         cast(date_trunc('month', datum_uit_werkvoorraad) as date) as maand_uit_werkvoorraad,
-        case when doorlooptijd_werkdagen is not null
-            then cast(date_trunc('month', datum_afgehandeld) as date) end as maand_afgehandeld,
+        case
+            when doorlooptijd_werkdagen is not null
+                then cast(date_trunc('month', datum_afgehandeld) as date)
+        end as maand_afgehandeld,
         count(*) as aantal,
         sum(case when doorlooptijd_werkdagen <= afhandeltermijn_werkdagen then 1 else 0 end) as binnen_termijn
     from meldingen
@@ -36,13 +52,21 @@ per_maand as (
 ),
 
 binnengekomen as (
-    select gemeentecode, categorie, maand_binnengekomen as maand_start, sum(aantal) as aantal
+    select
+        gemeentecode,
+        categorie,
+        maand_binnengekomen as maand_start,
+        sum(aantal) as aantal
     from per_maand
     group by 1, 2, 3
 ),
 
 uit_werkvoorraad as (
-    select gemeentecode, categorie, maand_uit_werkvoorraad as maand_start, sum(aantal) as aantal
+    select
+        gemeentecode,
+        categorie,
+        maand_uit_werkvoorraad as maand_start,
+        sum(aantal) as aantal
     from per_maand
     where maand_uit_werkvoorraad is not null
     group by 1, 2, 3

@@ -12,7 +12,12 @@ with meldingen as (
 ),
 
 kalender as (
-    select datum, iso_jaar, iso_week, week_start from {{ ref('kalender') }}
+    select
+        datum,
+        iso_jaar,
+        iso_week,
+        week_start
+    from {{ ref('kalender') }}
 ),
 
 per_groep as (
@@ -34,7 +39,8 @@ per_groep as (
     {% if is_incremental() %}
     where (m.gemeentecode, k.week_start) in (select gemeentecode, week_start from {{ released_fixi_weeks() }})
     {% endif %}
-    group by m.gemeentecode, k.iso_jaar, k.iso_week, k.week_start, m.categorie, m.wijkcode, coalesce(m.wijknaam, 'Onbekend')
+    group by
+        m.gemeentecode, k.iso_jaar, k.iso_week, k.week_start, m.categorie, m.wijkcode, coalesce(m.wijknaam, 'Onbekend')
 ),
 
 final as (

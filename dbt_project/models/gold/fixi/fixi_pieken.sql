@@ -4,39 +4,80 @@
 {%- set min_baseline_weeks = 4 -%}
 -- Counted from the week table, already per wijk: reading the meldingen in silver again took as long as the rest.
 with per_wijk_week as (
-    select gemeentecode, categorie, week_start, iso_jaar, iso_week, wijkcode, wijknaam, aantal_meldingen
+    select
+        gemeentecode,
+        categorie,
+        week_start,
+        iso_jaar,
+        iso_week,
+        wijkcode,
+        wijknaam,
+        aantal_meldingen
     from {{ ref('fixi_meldingen_week') }}
 ),
 
+eerste_en_laatste_week as (
+    select
+        min(week_start) as eerste,
+        max(week_start) as laatste
+    from per_wijk_week
+),
+
 weken as (
-    select distinct k.week_start, k.iso_jaar, k.iso_week
+    select distinct
+        k.week_start,
+        k.iso_jaar,
+        k.iso_week
     from {{ ref('kalender') }} as k
-    inner join (select min(week_start) as eerste, max(week_start) as laatste from per_wijk_week) as r
+    inner join eerste_en_laatste_week as r
         on k.week_start between r.eerste and r.laatste
+),
+
+categorieen as (
+    select distinct categorie
+    from per_wijk_week
+),
+
+gemeenten as (
+    select distinct gemeentecode
+    from per_wijk_week
 ),
 
 -- Every week x categorie, so weeks without meldingen count as zero in the baseline.
 raster as (
-    select g.gemeentecode, c.categorie, w.week_start, w.iso_jaar, w.iso_week
+    select
+        g.gemeentecode,
+        c.categorie,
+        w.week_start,
+        w.iso_jaar,
+        w.iso_week
     from weken as w
-    cross join (select distinct categorie from per_wijk_week) as c
-    cross join (select distinct gemeentecode from per_wijk_week) as g
+    cross join categorieen as c
+    cross join gemeenten as g
 ),
 
 -- Summed per categorie before it meets the grid: joining every wijk's row to the grid first took longer.
 per_categorie_week as (
-    select gemeentecode, categorie, week_start, sum(aantal_meldingen) as aantal
+    select
+        gemeentecode,
+        categorie,
+        week_start,
+        sum(aantal_meldingen) as aantal
     from per_wijk_week
     group by gemeentecode, categorie, week_start
 ),
 
 per_week as (
     select
-        r.gemeentecode, r.categorie, r.week_start, r.iso_jaar, r.iso_week,
+        r.gemeentecode,
+        r.categorie,
+        r.week_start,
+        r.iso_jaar,
+        r.iso_week,
         cast(coalesce(m.aantal, 0) as bigint) as aantal
     from raster as r
     left join per_categorie_week as m
-        on m.gemeentecode = r.gemeentecode and m.categorie = r.categorie and m.week_start = r.week_start
+        on r.gemeentecode = m.gemeentecode and r.categorie = m.categorie and r.week_start = m.week_start
 ),
 
 -- The grid has every week, so the eight weeks before a week are the eight rows before it.
@@ -53,7 +94,10 @@ basis as (
 ),
 
 basis_mediaan as (
-    select *, {{ list_median('voorgaand') }} as verwacht from basis
+    select
+        *,
+        {{ list_median('voorgaand') }} as verwacht
+    from basis
 ),
 
 mediaan as (
@@ -74,7 +118,12 @@ drukste_wijk as (
 ),
 
 weektotaal as (
-    select gemeentecode, week_start, sum(aantal) as totaal from per_week group by gemeentecode, week_start
+    select
+        gemeentecode,
+        week_start,
+        sum(aantal) as totaal
+    from per_week
+    group by gemeentecode, week_start
 ),
 
 beoordeeld as (
@@ -87,8 +136,10 @@ beoordeeld as (
         cast(w.aantal as integer) as aantal_meldingen,
         case when m.basisweken >= {{ min_baseline_weeks }} then cast(m.verwacht as double) end as verwacht_aantal,
         -- 1.4826 x MAD estimates the standard deviation; Poisson noise (sqrt of the level) is the floor.
-        case when m.basisweken >= {{ min_baseline_weeks }}
-            then greatest(1.4826 * m.mad, sqrt(m.verwacht), 1.0) end as spreiding,
+        case
+            when m.basisweken >= {{ min_baseline_weeks }}
+                then greatest(1.4826 * m.mad, sqrt(m.verwacht), 1.0)
+        end as spreiding,
         t.totaal
     from per_week as w
     left join mediaan as m using (gemeentecode, categorie, week_start)
@@ -120,7 +171,7 @@ final as (
         end as aandeel_drukste_wijk
     from beoordeeld as b
     left join drukste_wijk as dw
-        on dw.gemeentecode = b.gemeentecode and dw.categorie = b.categorie and dw.week_start = b.week_start
+        on b.gemeentecode = dw.gemeentecode and b.categorie = dw.categorie and b.week_start = dw.week_start
 )
 
 select * from final

@@ -32,97 +32,154 @@ schoolvakanties as (
 
 -- The weekly grid of fixi_pieken (every week, zero when nothing came in), up to the last complete week.
 reeks as (
-    select p.gemeentecode, p.categorie, p.week_start, p.aantal_meldingen as aantal,
-           f.week_start is not null as is_feestweek, v.schoolvakantie
+    select
+        p.gemeentecode,
+        p.categorie,
+        p.week_start,
+        p.aantal_meldingen as aantal,
+        f.week_start is not null as is_feestweek,
+        v.schoolvakantie
     from {{ ref('fixi_pieken') }} as p
-    left join {{ feestdag_weken() }} as f on f.week_start = p.week_start
-    left join schoolvakanties as v on v.gemeentecode = p.gemeentecode and v.week_start = p.week_start
-    where p.week_start < (select week_start from oorsprong_week)
+    left join {{ feestdag_weken() }} as f on p.week_start = f.week_start
+    left join schoolvakanties as v on p.gemeentecode = v.gemeentecode and p.week_start = v.week_start
+    where p.week_start < (select o.week_start from oorsprong_week as o)
 ),
 
 historie as (
-    select gemeentecode, categorie, min(week_start) filter (where aantal > 0) as eerste_week
+    select
+        gemeentecode,
+        categorie,
+        min(week_start) filter (where aantal > 0) as eerste_week
     from reeks
     group by gemeentecode, categorie
 ),
 
 oorsprong as (
-    select 'prognose' as doel, week_start as oorsprong from oorsprong_week
+    select
+        'prognose' as doel,
+        week_start as oorsprong
+    from oorsprong_week
     union all
-    select 'backtest', cast(week_start - cast(7 * {{ horizon }} * b.range as integer) as date)
-    from oorsprong_week cross join range(1, {{ backtests + 1 }}) as b
+    select
+        'backtest' as doel,
+        cast(o.week_start - cast(7 * {{ horizon }} * b.range as integer) as date) as oorsprong
+    from oorsprong_week as o cross join range(1, {{ backtests + 1 }}) as b
 ),
 
 doelweek as (
-    select o.doel, o.oorsprong, h.gemeentecode, h.categorie, cast(o.oorsprong + cast(7 * n.range as integer) as date) as week_start,
-           f.feestdag_naam, v.schoolvakantie
+    select
+        o.doel,
+        o.oorsprong,
+        h.gemeentecode,
+        h.categorie,
+        cast(o.oorsprong + cast(7 * n.range as integer) as date) as week_start,
+        f.feestdag_naam,
+        v.schoolvakantie
     from oorsprong as o
     cross join historie as h
     cross join range(0, {{ horizon }}) as n
     left join {{ feestdag_weken() }} as f on f.week_start = cast(o.oorsprong + cast(7 * n.range as integer) as date)
     left join schoolvakanties as v
-        on v.gemeentecode = h.gemeentecode and v.week_start = cast(o.oorsprong + cast(7 * n.range as integer) as date)
+        on h.gemeentecode = v.gemeentecode and v.week_start = cast(o.oorsprong + cast(7 * n.range as integer) as date)
 ),
 
 -- The same weeks of earlier years, known at the origin, without public holidays; of those the weeks in the
 -- same school holiday as the target week (or in none), when there are any.
 seizoen_weken as (
-    select d.doel, d.oorsprong, d.gemeentecode, d.categorie, d.week_start,
-           r.schoolvakantie is not distinct from d.schoolvakantie as zelfde_vakantie, r.aantal
+    select
+        d.doel,
+        d.oorsprong,
+        d.gemeentecode,
+        d.categorie,
+        d.week_start,
+        (r.schoolvakantie is not distinct from d.schoolvakantie) as zelfde_vakantie,
+        r.aantal
     from doelweek as d
     inner join reeks as r
-        on r.gemeentecode = d.gemeentecode and r.categorie = d.categorie and r.week_start < d.oorsprong
-        and not r.is_feestweek
-        and abs(datediff('day', r.week_start, d.week_start)
-                - 364 * round(datediff('day', r.week_start, d.week_start) / 364)) <= 7 * {{ window }}
-        and datediff('day', r.week_start, d.week_start) >= 364 - 7 * {{ window }}
+        on
+            d.gemeentecode = r.gemeentecode and d.categorie = r.categorie and d.oorsprong > r.week_start
+            and not r.is_feestweek
+            and abs(
+                datediff('day', r.week_start, d.week_start)
+                - 364 * round(datediff('day', r.week_start, d.week_start) / 364)
+            ) <= 7 * {{ window }}
+            and datediff('day', r.week_start, d.week_start) >= 364 - 7 * {{ window }}
 ),
 
 seizoen as (
-    select doel, oorsprong, gemeentecode, categorie, week_start,
-           coalesce(avg(aantal) filter (where zelfde_vakantie), avg(aantal)) as seizoen,
-           coalesce(stddev_samp(aantal) filter (where zelfde_vakantie), stddev_samp(aantal)) as seizoen_spreiding
+    select
+        doel,
+        oorsprong,
+        gemeentecode,
+        categorie,
+        week_start,
+        coalesce(avg(aantal) filter (where zelfde_vakantie), avg(aantal)) as seizoen,
+        coalesce(stddev_samp(aantal) filter (where zelfde_vakantie), stddev_samp(aantal)) as seizoen_spreiding
     from seizoen_weken
     group by doel, oorsprong, gemeentecode, categorie, week_start
 ),
 
 -- How each holiday's weeks compared to the holiday-free weeks around them.
 feesteffect_per_keer as (
-    select r.gemeentecode, r.categorie, r.week_start, f.feestdag_naam,
-           r.aantal / nullif(avg(b.aantal), 0) as verhouding
+    select
+        r.gemeentecode,
+        r.categorie,
+        r.week_start,
+        f.feestdag_naam,
+        r.aantal / nullif(avg(b.aantal), 0) as verhouding
     from reeks as r
-    inner join {{ feestdag_weken() }} as f on f.week_start = r.week_start
+    inner join {{ feestdag_weken() }} as f on r.week_start = f.week_start
     inner join reeks as b
-        on b.gemeentecode = r.gemeentecode and b.categorie = r.categorie and not b.is_feestweek
-        and b.week_start between r.week_start - 14 and r.week_start + 14
+        on
+            r.gemeentecode = b.gemeentecode and r.categorie = b.categorie and not b.is_feestweek
+            and b.week_start between r.week_start - 14 and r.week_start + 14
     group by r.gemeentecode, r.categorie, r.week_start, f.feestdag_naam, r.aantal
 ),
 
 feesteffect as (
-    select d.doel, d.oorsprong, d.gemeentecode, d.categorie, d.week_start,
-           least(greatest(avg(e.verhouding), 0.5), 5.0) as factor
+    select
+        d.doel,
+        d.oorsprong,
+        d.gemeentecode,
+        d.categorie,
+        d.week_start,
+        least(greatest(avg(e.verhouding), 0.5), 5.0) as factor
     from doelweek as d
     inner join feesteffect_per_keer as e
-        on e.gemeentecode = d.gemeentecode and e.categorie = d.categorie and e.feestdag_naam = d.feestdag_naam
-        and e.week_start + 14 < d.oorsprong
+        on
+            d.gemeentecode = e.gemeentecode and d.categorie = e.categorie and d.feestdag_naam = e.feestdag_naam
+            and e.week_start + 14 < d.oorsprong
     group by d.doel, d.oorsprong, d.gemeentecode, d.categorie, d.week_start
 ),
 
 trend as (
-    select o.doel, o.oorsprong, r.gemeentecode, r.categorie,
-           least(greatest(
-               sum(r.aantal) filter (where r.week_start >= o.oorsprong - 91)
-               / nullif(sum(r.aantal) filter (where r.week_start between o.oorsprong - 91 - 364 and o.oorsprong - 1 - 364), 0),
-               0.7), 1.5) as factor,
-           median(r.aantal) filter (where r.week_start >= o.oorsprong - 56) as recent_niveau
+    select
+        o.doel,
+        o.oorsprong,
+        r.gemeentecode,
+        r.categorie,
+        least(greatest(
+            sum(r.aantal) filter (where r.week_start >= o.oorsprong - 91)
+            / nullif(
+                sum(r.aantal) filter (where r.week_start between o.oorsprong - 91 - 364 and o.oorsprong - 1 - 364), 0
+            ),
+            0.7
+        ), 1.5) as factor,
+        median(r.aantal) filter (where r.week_start >= o.oorsprong - 56) as recent_niveau
     from oorsprong as o
-    inner join reeks as r on r.week_start < o.oorsprong and r.week_start >= o.oorsprong - 91 - 364
+    inner join reeks as r on o.oorsprong > r.week_start and r.week_start >= o.oorsprong - 91 - 364
     group by o.doel, o.oorsprong, r.gemeentecode, r.categorie
 ),
 
 verwacht as (
     select
-        d.doel, d.oorsprong, d.gemeentecode, d.categorie, d.week_start, d.feestdag_naam, d.schoolvakantie,
+        d.doel,
+        d.oorsprong,
+        d.gemeentecode,
+        d.categorie,
+        d.week_start,
+        d.feestdag_naam,
+        d.schoolvakantie,
         h.eerste_week > d.oorsprong - 7 * {{ min_history }} or s.seizoen is null as te_kort,
         s.seizoen * coalesce(f.factor, 1.0) * coalesce(t.factor, 1.0) as verwacht,
         coalesce(s.seizoen_spreiding, 0) * coalesce(f.factor, 1.0) * coalesce(t.factor, 1.0) as spreiding,
@@ -137,15 +194,23 @@ verwacht as (
 ),
 
 backtest as (
-    select v.gemeentecode, v.categorie, v.week_start, v.verwacht as backtest_verwacht, r.aantal as gerealiseerd
+    select
+        v.gemeentecode,
+        v.categorie,
+        v.week_start,
+        v.verwacht as backtest_verwacht,
+        r.aantal as gerealiseerd
     from verwacht as v
     inner join reeks as r using (gemeentecode, categorie, week_start)
     where v.doel = 'backtest' and not v.te_kort
 ),
 
 backtest_fout as (
-    select gemeentecode, categorie, sum(abs(backtest_verwacht - gerealiseerd)) / nullif(sum(gerealiseerd), 0) as fout,
-           count(*) as weken
+    select
+        gemeentecode,
+        categorie,
+        sum(abs(backtest_verwacht - gerealiseerd)) / nullif(sum(gerealiseerd), 0) as fout,
+        count(*) as weken
     from backtest
     group by gemeentecode, categorie
 ),
@@ -158,7 +223,8 @@ prognose as (
         false as verleden,
         cast(null as integer) as gerealiseerd,
         case when not v.te_kort then v.verwacht end as verwacht,
-        case when not v.te_kort then greatest(v.verwacht - 1.645 * greatest(v.spreiding, sqrt(v.verwacht)), 0) end as ondergrens,
+        case when not v.te_kort then greatest(v.verwacht - 1.645 * greatest(v.spreiding, sqrt(v.verwacht)), 0) end
+            as ondergrens,
         case when not v.te_kort then v.verwacht + 1.645 * greatest(v.spreiding, sqrt(v.verwacht)) end as bovengrens,
         cast(null as double) as backtest_verwacht,
         case when not v.te_kort then v.feestdag_factor end as feestdag_factor,
@@ -172,24 +238,61 @@ prognose as (
 ),
 
 verleden as (
-    select gemeentecode, categorie, week_start, true as verleden, cast(gerealiseerd as integer) as gerealiseerd,
-           cast(null as double) as verwacht, cast(null as double) as ondergrens, cast(null as double) as bovengrens,
-           backtest_verwacht, cast(null as double) as feestdag_factor, cast(null as double) as trend_factor,
-           cast(null as varchar) as feestdag_naam, cast(null as varchar) as schoolvakantie, false as is_piek_verwacht,
-           cast(null as varchar) as prognose_beperking
+    select
+        gemeentecode,
+        categorie,
+        week_start,
+        true as verleden,
+        cast(gerealiseerd as integer) as gerealiseerd,
+        cast(null as double) as verwacht,
+        cast(null as double) as ondergrens,
+        cast(null as double) as bovengrens,
+        backtest_verwacht,
+        cast(null as double) as feestdag_factor,
+        cast(null as double) as trend_factor,
+        cast(null as varchar) as feestdag_naam,
+        cast(null as varchar) as schoolvakantie,
+        false as is_piek_verwacht,
+        cast(null as varchar) as prognose_beperking
     from backtest
 ),
 
 -- Named columns, not *: sqlglot follows the column lineage only through star-free selections.
 rijen as (
-    select gemeentecode, categorie, week_start, verleden, gerealiseerd, verwacht, ondergrens, bovengrens,
-           backtest_verwacht, feestdag_factor, trend_factor, feestdag_naam, schoolvakantie, is_piek_verwacht,
-           prognose_beperking
+    select
+        gemeentecode,
+        categorie,
+        week_start,
+        verleden,
+        gerealiseerd,
+        verwacht,
+        ondergrens,
+        bovengrens,
+        backtest_verwacht,
+        feestdag_factor,
+        trend_factor,
+        feestdag_naam,
+        schoolvakantie,
+        is_piek_verwacht,
+        prognose_beperking
     from prognose
     union all
-    select gemeentecode, categorie, week_start, verleden, gerealiseerd, verwacht, ondergrens, bovengrens,
-           backtest_verwacht, feestdag_factor, trend_factor, feestdag_naam, schoolvakantie, is_piek_verwacht,
-           prognose_beperking
+    select
+        gemeentecode,
+        categorie,
+        week_start,
+        verleden,
+        gerealiseerd,
+        verwacht,
+        ondergrens,
+        bovengrens,
+        backtest_verwacht,
+        feestdag_factor,
+        trend_factor,
+        feestdag_naam,
+        schoolvakantie,
+        is_piek_verwacht,
+        prognose_beperking
     from verleden
 ),
 

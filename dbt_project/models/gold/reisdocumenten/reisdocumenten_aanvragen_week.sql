@@ -29,9 +29,10 @@ final as (
         f.feestdagen,
         f.feestdag_namen
     from aanvragen as a
-    inner join kalender as k on k.datum = a.aanvraagdatum
-    inner join feestdagen_per_week as f on f.week_start = k.week_start
-    group by a.gemeentecode, k.iso_jaar, k.iso_week, k.week_start, a.soort, coalesce(a.locatie, 'onbekend'),
+    inner join kalender as k on a.aanvraagdatum = k.datum
+    inner join feestdagen_per_week as f on k.week_start = f.week_start
+    group by
+        a.gemeentecode, k.iso_jaar, k.iso_week, k.week_start, a.soort, coalesce(a.locatie, 'onbekend'),
         f.feestdagen, f.feestdag_namen
 )
 

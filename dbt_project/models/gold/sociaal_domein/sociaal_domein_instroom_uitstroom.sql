@@ -12,40 +12,76 @@
 {%- set partition = published_levels('sociaal_domein_instroom_uitstroom')['partition'] %}
 {%- set levels = published_levels('sociaal_domein_instroom_uitstroom')['levels'] %}
 with wachtperioden as (
-    select wet, gemeentecode, 'melding' as fase, persoon_pseudoniem, productcategorie, wijkcode,
-        cast(null as varchar) as aanbieder, case when wet = 'jeugdwet' then '01' end as verwijzer_type,
-        datum_melding as begin_wachten, datum_onderzoek_afgerond as einde_wachten
+    select
+        wet,
+        gemeentecode,
+        'melding' as fase,
+        persoon_pseudoniem,
+        productcategorie,
+        wijkcode,
+        cast(null as varchar) as aanbieder,
+        case when wet = 'jeugdwet' then '01' end as verwijzer_type,
+        datum_melding as begin_wachten,
+        datum_onderzoek_afgerond as einde_wachten
     from {{ ref('melding_wmo_jeugd') }}
     union all
-    select wet, gemeentecode, 'aanvraag', persoon_pseudoniem, productcategorie, wijkcode,
-        null, case when wet = 'jeugdwet' then '01' end, datum_aanvraag, datum_beschikking
+    select
+        wet,
+        gemeentecode,
+        'aanvraag' as fase,
+        persoon_pseudoniem,
+        productcategorie,
+        wijkcode,
+        null as aanbieder,
+        case when wet = 'jeugdwet' then '01' end as verwijzer_type,
+        datum_aanvraag as begin_wachten,
+        datum_beschikking as einde_wachten
     from {{ ref('aanvraag_wmo_jeugd') }}
     union all
-    select wet, gemeentecode, 'verzoek', persoon_pseudoniem, productcategorie, wijkcode,
-        aanbieder, verwijzer_type, datum_verzoek, toewijzingsdatum
+    select
+        wet,
+        gemeentecode,
+        'verzoek' as fase,
+        persoon_pseudoniem,
+        productcategorie,
+        wijkcode,
+        aanbieder,
+        verwijzer_type,
+        datum_verzoek as begin_wachten,
+        toewijzingsdatum as einde_wachten
     from {{ ref('verzoek_om_toewijzing') }}
     union all
-    select t.wet, t.gemeentecode, 'aanbieder', t.persoon_pseudoniem, t.productcategorie, t.wijkcode,
-        t.aanbieder, coalesce(v.verwijzer_type, case when t.wet = 'jeugdwet' then '01' end), t.toewijzingsdatum,
-        coalesce(l.begindatum, t.einddatum)
+    select
+        t.wet,
+        t.gemeentecode,
+        'aanbieder' as fase,
+        t.persoon_pseudoniem,
+        t.productcategorie,
+        t.wijkcode,
+        t.aanbieder,
+        coalesce(v.verwijzer_type, case when t.wet = 'jeugdwet' then '01' end) as verwijzer_type,
+        t.toewijzingsdatum as begin_wachten,
+        coalesce(l.begindatum, t.einddatum) as einde_wachten
     from {{ ref('toewijzing') }} as t
     left join {{ ref('levering') }} as l
-        on l.wet = t.wet and l.gemeentecode = t.gemeentecode and l.toewijzing_id = t.toewijzing_id
+        on t.wet = l.wet and t.gemeentecode = l.gemeentecode and t.toewijzing_id = l.toewijzing_id
     left join {{ ref('verzoek_om_toewijzing') }} as v
-        on v.wet = t.wet and v.gemeentecode = t.gemeentecode and v.toewijzing_id = t.toewijzing_id
+        on t.wet = v.wet and t.gemeentecode = v.gemeentecode and t.toewijzing_id = v.toewijzing_id
     where t.origineel_ontvangen
 ),
 
 peildata as (
     select distinct datum as peildatum
     from {{ ref('kalender') }}
-    where extract(isodow from datum) = 7
-      and datum between (select min(begin_wachten) from wachtperioden) + 6 and {{ peilzondag() }}
+    where
+        extract(isodow from datum) = 7
+        and datum between (select min(w.begin_wachten) from wachtperioden as w) + 6 and {{ peilzondag() }}
 ),
 
 in_week as (
     select
-        p.peildatum, w.*,
+        p.peildatum,
+        w.*,
         w.begin_wachten > p.peildatum - 7 as ingestroomd,
         w.einde_wachten <= p.peildatum as uitgestroomd,
         w.einde_wachten is null or w.einde_wachten > p.peildatum as wachtend
@@ -57,8 +93,15 @@ in_week as (
 
 per_niveau as (
     select
-        peildatum, gemeentecode, fase, {{ level_of_row(levels) }} as niveau,
-        wet, productcategorie, wijkcode, aanbieder, verwijzer_type,
+        peildatum,
+        gemeentecode,
+        fase,
+        {{ level_of_row(levels) }} as niveau,
+        wet,
+        productcategorie,
+        wijkcode,
+        aanbieder,
+        verwijzer_type,
         {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
         {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
         sum(case when ingestroomd then 1 else 0 end) as instroom,
@@ -66,34 +109,54 @@ per_niveau as (
         sum(case when ingestroomd then 1 else 0 end) - sum(case when uitgestroomd then 1 else 0 end) as netto,
         sum(case when wachtend then 1 else 0 end) as wachtend
     from in_week
-    group by {{ level_grouping_sets(partition, levels) }}
+    -- sqlfluff (4.4) cannot parse DuckDB's grouping sets: its parse error is ignored on this line
+    group by {{ level_grouping_sets(partition, levels) }}  -- noqa: PRS
 ),
 
 {{ secondary_suppression('per_niveau', partition, levels) }}
 
 inwoners as (
-    select gemeentecode, wijkcode, sum(aantal_inwoners) as alle, sum(inwoners_0_14 + inwoners_15_24) as jeugd
+    select
+        gemeentecode,
+        wijkcode,
+        sum(aantal_inwoners) as alle,
+        sum(inwoners_0_14 + inwoners_15_24) as jeugd
     from {{ ref('wijk_buurt') }}
-    group by grouping sets ((gemeentecode), (gemeentecode, wijkcode))
+    -- sqlfluff (4.4) cannot parse DuckDB's grouping sets: its parse error is ignored on this line
+    group by grouping sets ((gemeentecode), (gemeentecode, wijkcode))  -- noqa: PRS
 ),
 
 final as (
     select
-        c.peildatum, c.gemeentecode, c.fase, c.niveau, c.wet, c.productcategorie,
-        pc.omschrijving as productcategorie_omschrijving, c.wijkcode, c.aanbieder, c.verwijzer_type,
-        vw.omschrijving as verwijzer_omschrijving, c.onderdrukt, c.onderdrukt_reden,
+        c.peildatum,
+        c.gemeentecode,
+        c.fase,
+        c.niveau,
+        c.wet,
+        c.productcategorie,
+        pc.omschrijving as productcategorie_omschrijving,
+        c.wijkcode,
+        c.aanbieder,
+        c.verwijzer_type,
+        vw.omschrijving as verwijzer_omschrijving,
+        c.onderdrukt,
+        c.onderdrukt_reden,
         {{ published_columns([('aantal_clienten', 'integer'), ('instroom', 'integer'), ('uitstroom', 'integer'),
                               ('netto', 'integer'), ('wachtend', 'integer')], prefix='c.') }},
-        case when not c.onderdrukt and (c.niveau = 'gemeente' or (c.niveau = 'wijk' and c.wijkcode is not null))
-            then round(1000.0 * c.wachtend / nullif(case when c.wet = 'jeugdwet' then i.jeugd else i.alle end, 0), 2)
+        case
+            when not c.onderdrukt and (c.niveau = 'gemeente' or (c.niveau = 'wijk' and c.wijkcode is not null))
+                then round(
+                    1000.0 * c.wachtend / nullif(case when c.wet = 'jeugdwet' then i.jeugd else i.alle end, 0), 2
+                )
         end as wachtend_per_1000_inwoners
     from onderdrukking as c
-    left join inwoners as i on i.gemeentecode = c.gemeentecode and i.wijkcode is not distinct from c.wijkcode
-    left join {{ ref('productcategorie') }} as pc on pc.wet = c.wet and pc.code = c.productcategorie
-    left join {{ ref('jeugd_verwijzer') }} as vw on c.wet = 'jeugdwet' and vw.code = c.verwijzer_type
+    left join inwoners as i on c.gemeentecode = i.gemeentecode and i.wijkcode is not distinct from c.wijkcode
+    left join {{ ref('productcategorie') }} as pc on c.wet = pc.wet and c.productcategorie = pc.code
+    left join {{ ref('jeugd_verwijzer') }} as vw on c.wet = 'jeugdwet' and c.verwijzer_type = vw.code
     -- levels that split nothing: Wmo has no verwijzer, a melding or aanvraag no aanbieder yet
-    where not (c.niveau = 'verwijzer' and c.wet = 'wmo')
-      and not (c.niveau = 'aanbieder' and c.fase in ('melding', 'aanvraag'))
+    where
+        not (c.niveau = 'verwijzer' and c.wet = 'wmo')
+        and not (c.niveau = 'aanbieder' and c.fase in ('melding', 'aanvraag'))
 )
 
 select * from final

@@ -5,7 +5,9 @@
     a melding's whole history) and replaces those rows. New CBS wijken and buurten move meldingen between
     areas, so a rebuilt wijk_buurt (or calendar, or codelist) rebuilds the whole table, as does a change to
     this SQL or to a model, seed or macro it is built from (pipelines/build_state.py). -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['gemeentecode', 'melding_id']) }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key=['gemeentecode', 'melding_id']
+) }}
 
 with bron as (
     select * from {{ current_deliveries('fixi_melding') }}
@@ -18,7 +20,10 @@ with bron as (
 ),
 
 categorie_bron as (
-    select lower(trim(categorie_bron)) as sleutel, categorie from {{ ref('fixi_categorie_bron') }}
+    select
+        lower(trim(categorie_bron)) as sleutel,
+        categorie
+    from {{ ref('fixi_categorie_bron') }}
 ),
 
 categorie as (
@@ -26,7 +31,10 @@ categorie as (
 ),
 
 status_bron as (
-    select lower(trim(status_bron)) as sleutel, status from {{ ref('fixi_status') }}
+    select
+        lower(trim(status_bron)) as sleutel,
+        status
+    from {{ ref('fixi_status') }}
 ),
 
 buurt as (
@@ -34,7 +42,10 @@ buurt as (
 ),
 
 kalender as (
-    select datum, werkdag_volgnummer from {{ ref('kalender') }}
+    select
+        datum,
+        werkdag_volgnummer
+    from {{ ref('kalender') }}
 ),
 
 -- The latest state wins: the record changed last in the source, then the one ingested last.
@@ -48,7 +59,8 @@ genummerd as (
 ),
 
 laatste_stand as (
-    select * from genummerd where volgorde = 1
+    select * from genummerd
+    where volgorde = 1
 ),
 
 gemeente_extent as (
@@ -64,23 +76,34 @@ gemeente_extent as (
 
 -- Buurten are boxes; a point on a shared edge takes the lowest buurtcode.
 buurt_via_locatie as (
-    select m.gemeentecode, m.melding_id, min(b.buurtcode) as buurtcode
+    select
+        m.gemeentecode,
+        m.melding_id,
+        min(b.buurtcode) as buurtcode
     from laatste_stand as m
     inner join buurt as b
-        on m.gemeentecode = b.gemeentecode
-        and m.breedtegraad >= b.min_breedtegraad and m.breedtegraad <= b.max_breedtegraad
-        and m.lengtegraad >= b.min_lengtegraad and m.lengtegraad <= b.max_lengtegraad
+        on
+            m.gemeentecode = b.gemeentecode
+            and m.breedtegraad >= b.min_breedtegraad and m.breedtegraad <= b.max_breedtegraad
+            and m.lengtegraad >= b.min_lengtegraad and m.lengtegraad <= b.max_lengtegraad
     group by m.gemeentecode, m.melding_id
 ),
 
 wijk_via_postcode as (
-    select gemeentecode, postcode4, min(wijkcode) as wijkcode
+    select
+        gemeentecode,
+        postcode4,
+        min(wijkcode) as wijkcode
     from buurt
     group by gemeentecode, postcode4
 ),
 
 wijk as (
-    select distinct gemeentecode, wijkcode, wijknaam from buurt
+    select distinct
+        gemeentecode,
+        wijkcode,
+        wijknaam
+    from buurt
 ),
 
 geconformeerd as (
@@ -118,10 +141,10 @@ geconformeerd as (
     from laatste_stand as m
     left join categorie_bron as cb on cb.sleutel = lower(trim(m.categorie_bron))
     left join status_bron as sb on sb.sleutel = lower(trim(m.status_bron))
-    left join gemeente_extent as g on g.gemeentecode = m.gemeentecode
-    left join buurt_via_locatie as bl on bl.gemeentecode = m.gemeentecode and bl.melding_id = m.melding_id
-    left join buurt as b on b.buurtcode = bl.buurtcode
-    left join wijk_via_postcode as wp on wp.gemeentecode = m.gemeentecode and wp.postcode4 = m.postcode4
+    left join gemeente_extent as g on m.gemeentecode = g.gemeentecode
+    left join buurt_via_locatie as bl on m.gemeentecode = bl.gemeentecode and m.melding_id = bl.melding_id
+    left join buurt as b on bl.buurtcode = b.buurtcode
+    left join wijk_via_postcode as wp on m.gemeentecode = wp.gemeentecode and m.postcode4 = wp.postcode4
 ),
 
 final as (
@@ -165,8 +188,8 @@ final as (
         c.bron_bestand_hash,
         c.bron_record
     from geconformeerd as c
-    left join categorie as cat on cat.categorie = c.categorie
-    left join wijk as w on w.gemeentecode = c.gemeentecode and w.wijkcode = c.wijkcode
+    left join categorie as cat on c.categorie = cat.categorie
+    left join wijk as w on c.gemeentecode = w.gemeentecode and c.wijkcode = w.wijkcode
     left join kalender as km on km.datum = cast(c.datum_melding as date)
     left join kalender as ka on ka.datum = cast(c.datum_afgehandeld as date)
 )

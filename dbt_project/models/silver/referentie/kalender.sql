@@ -2,7 +2,9 @@
     end of the last year with public holidays in bronze (the peildatum's year plus eleven), so it changes once a
     year, not with every peildatum. -#}
 with feestdagen as (
-    select datum, min(naam) as feestdag_naam
+    select
+        datum,
+        min(naam) as feestdag_naam
     from {{ source('bronze', 'feestdag') }}
     group by datum
 ),
@@ -22,7 +24,7 @@ gemarkeerd as (
         feestdagen.datum is not null as is_feestdag,
         feestdagen.feestdag_naam
     from dagen
-    left join feestdagen on feestdagen.datum = dagen.datum
+    left join feestdagen on dagen.datum = feestdagen.datum
 ),
 
 final as (
@@ -30,7 +32,8 @@ final as (
         *,
         not is_weekend and not is_feestdag as is_werkdag,
         cast(sum(case when not is_weekend and not is_feestdag then 1 else 0 end)
-            over (order by datum rows between unbounded preceding and current row) as integer) as werkdag_volgnummer
+            over (order by datum rows between unbounded preceding and current row)
+        as integer) as werkdag_volgnummer
     from gemarkeerd
 )
 

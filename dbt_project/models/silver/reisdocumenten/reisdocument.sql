@@ -22,7 +22,10 @@ soorten as (
 ),
 
 houders as (
-    select gemeentecode, reisdocumentnummer, count(distinct persoon_pseudoniem) as aantal_houders,
+    select
+        gemeentecode,
+        reisdocumentnummer,
+        count(distinct persoon_pseudoniem) as aantal_houders,
         min(persoon_pseudoniem) as houder
     from bron
     where persoon_pseudoniem is not null
@@ -31,18 +34,31 @@ houders as (
 
 toegekend as (
     select
-        b.gemeentecode, b.reisdocumentnummer,
+        b.gemeentecode,
+        b.reisdocumentnummer,
         coalesce(b.persoon_pseudoniem, case when h.aantal_houders = 1 then h.houder end) as persoon_pseudoniem,
         coalesce(h.aantal_houders, 0) > 1 as nummer_meerdere_houders,
-        b.soort, b.datum_uitgifte, b.autoriteit, b.datum_einde_geldigheid, b.datum_inhouding_vermissing,
-        b.aanduiding_inhouding_vermissing, b.bsn_geldig, b.leeftijd_bij_uitgifte, b.leeftijdsklasse,
-        b.bron_formaat, b.bron_bestand, b.bron_record, b.geladen_op
+        b.soort,
+        b.datum_uitgifte,
+        b.autoriteit,
+        b.datum_einde_geldigheid,
+        b.datum_inhouding_vermissing,
+        b.aanduiding_inhouding_vermissing,
+        b.bsn_geldig,
+        b.leeftijd_bij_uitgifte,
+        b.leeftijdsklasse,
+        b.bron_formaat,
+        b.bron_bestand,
+        b.bron_record,
+        b.geladen_op
     from bron as b
-    left join houders as h on h.gemeentecode = b.gemeentecode and h.reisdocumentnummer = b.reisdocumentnummer
+    left join houders as h on b.gemeentecode = h.gemeentecode and b.reisdocumentnummer = h.reisdocumentnummer
 ),
 
 genummerd as (
-    select *, {{ delivery_rank('gemeentecode, reisdocumentnummer, persoon_pseudoniem') }} as volgorde
+    select
+        *,
+        {{ delivery_rank('gemeentecode, reisdocumentnummer, persoon_pseudoniem') }} as volgorde
     from toegekend
 ),
 
@@ -77,15 +93,16 @@ beoordeeld as (
         s.code is not null as soort_bekend,
         case
             when d.soort in ('PN', 'NI') and d.leeftijd_bij_uitgifte is not null
-                then case when d.leeftijd_bij_uitgifte >= 18 and d.datum_uitgifte >= date '2014-03-09' then 10 else 5 end
+                then
+                    case when d.leeftijd_bij_uitgifte >= 18 and d.datum_uitgifte >= date '2014-03-09' then 10 else 5 end
         end as geldigheid_jaren_volgens_regels,
         d.aanduiding_inhouding_vermissing is not null
-            and coalesce(d.datum_inhouding_vermissing, d.datum_einde_geldigheid) < d.datum_einde_geldigheid
+        and coalesce(d.datum_inhouding_vermissing, d.datum_einde_geldigheid) < d.datum_einde_geldigheid
             as vervallen_voor_einde,
         coalesce(d.datum_einde_geldigheid < d.datum_uitgifte, false) as einde_voor_uitgifte,
         d.persoon_pseudoniem is null and d.nummer_meerdere_houders as houder_onbepaald
     from samengevoegd as d
-    left join soorten as s on s.code = d.soort
+    left join soorten as s on d.soort = s.code
 ),
 
 final as (
@@ -105,13 +122,15 @@ final as (
         vervallen_voor_einde,
         einde_voor_uitgifte,
         geldigheid_jaren_volgens_regels,
-        case when geldigheid_jaren_volgens_regels is not null
-            then datum_einde_geldigheid = cast(datum_uitgifte + to_years(geldigheid_jaren_volgens_regels) as date)
+        case
+            when geldigheid_jaren_volgens_regels is not null
+                then datum_einde_geldigheid = cast(datum_uitgifte + to_years(geldigheid_jaren_volgens_regels) as date)
         end as geldigheid_volgens_regels,
         bsn_geldig,
         leeftijd_bij_uitgifte,
         leeftijdsklasse,
-        leeftijd_bij_uitgifte + cast(floor({{ days_between('datum_uitgifte', 'datum_einde_geldigheid') }} / 365.25) as integer)
+        leeftijd_bij_uitgifte
+        + cast(floor({{ days_between('datum_uitgifte', 'datum_einde_geldigheid') }} / 365.25) as integer)
             as leeftijd_bij_einde,
         aantal_leveringen,
         bron_formaat,

@@ -4,7 +4,9 @@ with bron as (
 ),
 
 genummerd as (
-    select *, {{ delivery_rank('gemeentecode, aanvraagnummer') }} as volgorde
+    select
+        *,
+        {{ delivery_rank('gemeentecode, aanvraagnummer') }} as volgorde
     from bron
 ),
 
@@ -25,7 +27,7 @@ final as (
         a.bron_bestand,
         a.bron_record
     from genummerd as a
-    left join {{ ref('reisdocument_soort') }} as s on s.code = a.soort
+    left join {{ ref('reisdocument_soort') }} as s on a.soort = s.code
     where a.volgorde = 1
 )
 

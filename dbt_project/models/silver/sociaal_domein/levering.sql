@@ -9,9 +9,21 @@
 with iwmo_regels as (
     select
         {{ iwmo_toewijzing_id() }} as toewijzing_id,
-        wet, gemeentecode, gemeentecode_bericht, persoon_pseudoniem, aanbieder, productcategorie, regelsoort, begindatum,
-        case when regelsoort = 'stop' then einddatum end as einddatum, reden_beeindiging, status_aanlevering,
-        dagtekening, bron_bestand, bron_record, geladen_op
+        wet,
+        gemeentecode,
+        gemeentecode_bericht,
+        persoon_pseudoniem,
+        aanbieder,
+        productcategorie,
+        regelsoort,
+        begindatum,
+        case when regelsoort = 'stop' then einddatum end as einddatum,
+        reden_beeindiging,
+        status_aanlevering,
+        dagtekening,
+        bron_bestand,
+        bron_record,
+        geladen_op
     from {{ current_deliveries('iwmo_product') }}
     where regelsoort in ('start', 'stop')
 ),
@@ -27,18 +39,36 @@ iwmo_laatste as (
 
 iwmo as (
     select
-        toewijzing_id, wet, gemeentecode, gemeentecode_bericht, persoon_pseudoniem, aanbieder, productcategorie,
-        case when regelsoort = 'start' then begindatum end as begindatum, einddatum, reden_beeindiging,
-        bron_bestand, bron_record
+        toewijzing_id,
+        wet,
+        gemeentecode,
+        gemeentecode_bericht,
+        persoon_pseudoniem,
+        aanbieder,
+        productcategorie,
+        case when regelsoort = 'start' then begindatum end as begindatum,
+        einddatum,
+        reden_beeindiging,
+        bron_bestand,
+        bron_record
     from iwmo_laatste
     where volgorde = 1 and coalesce(status_aanlevering, '1') <> '3'
 ),
 
 zorgned as (
     select
-        toewijzingnummer as toewijzing_id, wet, gemeentecode, cast(null as varchar) as gemeentecode_bericht,
-        persoon_pseudoniem, aanbieder, productcategorie, begindatum, levering_einddatum as einddatum,
-        reden_beeindiging, bron_bestand, bron_record
+        toewijzingnummer as toewijzing_id,
+        wet,
+        gemeentecode,
+        cast(null as varchar) as gemeentecode_bericht,
+        persoon_pseudoniem,
+        aanbieder,
+        productcategorie,
+        begindatum,
+        levering_einddatum as einddatum,
+        reden_beeindiging,
+        bron_bestand,
+        bron_record
     from {{ current_deliveries('zorgned_toewijzing') }}
     where toewijzingnummer is not null and begindatum is not null
 ),
@@ -57,24 +87,43 @@ per_toewijzing as (
         max(case when gemeentecode_bericht <> gemeentecode then 1 else 0 end) = 1 as gemeentecode_afwijkend,
         min(bron_bestand) as bron_bestand,
         min(bron_record) as bron_record
-    from (select * from iwmo union all select * from zorgned) as alle
+    from (
+        select * from iwmo
+        union all
+        select * from zorgned
+    ) as alle
     group by wet, gemeentecode, toewijzing_id
 ),
 
 toewijzingen as (
-    select wet, gemeentecode, toewijzing_id, toewijzingsdatum from {{ ref('toewijzing') }}
+    select
+        wet,
+        gemeentecode,
+        toewijzing_id,
+        toewijzingsdatum
+    from {{ ref('toewijzing') }}
 ),
 
 final as (
     select
-        l.toewijzing_id, l.gemeentecode, l.wet, l.persoon_pseudoniem, l.aanbieder, l.productcategorie, l.begindatum,
-        l.einddatum, l.reden_beeindiging,
+        l.toewijzing_id,
+        l.gemeentecode,
+        l.wet,
+        l.persoon_pseudoniem,
+        l.aanbieder,
+        l.productcategorie,
+        l.begindatum,
+        l.einddatum,
+        l.reden_beeindiging,
         t.toewijzing_id is not null as toewijzing_bekend,
         coalesce(l.begindatum >= t.toewijzingsdatum, true) as start_na_toewijzing,
         l.gemeentecode_afwijkend,
-        l.bron_bestand, l.bron_record
+        l.bron_bestand,
+        l.bron_record
     from per_toewijzing as l
-    left join toewijzingen as t on t.wet = l.wet and t.gemeentecode = l.gemeentecode and t.toewijzing_id = l.toewijzing_id
+    left join
+        toewijzingen as t
+        on l.wet = t.wet and l.gemeentecode = t.gemeentecode and l.toewijzing_id = t.toewijzing_id
 )
 
 select * from final

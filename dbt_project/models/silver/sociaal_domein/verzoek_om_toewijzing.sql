@@ -8,49 +8,86 @@
     client's, from the toewijzing's address (a verzoek carries none). -#}
 with regels as (
     select
-        wet, gemeentecode, gemeentecode_bericht, persoon_pseudoniem, productcategorie, productcode, aanbieder,
-        referentie_aanbieder, verwijzer_type, dagtekening as datum_verzoek, begindatum as gewenste_begindatum,
+        wet,
+        gemeentecode,
+        gemeentecode_bericht,
+        persoon_pseudoniem,
+        productcategorie,
+        productcode,
+        aanbieder,
+        referentie_aanbieder,
+        verwijzer_type,
+        dagtekening as datum_verzoek,
+        begindatum as gewenste_begindatum,
         coalesce(aanbieder || '/' || referentie_aanbieder, bericht_identificatie || '/' || bron_record) as verzoek_id,
-        bron_bestand, bron_record, geladen_op
+        bron_bestand,
+        bron_record,
+        geladen_op
     from {{ current_deliveries('iwmo_product') }}
     where regelsoort = 'verzoek'
 ),
 
 laatste as (
     select *
-    from (select *, {{ delivery_rank('wet, gemeentecode, persoon_pseudoniem, verzoek_id', prefer='datum_verzoek desc nulls last') }} as volgorde
-          from regels) as r
+    from (
+        select
+            *,
+            {{ delivery_rank(
+                'wet, gemeentecode, persoon_pseudoniem, verzoek_id', prefer='datum_verzoek desc nulls last'
+            ) }} as volgorde
+        from regels
+    ) as r
     where volgorde = 1
 ),
 
 beantwoord as (
     select
-        v.*, t.toewijzing_id, t.toewijzingsdatum, t.wijkcode,
+        v.*,
+        t.toewijzing_id,
+        t.toewijzingsdatum,
+        t.wijkcode,
         row_number() over (
             partition by v.wet, v.gemeentecode, v.persoon_pseudoniem, v.verzoek_id
             order by case when t.referentie_aanbieder = v.referentie_aanbieder then 0 else 1 end, t.toewijzingsdatum
         ) as keuze
     from laatste as v
     left join {{ ref('toewijzing') }} as t
-        on t.wet = v.wet and t.gemeentecode = v.gemeentecode and t.aanbieder = v.aanbieder
-        and t.persoon_pseudoniem is not distinct from v.persoon_pseudoniem
-        and (t.referentie_aanbieder = v.referentie_aanbieder
-             or (t.productcategorie = v.productcategorie and t.toewijzingsdatum >= v.datum_verzoek))
+        on
+            v.wet = t.wet and v.gemeentecode = t.gemeentecode and v.aanbieder = t.aanbieder
+            and t.persoon_pseudoniem is not distinct from v.persoon_pseudoniem
+            and (
+                v.referentie_aanbieder = t.referentie_aanbieder
+                or (v.productcategorie = t.productcategorie and v.datum_verzoek <= t.toewijzingsdatum)
+            )
 ),
 
 final as (
     select
-        v.verzoek_id, v.gemeentecode, v.wet, v.persoon_pseudoniem, v.productcategorie, v.productcode, v.aanbieder,
-        v.verwijzer_type, vw.code is not null as verwijzer_bekend, v.datum_verzoek, v.gewenste_begindatum,
-        v.toewijzing_id, v.toewijzingsdatum, v.wijkcode,
-        case when v.toewijzingsdatum >= v.datum_verzoek
-            then {{ days_between('v.datum_verzoek', 'v.toewijzingsdatum') }} end as dagen_tot_toewijzing,
+        v.verzoek_id,
+        v.gemeentecode,
+        v.wet,
+        v.persoon_pseudoniem,
+        v.productcategorie,
+        v.productcode,
+        v.aanbieder,
+        v.verwijzer_type,
+        vw.code is not null as verwijzer_bekend,
+        v.datum_verzoek,
+        v.gewenste_begindatum,
+        v.toewijzing_id,
+        v.toewijzingsdatum,
+        v.wijkcode,
+        case
+            when v.toewijzingsdatum >= v.datum_verzoek
+                then {{ days_between('v.datum_verzoek', 'v.toewijzingsdatum') }}
+        end as dagen_tot_toewijzing,
         pc.code is not null as productcategorie_bekend,
         coalesce(v.gemeentecode_bericht <> v.gemeentecode, false) as gemeentecode_afwijkend,
-        v.bron_bestand, v.bron_record
+        v.bron_bestand,
+        v.bron_record
     from beantwoord as v
-    left join {{ ref('jeugd_verwijzer') }} as vw on v.wet = 'jeugdwet' and vw.code = v.verwijzer_type
-    left join {{ ref('productcategorie') }} as pc on pc.wet = v.wet and pc.code = v.productcategorie
+    left join {{ ref('jeugd_verwijzer') }} as vw on v.wet = 'jeugdwet' and v.verwijzer_type = vw.code
+    left join {{ ref('productcategorie') }} as pc on v.wet = pc.wet and v.productcategorie = pc.code
     where v.keuze = 1
 )
 

@@ -1,9 +1,9 @@
-"""Objects made once and kept for the whole process: the Dagster definitions and dbt's parse of the project.
+"""Objects made once and kept for the whole process (the Dagster definitions, dbt's parse of the project) left
+out of Python's garbage collection.
 
 Python's cyclic garbage collector walks every object it tracks on each full collection. Half a million objects of
 the definitions (dbt, dagster-dbt, Great Expectations) and the parsed dbt project made each later full collection
-slow, and loading them set off several: 2.7 s of a one-municipality nightly run went to collecting (1.5 s of it
-full collections), while none of those objects is ever garbage.
+slow, and loading them set off several, while none of those objects is ever garbage.
 """
 
 import gc
@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def made_for_the_process() -> Iterator[None]:
+def exempt_from_garbage_collection() -> Iterator[None]:
     """No collections while the objects are made; then they are left out of every later one (`gc.freeze`)."""
     collecting = gc.isenabled()
     gc.disable()

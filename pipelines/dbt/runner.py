@@ -1,9 +1,10 @@
-"""dbt invoked inside this process, with the project parsed once per process.
+"""The one way dbt runs: inside this process, on the project parsed once per process.
 
-A dbt subprocess spends about 2.5 s starting Python, importing dbt and reading the parsed project before it
-runs any SQL, and a run invokes dbt once per subject area and zone: on a national night that start-up was as
-long as the SQL of the models the night rebuilt. dbt's own events come back through a callback in the form
-its JSON log has, so dagster-dbt turns them into Dagster events as it does for its subprocess.
+A dbt subprocess starts Python, imports dbt and reads the parsed project before it runs any SQL, and a run
+invokes dbt once per subject area and zone: on a national night that start-up was as long as the SQL of the
+models the night rebuilt. dbt's own events come back through a callback in the form its JSON log has,
+so dagster-dbt turns them into Dagster events as it does for its subprocess. `make` parses the project the same
+way (`python -m pipelines.dbt parse`), as do the benchmark's compile and the dbt docs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +23,17 @@ from dbt.cli.main import dbtRunner
 from dbt.contracts.graph.manifest import Manifest
 from dbt_common.events.functions import msg_to_dict
 
-from pipelines.long_lived import made_for_the_process
-from pipelines.settings import DBT_PROJECT_DIR, Settings
+from pipelines.dbt import state
+from pipelines.dbt.manifest import PROJECT_MANIFEST
+from pipelines.garbage_collection import exempt_from_garbage_collection
+from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
 
-PROJECT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's own file name for the parse it starts the next one from
 PROFILE_ENV = ("LAKEHOUSE_BRONZE", "LAKEHOUSE_BUILD_DB", "LAKEHOUSE_MEMORY_LIMIT")  # read by profiles.yml only
 _PARSED: dict[str, Manifest] = {}  # by project state
+# dbt's info lines on the console: what it built and its count of outcomes ("Done. PASS=.. WARN=.."). A test has
+# a line of its own only when it warns or fails; the run's summary counts them all.
+CONSOLE = ("LogModelResult", "LogSeedResult", "LogSnapshotResult", "StatsLine")
 
 
 class DbtError(RuntimeError):
@@ -54,8 +59,7 @@ class Invocation:
 
 def invoke(command: list[str], settings: Settings, target_path: Path) -> Invocation:
     """Run `dbt <command>` on the parsed project against the settings' zones, writing compiled SQL and dbt's
-    debug log into `target_path`. dbt's info, warning and error lines are printed as they come, the progress
-    its console would show."""
+    debug log into `target_path`. What dbt built, its warnings and errors are printed as they come (`CONSOLE`)."""
     invocation = Invocation(" ".join(command), target_path)
 
     def collect(message) -> None:
@@ -64,7 +68,7 @@ def invoke(command: list[str], settings: Settings, target_path: Path) -> Invocat
         level = event.raw_event["info"]["level"]
         if level == "error":
             invocation.errors.append(event.raw_event["info"]["msg"])
-        if level in ("info", "warn", "error"):
+        if level in ("warn", "error") or event.raw_event["info"]["name"] in CONSOLE:
             print(event, flush=True)
         invocation.events.append(event)
 
@@ -84,29 +88,66 @@ def invoke(command: list[str], settings: Settings, target_path: Path) -> Invocat
 def parsed_project(settings: Settings) -> Manifest:
     """dbt's parse of the project: once per process and project version. Parsed without the variables only the
     profile reads, it names no data root, so a data root without a parse of its own starts from the one `make`
-    left in dbt_project/target and dbt re-reads only the files that changed since (a full parse took 2-3 s)."""
+    left in dbt_project/target and dbt re-reads only the files that changed since, not the whole project."""
     os.environ.update(settings.dbt_env())  # dbt reads the zones and the peildatum with env_var()
-    state = project_state(settings)
-    if state not in _PARSED:
+    state_of_project = project_state(settings)
+    if state_of_project not in _PARSED:
         _start_from_project_parse(settings.dbt_state)
-        with made_for_the_process(), _profile_defaults():
-            result = dbtRunner(callbacks=[_report_full_parse]).invoke(
-                ["parse", "--no-write-json", *_common_flags(settings.dbt_state), "--log-level-file", "none"])
-        if not result.success:
-            raise DbtError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
-        _PARSED[state] = result.result
-    return _PARSED[state]
+        with exempt_from_garbage_collection():  # kept for the whole process
+            result = _parse(settings.dbt_state, "--no-write-json", "--log-level-file", "none")
+        _PARSED[state_of_project] = result.result
+    return _PARSED[state_of_project]
 
 
-def parse_environment(env: Mapping[str, str]) -> dict[str, str]:
-    """`env` without the variables only profiles.yml reads: dbt compares the rendered profile with the earlier
-    parse's and parses everything again when it differs, though no model depends on it."""
-    return {name: value for name, value in env.items() if name not in PROFILE_ENV}
+def parse_project() -> None:
+    """`dbt parse` into dbt_project/target: the manifest Dagster builds the asset graph from, and the parse
+    every data root's first run starts from."""
+    settings = load_settings()
+    os.environ.update(settings.dbt_env())
+    _parse(PROJECT_MANIFEST.parent)
+
+
+def _parse(target_path: Path, *flags: str):
+    """`dbt parse` into `target_path`, in the environment dbt reads the project with (`_parse_environment`)."""
+    with _parse_environment():
+        result = dbtRunner(callbacks=[_report_full_parse]).invoke(["parse", *flags, *_common_flags(target_path)])
+    if not result.success:
+        raise DbtError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
+    return result
+
+
+def compile_models(settings: Settings, target: Path) -> Path:
+    """`dbt compile` against the settings' bronze into `target`; returns the manifest with the compiled SQL
+    (the benchmark runs it on bare DuckDB). --full-refresh: incremental models compile to their full-build
+    SQL, which needs no existing table."""
+    if error := invoke(["compile", "--full-refresh"], settings, target).error():
+        raise error
+    return target / "manifest.json"
+
+
+def generate_docs(settings: Settings) -> bool:
+    """Generate dbt docs (manifest, catalog, index.html and static_index.html) into the lineage folder, unless
+    the docs there were made for this same project and environment (they describe models and columns, which
+    only the project changes). Returns whether they were generated."""
+    kept, made_for = state.load(settings.dbt_state), project_state(settings)
+    if (settings.dbt_docs / "static_index.html").exists() and kept.get("docs_made_for") == made_for:
+        return False
+    # --static: static_index.html carries the manifest and catalogue inside, so it opens from the file (index.html
+    # fetches them, which a browser refuses from file://).
+    invocation = invoke(["docs", "generate", "--static", "--log-level-file", "none"], settings, settings.dbt_docs)
+    if error := invocation.error():
+        raise error
+    kept = state.load(settings.dbt_state)
+    kept["docs_made_for"] = made_for
+    state.save(settings.dbt_state, kept)
+    return True
 
 
 @contextmanager
-def _profile_defaults() -> Iterator[None]:
-    """This process's environment as `parse_environment` gives it, while dbt parses in-process."""
+def _parse_environment() -> Iterator[None]:
+    """This process's environment without the variables only profiles.yml reads, while dbt parses: dbt compares
+    the rendered profile with the earlier parse's and parses everything again when it differs, though no model
+    depends on it."""
     saved = {name: os.environ.pop(name) for name in PROFILE_ENV if name in os.environ}
     try:
         yield
@@ -131,8 +172,8 @@ def project_state(settings: Settings) -> str:
     """What a parse or the docs depend on besides the project's files: the environment dbt sees, except what
     only the profile reads (where the data is) and the peildatum, which changes every night and is read only
     when a model runs; no description in the docs depends on either."""
-    env = {name: value for name, value in parse_environment(settings.dbt_env()).items()
-           if name != "LAKEHOUSE_PEILDATUM"}
+    env = {name: value for name, value in settings.dbt_env().items()
+           if name not in PROFILE_ENV and name != "LAKEHOUSE_PEILDATUM"}
     return json.dumps({**env, "project": PROJECT_MANIFEST.stat().st_mtime_ns}, sort_keys=True)
 
 
