@@ -309,3 +309,17 @@ def test_zorgned_client_identity_is_the_bsn_or_the_case_systems_client_number_an
     assert report.notes["records without client identity (no BSN or client number)"] == 15
     postcodes = {r["postcode4"] for r in rows(settings, "zorgned/aanvraag") if r["bron_bestand"] == "met_persoon.json"}
     assert postcodes == {"1011"}
+
+
+def test_every_file_of_a_run_has_the_run_s_ingestion_time_however_the_workers_share_them(settings, monkeypatch):
+    """The latest delivery of a record is the latest run's, and within a run the last file by name (silver's
+    delivery_rank): which worker process happened to parse a file first must not decide it."""
+    from pipelines.bronze import ingest as ingestion
+
+    land_fixtures(settings, "iwmo")
+    monkeypatch.setattr(ingestion, "CHUNK_FILES", 2)  # the 25 fixtures in 13 chunks over two processes
+    ingest(IWMO, settings, "run-1", LOG, processes=2)
+    with duckdb.connect() as db:
+        times, files = db.execute(f"""select count(distinct geladen_op), count(distinct bron_bestand)
+            from read_parquet('{settings.bronze}/iwmo/bericht/*.parquet')""").fetchone()
+    assert files > 20 and times == 1

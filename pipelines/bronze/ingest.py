@@ -90,7 +90,11 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
     if workers > 1:
         log.info(f"{source.system}: parsing {len(new)} new files in {len(chunks)} chunks over {workers} processes")
     done, logged_at, ingested = 0, time.monotonic(), set()
-    for chunk in over_processes(partial(_parse_chunk, source, settings, run_id), list(enumerate(chunks)), workers):
+    # One ingestion time for every file of the run: the latest delivery of a record is then the latest run's,
+    # and within a run the last file by name (`delivery_rank`), whichever worker process parsed it first.
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    chunk_parser = partial(_parse_chunk, source, settings, run_id, loaded_at)
+    for chunk in over_processes(chunk_parser, list(enumerate(chunks)), workers):
         _publish(chunk, ingested)
         report.add(chunk)
         done += len(chunk.register)
@@ -219,7 +223,7 @@ def _chunks(files: list[FileFacts]) -> list[list[FileFacts]]:
     return chunks + [current] if current else chunks
 
 
-def _parse_chunk(source: Source, settings: Settings, run_id: str,
+def _parse_chunk(source: Source, settings: Settings, run_id: str, loaded_at: dt.datetime,
                  numbered: tuple[int, list[FileFacts]]) -> IngestReport:
     """Parse one chunk of landing files into its own staged Parquet parts, each file once however often its
     content occurs in the chunk; runs in a worker process or inline."""
@@ -237,7 +241,7 @@ def _parse_chunk(source: Source, settings: Settings, run_id: str,
         seen.add(file.sha256)
         report.inputs.append(path)
         try:
-            rows, quarantined, notes = _parse_file(source, ParseContext(settings, file, gemeentecode), run_id)
+            rows, quarantined, notes = _parse_file(source, ParseContext(settings, file, gemeentecode), run_id, loaded_at)
         except UnreadableFile as err:
             report.register.append(file_register.set_aside(settings, source, file, str(err), gemeentecode))
             report.files_rejected.append(f"{file.path.name}: {err}")
@@ -288,14 +292,14 @@ def municipality_count(n: int) -> str:
     return f"{n} municipality" if n == 1 else f"{n} municipalities"
 
 
-def _parse_file(source: Source, context: ParseContext, run_id: str):
+def _parse_file(source: Source, context: ParseContext, run_id: str, loaded_at: dt.datetime):
     file = context.file
     stamp = {
         "bron_systeem": source.system,
         "bron_bestand": file.path.name,
         "bron_bestand_hash": file.sha256,
         "run_id": run_id,
-        "geladen_op": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "geladen_op": loaded_at,
     }
     bulk = source.bulk(context) if source.bulk else None
     if bulk is not None:
