@@ -39,20 +39,14 @@ def floor(settings: Settings, processes: int = os.cpu_count() or 1) -> dict[str,
     for source in SOURCES:
         started = time.perf_counter()
         files = [path for _, folder in drop_folders(settings, source.system) for path in _files(Path(folder))]
-        rows = _read_csv(f for f in files if _format(f) == "csv") + _read_documents(
-            [f for f in files if _format(f) != "csv"], processes)
+        document_rows, csv_files = _read_documents(files, processes)
+        rows = document_rows + _read_csv(csv_files)
         result[source.system] = {"files": len(files), "rows": rows, "seconds": time.perf_counter() - started}
     return result
 
 
 def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-
-
-def _format(path: Path) -> str:
-    with path.open("rb") as f:
-        start = f.read(SAMPLE).removeprefix(b"\xef\xbb\xbf").lstrip()
-    return "xml" if start.startswith(b"<") else "json" if start[:1] in (b"{", b"[", b'"') else "csv"
 
 
 def _read_csv(files) -> int:
@@ -92,29 +86,43 @@ def _is_utf8(sample: bytes) -> bool:
     return True
 
 
-def _read_documents(files: list[Path], processes: int) -> int:
+def _read_documents(files: list[Path], processes: int) -> tuple[int, list[Path]]:
+    """The rows of the JSON and XML files, read in worker processes, and the CSV files left for DuckDB."""
     chunks = [files[i:i + CHUNK] for i in range(0, len(files), CHUNK)]
     if processes <= 1 or len(chunks) <= 1:
-        return sum(map(_read_chunk, chunks))
-    with ProcessPoolExecutor(processes) as pool:
-        return sum(pool.map(_read_chunk, chunks))
+        read = list(map(_read_chunk, chunks))
+    else:
+        with ProcessPoolExecutor(processes) as pool:
+            read = list(pool.map(_read_chunk, chunks))
+    return sum(rows for rows, _ in read), [path for _, csv_files in read for path in csv_files]
 
 
-def _read_chunk(files: list[Path]) -> int:
-    """Rows in these JSON and XML files: a JSON document's records; of a bericht, the bericht and its product
-    lines (as bronze has them: none of a retour), with every element's text taken. A file that does not parse
-    (the demo delivers a few, as real landing folders hold them) gives none."""
-    rows = 0
+def _read_chunk(files: list[Path]) -> tuple[int, list[Path]]:
+    """Rows in the JSON and XML files of a chunk, each file opened once: its start tells the format, a document is
+    then read whole. A JSON document gives its records; a bericht the bericht and its product lines (as bronze has
+    them: none of a retour), with every element's text taken. A file that does not parse (the demo delivers a
+    few, as real landing folders hold them) gives none. The chunk's CSV files are returned unread."""
+    rows, csv_files = 0, []
     for path in files:
-        content = path.read_bytes()
+        with path.open("rb") as f:
+            start = f.read(SAMPLE)
+            kind = _format(start)
+            content = start + f.read() if kind != "csv" else b""
         try:
-            if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            if kind == "xml":
                 rows += _bericht_rows(etree.fromstring(content, XML_PARSER))
-            else:
+            elif kind == "json":
                 rows += _records(json.loads(content))
+            else:
+                csv_files.append(path)
         except (ValueError, etree.XMLSyntaxError):
             continue
-    return rows
+    return rows, csv_files
+
+
+def _format(start: bytes) -> str:
+    start = start.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return "xml" if start.startswith(b"<") else "json" if start[:1] in (b"{", b"[", b'"') else "csv"
 
 
 def _bericht_rows(root) -> int:
