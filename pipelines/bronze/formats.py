@@ -53,7 +53,10 @@ def text_encoding(data: bytes, at: int = 0) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:4096]:
         raise UnreadableFile("the file is UTF-16 or binary; export it as UTF-8 or Windows-1252 text")
     sample = _sample(data, max(at - SAMPLE_BYTES // 2, 0))
-    if sample.isascii():  # read alike in every encoding: nothing to detect (most files, and cheaply so)
+    # Text in another encoding is practically never valid UTF-8 where it is not ASCII, while the detector's
+    # ranking can put Windows-1252 first for UTF-8 with few accents among much punctuation: UTF-8 whenever it
+    # reads the sample (ASCII too, read alike in every encoding), without asking the detector (about 1 ms a file).
+    if _reads_as_utf8(sample):
         return "utf_8"
     # Every candidate that reads the sample fits (threshold 1): the detector's mess ratio rejects real exports
     # dense with digits and punctuation (0.33 for a Windows-1252 API page with Dutch street names).
@@ -61,9 +64,15 @@ def text_encoding(data: bytes, at: int = 0) -> str:
     if not fitting:  # neither reads the sample: it holds a byte Windows-1252 leaves undefined
         raise UnreadableFile("the file is neither UTF-8 nor Windows-1252 "
                              f"({_byte_at(data, UNDEFINED_IN_WINDOWS_1252.search(data).start())})")
-    # Text in another encoding is practically never valid UTF-8 where it is not ASCII, while the detector's
-    # ranking can put Windows-1252 first for UTF-8 with few accents among much punctuation: UTF-8 when it fits.
-    return "utf_8" if any(match.encoding == "utf_8" for match in fitting) else fitting.best().encoding
+    return fitting.best().encoding
+
+
+def _reads_as_utf8(sample: bytes) -> bool:
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _sample(data: bytes, start: int) -> bytes:
