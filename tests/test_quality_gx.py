@@ -1,9 +1,11 @@
 """Great Expectations computes inside DuckDB: its outcomes on a table with bad rows equal plain SQL's counts."""
 
+import dataclasses
+
 import duckdb
 import pytest
 
-from pipelines.quality.gx import Batch, validate
+from pipelines.quality.gx import Batch, judges_each_row, summed, validate
 
 
 def expectation(kind: str, severity: str = "warning", **kwargs) -> dict:
@@ -81,6 +83,28 @@ def test_each_expectations_counts_equal_plain_sql_on_a_table_with_bad_rows(table
         assert outcome.geslaagd == (1 - bad / considered >= mostly), e
         assert outcome.ernst == e["severity"]
     assert [o.geslaagd for o in found] == [True, False, True, False, True, True, True, False]
+
+
+def test_counts_of_two_batches_summed_give_the_outcome_of_both_together(table, tmp_path):
+    """Bronze adds the counts GX makes on the new parts to those kept of the parts before (the uniqueness only while
+    no key repeats across them): the sum, judged by the expectation itself, is GX's outcome on all rows."""
+    per_row = [e for e, *_ in PER_ROW if judges_each_row(e)]
+    # Split so that the rows repeating a melding_id are in the same batch, as `_keys_shared` makes sure in bronze.
+    earlier, later = (dataclasses.replace(table, query=f"select * from meldingen where (bron_record - 2) % 5990 {op} 3000")
+                      for op in ("<", ">="))
+
+    together = summary(outcomes(table, per_row, tmp_path))
+    apart = [summed(e, [a, b]) for e, a, b in zip(per_row, outcomes(earlier, per_row, tmp_path),
+                                                 outcomes(later, per_row, tmp_path), strict=True)]
+
+    assert len(per_row) == len(PER_ROW) - 1  # all but the one with a row condition
+    assert [o.geslaagd for o in apart] == [True, False, True, False, True, True, False]
+    assert summary(apart) == together
+
+
+def summary(found) -> list[tuple]:
+    return [(o.expectation, o.geslaagd, o.aantal_rijen, o.aantal_onverwacht, o.aantal_ontbrekend,
+             round(o.percentage_onverwacht, 9)) for o in found]
 
 
 def test_aggregates_and_row_counts_are_computed_in_duckdb_also_for_booleans(table, tmp_path):

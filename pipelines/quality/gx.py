@@ -15,10 +15,16 @@ from typing import Literal
 
 import great_expectations as gx
 import sqlalchemy as sa
+from great_expectations.core.expectation_validation_result import ExpectationValidationResult
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier, ValidationResultIdentifier
 from great_expectations.datasource.fluent.sql_datasource import SQLDatasource
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+from great_expectations.expectations.expectation import (
+    ColumnMapExpectation,
+    ColumnPairMapExpectation,
+    MulticolumnMapExpectation,
+)
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 from great_expectations.expectations.metrics.column_aggregate_metric_provider import (
     ColumnAggregateMetricProvider,
@@ -79,6 +85,7 @@ class Outcome:
     percentage_onverwacht: float | None
     waargenomen: str | None
     berekend_in_run: str | None = None  # an earlier run that computed it on the same data; None: this run
+    aantal_ontbrekend: int | None = None  # of a map expectation: rows it did not judge (an empty value)
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,7 @@ def validate(name: str, expectations: list[dict], batch: Batch, parameters: dict
             connections.dispose()  # none stays open: dbt writes the build database in this same process
         context.data_sources.delete(name)
     _show_in_docs(context, suite, result, run_id)
-    return [_outcome(r, rows, batch) for r in sorted(result.results, key=lambda r: r.expectation_config.meta[POSITION])]
+    return [_outcome(r, rows, batch.examples) for r in sorted(result.results, key=lambda r: r.expectation_config.meta[POSITION])]
 
 
 def _format(batch: Batch) -> dict:
@@ -159,7 +166,7 @@ def _show_in_docs(context, suite, result, run_id: str) -> None:
     context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=[result_key])
 
 
-def _outcome(result, rows: int, batch: Batch) -> Outcome:
+def _outcome(result, rows: int, examples: list[str] | None = None) -> Outcome:
     details = result.result or {}
     config = result.expectation_config
     error = _error(result)
@@ -174,8 +181,45 @@ def _outcome(result, rows: int, batch: Batch) -> Outcome:
         aantal_rijen=rows,
         aantal_onverwacht=details.get("unexpected_count"),
         percentage_onverwacht=details.get("unexpected_percent"),
-        waargenomen=f"error: {error}" if error else _observed(observed, details, batch),
+        waargenomen=f"error: {error}" if error else _observed(observed, details, examples),
+        aantal_ontbrekend=details.get("missing_count"),
     )
+
+
+MAP_EXPECTATIONS = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
+ACROSS_ROWS = {"column_values.unique": "column", "compound_columns.unique": "column_list"}  # map metric: its key
+
+
+def judges_each_row(expectation: dict) -> bool:
+    """A map expectation on every row (no `row_condition`): GX counts the rows, the empty ones and the unexpected
+    ones, and decides on those counts."""
+    return isinstance(_domain(expectation), MAP_EXPECTATIONS) and "row_condition" not in expectation["kwargs"]
+
+
+def key_columns(expectation: dict) -> list[str]:
+    """The key of a uniqueness expectation, whose verdict on a row depends on the other rows; [] for any other."""
+    kwargs = expectation["kwargs"]
+    key = ACROSS_ROWS.get(getattr(_domain(expectation), "map_metric", None))
+    return [] if key is None else [kwargs[key]] if key == "column" else list(kwargs[key])
+
+
+def summed(expectation: dict, outcomes: list[Outcome]) -> Outcome:
+    """The outcome of a map expectation on the rows of several batches together: the counts GX made on each batch,
+    added up, and the verdict of the expectation's own `_validate` on the sums (its `mostly`, its empty rows)."""
+    rows, missing, unexpected = (sum(getattr(o, name) or 0 for o in outcomes)
+                                 for name in ("aantal_rijen", "aantal_ontbrekend", "aantal_onverwacht"))
+    domain = _domain(expectation)
+    metric = domain.map_metric
+    result = domain._validate(metrics={"table.row_count": rows, "column_values.nonnull.unexpected_count": missing,
+                                       f"{metric}.unexpected_count": unexpected, f"{metric}.filtered_row_count": rows - missing},
+                              runtime_configuration={"result_format": "BASIC"})
+    validation = ExpectationValidationResult(success=result["success"], result=result["result"],
+                                             expectation_config=domain.configuration)
+    return _outcome(validation, rows)
+
+
+def _domain(expectation: dict):
+    return ExpectationConfiguration(**expectation).to_domain_obj()
 
 
 def _error(result) -> str | None:
@@ -185,11 +229,11 @@ def _error(result) -> str | None:
     return next((e["exception_message"] for e in found if e.get("exception_message")), None)
 
 
-def _observed(observed, details: dict, batch: Batch) -> str | None:
+def _observed(observed, details: dict, examples: list[str] | None) -> str | None:
     if observed is not None:
         return str(observed)
     named = (details.get("partial_unexpected_index_list") or [{}])[0]
     if not named:
         return None
-    rows = sorted(zip(*(named[column] for column in batch.examples)))[:EXAMPLES]
+    rows = sorted(zip(*(named[column] for column in examples)))[:EXAMPLES]
     return "e.g. " + ", ".join("#".join(str(value) for value in row) for row in rows)

@@ -26,16 +26,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.bronze.deliveries import last_withdrawal
 from pipelines.bronze.sources import BRONZE_SYSTEMS, BRONZE_TABLES
 from pipelines.dbt.rebuild import bronze_parts
 from pipelines.dbt.state import table_inputs
-from pipelines.quality.gx import Batch, Outcome, validate
+from pipelines.quality.gx import Batch, Outcome, judges_each_row, key_columns, summed, validate
 from pipelines.settings import EXPECTATIONS_DIR, Settings
 
 LATEST_DAY = "laatste_dag"
 # Nationally the key sort of 34 million reisdocumenten took the same 36 s with this limit, at 1.2 GB instead of 2.3 GB.
 CHECK_MEMORY_LIMIT = "512MB"
 KEPT_OUTCOMES = "_uitkomsten"  # per suite: the table's state at its last check, and the outcomes kept from it
+COUNTED_PARTS = "_delen"  # per bronze suite: the parts counted so far, and the outcomes counted over them
+NEW_PARTS = "nieuwe_delen"  # the name of GX's batch of a bronze table's new parts
 VOLUMES = "_volumes"  # per suite: the row count at its last check that found no collapse
 COLLAPSE_PARAMETER = "rijen_min"
 EXAMPLE_COLUMNS = ["bron_bestand", "bron_record"]  # the landing file and record of a silver row
@@ -76,8 +79,11 @@ def run_suite(suite: Suite, settings: Settings, run_id: str) -> list[Outcome]:
     state = _table_state(suite, settings)
     kept = _kept_outcomes(suite, settings, state)
     todo = [i for i in range(len(suite.expectations)) if i not in kept]
-    computed = dict(zip(todo, _validate_suite(suite, [suite.expectations[i] for i in todo], settings, run_id),
-                        strict=True))
+    if suite.zone == "bronze":
+        computed = _validate_bronze(suite, todo, settings, run_id)
+    else:
+        computed = dict(zip(todo, _validate_suite(suite, [suite.expectations[i] for i in todo], settings, run_id),
+                            strict=True))
     outcomes = [kept[i] if i in kept else computed[i] for i in range(len(suite.expectations))]
     if state is not None:
         _keep_outcomes(suite, settings, state, outcomes, run_id)
@@ -106,6 +112,71 @@ def _collapse_bound(suite: Suite, settings: Settings) -> int:
     return math.floor(suite.meta["instorting"]["min_aandeel"] * json.loads(path.read_text())["rijen"])
 
 
+def _validate_bronze(suite: Suite, positions: list[int], settings: Settings, run_id: str) -> dict[int, Outcome]:
+    """The expectations at `positions` on a bronze table, GX validating only the parts written since the last
+    check where the verdict allows it.
+
+    Bronze is append-only and a part never changes once written. So for an expectation that judges each row
+    (and does not compare with the peildatum) the counts over the parts checked before are kept, the counts GX
+    makes on a batch of the new parts are added, and the expectation itself decides on the sums. A uniqueness
+    count adds up the same way as long as no key of the new rows occurs in a part checked before; otherwise it
+    is counted again over all parts. A delivery removed from or replaced in landing since the last check
+    (`deliveries.last_withdrawal`), a kept part gone or changed, a changed suite or LAKEHOUSE_FULL_REFRESH start
+    the count again from the whole table. The other expectations read the whole table.
+    """
+    expectations, deliveries = suite.expectations, _deliveries(suite, settings)
+    folder = settings.bronze / BRONZE_TABLES[suite.table].folder
+    parts = {p.name: p.stat().st_size for p in sorted(folder.glob("*.parquet"))}
+    withdrawal = last_withdrawal(deliveries)
+    counted = [i for i in positions if judges_each_row(expectations[i]) and not _depends_on_the_day(expectations[i])]
+    checked, kept = _counted_parts(suite, settings, parts, withdrawal)
+    new = [folder / name for name in parts if name not in checked]
+    old = [folder / name for name in checked]
+    added = [i for i in counted if checked and not (key_columns(expectations[i]) and new and _keys_shared(
+        key_columns(expectations[i]), old, new, deliveries))]
+    whole = [i for i in positions if i not in added]
+    outcomes = dict(zip(whole, _validate_suite(suite, [expectations[i] for i in whole], settings, run_id), strict=True))
+    if added and new:
+        with _bronze_copy(suite, [expectations[i] for i in added], settings, new) as batch:
+            found = validate(f"{suite.name}.{NEW_PARTS}", [expectations[i] for i in added], batch, {},
+                             settings.gx_docs, run_id)
+        outcomes.update({i: summed(expectations[i], [kept[i], o]) for i, o in zip(added, found, strict=True)})
+    else:
+        outcomes.update({i: kept[i] for i in added})
+    if counted and not any((outcomes[i].waargenomen or "").startswith("error:") for i in counted):
+        _keep_counted_parts(suite, settings, parts, withdrawal, {i: outcomes[i] for i in counted})
+    return outcomes
+
+
+def _keys_shared(key: list[str], old: list[Path], new: list[Path], deliveries: Path) -> bool:
+    """Whether a key of the new rows occurs among the rows checked before (by hash: two empty keys match too)."""
+    hashed = "hash(" + ", ".join(f'"{column}"' for column in key) + ")"
+    with duckdb.connect(config={"memory_limit": CHECK_MEMORY_LIMIT}) as db:
+        return db.execute(f"select exists (select 1 from {_current_rows(old, deliveries)} where {hashed} in "
+                          f"(select {hashed} from {_current_rows(new, deliveries)}))").fetchone()[0]
+
+
+def _counted_parts(suite: Suite, settings: Settings, parts: dict[str, int],
+                   withdrawal: str) -> tuple[dict[str, int], dict[int, Outcome]]:
+    """The parts counted before and the outcomes over them, by position: none when a part of them is gone or
+    changed, a delivery stopped counting since, or the suite changed."""
+    path = settings.dq_results / COUNTED_PARTS / f"{suite.name}.json"
+    counted = json.loads(path.read_text()) if path.exists() else None
+    if (settings.full_refresh or counted is None or counted["suite"] != _fingerprint(suite.expectations)
+            or counted["intrekking"] != withdrawal
+            or any(parts.get(name) != size for name, size in counted["delen"].items())):
+        return {}, {}
+    return counted["delen"], {int(i): Outcome(**o) for i, o in counted["uitkomsten"].items()}
+
+
+def _keep_counted_parts(suite: Suite, settings: Settings, parts: dict[str, int], withdrawal: str,
+                        outcomes: dict[int, Outcome]) -> None:
+    path = settings.dq_results / COUNTED_PARTS / f"{suite.name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"suite": _fingerprint(suite.expectations), "delen": parts, "intrekking": withdrawal,
+                                "uitkomsten": {i: asdict(o) for i, o in outcomes.items()}}))
+
+
 def _validate_suite(suite: Suite, expectations: list[dict], settings: Settings, run_id: str) -> list[Outcome]:
     """GX validates the whole table, and the expectations on the latest day (`meta.deel`) on that day's rows."""
     if not expectations:
@@ -131,16 +202,20 @@ def _latest_day(suite: Suite, settings: Settings, batch: Batch) -> Batch:
 
 @contextmanager
 def _batch(suite: Suite, expectations: list[dict], settings: Settings) -> Iterator[Batch]:
-    """The table's rows for GX, on connections whose sorts spill to disk beyond CHECK_MEMORY_LIMIT into a folder
-    of the suite's own (two checks may run at once)."""
-    spill = settings.dq_results / "_tmp" / suite.name
-    spill.mkdir(parents=True, exist_ok=True)  # DuckDB makes only the last folder of it
-    config = {"memory_limit": CHECK_MEMORY_LIMIT, "temp_directory": str(spill)}
+    """The table's rows for GX."""
     if suite.zone == "bronze":
-        with _bronze_copy(suite, expectations, settings, spill / "batch.duckdb", config) as batch:
+        with _bronze_copy(suite, expectations, settings) as batch:
             yield batch
     else:
-        yield _built_table(suite, settings, config)
+        yield _built_table(suite, settings, _check_config(suite, settings))
+
+
+def _check_config(suite: Suite, settings: Settings) -> dict:
+    """DuckDB settings whose sorts spill to disk beyond CHECK_MEMORY_LIMIT into a folder of the suite's own (two
+    checks may run at once)."""
+    spill = settings.dq_results / "_tmp" / suite.name
+    spill.mkdir(parents=True, exist_ok=True)  # DuckDB makes only the last folder of it
+    return {"memory_limit": CHECK_MEMORY_LIMIT, "temp_directory": str(spill)}
 
 
 def _built_table(suite: Suite, settings: Settings, config: dict) -> Batch:
@@ -153,20 +228,29 @@ def _built_table(suite: Suite, settings: Settings, config: dict) -> Batch:
 
 
 @contextmanager
-def _bronze_copy(suite: Suite, expectations: list[dict], settings: Settings, copy: Path,
-                 config: dict) -> Iterator[Batch]:
-    """The rows of the deliveries that count now, in a DuckDB file of their own with the columns the
-    expectations use: bronze is many Parquet parts, which GX would read again for each of its queries."""
-    parts = _quoted(settings.bronze / BRONZE_TABLES[suite.table].folder / "*.parquet")
-    deliveries = _quoted(_deliveries(suite, settings) / "*.parquet")
+def _bronze_copy(suite: Suite, expectations: list[dict], settings: Settings,
+                 parts: list[Path] | None = None) -> Iterator[Batch]:
+    """The rows of the deliveries that count now, of all parts or of `parts`, in a DuckDB file of their own with
+    the columns the expectations use: bronze is many Parquet parts, which GX would read again for each of its
+    queries."""
+    config = _check_config(suite, settings)
+    copy = Path(config["temp_directory"]) / "batch.duckdb"
+    parts = parts or [settings.bronze / BRONZE_TABLES[suite.table].folder / "*.parquet"]
     copy.unlink(missing_ok=True)
     with duckdb.connect(str(copy), config=config) as db:
-        db.execute(f"create table rijen as select {_columns(expectations)} from read_parquet({parts}, union_by_name = true) "
-                   f"where bron_bestand_hash in (select bron_bestand_hash from read_parquet({deliveries}))")
+        db.execute(f"create table rijen as select {_columns(expectations)} "
+                   f"from {_current_rows(parts, _deliveries(suite, settings))}")
     try:
         yield Batch("select * from rijen", copy, config)
     finally:
         copy.unlink()
+
+
+def _current_rows(parts: list[Path], deliveries: Path) -> str:
+    """The rows of bronze parts that belong to the deliveries counting now, as silver reads them (the dbt macro
+    `current_deliveries`)."""
+    return (f"(select * from read_parquet([{', '.join(_quoted(p) for p in parts)}], union_by_name = true) "
+            f"where bron_bestand_hash in (select bron_bestand_hash from read_parquet({_quoted(deliveries / '*.parquet')})))")
 
 
 def _columns(expectations: list[dict]) -> str:
