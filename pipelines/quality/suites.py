@@ -140,12 +140,18 @@ def _validate_bronze(suite: Suite, positions: list[int], settings: Settings, run
         with _bronze_copy(suite, [expectations[i] for i in added], settings, new) as batch:
             found = validate(f"{suite.name}.{NEW_PARTS}", [expectations[i] for i in added], batch, {},
                              settings.gx_docs, run_id)
-        outcomes.update({i: summed(expectations[i], [kept[i], o]) for i, o in zip(added, found, strict=True)})
+        # An error on the new parts stays an error: summed, its missing counts would read as none unexpected.
+        outcomes.update({i: o if _errored(o) else summed(expectations[i], [kept[i], o])
+                         for i, o in zip(added, found, strict=True)})
     else:
         outcomes.update({i: kept[i] for i in added})
-    if counted and not any((outcomes[i].waargenomen or "").startswith("error:") for i in counted):
+    if counted and not any(_errored(outcomes[i]) for i in counted):
         _keep_counted_parts(suite, settings, parts, withdrawal, {i: outcomes[i] for i in counted})
     return outcomes
+
+
+def _errored(outcome: Outcome) -> bool:
+    return (outcome.waargenomen or "").startswith("error:")
 
 
 def _keys_shared(key: list[str], old: list[Path], new: list[Path], deliveries: Path) -> bool:
