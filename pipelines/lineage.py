@@ -8,13 +8,14 @@ lineage where known, and on each input table the data-quality assertions this ru
 Datasets are named as the OpenLineage naming spec names them (namespace `scheme://authority`, name the path
 within it), with a logical authority instead of a machine's paths, so the same table has the same name wherever
 the data root lies: the build database's tables `duckdb://lakehouse-gm0363` `silver.fixi_melding`, files
-`file://lakehouse-gm0363` `landing/fixi/export.csv` and `gold/fixi_pieken.parquet`.
+`file://lakehouse-gm0363` `landing/fixi` (a folder read) and `gold/fixi_pieken.parquet`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -82,9 +83,13 @@ def dataset(ns: str, name: str, columns: dict[str, str] | None = None, column_li
     return Dataset(ns, name, facets)
 
 
-def landing_file(settings: Settings, path: str | Path) -> Dataset:
-    """A file in landing, by its path within the landing folder, wherever that folder lies."""
-    return dataset(files_namespace(settings), f"landing/{Path(path).relative_to(settings.landing).as_posix()}")
+def landing_folders(settings: Settings, files: Iterable[str]) -> list[Dataset]:
+    """The landing folders these files were read from, by their path within the landing folder, wherever that
+    lies. A folder, not each file: a national first load reads 5 million bericht files, and an event naming each
+    was 850 MB and took minutes to write. The file register names every file a run read."""
+    folders = sorted({path.rpartition(os.sep)[0] for path in files})
+    return [dataset(files_namespace(settings), (Path("landing") / Path(f).relative_to(settings.landing)).as_posix())
+            for f in folders]
 
 
 def published_file(settings: Settings, table: str) -> Dataset:

@@ -466,3 +466,30 @@ def test_bronze_written_by_an_earlier_version_is_read_with_the_columns_added_sin
     assert gold_rows(settings, "sociaal_domein_wachtlijst") == wachtlijst_before
     with duckdb.connect(str(settings.gold_db), read_only=True) as db:
         assert db.execute("select count(wachtend_per_1000_inwoners) from sociaal_domein_instroom_uitstroom").fetchone() == (0,)
+
+
+def test_deliveries_lost_are_recorded_again_from_the_file_register_without_reading_a_file(demo_run, tmp_path,
+                                                                                        monkeypatch):
+    """A data root without the record of which deliveries count (from a version before it, or deleted by hand):
+    the next run records every landing file again with the hash the file register holds for it and reads no file.
+    Not knowing what counted before, it records a withdrawal, so that silver is built again whole."""
+    import pyarrow.parquet as pq
+
+    from pipelines.bronze.ingest import ingest
+    from pipelines.bronze.iwmo import IWMO
+
+    settings = copy_data_root(demo_run[0], tmp_path / "zonder_aanlevering", monkeypatch)
+    folder = settings.bronze / IWMO.aanlevering.folder
+    columns = ["gemeentecode", "map", "bestand", "bron_bestand_hash", "bytes", "mtime_ns"]
+
+    def recorded() -> list[tuple]:
+        parts = sorted(folder.glob("GM*.parquet"))
+        return sorted(row for part in parts for row in zip(*pq.read_table(part, columns=columns).to_pydict().values()))
+
+    before = recorded()
+    assert len(before) > 1_000 and {row[0] for row in before} == {settings.gemeentecode}
+    for part in folder.glob("GM*.parquet"):
+        part.unlink()
+    report = ingest(IWMO, settings, "herstel-aanlevering", logging.getLogger("test"))
+    assert (report.files_new, report.withdrawn) == (0, ["(a delivery that had stopped counting is back in landing)"])
+    assert recorded() == before

@@ -105,9 +105,10 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
             logged_at = time.monotonic()
             log.info(f"{source.system}: {done}/{len(new)} new files read, {sum(report.rows.values()):,} rows, "
                      f"{report.quarantined} quarantined")
-    file_register.write(settings, source, run_id, report.register)
+    register = file_register.table(report.register)
+    file_register.write(settings, source, run_id, register)
     report.withdrawn = update_deliveries(
-        settings, source.system, source.aanlevering, listing, report.register, run_id,
+        settings, source.system, source.aanlevering, listing, register, run_id,
         registered=lambda: file_register.entries(settings, f"{source.system}/", ["bestand", "bytes", "mtime_ns", "hash"]))
     if report.withdrawn:
         log.info(f"{source.system}: {len(report.withdrawn)} deliveries removed from or replaced in landing since the "

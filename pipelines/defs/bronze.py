@@ -10,7 +10,7 @@ from pipelines.bronze.parts import row_count, write_parquet
 from pipelines.bronze.referentie import public_holidays, school_holidays
 from pipelines.bronze.sources import SOURCES
 from pipelines.bronze.tables import FEESTDAG, SCHOOLVAKANTIE, BronzeTable
-from pipelines.lineage import dataset, landing_file, lineage_run, namespace
+from pipelines.lineage import dataset, landing_folders, lineage_run, namespace
 from pipelines.settings import load_settings
 
 FIRST_CALENDAR_YEAR = 2000
@@ -48,7 +48,7 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
         settings = load_settings()
         with lineage_run(settings, context.run_id, f"bronze.{source.system}") as run:
             report = ingest(source, settings, context.run_id, context.log)
-            run.inputs = [landing_file(settings, p) for p in report.inputs]
+            run.inputs = landing_folders(settings, report.inputs)
             run.outputs = [dataset(namespace(settings), f"bronze.{t.name}", {c.name: str(c.type) for c in t.columns})
                            for t in source.tables]
         for table in source.tables:
