@@ -35,7 +35,7 @@ from pipelines.bronze.formats import (
     through_distinct,
 )
 from pipelines.bronze.tables import BRP_REISDOCUMENT
-from pipelines.privacy import age_band, age_on, ages_on, bsn_is_valid, pseudonym
+from pipelines.privacy import age_band, age_on, ages_on, bsn_columns, bsn_is_valid, pseudonym
 
 GBA = {"soort": "12.35.10", "nummer": "12.35.20", "uitgifte": "12.35.30", "autoriteit": "12.35.40",
        "einde": "12.35.50", "inhouding": "12.35.60", "aanduiding": "12.35.70", "bsn": "01.01.20",
@@ -163,9 +163,10 @@ def _persons(bsn: pa.Array, geboortedatum: pa.Array, context: ParseContext) -> d
     """Per person of the extract: pseudonym, elfproef, birth date and age band, each computed once per value."""
     key, peildatum = context.settings.pseudonym_key, context.settings.peildatum
     birth, _ = through_distinct(geboortedatum, _gba_birth, pa.date32())
+    pseudoniem, bsn_geldig = bsn_columns(bsn, key)
     return {
-        "pseudoniem": through_distinct(bsn, lambda v: pseudonym(v, key) if v else None, pa.string())[0],
-        "bsn_geldig": through_distinct(bsn, lambda v: bsn_is_valid(v) if v else None, pa.bool_())[0],
+        "pseudoniem": pseudoniem,
+        "bsn_geldig": bsn_geldig,
         "geboortedatum": birth,
         "leeftijdsklasse": through_distinct(birth, lambda b: age_band(b, peildatum), pa.string())[0],
     }

@@ -25,7 +25,7 @@ from pipelines.bronze.formats import (
     through_distinct,
 )
 from pipelines.bronze.tables import BURGERZAKEN_AANVRAAG
-from pipelines.privacy import age_band, ages_on, band_of_age, bsn_is_valid, pseudonym
+from pipelines.privacy import age_band, ages_on, band_of_age, bsn_columns, bsn_is_valid, pseudonym
 
 ALIASES = {
     "aanvraagnummer": ("Aanvraagnummer", "Aanvraag", "Nummer"),
@@ -105,7 +105,7 @@ def bulk(context: ParseContext) -> Bulk | None:
         uitreik_error,
         pc.if_else(has_birth, birth_error, None),
     )
-    key = context.settings.pseudonym_key
+    pseudoniem, bsn_geldig = bsn_columns(record.get("bsn", empty), context.settings.pseudonym_key)
     age = pc.if_else(has_birth, ages_on(geboortedatum, aanvraagdatum), _stated_age(record.get("leeftijd", empty)))
     table = pa.table({
         "aanvraagnummer": record["aanvraagnummer"],
@@ -115,10 +115,8 @@ def bulk(context: ParseContext) -> Bulk | None:
         "spoed": pc.is_in(pc.utf8_lower(record.get("spoed", empty)), pa.array(sorted(YES))),
         "uitreikdatum": uitreikdatum,
         "locatie": none_when_empty(record.get("locatie", empty)),
-        "persoon_pseudoniem": through_distinct(record.get("bsn", empty), lambda v: pseudonym(v, key) if v else None,
-                                               pa.string())[0],
-        "bsn_geldig": through_distinct(record.get("bsn", empty), lambda v: bsn_is_valid(v) if v else None,
-                                       pa.bool_())[0],
+        "persoon_pseudoniem": pseudoniem,
+        "bsn_geldig": bsn_geldig,
         "leeftijdsklasse": through_distinct(age, lambda a: band_of_age(a) if a is not None else None, pa.string())[0],
         "bron_record": lines,
     })
