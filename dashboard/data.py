@@ -5,7 +5,7 @@ Gold is opened read-only, once per publication: publication writes a new `gold.d
 so the open connection never blocks the nightly run and the run never breaks a page. The connection and the results
 are cached per publication: the cache key is the identity of the catalogue file (inode, modification time), which
 every publication changes, so a new publication shows at the next page view without a restart, on a new connection
-(opening one costs about 40 ms, more than most of the pages' queries). Quarantined records are
+(opening one costs more than most of the pages' queries). Quarantined records are
 read as counts only, never their content. This module uses no Streamlit: the council report reads the same way.
 """
 

@@ -71,8 +71,8 @@ def write_reports(settings: Settings) -> list[Path]:
 @dataclass(frozen=True)
 class Quarter:
     """The gold rows every municipality's report shows, read with one query per table for all municipalities
-    and split by municipality and law: a query per municipality and section made the 342 national reports take
-    128 s every night."""
+    and split by municipality and law: a query per municipality and section read the national tables hundreds of
+    times every night."""
     start: dt.date
     end: dt.date
     peil: dict[str, object]  # per municipality: the last peildatum of the waiting list in the quarter, or None

@@ -85,8 +85,8 @@ def dataset(ns: str, name: str, columns: dict[str, str] | None = None, column_li
 
 def landing_folders(settings: Settings, files: Iterable[str]) -> list[Dataset]:
     """The landing folders these files were read from, by their path within the landing folder, wherever that
-    lies. A folder, not each file: a national first load reads 5 million bericht files, and an event naming each
-    was 850 MB and took minutes to write. The file register names every file a run read."""
+    lies. A folder, not each file: a national first load reads millions of bericht files, and an event naming
+    each was close to a gigabyte. The file register names every file a run read."""
     folders = sorted({path.rpartition(os.sep)[0] for path in files})
     return [dataset(files_namespace(settings), (Path("landing") / Path(f).relative_to(settings.landing)).as_posix())
             for f in folders]

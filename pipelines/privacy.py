@@ -43,7 +43,7 @@ def bsn_columns(bsns: pa.Array, key: bytes) -> tuple[pa.Array, pa.Array]:
     """`pseudonym` and `bsn_is_valid` of a whole column of BSNs at once: (pseudonyms, elfproef), both null where
     the value is empty, each computed once per distinct value. A value of one to nine digits (every real BSN) is
     checked column-wise and hashed by DuckDB; anything else by the calls themselves. The same results as a call
-    per value, at a fraction of the cost: a national BRP extract holds 17 million persons, and those calls were
+    per value, at a fraction of the cost: a national BRP extract holds millions of persons, and those calls were
     most of its ingest."""
     values = pc.unique(bsns)
     plain = pc.fill_null(pc.match_substring_regex(values, "^[0-9]{1,9}$"), False)

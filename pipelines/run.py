@@ -286,8 +286,8 @@ def _quarantined(settings: Settings) -> tuple[int, int]:
 
 if __name__ == "__main__":
     code = main()
-    # Python's last garbage collection at exit walks every object dbt, Dagster and Great Expectations made:
-    # 1.7-1.9 s after the summary, at any scale. Nothing is left to clean up that the exit does not free anyway.
+    # Python's last garbage collection at exit walks every object dbt, Dagster and Great Expectations made: a
+    # noticeable wait after the summary, at any scale. Nothing is left to clean up that the exit does not free anyway.
     gc.freeze()
     # DuckDB objects still alive then (after a failed step dbt-duckdb still holds a connection; and whatever cyclic
     # garbage the freeze kept) are reported by DuckDB's bindings while the interpreter shuts down: dozens of lines

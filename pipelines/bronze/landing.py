@@ -54,17 +54,17 @@ def landing_listing(settings: Settings, system: str, processes: int | None = Non
     """A source's landing files with the municipality each belongs to, their size and modification time.
 
     The size and modification time of every file say whether it changed since it was registered. At national
-    scale that is a stat of two million files, mostly out of the inode cache after a day (national iWmo: 13 s).
+    scale that is a stat of millions of files, mostly out of the inode cache after a day.
     So a large folder whose time is the one the last run recorded (`remember_folders`) is not listed again: no file
     was added, removed or renamed in it since, and every file in it was registered by that run. The cost of that:
     a file rewritten in place in such a folder, under its old name, is seen only once the folder changes
     (`LAKEHOUSE_FULL_REFRESH=1` lists every folder). For a source whose files are never rewritten
     (`never_rewritten`) that cannot happen, so an unchanged folder of any size is left alone (national iWmo has
-    14,000 files in folders under LIST_ALWAYS_BELOW_FILES: listing them and matching them against 1.5 million
-    registered files took 2 s a night), and a folder that did change is listed by name only: size and
+    thousands of files in folders under LIST_ALWAYS_BELOW_FILES, each to be matched against millions of
+    registered files every night), and a folder that did change is listed by name only: size and
     modification time are left empty (null), for the caller to stat only the names it has not registered. When
-    the first drop folder says there are many files to list, the folders are listed over worker processes
-    (national iWmo, inode cache cold: 14.4 -> 9.0 s). `list_all` lists every folder, as LAKEHOUSE_FULL_REFRESH does."""
+    the first drop folder says there are many files to list, the folders are listed over worker processes (the
+    stats then wait for the disk side by side). `list_all` lists every folder, as LAKEHOUSE_FULL_REFRESH does."""
     listed_before = {} if settings.full_refresh or list_all else _listed_folders(settings, system)
     drops = [(gemeentecode, folder, _recorded_at_or_below(listed_before, folder), never_rewritten)
              for gemeentecode, folder in drop_folders(settings, system)]
