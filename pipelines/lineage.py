@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -83,13 +82,12 @@ def dataset(ns: str, name: str, columns: dict[str, str] | None = None, column_li
     return Dataset(ns, name, facets)
 
 
-def landing_folders(settings: Settings, files: Iterable[str]) -> list[Dataset]:
-    """The landing folders these files were read from, by their path within the landing folder, wherever that
-    lies. A folder, not each file: a national first load reads millions of bericht files, and an event naming
-    each was close to a gigabyte. The file register names every file a run read."""
-    folders = sorted({path.rpartition(os.sep)[0] for path in files})
+def landing_folders(settings: Settings, folders: Iterable[str]) -> list[Dataset]:
+    """Landing folders files were read from, by their path within the landing folder, wherever that lies. A
+    folder, not each file: a national first load reads millions of bericht files, and an event naming each was
+    close to a gigabyte. The file register names every file a run read."""
     return [dataset(files_namespace(settings), (Path("landing") / Path(f).relative_to(settings.landing)).as_posix())
-            for f in folders]
+            for f in sorted(folders)]
 
 
 def published_file(settings: Settings, table: str) -> Dataset:

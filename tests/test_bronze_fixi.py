@@ -277,9 +277,9 @@ def test_a_first_delivery_is_read_once_and_a_copy_in_another_chunk_adds_nothing(
     assert sorted(reads) == ["a.json", "b.json", "c_kopie.json"]
     assert sorted(r["melding_id"] for r in bronze(settings)) == ["A-1", "B-1"]
     assert (report.files_new, report.files_known, report.rows["fixi_melding"]) == (2, 1, 2)
-    assert sorted((Path(e["bestand"]).name, e["status"]) for e in report.register) == [
+    assert sorted((Path(e["bestand"]).name, e["status"]) for e in report.register_table().to_pylist()) == [
         ("a.json", "ingested"), ("b.json", "ingested"), ("c_kopie.json", "duplicate")]
-    assert sorted(Path(p).name for p in report.inputs) == ["a.json", "b.json"]
+    assert report.folders == {str(settings.landing / "fixi")}
     assert not list(settings.bronze.rglob("*.staged"))
     reads.clear()
     assert (ingest(FIXI, settings, "run-2", LOG).files_known, reads) == (3, [])  # the copy is registered too

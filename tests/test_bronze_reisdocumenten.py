@@ -113,7 +113,8 @@ def test_a_large_delivery_spread_over_processes_gives_the_same_bronze(tmp_path, 
         with duckdb.connect() as db:
             rows = db.execute(f"select * exclude (geladen_op) from read_parquet('{settings.bronze}/brp/reisdocument/"
                               "*.parquet') order by all").fetchall()
-        register = sorted((e["bestand"].split("/landing/")[1], e["status"], str(e.get("rows"))) for e in report.register)
+        register = sorted((e["bestand"].split("/landing/")[1], e["status"], e["rows"])
+                          for e in report.register_table().to_pylist())
         outcomes.append((rows, register, report.files_rejected,
                          len(list((settings.bronze / "brp" / "reisdocument").glob("*.parquet")))))
     (rows_1, register_1, rejected_1, parts_1), (rows_2, register_2, rejected_2, parts_2) = outcomes

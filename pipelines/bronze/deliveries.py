@@ -70,14 +70,11 @@ def update_deliveries(settings: Settings, system: str, table: BronzeTable, listi
     for gemeentecode in sorted(touched | gone):
         path = folder / f"{gemeentecode}.parquet"
         old, new = earlier.get(gemeentecode, empty), current.get(gemeentecode, empty)
-        if path.exists() and old.select(["bestand", "bron_bestand_hash"]).equals(
-                new.select(["bestand", "bron_bestand_hash"])):
+        if path.exists() and _deliveries(old).equals(_deliveries(new)):
             continue  # rewritten, it would rebuild everything read from it
-        old_deliveries, new_deliveries = _deliveries(old), _deliveries(new)
-        if old_deliveries == new_deliveries and path.exists():
-            continue
-        still = {digest for _, digest in new_deliveries}
-        withdrawn += sorted(file for file, digest in old_deliveries - new_deliveries if digest not in still)
+        # A delivery stops counting when its content is gone; the same content under another name still counts.
+        withdrawn += sorted(pc.filter(old["bestand"], pc.invert(pc.is_in(old["bron_bestand_hash"],
+                                                                          new["bron_bestand_hash"]))).to_pylist())
         if gemeentecode in present:
             _write(new, path)
         else:
@@ -215,8 +212,10 @@ def _per_municipality(data: pa.Table) -> dict[str, pa.Table]:
     return parts
 
 
-def _deliveries(data: pa.Table) -> set[tuple[str, str]]:
-    return set(zip(data["bestand"].to_pylist(), data["bron_bestand_hash"].to_pylist()))
+def _deliveries(data: pa.Table) -> pa.Table:
+    """Which files with which contents, in a fixed order: two equal ones are the same deliveries."""
+    pairs = data.group_by(["bestand", "bron_bestand_hash"]).aggregate([])
+    return pairs.sort_by([("bestand", "ascending"), ("bron_bestand_hash", "ascending")])
 
 
 def _current_hashes(folder: Path, exclude: set[str]) -> set[str]:

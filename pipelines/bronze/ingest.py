@@ -47,8 +47,12 @@ class IngestReport:
     rows: Counter = field(default_factory=Counter)  # per bronze table
     quarantined: int = 0
     notes: Counter = field(default_factory=Counter)
-    inputs: list[str] = field(default_factory=list)
-    register: list[dict] = field(default_factory=list)  # one entry per file read or rejected
+    inputs: list[str] = field(default_factory=list)  # files parsed, until added to the run's report (`add`)
+    folders: set[str] = field(default_factory=set)  # the folders of the files parsed, once added
+    register: list[dict] = field(default_factory=list)  # one entry per file read or rejected, until added
+    # The entries of the reports added, as tables: a national first load registers millions of files, too many
+    # to hold as dictionaries.
+    registered: list[pa.Table] = field(default_factory=list)
     staged: list[Path] = field(default_factory=list)  # Parquet parts written, not yet in bronze (see `_publish`)
     withdrawn: list[str] = field(default_factory=list)  # landing files removed or replaced since the last run
 
@@ -59,8 +63,12 @@ class IngestReport:
         self.rows.update(other.rows)
         self.quarantined += other.quarantined
         self.notes.update(other.notes)
-        self.inputs += other.inputs
-        self.register += other.register
+        self.folders |= other.folders | {path.rpartition(os.sep)[0] for path in other.inputs}
+        self.registered += [*other.registered, file_register.table(other.register)]
+
+    def register_table(self) -> pa.Table:
+        """Every register entry of the report and of those added to it."""
+        return pa.concat_tables([*self.registered, file_register.table(self.register)])
 
 
 CHUNK_BYTES, CHUNK_FILES = 8 * 2**20, 1_000  # a chunk closes at either
@@ -105,7 +113,7 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
             logged_at = time.monotonic()
             log.info(f"{source.system}: {done}/{len(new)} new files read, {sum(report.rows.values()):,} rows, "
                      f"{report.quarantined} quarantined")
-    register = file_register.table(report.register)
+    register = report.register_table()
     file_register.write(settings, source, run_id, register)
     report.withdrawn = update_deliveries(
         settings, source.system, source.aanlevering, listing, register, run_id,

@@ -48,7 +48,7 @@ def bronze_asset(source: Source) -> dg.AssetsDefinition:
         settings = load_settings()
         with lineage_run(settings, context.run_id, f"bronze.{source.system}") as run:
             report = ingest(source, settings, context.run_id, context.log)
-            run.inputs = landing_folders(settings, report.inputs)
+            run.inputs = landing_folders(settings, report.folders)
             run.outputs = [dataset(namespace(settings), f"bronze.{t.name}", {c.name: str(c.type) for c in t.columns})
                            for t in source.tables]
         for table in source.tables:
