@@ -139,44 +139,36 @@ def _listed_deliveries(listing: Listing, municipalities: set[str], register: pa.
                        registered: Callable[[], pa.Table], table: BronzeTable, settings: Settings) -> pa.Table:
     """The files listed in the municipalities' changed folders, each with the hash of its content: from this
     run's register when it is new or changed, else as recorded before (or, unknown to this table, as registered).
-    Joined column-wise: national iWmo lists millions of files."""
+    Looked up column-wise, in the listing's order: national iWmo lists millions of files."""
     files = listing.files.filter(pc.is_in(listing.files["gemeentecode"], pa.array(sorted(municipalities), pa.string())))
-    files = files.append_column("volgorde", pa.array(range(files.num_rows), pa.int64()))
-    files = files.append_column("naam", _in_landing_column(settings, files["bestand"]))
-    read_now = _flagged(_last_per(register.select(["bestand", "hash", "bytes", "mtime_ns"]), "bestand"), "gelezen",
-                        ["bestand", "gelezen_hash", "gelezen_bytes", "gelezen_mtime_ns"])
-    known = _flagged(_last_per(before.select(["bestand", "bron_bestand_hash", "bytes", "mtime_ns"]), "bestand"),
-                     "bekend", ["naam", "bekend_hash", "bekend_bytes", "bekend_mtime_ns"])
-    files = files.join(read_now, "bestand", join_type="left outer").join(known, "naam", join_type="left outer")
-    files = files.sort_by("volgorde")
-    read = pc.fill_null(files["gelezen"], False)
+    naam = _in_landing_column(settings, files["bestand"])
+    read_now = _matched(files["bestand"], register, "bestand", ["hash", "bytes", "mtime_ns"])
+    known = _matched(naam, before, "bestand", ["bron_bestand_hash", "bytes", "mtime_ns"])
+    read = pc.is_valid(read_now["rij"])
     unchanged = pc.or_kleene(pc.is_null(files["bytes"]), pc.and_kleene(
-        pc.equal(files["bekend_bytes"], files["bytes"]), pc.equal(files["bekend_mtime_ns"], files["mtime_ns"])))
-    as_before = pc.and_(pc.invert(read), pc.and_(pc.fill_null(files["bekend"], False), pc.fill_null(unchanged, False)))
+        pc.equal(known["bytes"], files["bytes"]), pc.equal(known["mtime_ns"], files["mtime_ns"])))
+    as_before = pc.and_(pc.invert(read), pc.and_(pc.is_valid(known["rij"]), pc.fill_null(unchanged, False)))
 
-    def chosen(column: str, otherwise) -> pa.ChunkedArray:
-        return pc.if_else(read, files[f"gelezen_{column}"], pc.if_else(as_before, files[f"bekend_{column}"], otherwise))
+    def chosen(now: str, earlier: str, otherwise) -> pa.ChunkedArray:
+        return pc.if_else(read, read_now[now], pc.if_else(as_before, known[earlier], otherwise))
 
-    rows = pa.table({"gemeentecode": files["gemeentecode"], "bestand": files["naam"],
-                     "map": pc.replace_substring_regex(files["naam"], "/[^/]*$", ""),
-                     "bron_bestand_hash": chosen("hash", pa.scalar(None, pa.string())),
-                     "bytes": chosen("bytes", files["bytes"]), "mtime_ns": chosen("mtime_ns", files["mtime_ns"])})
+    rows = pa.table({"gemeentecode": files["gemeentecode"], "map": pc.replace_substring_regex(naam, "/[^/]*$", ""),
+                     "bestand": naam, "bron_bestand_hash": chosen("hash", "bron_bestand_hash", pa.scalar(None, pa.string())),
+                     "bytes": chosen("bytes", "bytes", files["bytes"]),
+                     "mtime_ns": chosen("mtime_ns", "mtime_ns", files["mtime_ns"])})
     unknown = pc.invert(pc.or_(read, as_before))
     if pc.any(unknown).as_py():
         rows = _from_register(rows, unknown, files["bestand"], registered())
-    return rows.filter(pc.is_valid(rows["bron_bestand_hash"])).select(table.arrow_schema.names).cast(table.arrow_schema)
+    return rows.filter(pc.is_valid(rows["bron_bestand_hash"])).cast(table.arrow_schema)
 
 
-def _flagged(data: pa.Table, flag: str, names: list[str]) -> pa.Table:
-    """`data` renamed, with a column `flag` true on every row: after a left join it says which rows matched."""
-    return data.rename_columns(names).append_column(flag, pa.repeat(True, data.num_rows))
-
-
-def _last_per(data: pa.Table, key: str) -> pa.Table:
-    """The last row of each value of `key`, as a dictionary filled row by row keeps it, in their order."""
-    numbered = data.append_column("_rij", pa.array(range(data.num_rows), pa.int64()))
-    last = numbered.group_by(key, use_threads=False).aggregate([("_rij", "max")])["_rij_max"]
-    return data.take(pc.take(last, pc.sort_indices(last)))
+def _matched(keys: pa.ChunkedArray, data: pa.Table, key: str, columns: list[str]) -> dict[str, pa.Array]:
+    """For each of `keys`, the `columns` of the last row of `data` with that key (as a dictionary filled row by
+    row keeps it), null where none has it; `rij` says which row matched. Looked up from the end, since
+    `index_in` finds the first."""
+    last_first = data.take(pa.array(range(data.num_rows - 1, -1, -1), pa.int64()))
+    index = pc.index_in(keys, value_set=last_first[key].combine_chunks())
+    return {"rij": index, **{name: last_first[name].take(index) for name in columns}}
 
 
 def _in_landing_column(settings: Settings, paths: pa.ChunkedArray) -> pa.ChunkedArray:
