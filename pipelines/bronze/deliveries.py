@@ -59,9 +59,7 @@ def update_deliveries(settings: Settings, system: str, table: BronzeTable, listi
     if not touched and not gone:
         return []
     before = _recorded_deliveries(folder, touched | gone, table)
-    in_landing = _in_landing(settings)
-    unchanged = sorted(in_landing(f) for f in set(listing.folders["map"].to_pylist()) - listing.listed_folders)
-    kept = before.filter(pc.is_in(before["map"], pa.array(unchanged, pa.string())))
+    kept = before.filter(pc.is_in(before["map"], _unchanged_folders(settings, listing)))
     listed = _listed_deliveries(listing, touched, register, before, registered, table, settings)
     now = pa.concat_tables([kept, listed]).cast(table.arrow_schema)
     withdrawn = []
@@ -98,9 +96,8 @@ def removed_files(settings: Settings, system: str, table: BronzeTable, listing: 
     touched = {_municipality(f, roots) for f in listing.listed_folders}
     gone = {p.stem for p in folder.glob("GM*.parquet")} - set(roots.values())
     before = _recorded_deliveries(folder, touched | gone, table)
-    in_landing = _in_landing(settings)
-    unchanged = {in_landing(f) for f in set(listing.folders["map"].to_pylist()) - listing.listed_folders}
-    present = {in_landing(path) for path in listing.files["bestand"].to_pylist()}
+    unchanged = set(_unchanged_folders(settings, listing).to_pylist())
+    present = set(_in_landing(settings, listing.files["bestand"]).to_pylist())
     return sorted(path for path, parent in zip(before["bestand"].to_pylist(), before["map"].to_pylist())
                   if parent not in unchanged and path not in present)
 
@@ -129,10 +126,10 @@ def _recorded_deliveries(folder: Path, municipalities: set[str], table: BronzeTa
     return ds.dataset(paths, format="parquet", schema=table.arrow_schema).to_table()
 
 
-def _in_landing(settings: Settings) -> Callable[[str], str]:
-    """A landing path relative to the landing folder: a copy of the data root elsewhere lists the same deliveries."""
-    prefix = str(settings.landing) + os.sep
-    return lambda path: path[len(prefix):] if path.startswith(prefix) else path
+def _unchanged_folders(settings: Settings, listing: Listing) -> pa.Array:
+    """The folders not listed again, unchanged since the last run, relative to the landing folder."""
+    folders = sorted(set(listing.folders["map"].to_pylist()) - listing.listed_folders)
+    return _in_landing(settings, pa.array(folders, pa.string()))
 
 
 def _listed_deliveries(listing: Listing, municipalities: set[str], register: pa.Table, before: pa.Table,
@@ -141,7 +138,7 @@ def _listed_deliveries(listing: Listing, municipalities: set[str], register: pa.
     run's register when it is new or changed, else as recorded before (or, unknown to this table, as registered).
     Looked up column-wise, in the listing's order: national iWmo lists millions of files."""
     files = listing.files.filter(pc.is_in(listing.files["gemeentecode"], pa.array(sorted(municipalities), pa.string())))
-    naam = _in_landing_column(settings, files["bestand"])
+    naam = _in_landing(settings, files["bestand"])
     read_now = _matched(files["bestand"], register, "bestand", ["hash", "bytes", "mtime_ns"])
     known = _matched(naam, before, "bestand", ["bron_bestand_hash", "bytes", "mtime_ns"])
     read = pc.is_valid(read_now["rij"])
@@ -171,8 +168,8 @@ def _matched(keys: pa.ChunkedArray, data: pa.Table, key: str, columns: list[str]
     return {"rij": index, **{name: last_first[name].take(index) for name in columns}}
 
 
-def _in_landing_column(settings: Settings, paths: pa.ChunkedArray) -> pa.ChunkedArray:
-    """`_in_landing` of every path."""
+def _in_landing(settings: Settings, paths: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Landing paths relative to the landing folder: a copy of the data root elsewhere lists the same deliveries."""
     prefix = str(settings.landing) + os.sep
     return pc.if_else(pc.starts_with(paths, prefix), pc.utf8_slice_codeunits(paths, len(prefix)), paths)
 
