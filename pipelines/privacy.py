@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from stdnum.nl import bsn as nl_bsn
 
 SHA256_BLOCK = 64  # bytes: HMAC pads its key to the hash's block size
+DUCKDB_FROM = 2_000  # messages: below this, starting a DuckDB query costs more than hashing them in Python
 AGE_BANDS = ((0, "0-17"), (18, "18-29"), (30, "30-44"), (45, "45-64"), (65, "65-74"), (75, "75-84"), (85, "85+"))
 
 
@@ -66,7 +67,10 @@ def bsn_columns(bsns: pa.Array, key: bytes) -> tuple[pa.Array, pa.Array]:
 
 def hmac_sha256_hex(key: bytes, messages: pa.Array) -> pa.Array:
     """HMAC-SHA256 (RFC 2104) of each message, as hex: what `hmac.digest(key, message, hashlib.sha256).hex()`
-    gives, computed by DuckDB's SHA-256 over the whole column."""
+    gives, computed by DuckDB's SHA-256 over the whole column, or by `hmac` itself for a column shorter than
+    DUCKDB_FROM."""
+    if len(messages) < DUCKDB_FROM:
+        return pa.array([hmac.digest(key, m.encode(), hashlib.sha256).hex() for m in messages.to_pylist()], pa.string())
     block = (hashlib.sha256(key).digest() if len(key) > SHA256_BLOCK else key).ljust(SHA256_BLOCK, b"\0")
     inner, outer = (bytes(byte ^ pad for byte in block) for pad in (0x36, 0x5C))
     db = _duckdb()
@@ -99,6 +103,14 @@ def ages_on(birth_dates: pa.Array, on: pa.Array) -> pa.Array:
 
 def band_of_age(age: int) -> str | None:
     return [label for lower, label in AGE_BANDS if age >= lower][-1] if age >= 0 else None
+
+
+def age_bands(ages: pa.Array) -> pa.Array:
+    """`band_of_age` over a column of ages; null where the age is null or negative."""
+    bands = pa.nulls(len(ages), pa.string())
+    for lower, label in AGE_BANDS:
+        bands = pc.if_else(pc.greater_equal(ages, lower), label, bands)
+    return bands
 
 
 def age_band(birth_date: dt.date | None, on: dt.date) -> str | None:

@@ -134,8 +134,9 @@ BAD_EXTRACT = (
     "\n"
     "P2;123456789;;;NA0000004;01-02-2021;;2031-02-01;15-03-2022;I;\n"  # invalid BSN, no birth date, empty codes
     "P3;;20101231;PN;NA0000005;20221231;B0301;20271231;;;\n"  # no BSN
-    "P4;999990639;19750101;PN;NA0000006;20200100;B0301;00000000;;;\n"  # issue day unknown, end wholly unknown
-    ";;;NI;NA0000007;20200100;B0301;20300100;20201341;I;\n"  # partly unknown dates, but an impossible one
+    "P4;999990639;19750229;PN;NA0000006;20200100;B0301;00000000;;;\n"  # issue day unknown, end wholly unknown,
+    # and a birth date that does not exist (1975 is no leap year): unknown
+    ";;;NI;NA0000007;20200100;B0301;20300100;20210229;I;\n"  # partly unknown dates, but an impossible one
 )
 
 
@@ -153,7 +154,7 @@ def test_a_gba_extract_read_column_wise_equals_record_by_record(settings):
     assert [r["reden"] for r in quarantined] == [
         "line 2: reisdocument on a continuation row before any person",
         "line 4: 12.35.30 '20201341' is not a valid date",
-        "line 11: 12.35.60 '20201341' is not a valid date"]
+        "line 11: 12.35.60 '20210229' is not a valid date"]
     # Counted for the documents read (the column-wise reading's notes are asserted equal to these).
     from pipelines.bronze.contract import LandingFile, ParseContext
 

@@ -26,16 +26,17 @@ import pyarrow.compute as pc
 
 from pipelines.bronze.contract import Bulk, ParseContext, Parsed, RecordError, Source, UnreadableFile
 from pipelines.bronze.formats import (
+    ISO_BASIC_DATE,
     any_of,
     count,
     csv_columns,
+    dates_through_distinct,
     decode_text,
     dutch_or_iso_date,
     none_when_empty,
-    through_distinct,
 )
 from pipelines.bronze.tables import BRP_REISDOCUMENT
-from pipelines.privacy import age_band, age_on, ages_on, bsn_columns, bsn_is_valid, pseudonym
+from pipelines.privacy import age_band, age_bands, age_on, ages_on, bsn_columns, bsn_is_valid, pseudonym
 
 GBA = {"soort": "12.35.10", "nummer": "12.35.20", "uitgifte": "12.35.30", "autoriteit": "12.35.40",
        "einde": "12.35.50", "inhouding": "12.35.60", "aanduiding": "12.35.70", "bsn": "01.01.20",
@@ -131,7 +132,7 @@ def bulk(context: ParseContext) -> Bulk | None:
     person = pc.if_else(pc.less(person, 0), pa.scalar(None, pa.int64()), person)
     dates, errors = {}, [pc.if_else(pc.is_null(person), "reisdocument on a continuation row before any person", None)]
     for name in GBA_DATES:
-        dates[name], error = through_distinct(document[name], lambda v, e=GBA[name]: _gba_date(v, e), pa.date32())
+        dates[name], error = dates_through_distinct(document[name], lambda v, e=GBA[name]: _gba_date(v, e))
         errors.append(error)
     holder = {name: column.take(person) for name, column in persons.items()}
     table = pa.table({
@@ -162,13 +163,13 @@ def bulk(context: ParseContext) -> Bulk | None:
 def _persons(bsn: pa.Array, geboortedatum: pa.Array, context: ParseContext) -> dict[str, pa.Array]:
     """Per person of the extract: pseudonym, elfproef, birth date and age band, each computed once per value."""
     key, peildatum = context.settings.pseudonym_key, context.settings.peildatum
-    birth, _ = through_distinct(geboortedatum, _gba_birth, pa.date32())
+    birth, _ = dates_through_distinct(geboortedatum, _gba_birth, shapes=(ISO_BASIC_DATE,))
     pseudoniem, bsn_geldig = bsn_columns(bsn, key)
     return {
         "pseudoniem": pseudoniem,
         "bsn_geldig": bsn_geldig,
         "geboortedatum": birth,
-        "leeftijdsklasse": through_distinct(birth, lambda b: age_band(b, peildatum), pa.string())[0],
+        "leeftijdsklasse": age_bands(ages_on(birth, pa.scalar(peildatum, pa.date32()))),
     }
 
 

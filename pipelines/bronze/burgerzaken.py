@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from pipelines.bronze.contract import Bulk, ParseContext, Parsed, RecordError, Source
 from pipelines.bronze.formats import (
     FIELD_COUNT_ERROR,
+    dates_through_distinct,
     decode_text,
     dutch_or_iso_date,
     none_when_empty,
@@ -25,7 +26,7 @@ from pipelines.bronze.formats import (
     through_distinct,
 )
 from pipelines.bronze.tables import BURGERZAKEN_AANVRAAG
-from pipelines.privacy import age_band, ages_on, band_of_age, bsn_columns, bsn_is_valid, pseudonym
+from pipelines.privacy import age_band, age_bands, ages_on, band_of_age, bsn_columns, bsn_is_valid, pseudonym
 
 ALIASES = {
     "aanvraagnummer": ("Aanvraagnummer", "Aanvraag", "Nummer"),
@@ -117,7 +118,7 @@ def bulk(context: ParseContext) -> Bulk | None:
         "locatie": none_when_empty(record.get("locatie", empty)),
         "persoon_pseudoniem": pseudoniem,
         "bsn_geldig": bsn_geldig,
-        "leeftijdsklasse": through_distinct(age, lambda a: band_of_age(a) if a is not None else None, pa.string())[0],
+        "leeftijdsklasse": age_bands(age),
         "bron_record": lines,
     })
     failed = pc.is_valid(error)
@@ -129,7 +130,7 @@ def bulk(context: ParseContext) -> Bulk | None:
 
 
 def _dates(values: pa.Array, field: str) -> tuple[pa.Array, pa.Array]:
-    return through_distinct(values, lambda v: dutch_or_iso_date(v, field), pa.date32())
+    return dates_through_distinct(values, lambda v: dutch_or_iso_date(v, field))
 
 
 def _stated_age(values: pa.Array) -> pa.Array:
