@@ -163,7 +163,7 @@ def _matched(keys: pa.ChunkedArray, data: pa.Table, key: str, columns: list[str]
     """For each of `keys`, the `columns` of the last row of `data` with that key (as a dictionary filled row by
     row keeps it), null where none has it; `rij` says which row matched. Looked up from the end, since
     `index_in` finds the first."""
-    last_first = data.take(pa.array(range(data.num_rows - 1, -1, -1), pa.int64()))
+    last_first = data.select([key, *columns]).take(pa.array(range(data.num_rows - 1, -1, -1), pa.int64()))
     index = pc.index_in(keys, value_set=last_first[key].combine_chunks())
     return {"rij": index, **{name: last_first[name].take(index) for name in columns}}
 

@@ -35,6 +35,7 @@ REJECTED = ds.field("status") == "rejected"  # the register entries of files set
 QUARANTINE_NAME_BYTES = 120  # of a set-aside copy's name: a landing file's name may take all 255 bytes allowed
 
 FileFacts = tuple[str, str, int, int]  # (gemeentecode, path, size, mtime_ns) of a listed landing file
+FILE_FACTS = ("gemeentecode", "bestand", "bytes", "mtime_ns")  # the same, as the columns of a listing
 
 
 def write(settings: Settings, source: Source, run_id: str, register: pa.Table) -> None:
@@ -101,6 +102,8 @@ def unregistered(settings: Settings, source: Source, files: pa.Table) -> pa.Tabl
     if not files.num_rows:  # every folder unchanged: not even the register need be read
         return files
     registered = entries(settings, f"{source.system}/", ["bestand", "bytes", "mtime_ns"])
+    if not registered.num_rows and not pc.any(pc.is_null(files["bytes"])).as_py():  # a first load: all of them
+        return files
     files = files.append_column("volgorde", pa.array(range(files.num_rows), pa.int64()))
     by_name = pc.is_null(files["bytes"])
     # A join, not a set of tuples: national iWmo registers millions of files.

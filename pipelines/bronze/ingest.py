@@ -32,7 +32,7 @@ import pyarrow as pa
 from pipelines.bronze import file_register, parts
 from pipelines.bronze.contract import LandingFile, ParseContext, Source, UnreadableFile
 from pipelines.bronze.deliveries import needs_full_listing, removed_files, update_deliveries
-from pipelines.bronze.file_register import FileFacts
+from pipelines.bronze.file_register import FILE_FACTS, FileFacts
 from pipelines.bronze.landing import Listing, landing_listing, remember_folders
 from pipelines.bronze.tables import QUARANTAINE, BronzeTable
 from pipelines.bronze.workers import over_processes
@@ -96,7 +96,7 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
     chunks = _chunks(new)
     workers = _workers(chunks, processes)
     if workers > 1:
-        log.info(f"{source.system}: parsing {len(new)} new files in {len(chunks)} chunks over {workers} processes")
+        log.info(f"{source.system}: parsing {new.num_rows} new files in {len(chunks)} chunks over {workers} processes")
     done, logged_at, ingested = 0, time.monotonic(), set()
     # One ingestion time for every file of the run: the latest delivery of a record is then the latest run's,
     # and within a run the last file by name (`delivery_rank`), whichever worker process parsed it first.
@@ -109,9 +109,9 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
         for entry in chunk.register:
             if entry["status"] == "rejected":
                 log.error(f"{source.system}: file {entry['bestand']} cannot be read and was set aside: {entry['error']}")
-        if time.monotonic() - logged_at >= PROGRESS_SECONDS or done == len(new):  # every file is registered once
+        if time.monotonic() - logged_at >= PROGRESS_SECONDS or done == new.num_rows:  # every file is registered once
             logged_at = time.monotonic()
-            log.info(f"{source.system}: {done}/{len(new)} new files read, {sum(report.rows.values()):,} rows, "
+            log.info(f"{source.system}: {done}/{new.num_rows} new files read, {sum(report.rows.values()):,} rows, "
                      f"{report.quarantined} quarantined")
     register = report.register_table()
     file_register.write(settings, source, run_id, register)
@@ -150,27 +150,26 @@ def _workers(chunks: list, processes: int | None) -> int:
 
 
 def _new_files(source: Source, settings: Settings, files: pa.Table, report: IngestReport,
-               processes: int | None, log) -> list[FileFacts]:
-    """(gemeentecode, path, size, mtime_ns) of the files to read: not registered and untouched since, and not
+               processes: int | None, log) -> pa.Table:
+    """The files to read (gemeentecode, bestand, bytes, mtime_ns): not registered and untouched since, and not
     a copy of content bronze already holds. Copies within the delivery itself are found as it is parsed
     (`_parse_chunk`, `_publish`), so that a first delivery is read once: hashing it beforehand read every file
-    twice."""
-    changed = file_register.unregistered(settings, source, files)
+    twice. Kept as a table: as Python tuples, national iWmo's millions of files took gigabytes."""
+    changed = file_register.unregistered(settings, source, files).select(list(FILE_FACTS))
     report.files_known += files.num_rows - changed.num_rows  # registered, untouched since: not even read
-    candidates = list(zip(*(changed[name].to_pylist() for name in ("gemeentecode", "bestand", "bytes", "mtime_ns"))))
-    if not candidates:  # a night with nothing new need not read bronze's hashes (national iWmo: millions)
+    if not changed.num_rows:  # a night with nothing new need not read bronze's hashes (national iWmo: millions)
         if settings.full_refresh or not file_register.duplicates_checked(source, settings).exists():
             file_register.known_hashes(source, settings, log)
-        return []
+        return changed
     known = file_register.known_hashes(source, settings, log)
     if not known:
-        return candidates
-    chunks = _chunks(candidates)
+        return changed
+    chunks = _chunks(changed)
     digests = [d for chunk in over_processes(_content_hashes, chunks, _workers(chunks, processes)) for d in chunk]
     unregistered = file_register.ingested_but_unregistered(
         settings, source, {d for d in digests if d in known and "set_aside" not in known[d]})
-    new = []
-    for candidate, digest in zip(candidates, digests, strict=True):
+    is_new = []
+    for candidate, digest in zip(_file_facts(changed), digests, strict=True):
         if digest in unregistered:
             report.files_known += 1
             report.register.append(file_register.recovered_entry(candidate, digest, known[digest]))
@@ -179,9 +178,12 @@ def _new_files(source: Source, settings: Settings, files: pa.Table, report: Inge
         elif digest in known:
             report.files_known += 1
             report.register.append(file_register.duplicate_entry(candidate, digest))
-        else:
-            new.append(candidate)
-    return new
+        is_new.append(digest not in known)
+    return changed.filter(pa.array(is_new, pa.bool_()))
+
+
+def _file_facts(files: pa.Table) -> list[FileFacts]:
+    return list(zip(*(files[name].to_pylist() for name in FILE_FACTS)))
 
 
 def pending_files(settings: Settings, source: Source) -> pa.Table:
@@ -194,8 +196,8 @@ def pending_files(settings: Settings, source: Source) -> pa.Table:
          "mtime_ns": [None] * len(removed)}, schema=listing.files.schema)])
 
 
-def _content_hashes(files: list[FileFacts]) -> list[str]:
-    return [hashlib.sha256(content).hexdigest() for content in _read_ahead([path for _, path, _, _ in files])]
+def _content_hashes(files: pa.Table) -> list[str]:
+    return [hashlib.sha256(content).hexdigest() for content in _read_ahead(files["bestand"].to_pylist())]
 
 
 def _read_ahead(paths: list[str]) -> Iterator[bytes]:
@@ -219,29 +221,30 @@ def _read(path: str) -> bytes:
         return file.read()
 
 
-def _chunks(files: list[FileFacts]) -> list[list[FileFacts]]:
+def _chunks(files: pa.Table) -> list[pa.Table]:
     """Consecutive files in chunks of about CHUNK_BYTES or CHUNK_FILES, so the work spreads evenly over the
-    processes."""
-    chunks, current, size = [], [], 0
-    for file in files:
-        current.append(file)
-        size += file[2]
-        if size >= CHUNK_BYTES or len(current) >= CHUNK_FILES:
-            chunks.append(current)
-            current, size = [], 0
-    return chunks + [current] if current else chunks
+    processes. Each chunk is a copy, not a slice: a pickled slice carries the whole table to its worker."""
+    bounds, start, size = [], 0, 0
+    for end, file_size in enumerate(files["bytes"].to_pylist(), start=1):
+        size += file_size
+        if size >= CHUNK_BYTES or end - start >= CHUNK_FILES:
+            bounds.append((start, end))
+            start, size = end, 0
+    if start < files.num_rows:
+        bounds.append((start, files.num_rows))
+    return [files.take(pa.array(range(start, end), pa.int64())) for start, end in bounds]
 
 
 def _parse_chunk(source: Source, settings: Settings, run_id: str, loaded_at: dt.datetime,
-                 numbered: tuple[int, list[FileFacts]]) -> IngestReport:
+                 numbered: tuple[int, pa.Table]) -> IngestReport:
     """Parse one chunk of landing files into its own staged Parquet parts, each file once however often its
     content occurs in the chunk; runs in a worker process or inline."""
     number, files = numbered
     report = IngestReport()
     batch = parts.StagedBatch(source, settings, f"{run_id}-{number:04d}")
     seen = set()
-    contents = _read_ahead([path for _, path, _, _ in files])
-    for (gemeentecode, path, size, mtime_ns), content in zip(files, contents, strict=True):
+    contents = _read_ahead(files["bestand"].to_pylist())
+    for (gemeentecode, path, size, mtime_ns), content in zip(_file_facts(files), contents, strict=True):
         file = LandingFile(Path(path), content, size, mtime_ns)
         if file.sha256 in seen:
             report.files_known += 1
