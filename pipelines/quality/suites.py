@@ -36,8 +36,8 @@ from pipelines.settings import EXPECTATIONS_DIR, Settings
 LATEST_DAY = "laatste_dag"
 # A national key sort (34 million reisdocumenten) is as fast under this limit and takes half the memory.
 CHECK_MEMORY_LIMIT = "512MB"
-KEPT_OUTCOMES = "_uitkomsten"  # per suite: the table's state at its last check, and the outcomes kept from it
-COUNTED_PARTS = "_delen"  # per bronze suite: the parts counted so far, and the outcomes counted over them
+KEPT_OUTCOMES = "_kept_outcomes"  # per suite: the table's state at its last check, and the outcomes kept from it
+COUNTED_PARTS = "_counted_parts"  # per bronze suite: the parts counted so far, and the outcomes counted over them
 NEW_PARTS = "nieuwe_delen"  # the name of GX's batch of a bronze table's new parts
 VOLUMES = "_volumes"  # per suite: the row count at its last check that found no collapse
 COLLAPSE_PARAMETER = "rijen_min"
@@ -168,19 +168,20 @@ def _counted_parts(suite: Suite, settings: Settings, parts: dict[str, int],
     changed, a delivery stopped counting since, or the suite changed."""
     path = settings.dq_results / COUNTED_PARTS / f"{suite.name}.json"
     counted = json.loads(path.read_text()) if path.exists() else None
-    if (settings.full_refresh or counted is None or counted["suite"] != _fingerprint(suite.expectations)
-            or counted["intrekking"] != withdrawal
-            or any(parts.get(name) != size for name, size in counted["delen"].items())):
+    # A store of another shape (an older version's) does not match either: the parts are checked again.
+    if (settings.full_refresh or counted is None or counted.get("suite") != _fingerprint(suite.expectations)
+            or counted.get("withdrawal") != withdrawal
+            or any(parts.get(name) != size for name, size in counted["parts"].items())):
         return {}, {}
-    return counted["delen"], {int(i): Outcome(**o) for i, o in counted["uitkomsten"].items()}
+    return counted["parts"], {int(i): Outcome(**o) for i, o in counted["outcomes"].items()}
 
 
 def _keep_counted_parts(suite: Suite, settings: Settings, parts: dict[str, int], withdrawal: str,
                         outcomes: dict[int, Outcome]) -> None:
     path = settings.dq_results / COUNTED_PARTS / f"{suite.name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"suite": _fingerprint(suite.expectations), "delen": parts, "intrekking": withdrawal,
-                                "uitkomsten": {i: asdict(o) for i, o in outcomes.items()}}))
+    path.write_text(json.dumps({"suite": _fingerprint(suite.expectations), "parts": parts, "withdrawal": withdrawal,
+                                "outcomes": {i: asdict(o) for i, o in outcomes.items()}}))
 
 
 def _validate_suite(suite: Suite, expectations: list[dict], settings: Settings, run_id: str) -> list[Outcome]:
@@ -293,9 +294,9 @@ def _kept_outcomes(suite: Suite, settings: Settings, state: str | None) -> dict[
     if state is None or settings.full_refresh or not path.exists():
         return {}
     kept = json.loads(path.read_text())
-    if kept["tabel"] != state or kept["suite"] != _fingerprint(suite.expectations):
+    if kept.get("table") != state or kept.get("suite") != _fingerprint(suite.expectations):  # or an older shape
         return {}
-    return {int(i): Outcome(**o) for i, o in kept["uitkomsten"].items()}
+    return {int(i): Outcome(**o) for i, o in kept["outcomes"].items()}
 
 
 def _keep_outcomes(suite: Suite, settings: Settings, state: str, outcomes: list[Outcome], run_id: str) -> None:
@@ -303,7 +304,7 @@ def _keep_outcomes(suite: Suite, settings: Settings, state: str, outcomes: list[
     path.parent.mkdir(parents=True, exist_ok=True)
     kept = {i: asdict(o) | {"berekend_in_run": o.berekend_in_run or run_id}
             for i, (e, o) in enumerate(zip(suite.expectations, outcomes, strict=True)) if not _depends_on_the_day(e)}
-    path.write_text(json.dumps({"tabel": state, "suite": _fingerprint(suite.expectations), "uitkomsten": kept}))
+    path.write_text(json.dumps({"table": state, "suite": _fingerprint(suite.expectations), "outcomes": kept}))
 
 
 def _fingerprint(expectations: list[dict]) -> str:
