@@ -137,7 +137,10 @@ def _listed_deliveries(listing: Listing, municipalities: set[str], register: pa.
     """The files listed in the municipalities' changed folders, each with the hash of its content: from this
     run's register when it is new or changed, else as recorded before (or, unknown to this table, as registered).
     Looked up column-wise, in the listing's order: national iWmo lists millions of files."""
-    files = listing.files.filter(pc.is_in(listing.files["gemeentecode"], pa.array(sorted(municipalities), pa.string())))
+    files = listing.files
+    of_these = pc.is_in(files["gemeentecode"], pa.array(sorted(municipalities), pa.string()))
+    if not pc.all(of_these).as_py():  # a first load touches every municipality: no copy of the listing then
+        files = files.filter(of_these)
     naam = _in_landing(settings, files["bestand"])
     read_now = _matched(files["bestand"], register, "bestand", ["hash", "bytes", "mtime_ns"])
     known = _matched(naam, before, "bestand", ["bron_bestand_hash", "bytes", "mtime_ns"])
@@ -161,11 +164,12 @@ def _listed_deliveries(listing: Listing, municipalities: set[str], register: pa.
 
 def _matched(keys: pa.ChunkedArray, data: pa.Table, key: str, columns: list[str]) -> dict[str, pa.Array]:
     """For each of `keys`, the `columns` of the last row of `data` with that key (as a dictionary filled row by
-    row keeps it), null where none has it; `rij` says which row matched. Looked up from the end, since
-    `index_in` finds the first."""
-    last_first = data.select([key, *columns]).take(pa.array(range(data.num_rows - 1, -1, -1), pa.int64()))
-    index = pc.index_in(keys, value_set=last_first[key].combine_chunks())
-    return {"rij": index, **{name: last_first[name].take(index) for name in columns}}
+    row keeps it), null where none has it; `rij` says which row matched. Looked up in the keys from the end,
+    since `index_in` finds the first."""
+    last = data.num_rows - 1
+    from_the_end = pc.index_in(keys, value_set=data[key].take(pa.array(range(last, -1, -1), pa.int64())).combine_chunks())
+    index = pc.subtract(last, from_the_end)
+    return {"rij": index, **{name: data[name].take(index) for name in columns}}
 
 
 def _in_landing(settings: Settings, paths: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -192,8 +196,10 @@ def _from_register(rows: pa.Table, unknown: pa.ChunkedArray, paths: pa.ChunkedAr
 
 def _per_municipality(data: pa.Table) -> dict[str, pa.Table]:
     """The rows of each municipality in their order: one stable sort, not a filter of the whole table for each
-    municipality."""
-    data = data.take(pc.sort_indices(data["gemeentecode"]))
+    municipality, and no sort where they already are in order (the listing lists municipality by municipality)."""
+    codes = data["gemeentecode"]
+    if data.num_rows > 1 and not pc.all(pc.greater_equal(codes[1:], codes[:-1])).as_py():
+        data = data.take(pc.sort_indices(codes))
     parts, start = {}, 0
     for group in pc.value_counts(data["gemeentecode"]).to_pylist():
         parts[group["values"]] = data.slice(start, group["counts"])
