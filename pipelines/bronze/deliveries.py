@@ -77,7 +77,7 @@ def update_deliveries(settings: Settings, system: str, table: BronzeTable, listi
             _write(new, path)
         else:
             path.unlink()
-    ingested = register.filter(pc.equal(register["status"], "ingested"))["hash"]
+    ingested = register["hash"].filter(pc.equal(register["status"], "ingested"))
     hashes = pc.unique(now["bron_bestand_hash"])
     returned = set(hashes.filter(pc.invert(pc.or_(pc.is_in(hashes, before["bron_bestand_hash"]),
                                                   pc.is_in(hashes, ingested)))).to_pylist())
@@ -159,7 +159,8 @@ def _listed_deliveries(listing: Listing, municipalities: set[str], register: pa.
     unknown = pc.invert(pc.or_(read, as_before))
     if pc.any(unknown).as_py():
         rows = _from_register(rows, unknown, files["bestand"], registered())
-    return rows.filter(pc.is_valid(rows["bron_bestand_hash"])).cast(table.arrow_schema)
+    hashed = pc.is_valid(rows["bron_bestand_hash"])
+    return (rows if pc.all(hashed).as_py() else rows.filter(hashed)).cast(table.arrow_schema)
 
 
 def _matched(keys: pa.ChunkedArray, data: pa.Table, key: str, columns: list[str]) -> dict[str, pa.Array]:
@@ -196,10 +197,8 @@ def _from_register(rows: pa.Table, unknown: pa.ChunkedArray, paths: pa.ChunkedAr
 
 def _per_municipality(data: pa.Table) -> dict[str, pa.Table]:
     """The rows of each municipality in their order: one stable sort, not a filter of the whole table for each
-    municipality, and no sort where they already are in order (the listing lists municipality by municipality)."""
-    codes = data["gemeentecode"]
-    if data.num_rows > 1 and not pc.all(pc.greater_equal(codes[1:], codes[:-1])).as_py():
-        data = data.take(pc.sort_indices(codes))
+    municipality."""
+    data = data.take(pc.sort_indices(data["gemeentecode"]))
     parts, start = {}, 0
     for group in pc.value_counts(data["gemeentecode"]).to_pylist():
         parts[group["values"]] = data.slice(start, group["counts"])
