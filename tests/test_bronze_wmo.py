@@ -323,3 +323,21 @@ def test_every_file_of_a_run_has_the_run_s_ingestion_time_however_the_workers_sh
         times, files = db.execute(f"""select count(distinct geladen_op), count(distinct bron_bestand)
             from read_parquet('{settings.bronze}/iwmo/bericht/*.parquet')""").fetchone()
     assert files > 20 and times == 1
+
+
+def test_each_chunk_carries_only_its_own_files_to_its_worker():
+    """A worker process receives its chunk pickled. Arrow pickles a slice with its table's whole buffers, so a
+    chunk sliced from the listing would carry every listed file (national iWmo: millions) to every worker."""
+    import pickle
+
+    import pyarrow as pa
+
+    from pipelines.bronze import ingest as ingestion
+
+    files = pa.table({"gemeentecode": ["GM0363"] * 10_000,
+                      "bestand": [f"/landing/GM0363/iwmo/bericht_{i:06d}.xml" for i in range(10_000)],
+                      "bytes": [2_000] * 10_000, "mtime_ns": list(range(10_000))})
+    chunks = ingestion._chunks(files)
+    assert [chunk.num_rows for chunk in chunks] == [ingestion.CHUNK_FILES] * 10
+    assert pa.concat_tables(chunks).equals(files)
+    assert len(pickle.dumps(chunks[3])) < len(pickle.dumps(files)) / 5
