@@ -17,6 +17,7 @@ withdrawal (`WITHDRAWALS`), and `pipelines.dbt.rebuild` rebuilds such models who
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -48,7 +49,8 @@ def update_deliveries(settings: Settings, system: str, table: BronzeTable, listi
 
     `register` holds this run's register entries (`file_register.table`: every file read, found a copy of, or set
     aside: new or changed files); `registered` gives every register entry so far, for files this table does not
-    know yet."""
+    know yet. One municipality at a time: national iWmo lists millions of files, and their deliveries side by
+    side took gigabytes."""
     folder = settings.bronze / table.folder
     folder.mkdir(parents=True, exist_ok=True)
     roots = {root: gemeentecode for gemeentecode, root in drop_folders(settings, system)}
@@ -58,16 +60,22 @@ def update_deliveries(settings: Settings, system: str, table: BronzeTable, listi
     gone = {p.stem for p in folder.glob("GM*.parquet")} - present
     if not touched and not gone:
         return []
-    before = _recorded_deliveries(folder, touched | gone, table)
-    kept = before.filter(pc.is_in(before["map"], _unchanged_folders(settings, listing)))
-    listed = _listed_deliveries(listing, touched, register, before, registered, table, settings)
-    now = pa.concat_tables([kept, listed]).cast(table.arrow_schema)
-    withdrawn = []
-    empty = table.arrow_schema.empty_table()
-    earlier, current = _per_municipality(before), _per_municipality(now)
+    unchanged = _unchanged_folders(settings, listing)
+    files_of, read_of = _rows_per_municipality(listing.files), _rows_per_municipality(register)
+    read = register.select(["bestand", "hash", "bytes", "mtime_ns", "status"])
+    ingested = pc.equal(register["status"], "ingested")
+    registered = functools.cache(registered)
+    withdrawn, hashes_before, unexplained, none = [], [], [], pa.array([], pa.uint64())
     for gemeentecode in sorted(touched | gone):
         path = folder / f"{gemeentecode}.parquet"
-        old, new = earlier.get(gemeentecode, empty), current.get(gemeentecode, empty)
+        old = _recorded_deliveries(folder, {gemeentecode}, table)
+        read_here = read.take(read_of.get(gemeentecode, none))
+        listed = _listed_deliveries(listing.files.take(files_of.get(gemeentecode, none)), read_here, old, registered,
+                                    table, settings)
+        new = pa.concat_tables([old.filter(pc.is_in(old["map"], unchanged)), listed]).cast(table.arrow_schema)
+        hashes_before.append(old["bron_bestand_hash"].combine_chunks())
+        unexplained.append(_neither(pc.unique(new["bron_bestand_hash"]), [
+            old["bron_bestand_hash"], read_here["hash"].filter(pc.equal(read_here["status"], "ingested"))]))
         if path.exists() and _deliveries(old).equals(_deliveries(new)):
             continue  # rewritten, it would rebuild everything read from it
         # A delivery stops counting when its content is gone; the same content under another name still counts.
@@ -77,15 +85,25 @@ def update_deliveries(settings: Settings, system: str, table: BronzeTable, listi
             _write(new, path)
         else:
             path.unlink()
-    ingested = register["hash"].filter(pc.equal(register["status"], "ingested"))
-    hashes = pc.unique(now["bron_bestand_hash"])
-    returned = set(hashes.filter(pc.invert(pc.or_(pc.is_in(hashes, before["bron_bestand_hash"]),
-                                                  pc.is_in(hashes, ingested)))).to_pylist())
+    # Counting now, yet neither counting before nor read in this run: a delivery that had stopped counting. Each
+    # municipality ruled out its own; the few left are looked for in the others'.
+    candidates = pc.unique(pa.chunked_array(unexplained, pa.string()))
+    read_now = register["hash"].filter(pc.and_(ingested, pc.is_in(register["hash"], value_set=candidates)))
+    returned = set(_neither(candidates, [*hashes_before, read_now]).to_pylist())
     if returned and returned - _current_hashes(folder, exclude=touched | gone):
         withdrawn.append("(a delivery that had stopped counting is back in landing)")
     if withdrawn:
         (folder / WITHDRAWALS).write_text(json.dumps({"run_id": run_id, "bestanden": withdrawn[:100]}))
     return withdrawn
+
+
+def _neither(hashes: pa.Array, known: list[pa.Array | pa.ChunkedArray]) -> pa.Array:
+    """The `hashes` in none of the `known` columns. Each column is looked up in the hashes, not the other way round:
+    the hashes are few, the columns may hold millions."""
+    found = [column.filter(pc.is_in(column, value_set=hashes)) for column in known]
+    return hashes.filter(pc.invert(pc.is_in(hashes, value_set=pa.chunked_array(
+        [c for column in found for c in (column.chunks if isinstance(column, pa.ChunkedArray) else [column])],
+        pa.string()))))
 
 
 def removed_files(settings: Settings, system: str, table: BronzeTable, listing: Listing) -> list[str]:
@@ -132,15 +150,11 @@ def _unchanged_folders(settings: Settings, listing: Listing) -> pa.Array:
     return _in_landing(settings, pa.array(folders, pa.string()))
 
 
-def _listed_deliveries(listing: Listing, municipalities: set[str], register: pa.Table, before: pa.Table,
-                       registered: Callable[[], pa.Table], table: BronzeTable, settings: Settings) -> pa.Table:
-    """The files listed in the municipalities' changed folders, each with the hash of its content: from this
-    run's register when it is new or changed, else as recorded before (or, unknown to this table, as registered).
-    Looked up column-wise, in the listing's order: national iWmo lists millions of files."""
-    files = listing.files
-    of_these = pc.is_in(files["gemeentecode"], pa.array(sorted(municipalities), pa.string()))
-    if not pc.all(of_these).as_py():  # a first load touches every municipality: no copy of the listing then
-        files = files.filter(of_these)
+def _listed_deliveries(files: pa.Table, register: pa.Table, before: pa.Table, registered: Callable[[], pa.Table],
+                       table: BronzeTable, settings: Settings) -> pa.Table:
+    """The files listed in a municipality's changed folders, each with the hash of its content: from this run's
+    register when it is new or changed, else as recorded before (or, unknown to this table, as registered).
+    Looked up column-wise, in the listing's order: a large municipality lists hundreds of thousands of files."""
     naam = _in_landing(settings, files["bestand"])
     read_now = _matched(files["bestand"], register, "bestand", ["hash", "bytes", "mtime_ns"])
     known = _matched(naam, before, "bestand", ["bron_bestand_hash", "bytes", "mtime_ns"])
@@ -195,15 +209,15 @@ def _from_register(rows: pa.Table, unknown: pa.ChunkedArray, paths: pa.ChunkedAr
                            pa.array(hashes, pa.string()))
 
 
-def _per_municipality(data: pa.Table) -> dict[str, pa.Table]:
-    """The rows of each municipality in their order: one stable sort, not a filter of the whole table for each
-    municipality."""
-    data = data.take(pc.sort_indices(data["gemeentecode"]))
-    parts, start = {}, 0
-    for group in pc.value_counts(data["gemeentecode"]).to_pylist():
-        parts[group["values"]] = data.slice(start, group["counts"])
+def _rows_per_municipality(data: pa.Table) -> dict[str, pa.Array]:
+    """The row numbers of each municipality's rows, in their order: one stable sort of the row numbers, not a
+    filter of the whole table for each municipality, nor a sorted copy of it."""
+    order = pc.sort_indices(data["gemeentecode"])
+    rows, start = {}, 0
+    for group in sorted(pc.value_counts(data["gemeentecode"]).to_pylist(), key=lambda g: g["values"] or ""):
+        rows[group["values"]] = order.slice(start, group["counts"])
         start += group["counts"]
-    return parts
+    return rows
 
 
 def _deliveries(data: pa.Table) -> pa.Table:
