@@ -124,6 +124,9 @@ def ingest(source: Source, settings: Settings, run_id: str, log, processes: int 
                  + (", ..." if len(report.withdrawn) > 5 else ""))
     remember_folders(settings, source.system, listing.folders)
     parts.every_column_readable(source, settings, log)
+    # The build goes on in this process (the next source, the checks' DuckDB): Arrow's allocator keeps the pages
+    # of the tables freed above unless told to give them back.
+    pa.default_memory_pool().release_unused()
     return report
 
 
