@@ -74,8 +74,8 @@ def update_deliveries(settings: Settings, system: str, table: BronzeTable, listi
                                     table, settings)
         new = pa.concat_tables([old.filter(pc.is_in(old["map"], unchanged)), listed]).cast(table.arrow_schema)
         hashes_before.append(old["bron_bestand_hash"].combine_chunks())
-        unexplained.append(_neither(pc.unique(new["bron_bestand_hash"]), [
-            old["bron_bestand_hash"], read_here["hash"].filter(pc.equal(read_here["status"], "ingested"))]))
+        read_here_now = read_here["hash"].filter(pc.equal(read_here["status"], "ingested")).combine_chunks()
+        unexplained.append(_neither(pc.unique(new["bron_bestand_hash"]), [hashes_before[-1], read_here_now]))
         if path.exists() and _deliveries(old).equals(_deliveries(new)):
             continue  # rewritten, it would rebuild everything read from it
         # A delivery stops counting when its content is gone; the same content under another name still counts.
@@ -88,8 +88,8 @@ def update_deliveries(settings: Settings, system: str, table: BronzeTable, listi
     # Counting now, yet neither counting before nor read in this run: a delivery that had stopped counting. Each
     # municipality ruled out its own; the few left are looked for in the others'.
     candidates = pc.unique(pa.chunked_array(unexplained, pa.string()))
-    read_now = register["hash"].filter(pc.and_(ingested, pc.is_in(register["hash"], value_set=candidates)))
-    returned = set(_neither(candidates, [*hashes_before, read_now]).to_pylist())
+    read_now = pc.and_(ingested, pc.is_in(register["hash"], value_set=candidates))
+    returned = set(_neither(candidates, [*hashes_before, register["hash"].filter(read_now).combine_chunks()]).to_pylist())
     if returned and returned - _current_hashes(folder, exclude=touched | gone):
         withdrawn.append("(a delivery that had stopped counting is back in landing)")
     if withdrawn:
@@ -97,13 +97,11 @@ def update_deliveries(settings: Settings, system: str, table: BronzeTable, listi
     return withdrawn
 
 
-def _neither(hashes: pa.Array, known: list[pa.Array | pa.ChunkedArray]) -> pa.Array:
+def _neither(hashes: pa.Array, known: list[pa.Array]) -> pa.Array:
     """The `hashes` in none of the `known` columns. Each column is looked up in the hashes, not the other way round:
     the hashes are few, the columns may hold millions."""
-    found = [column.filter(pc.is_in(column, value_set=hashes)) for column in known]
-    return hashes.filter(pc.invert(pc.is_in(hashes, value_set=pa.chunked_array(
-        [c for column in found for c in (column.chunks if isinstance(column, pa.ChunkedArray) else [column])],
-        pa.string()))))
+    found = pa.concat_arrays([column.filter(pc.is_in(column, value_set=hashes)) for column in known])
+    return hashes.filter(pc.invert(pc.is_in(hashes, value_set=found)))
 
 
 def removed_files(settings: Settings, system: str, table: BronzeTable, listing: Listing) -> list[str]:
