@@ -84,3 +84,15 @@ def test_bsns_pseudonymised_column_wise_equal_the_calls_per_value():
             assert pseudoniem.to_pylist() == [pseudonym(v, key) if v else None for v in column]
             assert geldig.to_pylist() == [bsn_is_valid(v) if v else None for v in column]
     assert 1_000 < sum(1 for v in values if v and bsn_is_valid(v)) < 3_000  # about one in eleven passes
+
+
+def test_age_bands_column_wise_equal_the_band_of_each_age():
+    """Every age from before birth to past the last band's start, and an unknown one, banded as `band_of_age`
+    bands it one at a time."""
+    import pyarrow as pa
+
+    from pipelines.privacy import age_bands, band_of_age
+
+    ages = [*range(-2, 111), None]
+    assert age_bands(pa.array(ages, pa.int64())).to_pylist() == [
+        band_of_age(age) if age is not None else None for age in ages]
