@@ -168,9 +168,8 @@ def _counted_parts(suite: Suite, settings: Settings, parts: dict[str, int],
     changed, a delivery stopped counting since, or the suite changed."""
     path = settings.dq_results / COUNTED_PARTS / f"{suite.name}.json"
     counted = json.loads(path.read_text()) if path.exists() else None
-    # A store of another shape (an older version's) does not match either: the parts are checked again.
-    if (settings.full_refresh or counted is None or counted.get("suite") != _fingerprint(suite.expectations)
-            or counted.get("withdrawal") != withdrawal
+    if (settings.full_refresh or counted is None or counted["suite"] != _fingerprint(suite.expectations)
+            or counted["withdrawal"] != withdrawal
             or any(parts.get(name) != size for name, size in counted["parts"].items())):
         return {}, {}
     return counted["parts"], {int(i): Outcome(**o) for i, o in counted["outcomes"].items()}
@@ -294,7 +293,7 @@ def _kept_outcomes(suite: Suite, settings: Settings, state: str | None) -> dict[
     if state is None or settings.full_refresh or not path.exists():
         return {}
     kept = json.loads(path.read_text())
-    if kept.get("table") != state or kept.get("suite") != _fingerprint(suite.expectations):  # or an older shape
+    if kept["table"] != state or kept["suite"] != _fingerprint(suite.expectations):
         return {}
     return {int(i): Outcome(**o) for i, o in kept["outcomes"].items()}
 
