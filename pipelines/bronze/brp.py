@@ -34,6 +34,7 @@ from pipelines.bronze.formats import (
     decode_text,
     dutch_or_iso_date,
     none_when_empty,
+    without_failed,
 )
 from pipelines.bronze.tables import BRP_REISDOCUMENT
 from pipelines.privacy import age_band, age_bands, age_on, ages_on, bsn_columns, bsn_is_valid, pseudonym
@@ -49,8 +50,7 @@ DOCUMENT_FIELDS = {"soort", "soortReisdocument", "datumEindeGeldigheid", "datumU
                    "inhoudingOfVermissing", "aanduidingInhoudingOfVermissing", "datumInhoudingOfVermissing"}
 GBA_DATES = ("uitgifte", "einde", "inhouding")
 # An LO GBA date with `00` for an unknown month or day (`00000000`: wholly unknown).
-PARTLY_UNKNOWN_DATE = r"\d{4}(?:00\d{2}|\d{2}00)"
-GBA_PARTLY_UNKNOWN = re.compile(PARTLY_UNKNOWN_DATE)
+GBA_PARTLY_UNKNOWN = re.compile(r"\d{4}(?:00\d{2}|\d{2}00)")
 BSN_IN_LINK = re.compile(r"/ingeschrevenpersonen/(\d{9})(?:\D|$)")
 
 
@@ -115,7 +115,7 @@ def bulk(context: ParseContext) -> Bulk | None:
     context.notes["format: gba_csv"] += 1
     header, values = columns
     rows = len(values[0])
-    field = {name: values[header.index(element)] if element in header else pa.array([""] * rows)
+    field = {name: values[header.index(element)] if element in header else pa.repeat("", rows)
              for name, element in GBA.items()}
     filled = [pc.not_equal(column, "") for column in values]
     has_document = filled[header.index(GBA["nummer"])]
@@ -137,7 +137,7 @@ def bulk(context: ParseContext) -> Bulk | None:
     holder = {name: column.take(person) for name, column in persons.items()}
     table = pa.table({
         "reisdocumentnummer": document["nummer"],
-        "gemeentecode": pa.array([context.gemeentecode] * len(person)),
+        "gemeentecode": pa.repeat(context.gemeentecode, len(person)),
         "soort": none_when_empty(document["soort"]),
         "datum_uitgifte": dates["uitgifte"],
         "autoriteit": none_when_empty(document["autoriteit"]),
@@ -148,15 +148,16 @@ def bulk(context: ParseContext) -> Bulk | None:
         "bsn_geldig": holder["bsn_geldig"],
         "leeftijd_bij_uitgifte": ages_on(holder["geboortedatum"], dates["uitgifte"]),
         "leeftijdsklasse": holder["leeftijdsklasse"],
-        "bron_formaat": pa.array(["gba_csv"] * len(person)),
+        "bron_formaat": pa.repeat("gba_csv", len(person)),
         "bron_record": lines,
     })
     error = pc.coalesce(*errors)
     failed = pc.is_valid(error)
     for name in GBA_DATES:
-        partly_unknown = pc.match_substring_regex(document[name], f"^{PARTLY_UNKNOWN_DATE}$")
+        # `_gba_date` reads a filled value as no date, without error, only when it is partly unknown.
+        partly_unknown = pc.and_(pc.not_equal(document[name], ""), pc.is_null(dates[name]))
         count(context.notes, f"partly unknown {GBA[name]} read as unknown", pc.sum(pc.and_not(partly_unknown, failed)).as_py())
-    return Bulk.of({BRP_REISDOCUMENT.name: table.filter(pc.invert(failed))},
+    return Bulk.of({BRP_REISDOCUMENT.name: without_failed(table, failed)},
                    _quarantined(*(pc.filter(column, failed) for column in (lines, error, document["nummer"], person))))
 
 

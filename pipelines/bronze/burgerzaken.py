@@ -24,6 +24,7 @@ from pipelines.bronze.formats import (
     read_csv,
     read_csv_columns,
     through_distinct,
+    without_failed,
 )
 from pipelines.bronze.tables import BURGERZAKEN_AANVRAAG
 from pipelines.privacy import age_band, age_bands, ages_on, band_of_age, bsn_columns, bsn_is_valid, pseudonym
@@ -89,7 +90,7 @@ def bulk(context: ParseContext) -> Bulk | None:
         return None
     record, lines = columns
     rows = len(lines)
-    empty = pa.array([""] * rows)
+    empty = pa.repeat("", rows)
     peildatum = context.settings.peildatum
     aanvraagdatum, date_error = _dates(record["aanvraagdatum"], "aanvraagdatum")
     uitreikdatum, uitreik_error = _dates(record.get("uitreikdatum", empty), "uitreikdatum")
@@ -110,7 +111,7 @@ def bulk(context: ParseContext) -> Bulk | None:
     age = pc.if_else(has_birth, ages_on(geboortedatum, aanvraagdatum), _stated_age(record.get("leeftijd", empty)))
     table = pa.table({
         "aanvraagnummer": record["aanvraagnummer"],
-        "gemeentecode": pa.array([context.gemeentecode] * rows),
+        "gemeentecode": pa.repeat(context.gemeentecode, rows),
         "aanvraagdatum": aanvraagdatum,
         "soort": none_when_empty(pc.utf8_upper(record["soort"])),
         "spoed": pc.is_in(pc.utf8_lower(record.get("spoed", empty)), pa.array(sorted(YES))),
@@ -126,7 +127,7 @@ def bulk(context: ParseContext) -> Bulk | None:
                     "record": json.dumps({"aanvraagnummer": nummer}, ensure_ascii=False)}
                    for line, reason, nummer in zip(*(pc.filter(c, failed).to_pylist()
                                                      for c in (lines, error, record["aanvraagnummer"])), strict=True)]
-    return Bulk.of({BURGERZAKEN_AANVRAAG.name: table.filter(pc.invert(failed))}, quarantined)
+    return Bulk.of({BURGERZAKEN_AANVRAAG.name: without_failed(table, failed)}, quarantined)
 
 
 def _dates(values: pa.Array, field: str) -> tuple[pa.Array, pa.Array]:

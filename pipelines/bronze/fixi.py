@@ -33,6 +33,7 @@ from pipelines.bronze.formats import (
     read_csv,
     read_csv_columns,
     through_distinct,
+    without_failed,
 )
 from pipelines.bronze.tables import FIXI_MELDING
 
@@ -220,7 +221,7 @@ def bulk(context: ParseContext) -> Bulk | None:
     context.notes["format: backoffice_csv"] += 1
     record, lines = columns
     rows = len(lines)
-    absent, empty = pa.nulls(rows, pa.string()), pa.array([""] * rows)
+    absent, empty = pa.nulls(rows, pa.string()), pa.repeat("", rows)
     peildatum = context.settings.peildatum
     fields, errors = {}, []
     for name in ("datum_melding", "datum_afgehandeld", "datum_gewijzigd"):
@@ -292,8 +293,8 @@ def _melding_columns(context: ParseContext, melding_id: pa.Array, categorie_bron
         "status_bron": status_bron,
         **fields,
         "postcode4": through_distinct(postcode, lambda v: _postcode4(v or ""), pa.string())[0],
-        "bron_formaat": pa.array([bron_formaat] * rows),
-        "gemeentecode": pa.array([context.gemeentecode] * rows),
+        "bron_formaat": pa.repeat(bron_formaat, rows),
+        "gemeentecode": pa.repeat(context.gemeentecode, rows),
         "bron_record": numbers,
     })
     error = pc.coalesce(*errors)
@@ -302,7 +303,7 @@ def _melding_columns(context: ParseContext, melding_id: pa.Array, categorie_bron
                    for number, reason, record in zip(pc.filter(numbers, failed).to_pylist(),
                                                      pc.filter(error, failed).to_pylist(),
                                                      quarantined_record(failed), strict=True)]
-    return Bulk.of({FIXI_MELDING.name: table.filter(pc.invert(failed))}, quarantined)
+    return Bulk.of({FIXI_MELDING.name: without_failed(table, failed)}, quarantined)
 
 
 def _numbers(values: list, field: str) -> tuple[pa.Array, pa.Array]:

@@ -221,6 +221,12 @@ def count(notes: Counter, note: str, times: int | None) -> None:
         notes[note] += times
 
 
+def without_failed(table: pa.Table, failed: pa.Array) -> pa.Table:
+    """The rows that did not fail: the table itself when none did, as in nearly every file (a filter copies every
+    column)."""
+    return table.filter(pc.invert(failed)) if pc.any(failed).as_py() else table
+
+
 def none_when_empty(column: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
 
@@ -229,10 +235,16 @@ def through_distinct(values: pa.Array, function: Callable, type: pa.DataType) ->
     """`function` applied to each distinct value once, spread back over the rows: (results, errors). A value
     the function rejects (RecordError or ValueError) gives a null result and the error's text; others a null error.
     Exports repeat the same dates and codes endlessly, so this costs a Python call per distinct value."""
-    distinct = pc.unique(values)
+    distinct, index = distinct_and_index(values)
     results, errors = per_value(distinct.to_pylist(), function, type)
-    index = pc.index_in(values, value_set=distinct)
     return results.take(index), errors.take(index)
+
+
+def distinct_and_index(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """The distinct values of a column and, per row, the position of its value among them (null for null), in
+    one pass over the column."""
+    encoded = pc.dictionary_encode(values)
+    return encoded.dictionary, encoded.indices
 
 
 # The shapes nearly every date of an export has, read by Arrow: (pattern, format, where the day is written). A year
@@ -245,15 +257,16 @@ ISO_BASIC_DATE = ("^[1-9][0-9]{7}$", "%Y%m%d", 6)  # LO GBA's jjjjmmdd
 def dates_through_distinct(values: pa.Array, function: Callable, shapes: tuple = (DUTCH_DATE, ISO_DATE, ISO_BASIC_DATE)
                            ) -> tuple[pa.Array, pa.Array]:
     """`through_distinct(values, function, pa.date32())` for a `function` that reads a day written in one of
-    these `shapes` as that day: values of those shapes are read by Arrow, each other value by `function` once per
-    distinct value. A national export's birth dates hardly repeat, so a Python call per distinct value was a
-    call per row."""
-    dates = pa.nulls(len(values), pa.date32())
+    these `shapes` as that day: distinct values of those shapes are read by Arrow, each other distinct value by
+    `function`. A national extract holds millions of dates but only some tens of thousands of distinct days, too
+    many for a Python call each."""
+    distinct, index = distinct_and_index(values)
+    dates = pa.nulls(len(distinct), pa.date32())
     for pattern, fmt, day_at in shapes:
-        fits = pc.fill_null(pc.match_substring_regex(values, pattern), False)
+        fits = pc.fill_null(pc.match_substring_regex(distinct, pattern), False)
         if not pc.any(fits).as_py():
             continue
-        fitting = pc.if_else(fits, values, None)
+        fitting = pc.if_else(fits, distinct, None)
         read = pc.strptime(fitting, fmt, "s", error_is_null=True)
         # Arrow rolls a day past the month's end over into the next month (31-02 becomes 03-03), which changes
         # the day: only a date with the day as written is taken, `function` judges the rest.
@@ -261,12 +274,12 @@ def dates_through_distinct(values: pa.Array, function: Callable, shapes: tuple =
         exact = pc.fill_null(pc.equal(pc.day(read), written_day), False)
         dates = pc.if_else(exact, pc.cast(read, pa.date32()), dates)
     rest = pc.is_null(dates)
-    errors = pa.nulls(len(values), pa.string())
+    errors = pa.nulls(len(distinct), pa.string())
     if pc.any(rest).as_py():
-        results, rest_errors = through_distinct(pc.filter(values, rest), function, pa.date32())
+        results, rest_errors = per_value(pc.filter(distinct, rest).to_pylist(), function, pa.date32())
         dates = pc.replace_with_mask(dates, rest, results)
         errors = pc.replace_with_mask(errors, rest, rest_errors)
-    return dates, errors
+    return dates.take(index), errors.take(index)
 
 
 def per_value(values: list, function: Callable, type: pa.DataType) -> tuple[pa.Array, pa.Array]:
