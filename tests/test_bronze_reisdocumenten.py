@@ -8,7 +8,9 @@ import logging
 import shutil
 
 import duckdb
+import pytest
 
+from pipelines.bronze import formats
 from pipelines.bronze.brp import BRP
 from pipelines.bronze.burgerzaken import BURGERZAKEN
 from pipelines.bronze.ingest import ingest
@@ -140,9 +142,15 @@ BAD_EXTRACT = (
 )
 
 
-def test_a_gba_extract_read_column_wise_equals_record_by_record(settings):
+# Dates are read by Arrow from this many distinct values on, by a Python call each below it: both ways are read.
+BOTH_DATE_READERS = pytest.mark.parametrize("arrow_dates_from", [0, formats.ARROW_DATES_FROM])
+
+
+@BOTH_DATE_READERS
+def test_a_gba_extract_read_column_wise_equals_record_by_record(settings, monkeypatch, arrow_dates_from):
     """A plain extract is read column-wise (`bulk`); rows, quarantine and notes must be exactly those of reading
     it record by record, bad records included."""
+    monkeypatch.setattr(formats, "ARROW_DATES_FROM", arrow_dates_from)
     bulk, rows, quarantined = read_both_ways(BRP, settings, "extract.csv", BAD_EXTRACT.encode("utf-8"))
     bronze = rows["brp_reisdocument"]
     assert bulk.rows["brp_reisdocument"].to_pylist() == bronze
@@ -182,9 +190,11 @@ def test_an_irregular_extract_is_left_to_the_record_parser(settings):
         assert any(parsed.row for parsed in BRP.parse(context))
 
 
-def test_a_counter_export_read_column_wise_equals_record_by_record(settings):
+@BOTH_DATE_READERS
+def test_a_counter_export_read_column_wise_equals_record_by_record(settings, monkeypatch, arrow_dates_from):
     """The application export's bulk reading against record by record: impossible, missing and future dates, a
     birth date and an age column, spoed written in several ways, an empty soort and no BSN."""
+    monkeypatch.setattr(formats, "ARROW_DATES_FROM", arrow_dates_from)
     export = (
         "Aanvraagnummer;Aanvraagdatum;Soort;Spoed;Uitreikdatum;Locatie;Geboortedatum;Leeftijd;BSN;Opmerking\n"
         "A1;2026-05-04;pn;ja;2026-05-08;Stadhuis;04-05-1990;;999993653;x\n"

@@ -252,21 +252,32 @@ def distinct_and_index(values: pa.Array) -> tuple[pa.Array, pa.Array]:
 DUTCH_DATE = ("^[0-9]{2}-[0-9]{2}-[1-9][0-9]{3}$", "%d-%m-%Y", 0)
 ISO_DATE = ("^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$", "%Y-%m-%d", 8)
 ISO_BASIC_DATE = ("^[1-9][0-9]{7}$", "%Y%m%d", 6)  # LO GBA's jjjjmmdd
+# Distinct values: fewer are read faster by a Python call each than by the twenty-odd Arrow calls of the shapes
+# (a monthly counter export holds some twenty distinct application days).
+ARROW_DATES_FROM = 100
 
 
 def dates_through_distinct(values: pa.Array, function: Callable, shapes: tuple = (DUTCH_DATE, ISO_DATE, ISO_BASIC_DATE)
                            ) -> tuple[pa.Array, pa.Array]:
     """`through_distinct(values, function, pa.date32())` for a `function` that reads a day written in one of
-    these `shapes` as that day: distinct values of those shapes are read by Arrow, each other distinct value by
-    `function`. A national extract holds millions of dates but only some tens of thousands of distinct days, too
-    many for a Python call each."""
+    these `shapes` as that day: many distinct values are read by Arrow where they have one of those shapes (a
+    national extract holds tens of thousands of distinct days, too many for a Python call each), each other
+    distinct value by `function`."""
     distinct, index = distinct_and_index(values)
-    dates = pa.nulls(len(distinct), pa.date32())
+    if len(distinct) < ARROW_DATES_FROM:
+        dates, errors = per_value(distinct.to_pylist(), function, pa.date32())
+    else:
+        dates, errors = _dates_of_shapes(distinct, function, shapes)
+    return dates.take(index), errors.take(index)
+
+
+def _dates_of_shapes(values: pa.Array, function: Callable, shapes: tuple) -> tuple[pa.Array, pa.Array]:
+    dates = pa.nulls(len(values), pa.date32())
     for pattern, fmt, day_at in shapes:
-        fits = pc.fill_null(pc.match_substring_regex(distinct, pattern), False)
+        fits = pc.fill_null(pc.match_substring_regex(values, pattern), False)
         if not pc.any(fits).as_py():
             continue
-        fitting = pc.if_else(fits, distinct, None)
+        fitting = pc.if_else(fits, values, None)
         read = pc.strptime(fitting, fmt, "s", error_is_null=True)
         # Arrow rolls a day past the month's end over into the next month (31-02 becomes 03-03), which changes
         # the day: only a date with the day as written is taken, `function` judges the rest.
@@ -274,12 +285,12 @@ def dates_through_distinct(values: pa.Array, function: Callable, shapes: tuple =
         exact = pc.fill_null(pc.equal(pc.day(read), written_day), False)
         dates = pc.if_else(exact, pc.cast(read, pa.date32()), dates)
     rest = pc.is_null(dates)
-    errors = pa.nulls(len(distinct), pa.string())
+    errors = pa.nulls(len(values), pa.string())
     if pc.any(rest).as_py():
-        results, rest_errors = per_value(pc.filter(distinct, rest).to_pylist(), function, pa.date32())
+        results, rest_errors = per_value(pc.filter(values, rest).to_pylist(), function, pa.date32())
         dates = pc.replace_with_mask(dates, rest, results)
         errors = pc.replace_with_mask(errors, rest, rest_errors)
-    return dates.take(index), errors.take(index)
+    return dates, errors
 
 
 def per_value(values: list, function: Callable, type: pa.DataType) -> tuple[pa.Array, pa.Array]:

@@ -7,6 +7,7 @@ from these definitions, so nobody writes a schema twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import dagster as dg
 import pyarrow as pa
@@ -32,7 +33,7 @@ class BronzeTable:
     description: str
     columns: tuple[Column, ...]
 
-    @property
+    @cached_property  # every file's rows are cast to it
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
 
