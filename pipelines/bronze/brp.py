@@ -13,7 +13,6 @@ read of the person.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
@@ -33,6 +32,7 @@ from pipelines.bronze.formats import (
     dates_through_distinct,
     decode_text,
     dutch_or_iso_date,
+    header_line,
     none_when_empty,
     without_failed,
 )
@@ -109,8 +109,8 @@ def _gba_date(value: str, element: str) -> dt.date | None:
 def bulk(context: ParseContext) -> Bulk | None:
     """A plain GBA extract read column-wise, to the same rows and quarantine as `_parse_gba` record by record.
     A national extract holds millions of documents; JSON and irregular extracts are left to `parse`."""
-    content = context.file.content.removeprefix(codecs.BOM_UTF8)
-    if GBA["nummer"].encode() not in content.partition(b"\n")[0] or not (columns := csv_columns(content, ";")):
+    content = context.file.content
+    if GBA["nummer"].encode() not in header_line(content) or not (columns := csv_columns(content, ";")):
         return None
     context.notes["format: gba_csv"] += 1
     header, values = columns

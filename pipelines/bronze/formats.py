@@ -152,22 +152,23 @@ def csv_columns(content: bytes, delimiter: str) -> tuple[list[str], list[pa.Arra
     row i being line i + 2 of the file, in the encodings `decode_text` reads. None when the file is anything
     but one record per line with as many fields as the header: such a file is read record by record
     (`read_csv`), which reports each irregularity with its line number. For a clean national export this is
-    several times faster than a Python loop over records."""
-    content = content.removeprefix(codecs.BOM_UTF8)
+    several times faster than a Python loop over records. A UTF-8 file is read where it lies, not copied."""
+    start = len(codecs.BOM_UTF8) if content.startswith(codecs.BOM_UTF8) else 0
     try:
-        encoding = text_encoding(content)
+        # The sample the detector reads and the byte after it, which tells whether a character ends there.
+        encoding = text_encoding(content[start:start + SAMPLE_BYTES + 1])
         if encoding != "utf_8":
-            content = content.decode(encoding).encode("utf-8")
+            content, start = content[start:].decode(encoding).encode("utf-8"), 0
     except (UnreadableFile, UnicodeDecodeError):
         return None
-    header_line, _, body = content.partition(b"\n")
-    if not body or content[:1].isspace():
+    header_end = content.find(b"\n", start)
+    if header_end < 0 or header_end + 1 == len(content) or content[start:start + 1].isspace():
         return None
     try:
-        header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")], delimiter=delimiter))
+        header = next(csv.reader([content[start:header_end].decode("utf-8").rstrip("\r")], delimiter=delimiter))
         names = [f"c{i}" for i in range(len(header))]
         table = pa_csv.read_csv(
-            pa.py_buffer(body),
+            pa.py_buffer(content).slice(header_end + 1),
             read_options=pa_csv.ReadOptions(column_names=names),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
@@ -176,9 +177,16 @@ def csv_columns(content: bytes, delimiter: str) -> tuple[list[str], list[pa.Arra
         if "invalid UTF8" in str(err) and encoding == "utf_8":  # the sample was UTF-8, a later byte is not
             return _csv_columns_decoded(content, delimiter)
         return None
-    if table.num_rows != body.count(b"\n") + (not body.endswith(b"\n")):  # a line break inside a quoted value
-        return None
+    if table.num_rows != content.count(b"\n", header_end + 1) + (not content.endswith(b"\n")):
+        return None  # a line break inside a quoted value
     return header, [pc.utf8_trim_whitespace(column.combine_chunks()) for column in table.columns]
+
+
+def header_line(content: bytes) -> bytes:
+    """An export's first line, without a UTF-8 byte order mark: only that line is copied."""
+    start = len(codecs.BOM_UTF8) if content.startswith(codecs.BOM_UTF8) else 0
+    end = content.find(b"\n", start)
+    return content[start:end if end >= 0 else len(content)]
 
 
 def _csv_columns_decoded(content: bytes, delimiter: str) -> tuple[list[str], list[pa.Array]] | None:
@@ -194,8 +202,7 @@ def read_csv_columns(
 ) -> tuple[dict[str, pa.Array], pa.Array] | None:
     """`read_csv` column-wise: our columns as stripped text and each record's line number, blank lines left out
     and counted in `notes`. None when the file must be read record by record (see `csv_columns`)."""
-    content = content.removeprefix(codecs.BOM_UTF8)
-    delimiter = delimiter_of(content.partition(b"\n")[0].decode("utf-8", "replace"))
+    delimiter = delimiter_of(header_line(content).decode("utf-8", "replace"))
     columns = csv_columns(content, delimiter)
     if columns is None:
         return None
