@@ -190,6 +190,39 @@ def test_an_irregular_extract_is_left_to_the_record_parser(settings):
         assert any(parsed.row for parsed in BRP.parse(context))
 
 
+ODD_ANSWER = {"type": "ZoekMetBurgerservicenummer", "reisdocumenten": [
+    {"reisdocumentnummer": "NX0000001", "soort": {"code": "PN"}, "datumEindeGeldigheid": {"type": "Datum", "datum": "2031-02-01"},
+     "houder": {"burgerservicenummer": "999993653", "geboortedatum": {"type": "Datum", "datum": "1980-05-05"}}},
+    {"reisdocumentnummer": 12345},  # a number that is no string
+    "no object",
+    {"reisdocumentnummer": "NX0000002", "datumEindeGeldigheid": {"datum": "2021-02-30"}},  # a day that does not exist
+    {"houder": {"burgerservicenummer": "999990639"}},  # a person without a document
+    {"reisdocumentnummer": "NX0000003", "datumUitgifte": "20180700", "houder": {"burgerservicenummer": "123456789"}},
+    {"reisdocumentnummer": "NX0000004", "soortReisdocument": {"code": ""},
+     "_links": {"ingeschrevenPersoon": {"href": "/ingeschrevenpersonen/999993872"}},
+     "houder": {"geboortedatum": "20100000"}},  # a birth date partly unknown: no age band
+    {"soort": {"code": "NI"}},  # the standard value for the number: not delivered
+]}
+
+
+@pytest.mark.parametrize("answer", [
+    *sorted((FIXTURES / "brp" / "haalcentraal").glob("*.json")),
+    *sorted((FIXTURES / "brp" / "haalcentraal-v2").glob("*.json")),
+    "odd",
+], ids=lambda answer: getattr(answer, "name", answer))
+def test_a_haal_centraal_answer_read_column_wise_equals_record_by_record(settings, answer):
+    """The API's answers (v1 and v2, the mock data's persons without a document) read column-wise give exactly the
+    rows, quarantine and notes of reading them entry by entry, odd entries included."""
+    content = json.dumps(ODD_ANSWER).encode() if answer == "odd" else answer.read_bytes()
+    bulk, rows, quarantined = read_both_ways(BRP, settings, "antwoord.json", content)
+    assert bulk.rows["brp_reisdocument"].to_pylist() == rows["brp_reisdocument"]
+    assert bulk.quarantined.to_pylist() == quarantined
+    if answer == "odd":
+        assert [r["reden"].split(":")[0] for r in quarantined] == ["reisdocument 2", "reisdocument 3", "reisdocument 4"]
+        assert [(r["reisdocumentnummer"], r["bsn_geldig"], r["leeftijdsklasse"]) for r in rows["brp_reisdocument"]] == [
+            ("NX0000001", True, "45-64"), ("NX0000003", False, None), ("NX0000004", True, None)]
+
+
 @BOTH_DATE_READERS
 def test_a_counter_export_read_column_wise_equals_record_by_record(settings, monkeypatch, arrow_dates_from):
     """The application export's bulk reading against record by record: impossible, missing and future dates, a

@@ -51,6 +51,11 @@ DOCUMENT_FIELDS = {"soort", "soortReisdocument", "datumEindeGeldigheid", "datumU
 GBA_DATES = ("uitgifte", "einde", "inhouding")
 # An LO GBA date with `00` for an unknown month or day (`00000000`: wholly unknown).
 GBA_PARTLY_UNKNOWN = re.compile(r"\d{4}(?:00\d{2}|\d{2}00)")
+ITEM_ERRORS = (RecordError, AttributeError, TypeError, KeyError, ValueError)  # an entry that is no document
+# `_haal_centraal_document`'s fields, as columns
+HAAL_CENTRAAL_COLUMNS = {"bsn": pa.string(), "birth": pa.date32(), "nummer": pa.string(), "soort": pa.string(),
+                         "uitgifte": pa.date32(), "autoriteit": pa.string(), "einde": pa.date32(),
+                         "inhouding": pa.date32(), "aanduiding": pa.string()}
 BSN_IN_LINK = re.compile(r"/ingeschrevenpersonen/(\d{9})(?:\D|$)")
 
 
@@ -107,10 +112,19 @@ def _gba_date(value: str, element: str) -> dt.date | None:
 
 
 def bulk(context: ParseContext) -> Bulk | None:
-    """A plain GBA extract read column-wise, to the same rows and quarantine as `_parse_gba` record by record.
-    A national extract holds millions of documents; JSON and irregular extracts are left to `parse`."""
-    content = context.file.content
-    if GBA["nummer"].encode() not in header_line(content) or not (columns := csv_columns(content, ";")):
+    """A Haal Centraal answer or a plain GBA extract read column-wise, to the same rows and quarantine as `parse`
+    gives record by record. A national extract holds millions of documents; irregular extracts are left to
+    `parse`."""
+    first_line = header_line(context.file.content).lstrip()
+    if first_line.startswith((b"{", b"[")):
+        return _haal_centraal_columns(decode_text(context.file.content).lstrip(), context)
+    if GBA["nummer"].encode() in first_line:
+        return _gba_columns(context)
+    return None
+
+
+def _gba_columns(context: ParseContext) -> Bulk | None:
+    if not (columns := csv_columns(context.file.content, ";")):
         return None
     context.notes["format: gba_csv"] += 1
     header, values = columns
@@ -125,7 +139,8 @@ def bulk(context: ParseContext) -> Bulk | None:
     # A person's first row names the person in its first column; their further documents follow on rows whose
     # first column is empty, so each row's person is the last one named above it.
     person_number = pc.cumulative_sum(pc.cast(filled[0], pa.int64()))
-    persons = _persons(pc.filter(field["bsn"], filled[0]), pc.filter(field["geboortedatum"], filled[0]), context)
+    birth, _ = dates_through_distinct(pc.filter(field["geboortedatum"], filled[0]), _gba_birth, shapes=(ISO_BASIC_DATE,))
+    persons = _persons(pc.filter(field["bsn"], filled[0]), birth, context)
     lines = pc.add(pc.indices_nonzero(has_document), 2)
     document = {name: pc.filter(column, has_document) for name, column in field.items()}
     person = pc.subtract(pc.filter(person_number, has_document), 1)
@@ -135,22 +150,7 @@ def bulk(context: ParseContext) -> Bulk | None:
         dates[name], error = dates_through_distinct(document[name], lambda v, e=GBA[name]: _gba_date(v, e))
         errors.append(error)
     holder = {name: column.take(person) for name, column in persons.items()}
-    table = pa.table({
-        "reisdocumentnummer": document["nummer"],
-        "gemeentecode": pa.repeat(context.gemeentecode, len(person)),
-        "soort": none_when_empty(document["soort"]),
-        "datum_uitgifte": dates["uitgifte"],
-        "autoriteit": none_when_empty(document["autoriteit"]),
-        "datum_einde_geldigheid": dates["einde"],
-        "datum_inhouding_vermissing": dates["inhouding"],
-        "aanduiding_inhouding_vermissing": none_when_empty(document["aanduiding"]),
-        "persoon_pseudoniem": holder["pseudoniem"],
-        "bsn_geldig": holder["bsn_geldig"],
-        "leeftijd_bij_uitgifte": ages_on(holder["geboortedatum"], dates["uitgifte"]),
-        "leeftijdsklasse": holder["leeftijdsklasse"],
-        "bron_formaat": pa.repeat("gba_csv", len(person)),
-        "bron_record": lines,
-    })
+    table = _documents_table(context, {**document, **dates}, holder, "gba_csv", lines)
     error = pc.coalesce(*errors)
     failed = pc.is_valid(error)
     for name in GBA_DATES:
@@ -161,17 +161,36 @@ def bulk(context: ParseContext) -> Bulk | None:
                    _quarantined(*(pc.filter(column, failed) for column in (lines, error, document["nummer"], person))))
 
 
-def _persons(bsn: pa.Array, geboortedatum: pa.Array, context: ParseContext) -> dict[str, pa.Array]:
-    """Per person of the extract: pseudonym, elfproef, birth date and age band, each computed once per value."""
-    key, peildatum = context.settings.pseudonym_key, context.settings.peildatum
-    birth, _ = dates_through_distinct(geboortedatum, _gba_birth, shapes=(ISO_BASIC_DATE,))
-    pseudoniem, bsn_geldig = bsn_columns(bsn, key)
+def _persons(bsn: pa.Array, birth: pa.Array, context: ParseContext) -> dict[str, pa.Array]:
+    """Per person: pseudonym, elfproef, birth date and age band, each computed once per value."""
+    pseudoniem, bsn_geldig = bsn_columns(bsn, context.settings.pseudonym_key)
     return {
         "pseudoniem": pseudoniem,
         "bsn_geldig": bsn_geldig,
         "geboortedatum": birth,
-        "leeftijdsklasse": age_bands(ages_on(birth, pa.scalar(peildatum, pa.date32()))),
+        "leeftijdsklasse": age_bands(ages_on(birth, pa.scalar(context.settings.peildatum, pa.date32()))),
     }
+
+
+def _documents_table(context: ParseContext, document: dict[str, pa.Array], holder: dict[str, pa.Array],
+                     formaat: str, lines: pa.Array) -> pa.Table:
+    """Bronze rows of documents read column-wise (`_persons` for their holders), as `_row` makes each."""
+    return pa.table({
+        "reisdocumentnummer": document["nummer"],
+        "gemeentecode": pa.repeat(context.gemeentecode, len(lines)),
+        "soort": none_when_empty(document["soort"]),
+        "datum_uitgifte": document["uitgifte"],
+        "autoriteit": none_when_empty(document["autoriteit"]),
+        "datum_einde_geldigheid": document["einde"],
+        "datum_inhouding_vermissing": document["inhouding"],
+        "aanduiding_inhouding_vermissing": none_when_empty(document["aanduiding"]),
+        "persoon_pseudoniem": holder["pseudoniem"],
+        "bsn_geldig": holder["bsn_geldig"],
+        "leeftijd_bij_uitgifte": ages_on(holder["geboortedatum"], document["uitgifte"]),
+        "leeftijdsklasse": holder["leeftijdsklasse"],
+        "bron_formaat": pa.repeat(formaat, len(lines)),
+        "bron_record": lines,
+    })
 
 
 def _quarantined(lines: pa.Array, errors: pa.Array, nummers: pa.Array, persons: pa.Array) -> list[dict]:
@@ -194,34 +213,58 @@ def _gba_birth(value: str) -> dt.date | None:
 
 
 def _parse_haal_centraal(text: str, context: ParseContext) -> Iterator[Parsed]:
+    for number, item in enumerate(_haal_centraal_items(text), start=1):
+        try:
+            if document := _haal_centraal_document(item, context):
+                yield Parsed(number, row=_row(context, formaat="haalcentraal_json", **document))
+        except ITEM_ERRORS as err:
+            yield Parsed(number, error=f"reisdocument {number}: {err}", raw=_item_raw(item))
+
+
+def _haal_centraal_columns(text: str, context: ParseContext) -> Bulk:
+    """`_parse_haal_centraal` with the holders' pseudonyms, elfproef and ages computed column-wise."""
+    context.notes["format: haalcentraal_json"] += 1
+    documents, lines, quarantined = [], [], []
+    for number, item in enumerate(_haal_centraal_items(text), start=1):
+        try:
+            if document := _haal_centraal_document(item, context):
+                documents.append(document)
+                lines.append(number)
+        except ITEM_ERRORS as err:
+            quarantined.append({"bron_tabel": BRP_REISDOCUMENT.name, "reden": f"reisdocument {number}: {err}",
+                                "bron_record": number, "record": json.dumps(_item_raw(item), ensure_ascii=False)})
+    column = {name: pa.array([d[name] for d in documents], type) for name, type in HAAL_CENTRAAL_COLUMNS.items()}
+    holder = _persons(column["bsn"], column["birth"], context)
+    table = _documents_table(context, column, holder, "haalcentraal_json", pa.array(lines, pa.int64()))
+    return Bulk.of({BRP_REISDOCUMENT.name: table}, quarantined)
+
+
+def _haal_centraal_items(text: str) -> list:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as err:
         raise UnreadableFile(f"invalid JSON: {err}") from None
     if isinstance(document, dict) and "reisdocumentnummer" in document:
-        items = [document]
-    elif isinstance(document, dict):
+        return [document]
+    if isinstance(document, dict):
         # v2 answers a query with `{"type": ..., "reisdocumenten": [...]}`, v1 lists under `_embedded`. An empty
         # list is an answer too: no document changed in the period asked for, or a person holds none.
-        items = document["reisdocumenten"] if "reisdocumenten" in document else (
+        document = document["reisdocumenten"] if "reisdocumenten" in document else (
             (document.get("_embedded") or {}).get("reisdocumenten"))
-    else:
-        items = document
-    if not isinstance(items, list):
+    if not isinstance(document, list):
         raise UnreadableFile("JSON without reisdocumenten: not a Haal Centraal Reisdocumenten response")
-    for number, item in enumerate(items, start=1):
-        try:
-            if row := _haal_centraal_row(item, context):
-                yield Parsed(number, row=row)
-        except (RecordError, AttributeError, TypeError, KeyError, ValueError) as err:
-            yield Parsed(number, error=f"reisdocument {number}: {err}",
-                         raw={"reisdocumentnummer": item.get("reisdocumentnummer") if isinstance(item, dict) else None})
+    return document
 
 
-def _haal_centraal_row(item: dict, context: ParseContext) -> dict | None:
-    """One reisdocument in v1 (`soortReisdocument`, `datumUitgifte`, `autoriteitAfgifte`, the enum
-    `aanduidingInhoudingOfVermissing`, `datumInhoudingOfVermissing`) or v2 (`soort`, `inhoudingOfVermissing
-    {datum, aanduiding}`, no issue date nor authority). None for an entry that is no document: a person without
+def _item_raw(item) -> dict:
+    """What the quarantine keeps of an entry: its number."""
+    return {"reisdocumentnummer": item.get("reisdocumentnummer") if isinstance(item, dict) else None}
+
+
+def _haal_centraal_document(item: dict, context: ParseContext) -> dict | None:
+    """The fields of one reisdocument, as `_row` takes them, in v1 (`soortReisdocument`, `datumUitgifte`,
+    `autoriteitAfgifte`, the enum `aanduidingInhoudingOfVermissing`, `datumInhoudingOfVermissing`) or v2 (`soort`,
+    `inhoudingOfVermissing {datum, aanduiding}`, no issue date nor authority). None for an entry that is no document: a person without
     one (only `houder`), or a document whose number has the standard value, which v2 leaves out (an entry
     without number, `{}` when only the number was asked for)."""
     nummer = item.get("reisdocumentnummer")
@@ -237,8 +280,8 @@ def _haal_centraal_row(item: dict, context: ParseContext) -> dict | None:
     _note_other_municipality(houder, context)
     inhouding = item.get("inhoudingOfVermissing") or {}
     soort = item.get("soort") or item.get("soortReisdocument") or {}
-    return _row(context, houder.get("burgerservicenummer") or _bsn_from_link(item) or "",
-                _hc_date(houder.get("geboortedatum"), "houder.geboortedatum", context), "haalcentraal_json",
+    return dict(bsn=houder.get("burgerservicenummer") or _bsn_from_link(item) or "",
+                birth=_hc_date(houder.get("geboortedatum"), "houder.geboortedatum", context),
                 nummer=nummer, soort=soort.get("code"),
                 uitgifte=_hc_date(item.get("datumUitgifte"), "datumUitgifte", context),
                 autoriteit=(item.get("autoriteitAfgifte") or {}).get("code"),
