@@ -264,9 +264,9 @@ def _item_raw(item) -> dict:
 def _haal_centraal_document(item: dict, context: ParseContext) -> dict | None:
     """The fields of one reisdocument, as `_row` takes them, in v1 (`soortReisdocument`, `datumUitgifte`,
     `autoriteitAfgifte`, the enum `aanduidingInhoudingOfVermissing`, `datumInhoudingOfVermissing`) or v2 (`soort`,
-    `inhoudingOfVermissing {datum, aanduiding}`, no issue date nor authority). None for an entry that is no document: a person without
-    one (only `houder`), or a document whose number has the standard value, which v2 leaves out (an entry
-    without number, `{}` when only the number was asked for)."""
+    `inhoudingOfVermissing {datum, aanduiding}`, no issue date nor authority). None for an entry that is no
+    document: a person without one (only `houder`), or a document whose number has the standard value, which v2
+    leaves out (an entry without number, `{}` when only the number was asked for)."""
     nummer = item.get("reisdocumentnummer")
     if not nummer:
         if "houder" in item and DOCUMENT_FIELDS.isdisjoint(item):
