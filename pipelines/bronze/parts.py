@@ -114,8 +114,7 @@ def rewrite_without(part: Path, hashes: set[str]) -> int:
     data = pq.read_table(part)
     kept = data.filter(pc.invert(pc.is_in(data["bron_bestand_hash"], pa.array(sorted(hashes)))))
     if kept.num_rows:
-        pq.write_table(kept, part.with_suffix(".tmp"))
-        os.replace(part.with_suffix(".tmp"), part)
+        _write_atomically(kept, part)
     else:
         part.unlink()
     return data.num_rows - kept.num_rows
@@ -147,8 +146,7 @@ def _parts_given_earlier_values(folder: Path, table: BronzeTable) -> int:
             for name in missing:
                 data = data.append_column(table.arrow_schema.field(name), pa.array([values[name]] * data.num_rows,
                                                                                    table.arrow_schema.field(name).type))
-            pq.write_table(data, part.with_suffix(".tmp"))
-            os.replace(part.with_suffix(".tmp"), part)
+            _write_atomically(data, part)
             upgraded += 1
     return upgraded
 
@@ -165,6 +163,14 @@ def write_parquet(rows: list[dict] | pa.Table, table: BronzeTable, path: Path) -
         if pc.any(pc.is_null(data[name])).as_py():
             raise ValueError(f"bronze {table.name}: column {name} must not be empty")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(data, tmp)
-    os.replace(tmp, path)
+    _write_atomically(data, path)
+
+
+def _write_atomically(data: pa.Table, path: Path) -> None:
+    """A bronze part written beside its place and moved there, so a crash never leaves half a file. Its Parquet
+    statistics (each column's minimum and maximum, what a reader skips a part by) are written for the columns a
+    filter can skip parts by: dates, times, numbers and the municipality. The other text columns (identifiers,
+    hashes, codes) spread over every part, and their statistics took a quarter of the writing."""
+    skippable = [f.name for f in data.schema if not pa.types.is_string(f.type) or f.name == "gemeentecode"]
+    pq.write_table(data, path.with_suffix(".tmp"), write_statistics=skippable)
+    os.replace(path.with_suffix(".tmp"), path)
