@@ -505,3 +505,17 @@ def test_progress_is_logged_at_intervals_and_once_at_the_end(settings, monkeypat
     assert progress_lines("run-2") == ["fixi: 1/2 new files read, 1 rows, 0 quarantined",
                                        "fixi: 2/2 new files read, 2 rows, 0 quarantined"]
     assert progress_lines("run-3") == []  # nothing new, nothing to report
+
+
+def test_postcodes_read_column_wise_equal_python_stdnum_per_value():
+    """The column-wise four digits equal `_postcode4` (python-stdnum's compact and validation) for postcodes as
+    written and as mistyped, the excluded letter pairs included."""
+    import pyarrow as pa
+
+    from pipelines.bronze.fixi import _postcode4, postcodes4
+
+    values = ["1234 AB", "1234AB", "9999 ZZ", "1234 SA", "1234SD", "1234 SS", "1234 SB", "1234 AS", "1234 sa",
+              "1234 ab", "0123 AB", " 1234AB", "1234AB ", "NL-1234 AB", "nl 1234ab", "1234-AB", "1234  AB", "12345AB",
+              "1234 A", "1234 ÄB", "", None, "1234 AB"]
+    assert postcodes4(pa.array(values, pa.string())).to_pylist() == [_postcode4(v or "") for v in values]
+    assert postcodes4(pa.array(values[:3], pa.string())).to_pylist() == ["1234", "1234", "9999"]
