@@ -237,6 +237,7 @@ def test_a_counter_export_read_column_wise_equals_record_by_record(settings, mon
         "A5;2026-08-01;NI;nee;;Stadhuis;;;;x\n"
         "A6;2026-05-05;NI;Y;32-05-2026;Stadhuis;;;;x\n"
         ";;;;;;;;;\n"
+        " ; ;\t;;;;; ;;\n"  # a line of whitespace only: blank too
         "A7;20260506;ZN;1;2026-05-09;Balie 2;2010-13-01;;;x\n"
         "A8;06-05-2026;NI;nee;2026-05-09;Balie 2;07-05-2008;;999993654;x\n"
     ).encode("cp1252")
@@ -252,7 +253,7 @@ def test_a_counter_export_read_column_wise_equals_record_by_record(settings, mon
         "line 5: application without a number or date",
         "line 6: aanvraagdatum 2026-08-01 lies after the peildatum",
         "line 7: uitreikdatum '32-05-2026' is not a valid date",
-        "line 9: geboortedatum '2010-13-01' is not a valid date"]
+        "line 10: geboortedatum '2010-13-01' is not a valid date"]
 
 
 def test_haal_centraal_v2_answers_read_every_field_the_specification_defines(settings):

@@ -34,6 +34,7 @@ from pipelines.bronze.formats import (
     dutch_or_iso_date,
     header_line,
     none_when_empty,
+    stripped,
     without_failed,
 )
 from pipelines.bronze.tables import BRP_REISDOCUMENT
@@ -129,18 +130,19 @@ def _gba_columns(context: ParseContext) -> Bulk | None:
     context.notes["format: gba_csv"] += 1
     header, values = columns
     rows = len(values[0])
-    field = {name: values[header.index(element)] if element in header else pa.repeat("", rows)
+    field = {name: stripped(values[header.index(element)]) if element in header else pa.repeat("", rows)
              for name, element in GBA.items()}
-    filled = [pc.not_equal(column, "") for column in values]
-    has_document = filled[header.index(GBA["nummer"])]
-    category_12 = [filled[i] for i, element in enumerate(header) if element.startswith("12.")]
+    person_named = pc.not_equal(stripped(values[0]), "")
+    has_document = pc.not_equal(field["nummer"], "")
+    category_12 = [pc.not_equal(stripped(values[i]), "") for i, element in enumerate(header) if element.startswith("12.")]
     no_document = pc.and_not(any_of(category_12), has_document)
     count(context.notes, "category 12 rows without a reisdocument (12.35.20 empty)", pc.sum(no_document).as_py())
     # A person's first row names the person in its first column; their further documents follow on rows whose
     # first column is empty, so each row's person is the last one named above it.
-    person_number = pc.cumulative_sum(pc.cast(filled[0], pa.int64()))
-    birth, _ = dates_through_distinct(pc.filter(field["geboortedatum"], filled[0]), _gba_birth, shapes=(ISO_BASIC_DATE,))
-    persons = _persons(pc.filter(field["bsn"], filled[0]), birth, context)
+    person_number = pc.cumulative_sum(pc.cast(person_named, pa.int64()))
+    birth, _ = dates_through_distinct(pc.filter(field["geboortedatum"], person_named), _gba_birth,
+                                      shapes=(ISO_BASIC_DATE,))
+    persons = _persons(pc.filter(field["bsn"], person_named), birth, context)
     lines = pc.add(pc.indices_nonzero(has_document), 2)
     document = {name: pc.filter(column, has_document) for name, column in field.items()}
     person = pc.subtract(pc.filter(person_number, has_document), 1)

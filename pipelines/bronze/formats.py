@@ -149,8 +149,9 @@ def read_csv(
 
 
 def csv_columns(content: bytes, delimiter: str) -> tuple[list[str], list[pa.Array]] | None:
-    """A delimited export read column by column in C++ (pyarrow): its header and each column as stripped text,
-    row i being line i + 2 of the file, in the encodings `decode_text` reads. None when the file is anything
+    """A delimited export read column by column in C++ (pyarrow): its header and each column as text, not yet
+    stripped (`stripped`: only what a reader uses, a national extract's names and addresses are not), row i being
+    line i + 2 of the file, in the encodings `decode_text` reads. None when the file is anything
     but one record per line with as many fields as the header: such a file is read record by record
     (`read_csv`), which reports each irregularity with its line number. For a clean national export this is
     several times faster than a Python loop over records. A UTF-8 file is read where it lies, not copied."""
@@ -180,7 +181,12 @@ def csv_columns(content: bytes, delimiter: str) -> tuple[list[str], list[pa.Arra
         return None
     if table.num_rows != content.count(b"\n", header_end + 1) + (not content.endswith(b"\n")):
         return None  # a line break inside a quoted value
-    return header, [pc.utf8_trim_whitespace(column.combine_chunks()) for column in table.columns]
+    return header, [column.combine_chunks() for column in table.columns]
+
+
+def stripped(column: pa.Array) -> pa.Array:
+    """A column's values without surrounding whitespace, as the record parsers strip each field."""
+    return pc.utf8_trim_whitespace(column)
 
 
 def header_line(content: bytes) -> bytes:
@@ -212,13 +218,14 @@ def read_csv_columns(
         positions = column_positions(header, delimiter, aliases, required, notes)
     except UnreadableFile:
         return None  # read_csv says which columns are missing
-    blank = pc.equal(pc.binary_join_element_wise(*values, ""), "")  # every field empty
+    blank = pc.equal(stripped(pc.binary_join_element_wise(*values, "")), "")  # every field empty or whitespace
+    ours = {name: stripped(values[i]) for name, i in positions.items()}
     blanks = pc.sum(blank).as_py()
     if not blanks:  # as in nearly every export: nothing to take out
-        return {ours: values[i] for ours, i in positions.items()}, pa.array(np.arange(2, len(blank) + 2))
+        return ours, pa.array(np.arange(2, len(blank) + 2))
     count(notes, "blank lines skipped", blanks)
     filled = pc.invert(blank)
-    return {ours: values[i].filter(filled) for ours, i in positions.items()}, pc.add(pc.indices_nonzero(filled), 2)
+    return {name: column.filter(filled) for name, column in ours.items()}, pc.add(pc.indices_nonzero(filled), 2)
 
 
 def any_of(masks: list[pa.Array]) -> pa.Array:
