@@ -202,6 +202,8 @@ ODD_ANSWER = {"type": "ZoekMetBurgerservicenummer", "reisdocumenten": [
      "_links": {"ingeschrevenPersoon": {"href": "/ingeschrevenpersonen/999993872"}},
      "houder": {"geboortedatum": "20100000"}},  # a birth date partly unknown: no age band
     {"soort": {"code": "NI"}},  # the standard value for the number: not delivered
+    {"reisdocumentnummer": "NX0000005", "houder": {"burgerservicenummer": 999993653}},  # a BSN that is no string
+    {"reisdocumentnummer": "NX0000006", "soort": {"code": 7}},  # a code that is no string
 ]}
 
 
@@ -218,7 +220,12 @@ def test_a_haal_centraal_answer_read_column_wise_equals_record_by_record(setting
     assert bulk.rows["brp_reisdocument"].to_pylist() == rows["brp_reisdocument"]
     assert bulk.quarantined.to_pylist() == quarantined
     if answer == "odd":
-        assert [r["reden"].split(":")[0] for r in quarantined] == ["reisdocument 2", "reisdocument 3", "reisdocument 4"]
+        assert [r["reden"] for r in quarantined if r["bron_record"] != 3] == [
+            "reisdocument 2: reisdocumentnummer 12345 is not a string",
+            "reisdocument 4: datumEindeGeldigheid '2021-02-30' is not a valid date",
+            "reisdocument 9: houder.burgerservicenummer 999993653 is not a string",
+            "reisdocument 10: soort.code 7 is not a string"]
+        assert quarantined[1]["reden"].startswith("reisdocument 3: ")  # an entry that is no object
         assert [(r["reisdocumentnummer"], r["bsn_geldig"], r["leeftijdsklasse"]) for r in rows["brp_reisdocument"]] == [
             ("NX0000001", True, "45-64"), ("NX0000003", False, None), ("NX0000004", True, None)]
 

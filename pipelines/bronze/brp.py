@@ -276,17 +276,16 @@ def _haal_centraal_document(item: dict, context: ParseContext) -> dict | None:
         else:
             context.notes["reisdocumenten without a reisdocumentnummer (standard value, not delivered)"] += 1
         return None
-    if not isinstance(nummer, str):
-        raise RecordError(f"reisdocumentnummer {nummer!r} is not a string")
+    _text(nummer, "reisdocumentnummer")
     houder = item.get("houder") or {}
     _note_other_municipality(houder, context)
     inhouding = item.get("inhoudingOfVermissing") or {}
     soort = item.get("soort") or item.get("soortReisdocument") or {}
-    return dict(bsn=houder.get("burgerservicenummer") or _bsn_from_link(item) or "",
+    return dict(bsn=_text(houder.get("burgerservicenummer"), "houder.burgerservicenummer") or _bsn_from_link(item) or "",
                 birth=_hc_date(houder.get("geboortedatum"), "houder.geboortedatum", context),
-                nummer=nummer, soort=soort.get("code"),
+                nummer=nummer, soort=_text(soort.get("code"), "soort.code"),
                 uitgifte=_hc_date(item.get("datumUitgifte"), "datumUitgifte", context),
-                autoriteit=(item.get("autoriteitAfgifte") or {}).get("code"),
+                autoriteit=_text((item.get("autoriteitAfgifte") or {}).get("code"), "autoriteitAfgifte.code"),
                 einde=_hc_date(item.get("datumEindeGeldigheid"), "datumEindeGeldigheid", context),
                 inhouding=_hc_date(inhouding.get("datum", item.get("datumInhoudingOfVermissing")),
                                    "datum inhouding of vermissing", context),
@@ -298,7 +297,14 @@ def _aanduiding(value) -> str | None:
     if isinstance(value, dict):
         value = value.get("code")
     # An unknown code is kept as delivered: silver flags it.
-    return INHOUDING.get(value, value) if value else None
+    return _text(INHOUDING.get(value, value), "aanduiding inhouding of vermissing") if value else None
+
+
+def _text(value, field: str) -> str | None:
+    """A code or number the API gives as a string; any other JSON value makes the entry unreadable."""
+    if value is not None and not isinstance(value, str):
+        raise RecordError(f"{field} {value!r} is not a string")
+    return value
 
 
 def _note_other_municipality(houder: dict, context: ParseContext) -> None:
