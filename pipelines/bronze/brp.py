@@ -130,11 +130,15 @@ def _gba_columns(context: ParseContext) -> Bulk | None:
     context.notes["format: gba_csv"] += 1
     header, values = columns
     rows = len(values[0])
-    field = {name: stripped(values[header.index(element)]) if element in header else pa.repeat("", rows)
+    in_category_12 = [i for i, element in enumerate(header) if element.startswith("12.")]
+    # Each column read is stripped once; the extract's names and addresses are not read.
+    read = {i: stripped(values[i])
+            for i in {0, *in_category_12, *(header.index(e) for e in GBA.values() if e in header)}}
+    field = {name: read[header.index(element)] if element in header else pa.repeat("", rows)
              for name, element in GBA.items()}
-    person_named = pc.not_equal(stripped(values[0]), "")
+    person_named = pc.not_equal(read[0], "")
     has_document = pc.not_equal(field["nummer"], "")
-    category_12 = [pc.not_equal(stripped(values[i]), "") for i, element in enumerate(header) if element.startswith("12.")]
+    category_12 = [pc.not_equal(read[i], "") for i in in_category_12]
     no_document = pc.and_not(any_of(category_12), has_document)
     count(context.notes, "category 12 rows without a reisdocument (12.35.20 empty)", pc.sum(no_document).as_py())
     # A person's first row names the person in its first column; their further documents follow on rows whose
@@ -215,30 +219,37 @@ def _gba_birth(value: str) -> dt.date | None:
 
 
 def _parse_haal_centraal(text: str, context: ParseContext) -> Iterator[Parsed]:
-    for number, item in enumerate(_haal_centraal_items(text), start=1):
-        try:
-            if document := _haal_centraal_document(item, context):
-                yield Parsed(number, row=_row(context, formaat="haalcentraal_json", **document))
-        except ITEM_ERRORS as err:
-            yield Parsed(number, error=f"reisdocument {number}: {err}", raw=_item_raw(item))
+    for entry in _haal_centraal_entries(text, context):
+        if entry.row is not None:
+            entry.row = _row(context, formaat="haalcentraal_json", **entry.row)
+        yield entry
 
 
 def _haal_centraal_columns(text: str, context: ParseContext) -> Bulk:
     """`_parse_haal_centraal` with the holders' pseudonyms, elfproef and ages computed column-wise."""
     context.notes["format: haalcentraal_json"] += 1
-    documents, lines, quarantined = [], [], []
+    entries = list(_haal_centraal_entries(text, context))
+    documents = [entry for entry in entries if entry.row is not None]
+    quarantined = [{"bron_tabel": BRP_REISDOCUMENT.name, "reden": entry.error, "bron_record": entry.record_number,
+                    "record": json.dumps(entry.raw, ensure_ascii=False)} for entry in entries if entry.row is None]
+    column = {name: pa.array([entry.row[name] for entry in documents], type)
+              for name, type in HAAL_CENTRAAL_COLUMNS.items()}
+    holder = _persons(column["bsn"], column["birth"], context)
+    lines = pa.array([entry.record_number for entry in documents], pa.int64())
+    return Bulk.of({BRP_REISDOCUMENT.name: _documents_table(context, column, holder, "haalcentraal_json", lines)},
+                   quarantined)
+
+
+def _haal_centraal_entries(text: str, context: ParseContext) -> Iterator[Parsed]:
+    """Each document of an answer with its fields (`_haal_centraal_document`) as its row, or why it is
+    quarantined, keeping only its number."""
     for number, item in enumerate(_haal_centraal_items(text), start=1):
         try:
             if document := _haal_centraal_document(item, context):
-                documents.append(document)
-                lines.append(number)
+                yield Parsed(number, row=document)
         except ITEM_ERRORS as err:
-            quarantined.append({"bron_tabel": BRP_REISDOCUMENT.name, "reden": f"reisdocument {number}: {err}",
-                                "bron_record": number, "record": json.dumps(_item_raw(item), ensure_ascii=False)})
-    column = {name: pa.array([d[name] for d in documents], type) for name, type in HAAL_CENTRAAL_COLUMNS.items()}
-    holder = _persons(column["bsn"], column["birth"], context)
-    table = _documents_table(context, column, holder, "haalcentraal_json", pa.array(lines, pa.int64()))
-    return Bulk.of({BRP_REISDOCUMENT.name: table}, quarantined)
+            yield Parsed(number, error=f"reisdocument {number}: {err}", raw={
+                "reisdocumentnummer": item.get("reisdocumentnummer") if isinstance(item, dict) else None})
 
 
 def _haal_centraal_items(text: str) -> list:
@@ -256,11 +267,6 @@ def _haal_centraal_items(text: str) -> list:
     if not isinstance(document, list):
         raise UnreadableFile("JSON without reisdocumenten: not a Haal Centraal Reisdocumenten response")
     return document
-
-
-def _item_raw(item) -> dict:
-    """What the quarantine keeps of an entry: its number."""
-    return {"reisdocumentnummer": item.get("reisdocumentnummer") if isinstance(item, dict) else None}
 
 
 def _haal_centraal_document(item: dict, context: ParseContext) -> dict | None:

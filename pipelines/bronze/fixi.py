@@ -8,7 +8,6 @@ fields the analyses need are read: free text, attachments, addresses and reporte
 
 from __future__ import annotations
 
-import codecs
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from pipelines.bronze.formats import (
     decode_text,
     dutch_timestamp,
     dutch_timestamps,
+    header_line,
     iso_timestamp,
     iso_timestamps,
     looks_delimited,
@@ -212,10 +212,9 @@ def _csv_fields(record: dict, context: ParseContext) -> dict:
 def bulk(context: ParseContext) -> Bulk | None:
     """A complete API page or a plain back-office CSV export read column-wise, to the same rows and quarantine
     as `parse` gives record by record. Cut-off pages and irregular exports are left to `parse`."""
-    content = context.file.content.removeprefix(codecs.BOM_UTF8)
-    if content.startswith((b"{", b'"')):
+    if header_line(context.file.content).startswith((b"{", b'"')):
         return _api_page_columns(context)
-    columns = read_csv_columns(content, CSV_ALIASES, CSV_REQUIRED, context.notes)
+    columns = read_csv_columns(context.file.content, CSV_ALIASES, CSV_REQUIRED, context.notes)
     if columns is None:
         return None
     context.notes["format: backoffice_csv"] += 1

@@ -155,7 +155,7 @@ def csv_columns(content: bytes, delimiter: str) -> tuple[list[str], list[pa.Arra
     but one record per line with as many fields as the header: such a file is read record by record
     (`read_csv`), which reports each irregularity with its line number. For a clean national export this is
     several times faster than a Python loop over records. A UTF-8 file is read where it lies, not copied."""
-    start = len(codecs.BOM_UTF8) if content.startswith(codecs.BOM_UTF8) else 0
+    start = _text_start(content)
     try:
         # The sample the detector reads and the byte after it, which tells whether a character ends there.
         encoding = text_encoding(content[start:start + SAMPLE_BYTES + 1])
@@ -191,9 +191,14 @@ def stripped(column: pa.Array) -> pa.Array:
 
 def header_line(content: bytes) -> bytes:
     """An export's first line, without a UTF-8 byte order mark: only that line is copied."""
-    start = len(codecs.BOM_UTF8) if content.startswith(codecs.BOM_UTF8) else 0
+    start = _text_start(content)
     end = content.find(b"\n", start)
     return content[start:end if end >= 0 else len(content)]
+
+
+def _text_start(content: bytes) -> int:
+    """Where an export's text begins: after its UTF-8 byte order mark, if it has one."""
+    return len(codecs.BOM_UTF8) if content.startswith(codecs.BOM_UTF8) else 0
 
 
 def _csv_columns_decoded(content: bytes, delimiter: str) -> tuple[list[str], list[pa.Array]] | None:
