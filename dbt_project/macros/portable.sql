@@ -73,6 +73,11 @@
     cast(date_trunc('week', {{ peildatum() }} + interval 1 day) - interval 1 day as date)
 {%- endmacro %}
 
+{#- The Sunday that ends the ISO week of a date (weeks run Monday to Sunday). -#}
+{% macro week_end(date) -%}
+    cast(date_trunc('week', {{ date }}) as date) + 6
+{%- endmacro %}
+
 {% macro month_index(date) -%}
     (extract(year from {{ date }}) * 12 + extract(month from {{ date }}))
 {%- endmacro %}

@@ -8,7 +8,12 @@
     only when no identified client is there. So the count is the fewest persons the cell can hold: a cell
     suppressed by it may hold more, a published cell never holds fewer. -#}
 {% macro client_count(pseudonym) -%}
-    greatest(count(distinct {{ pseudonym }}), max(case when {{ pseudonym }} is null then 1 else 0 end))
+    {{ fewest_persons('count(distinct ' ~ pseudonym ~ ')', records_without_identity(pseudonym)) }}
+{%- endmacro %}
+
+{#- The same count from the number of identified clients and of records without identity. -#}
+{% macro fewest_persons(identified_clients, without_identity) -%}
+    greatest({{ identified_clients }}, case when {{ without_identity }} > 0 then 1 else 0 end)
 {%- endmacro %}
 
 {% macro records_without_identity(pseudonym) -%}

@@ -78,39 +78,60 @@ peildata as (
         and datum between (select min(w.begin_wachten) from wachtperioden as w) + 6 and {{ peilzondag() }}
 ),
 
-in_week as (
+{# The first and last week (ending on its peildatum) of the weeks counted. -#}
+weken as (
     select
-        p.peildatum,
-        w.*,
-        w.begin_wachten > p.peildatum - 7 as ingestroomd,
-        w.einde_wachten <= p.peildatum as uitgestroomd,
-        w.einde_wachten is null or w.einde_wachten > p.peildatum as wachtend
-    from wachtperioden as w
-    inner join peildata as p
-        on w.begin_wachten <= p.peildatum and (w.einde_wachten is null or w.einde_wachten > p.peildatum - 7)
-    where w.einde_wachten is null or w.einde_wachten >= w.begin_wachten
+        min(peildatum) as eerste,
+        max(peildatum) as laatste
+    from peildata
 ),
+
+{# The weeks of each waiting period: from the week it began in to the week it ended in, or the last week while
+    it is still open; `weekly_waiting` counts them per level. -#}
+perioden as (
+    select
+        w.gemeentecode,
+        w.wet,
+        w.fase,
+        w.productcategorie,
+        w.wijkcode,
+        w.aanbieder,
+        w.verwijzer_type,
+        w.persoon_pseudoniem,
+        greatest({{ week_end('w.begin_wachten') }}, k.eerste) as eerste_week,
+        least(coalesce({{ week_end('w.einde_wachten') }}, k.laatste), k.laatste) as laatste_week,
+        case when {{ week_end('w.begin_wachten') }} >= k.eerste then 1 else 0 end as ingestroomd,
+        case when {{ week_end('w.einde_wachten') }} <= k.laatste then 1 else 0 end as uitgestroomd,
+        case when w.persoon_pseudoniem is null then 1 else 0 end as zonder_identiteit
+    from wachtperioden as w
+    cross join weken as k
+    where
+        w.begin_wachten is not null
+        and (w.einde_wachten is null or w.einde_wachten >= w.begin_wachten)
+        and greatest({{ week_end('w.begin_wachten') }}, k.eerste)
+        <= least(coalesce({{ week_end('w.einde_wachten') }}, k.laatste), k.laatste)
+),
+
+{{ weekly_waiting('perioden', partition | reject('equalto', 'peildatum') | list, levels) }}
 
 per_niveau as (
     select
         peildatum,
         gemeentecode,
         fase,
-        {{ level_of_row(levels) }} as niveau,
+        niveau,
         wet,
         productcategorie,
         wijkcode,
         aanbieder,
         verwijzer_type,
-        {{ client_count('persoon_pseudoniem') }} as aantal_clienten,
-        {{ records_without_identity('persoon_pseudoniem') }} as zonder_identiteit,
-        sum(case when ingestroomd then 1 else 0 end) as instroom,
-        sum(case when uitgestroomd then 1 else 0 end) as uitstroom,
-        sum(case when ingestroomd then 1 else 0 end) - sum(case when uitgestroomd then 1 else 0 end) as netto,
-        sum(case when wachtend then 1 else 0 end) as wachtend
-    from in_week
-    -- sqlfluff (4.4) cannot parse DuckDB's grouping sets: its parse error is ignored on this line
-    group by {{ level_grouping_sets(partition, levels) }}  -- noqa: PRS
+        {{ fewest_persons('clienten', 'zonder_identiteit') }} as aantal_clienten,
+        zonder_identiteit,
+        instroom,
+        uitstroom,
+        instroom - uitstroom as netto,
+        perioden - uitstroom as wachtend
+    from per_week
 ),
 
 {{ secondary_suppression('per_niveau', partition, levels) }}
