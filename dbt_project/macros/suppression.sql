@@ -88,14 +88,15 @@
     the published total minus the published rows would reveal it, so the smallest other row of that group is
     suppressed too, or, when the group has no other row, the total. A new suppression can leave another group
     with exactly one, so this is repeated `passes` times; the dbt test `no_recoverable_suppressed_cell` checks
-    that it settled. -#}
+    that it settled. A pass carries only the numbers of the rows suppressed so far (`secundair_k`), not a copy
+    of every row: six copies of the national instroom and uitstroom spilled some 8 GB to disk. -#}
 {% macro secondary_suppression(relation, partition, levels, passes=6) -%}
     {%- set pairs = suppression_groups(levels) -%}
     onderdrukking_0 as (
-        select *, row_number() over () as rij, aantal_clienten < {{ min_clients() }} as onderdrukt,
-            false as secundair
+        select *, row_number() over () as rij, aantal_clienten < {{ min_clients() }} as primair
         from {{ relation }}
     ),
+    secundair_0 as (select cast(null as bigint) as rij where false),
     {%- for k in range(1, passes + 1) %}
     {%- for parent, child in pairs %}
     kandidaat_{{ k }}_{{ loop.index }} as (
@@ -108,11 +109,14 @@
                     over (partition by {{ (partition + parent) | join(', ') }}) as zichtbaar_in_groep,
                 row_number() over (partition by {{ (partition + parent) | join(', ') }}, onderdrukt
                                    order by aantal_clienten, {{ child | join(', ') }}) as rang
-            from onderdrukking_{{ k - 1 }}
-            where niveau = '{{ level_name(child) }}'
+            from (
+                select *, {{ suppressed_before(k) }} as onderdrukt
+                from onderdrukking_0
+                where niveau = '{{ level_name(child) }}'
+            ) as rijen
         ) as c
-        inner join onderdrukking_{{ k - 1 }} as p
-            on p.niveau = '{{ level_name(parent) }}' and not p.onderdrukt
+        inner join onderdrukking_0 as p
+            on p.niveau = '{{ level_name(parent) }}' and not {{ suppressed_before(k, 'p.') }}
             {%- for column in partition + parent %}
             and p.{{ column }} is not distinct from c.{{ column }}
             {%- endfor %}
@@ -121,23 +125,30 @@
           and ((not c.onderdrukt and c.rang = 1) or (c.onderdrukt and c.zichtbaar_in_groep = 0))
     ),
     {%- endfor %}
-    onderdrukking_{{ k }} as (
-        select * exclude (onderdrukt, secundair, nieuw),
-            onderdrukt or nieuw as onderdrukt, secundair or nieuw as secundair
-        from (
-            select *, rij in ({% for _ in pairs %}select rij from kandidaat_{{ k }}_{{ loop.index }}{{ " union all " if not loop.last }}{% endfor %}) as nieuw
-            from onderdrukking_{{ k - 1 }}
-        ) as r
+    secundair_{{ k }} as (
+        select rij from secundair_{{ k - 1 }}
+        {%- for _ in pairs %}
+        union select rij from kandidaat_{{ k }}_{{ loop.index }}
+        {%- endfor %}
     ),
     {%- endfor %}
     onderdrukking as (
-        select * exclude (rij, secundair),
+        select * exclude (rij, primair, secundair),
+            primair or secundair as onderdrukt,
             case
                 when secundair then 'secundair: zou uit een totaal en de andere cellen af te leiden zijn'
                 else {{ suppression_reason('aantal_clienten', 'zonder_identiteit') }}
             end as onderdrukt_reden
-        from onderdrukking_{{ passes }}
+        from (
+            select *, rij in (select rij from secundair_{{ passes }}) as secundair
+            from onderdrukking_0
+        ) as r
     ),
+{%- endmacro %}
+
+{#- Whether a row of `onderdrukking_0` (`row`: its alias and a dot) is suppressed when pass `pass` begins. -#}
+{% macro suppressed_before(pass, row='') -%}
+    ({{ row }}primair or {{ row }}rij in (select rij from secundair_{{ pass - 1 }}))
 {%- endmacro %}
 
 {#- The figures of a row as published: empty when the row is suppressed. -#}
