@@ -58,11 +58,12 @@ weer_per_week as (
         stn,
         cast(date_trunc('week', datum) as date) as week_start,
         max(windstoot_max_ms) filter (where is_stormdag) as windstoot,
-        arg_max(datum, windstoot_max_ms) filter (where is_stormdag) as stormdag,
+        -- the day of the highest gust or most rain; of equal days the first, not one by chance
+        arg_min(datum, (-windstoot_max_ms, datum)) filter (where is_stormdag) as stormdag,
         count(*) filter (where is_vorstdag) as vorstdagen,
         min(temperatuur_min_c) as temperatuur_min,
         max(neerslag_mm) filter (where is_regendag) as neerslag,
-        arg_max(datum, neerslag_mm) filter (where is_regendag) as regendag
+        arg_min(datum, (-neerslag_mm, datum)) filter (where is_regendag) as regendag
     from {{ ref('weer_dag') }}
     where stn in (select s.stn from station as s)
     group by stn, cast(date_trunc('week', datum) as date)

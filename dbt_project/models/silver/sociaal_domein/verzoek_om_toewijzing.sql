@@ -48,7 +48,11 @@ beantwoord as (
         t.wijkcode,
         row_number() over (
             partition by v.wet, v.gemeentecode, v.persoon_pseudoniem, v.verzoek_id
-            order by case when t.referentie_aanbieder = v.referentie_aanbieder then 0 else 1 end, t.toewijzingsdatum
+            -- the toewijzing_id last: two toewijzingen of one day would otherwise be chosen by chance, run by run
+            order by
+                case when t.referentie_aanbieder = v.referentie_aanbieder then 0 else 1 end,
+                t.toewijzingsdatum,
+                t.toewijzing_id
         ) as keuze
     from laatste as v
     left join {{ ref('toewijzing') }} as t
