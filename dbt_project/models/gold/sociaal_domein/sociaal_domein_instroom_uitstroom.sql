@@ -105,11 +105,12 @@ perioden as (
         case when w.persoon_pseudoniem is null then 1 else 0 end as zonder_identiteit
     from wachtperioden as w
     cross join weken as k
+    -- waiting in a week counted: begun by the last one, and not ended before the first
     where
         w.begin_wachten is not null
         and (w.einde_wachten is null or w.einde_wachten >= w.begin_wachten)
-        and greatest({{ week_end('w.begin_wachten') }}, k.eerste)
-        <= least(coalesce({{ week_end('w.einde_wachten') }}, k.laatste), k.laatste)
+        and {{ week_end('w.begin_wachten') }} <= k.laatste
+        and (w.einde_wachten is null or {{ week_end('w.einde_wachten') }} >= k.eerste)
 ),
 
 {{ weekly_waiting('perioden', partition | reject('equalto', 'peildatum') | list, levels) }}
