@@ -226,7 +226,7 @@ with figure:
         bars = total.assign(uitstroom=-total["uitstroom"]).melt(["peildatum"], ["instroom", "uitstroom"],
                                                                   var_name="stroom", value_name="aantal")
         chart = alt.Chart(bars).mark_bar(opacity=0.8).encode(
-            x=alt.X("peildatum:T", title="Week tot en met"), y=alt.Y("aantal:Q", title="Cliënten per week"),
+            x=alt.X("peildatum:T", title="Week tot en met"), y=alt.Y("aantal:Q", title="Wachtperioden per week"),
             color=alt.Color("stroom:N", title=None, scale=alt.Scale(domain=["instroom", "uitstroom"],
                                                                     range=["#e6550d", "#3182bd"])))
         net = alt.Chart(total.assign(reeks="netto (instroom − uitstroom)")).mark_line(color="black", point=True).encode(
@@ -236,7 +236,8 @@ with figure:
                      "uitstroom:Q", "netto:Q", "wachtend:Q"])
         st.altair_chart((chart + net).properties(height=280), width="stretch")
         st.caption(f"{gemeente}, {FASEN[fase].lower()}: boven de nul de instroom, onder de nul de uitstroom; de "
-                   f"zwarte lijn is de netto groei van de wachtlijst. {int(total['onderdrukt'].sum())} weken "
+                   f"zwarte lijn is de netto groei van de wachtlijst. Geteld in wachtperioden: een cliënt met twee "
+                   f"meldingen of aanvragen telt twee keer. {int(total['onderdrukt'].sum())} weken "
                    f"onderdrukt ({ui.ONDERDRUKT}), daar ontbreekt de staaf.")
     if split != "gemeente":
         dimension = {"productcategorie": ("productcategorie_omschrijving", "Productcategorie"),

@@ -1,5 +1,5 @@
 {#- Why the waiting list grows: per week (ending on `peildatum`, a Sunday), law and phase of the wait, how many
-    entered (instroom), how many left (uitstroom), the net change and how many were waiting at the end of the week,
+    waits began (instroom), how many ended (uitstroom), the net change and how many were open at the end of the week,
     also per 1,000 inhabitants of the law's age group (CBS kerncijfers wijken en buurten: Wmo all inhabitants,
     as CBS's Wmo figures; Jeugd 0 to 24 years, CBS's age groups nearest the Jeugdwet's 0 to 23).
     Phases (`fase`): melding (melding to finished onderzoek), aanvraag (aanvraag to beschikking), verzoek (an
