@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pipelines.dbt import runner
 from tests.conftest import use_data_root
 
@@ -29,3 +31,14 @@ def test_a_parse_from_nothing_says_why_it_is_slow(tmp_path, monkeypatch, capsys)
     runner.parsed_project(settings)
 
     assert f"{FULL_PARSE}: Unable to do partial parsing because saved manifest not found" in capsys.readouterr().out
+
+
+def test_dbt_leaves_the_environment_as_it_found_it(tmp_path, monkeypatch):
+    """A process that runs dbt for several data roots (the benchmark) hands no root's zones on to the next root
+    or to the processes it starts: the environment dbt ran in is undone afterwards."""
+    settings = use_data_root(monkeypatch, tmp_path / "eerste")
+    before = dict(os.environ)
+
+    assert runner.invoke(["ls", "--select", "fixi_melding"], settings, tmp_path / "target").success
+
+    assert dict(os.environ) == before

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,13 +72,14 @@ def invoke(command: list[str], settings: Settings, target_path: Path) -> Invocat
             print(event, flush=True)
         invocation.events.append(event)
 
-    manifest = parsed_project(settings)
-    try:
-        result = dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
-            [*command, *_common_flags(target_path), "--log-path", str(target_path)]
-        )
-    finally:
-        _release_build_db()
+    with _environment(settings.dbt_env()):
+        manifest = parsed_project(settings)
+        try:
+            result = dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
+                [*command, *_common_flags(target_path), "--log-path", str(target_path)]
+            )
+        finally:
+            _release_build_db()
     if result.exception is not None:
         invocation.errors.append(f"{type(result.exception).__name__}: {result.exception}")
     invocation.success = bool(result.success) and not invocation.errors
@@ -89,11 +90,11 @@ def parsed_project(settings: Settings) -> Manifest:
     """dbt's parse of the project: once per process and project version. Parsed without the variables only the
     profile reads, it names no data root, so a data root without a parse of its own starts from the one `make`
     left in dbt_project/target and dbt re-reads only the files that changed since, not the whole project."""
-    os.environ.update(settings.dbt_env())  # dbt reads the zones and the peildatum with env_var()
     state_of_project = project_state(settings)
     if state_of_project not in _PARSED:
         _start_from_project_parse(settings.dbt_state)
-        with exempt_from_garbage_collection():  # kept for the whole process
+        # dbt reads the zones and the peildatum with env_var()
+        with _environment(settings.dbt_env()), exempt_from_garbage_collection():  # kept for the whole process
             result = _parse(settings.dbt_state, "--no-write-json", "--log-level-file", "none")
         _PARSED[state_of_project] = result.result
     return _PARSED[state_of_project]
@@ -102,14 +103,14 @@ def parsed_project(settings: Settings) -> Manifest:
 def parse_project() -> None:
     """`dbt parse` into dbt_project/target: the manifest Dagster builds the asset graph from, and the parse
     every data root's first run starts from."""
-    settings = load_settings()
-    os.environ.update(settings.dbt_env())
-    _parse(PROJECT_MANIFEST.parent)
+    with _environment(load_settings().dbt_env()):
+        _parse(PROJECT_MANIFEST.parent)
 
 
 def _parse(target_path: Path, *flags: str):
-    """`dbt parse` into `target_path`, in the environment dbt reads the project with (`_parse_environment`)."""
-    with _parse_environment():
+    """`dbt parse` into `target_path`, without the variables only profiles.yml reads: dbt compares the rendered
+    profile with the earlier parse's and parses everything again when it differs, though no model depends on it."""
+    with _environment(without=PROFILE_ENV):
         result = dbtRunner(callbacks=[_report_full_parse]).invoke(["parse", *flags, *_common_flags(target_path)])
     if not result.success:
         raise DbtError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
@@ -144,15 +145,23 @@ def generate_docs(settings: Settings) -> bool:
 
 
 @contextmanager
-def _parse_environment() -> Iterator[None]:
-    """This process's environment without the variables only profiles.yml reads, while dbt parses: dbt compares
-    the rendered profile with the earlier parse's and parses everything again when it differs, though no model
-    depends on it."""
-    saved = {name: os.environ.pop(name) for name in PROFILE_ENV if name in os.environ}
+def _environment(values: Mapping[str, str] | None = None, without: Iterable[str] = ()) -> Iterator[None]:
+    """This process's environment with `values` set and the variables `without` unset while dbt runs, and as it
+    was afterwards: a process that runs dbt for several data roots (the benchmark) must not hand one root's
+    zones on to the next, or to the processes it starts."""
+    values, without = dict(values or {}), tuple(without)
+    saved = {name: os.environ.get(name) for name in (*values, *without)}
+    os.environ.update(values)
+    for name in without:
+        os.environ.pop(name, None)
     try:
         yield
     finally:
-        os.environ.update(saved)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _start_from_project_parse(dbt_state: Path) -> None:
