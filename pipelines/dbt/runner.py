@@ -72,8 +72,8 @@ def invoke(command: list[str], settings: Settings, target_path: Path) -> Invocat
             print(event, flush=True)
         invocation.events.append(event)
 
+    manifest = parsed_project(settings)
     with _environment(settings.dbt_env()):
-        manifest = parsed_project(settings)
         try:
             result = dbtRunner(manifest=manifest, callbacks=[collect]).invoke(
                 [*command, *_common_flags(target_path), "--log-path", str(target_path)]
