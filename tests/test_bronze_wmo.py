@@ -236,6 +236,17 @@ def test_an_invalid_bsn_is_a_finding_and_is_still_pseudonymised(settings):
     assert "123456789" not in json.dumps(rows(settings, "iwmo/product"), default=str)
 
 
+def test_each_line_of_a_client_without_bsn_or_clientnummer_is_quarantined_with_its_record(settings):
+    """Nothing of such a client can be linked: each of its product lines is quarantined, none is lost."""
+    land(settings, "iwmo", "anoniem.xml", variant("CasusE-01-WMO305_correctie.xml", {
+        "<wmo305:Bsn>123456782</wmo305:Bsn>": "", "<wmo305:Clientnummer>123456782</wmo305:Clientnummer>": ""}))
+    report = ingest(IWMO, settings, "run-1", LOG)
+    assert (report.rows["iwmo_bericht"], report.rows["iwmo_product"], report.quarantined) == (1, 0, 2)
+    quarantined = rows(settings, "_quarantaine/records/iwmo")
+    assert sorted((q["bron_bestand"], q["bron_record"], q["reden"]) for q in quarantined) == [
+        ("anoniem.xml", 2, "client without Bsn or Clientnummer"), ("anoniem.xml", 3, "client without Bsn or Clientnummer")]
+
+
 def test_zorgned_fixture_parses_completely(settings):
     land_fixtures(settings, "zorgned")
     report = ingest(ZORGNED, settings, "run-1", LOG)

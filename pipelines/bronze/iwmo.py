@@ -104,10 +104,12 @@ def parse(context: ParseContext) -> Iterator[Parsed]:
     record = 1
     for client in clients:
         fields = _Fields(client)
+        person = None  # read once per client, on its first product line
         for line in _product_lines(client, number):
             record += 1
             try:
-                yield Parsed(record, row=_product_row(bericht, fields, line, context), table=IWMO_PRODUCT.name)
+                person = person or _person(bericht, fields, context)
+                yield Parsed(record, row={**_product_row(bericht, line, fields), **person}, table=IWMO_PRODUCT.name)
             except RecordError as err:
                 yield Parsed(record, error=str(err), table=IWMO_PRODUCT.name,
                              raw={"bericht": bericht["bericht_identificatie"], "regel": line[1]})
@@ -241,16 +243,29 @@ def _product_lines(client, number: str) -> Iterator[tuple]:
                 yield product, kind, beschikking
 
 
-def _product_row(bericht: dict, client: _Fields, line: tuple, context: ParseContext) -> dict:
-    product_element, kind, beschikking_element = line
-    product, beschikking = _Fields(product_element), _Fields(beschikking_element)
-    on = bericht["dagtekening"] or context.settings.peildatum
+def _person(bericht: dict, client: _Fields, context: ParseContext) -> dict:
+    """What a product line's row holds of its client, the same for each of the client's lines."""
     bsn = client.text("Bsn")
     client_number = client.text("Clientnummer")
     if not bsn and not client_number:
         raise RecordError("client without Bsn or Clientnummer")
     key = context.settings.pseudonym_key
     postcode = _client_postcode(client)
+    on = bericht["dagtekening"] or context.settings.peildatum
+    return {
+        "persoon_pseudoniem": pseudonym(bsn, key) if bsn else pseudonym(client_number, key, kind="clientnummer"),
+        "bsn_geldig": bsn_is_valid(bsn) if bsn else None,
+        "leeftijdsklasse": age_band(dutch_or_iso_date(client.text("Geboortedatum", "Datum"), "Geboortedatum"), on),
+        "postcode4": postcode[:4] if postcode else None,
+        "juridische_status": client.text("JuridischeStatus"),
+        "wettelijke_vertegenwoordiging": client.text("WettelijkeVertegenwoordiging"),
+    }
+
+
+def _product_row(bericht: dict, line: tuple, client: _Fields) -> dict:
+    """A product line's row, without its client's fields (`_person`)."""
+    product_element, kind, beschikking_element = line
+    product, beschikking = _Fields(product_element), _Fields(beschikking_element)
     omvang = product["Omvang"]
     return {
         "berichttype": bericht["berichttype"],
@@ -261,10 +276,6 @@ def _product_row(bericht: dict, client: _Fields, line: tuple, context: ParseCont
         "dagtekening": bericht["dagtekening"],
         "gemeentecode": bericht["gemeentecode"],
         "gemeentecode_bericht": bericht["gemeentecode_bericht"],
-        "persoon_pseudoniem": pseudonym(bsn, key) if bsn else pseudonym(client_number, key, kind="clientnummer"),
-        "bsn_geldig": bsn_is_valid(bsn) if bsn else None,
-        "leeftijdsklasse": age_band(dutch_or_iso_date(client.text("Geboortedatum", "Datum"), "Geboortedatum"), on),
-        "postcode4": postcode[:4] if postcode else None,
         "beschikkingnummer": product.first("Beschikkingnummer", "BeschikkingNummer")
         or beschikking.first("Beschikkingnummer", "BeschikkingNummer"),
         "toewijzingnummer": product.text("ToewijzingNummer"),
@@ -286,8 +297,6 @@ def _product_row(bericht: dict, client: _Fields, line: tuple, context: ParseCont
         # 2.0 names only the early end of a toewijzing (RedenIntrekking); later versions any change (WMO002)
         "reden_wijziging": product.first("RedenWijziging", "RedenIntrekking"),
         "verwijzer_type": product.text("Verwijzer", "Type"),
-        "juridische_status": client.text("JuridischeStatus"),
-        "wettelijke_vertegenwoordiging": client.text("WettelijkeVertegenwoordiging"),
     }
 
 
