@@ -28,14 +28,14 @@ DASHBOARD_LIMIT = 2.0  # seconds: every dashboard page renders within 2 s (issue
 
 
 def write_report(results: list[dict], folder: Path, day: dt.date, reference: dict, dated: bool = True) -> str:
-    """`latest.md` and `.json`, and with `dated` the same under the date and scales. `reference` is the
-    machine's speed during the run (benchmarks/machine.py)."""
+    """`latest.md` and `.json`, and with `dated` the same under the date, scales and commit (two runs of a day
+    are both kept). `reference` is the machine's speed during the run (benchmarks/machine.py)."""
     report = {"date": day.isoformat(), "machine": {**_machine(), "reference": reference}, "commit": _commit(),
               "goals": goals(results), "scales": results}
     markdown = _markdown(report)
     folder.mkdir(parents=True, exist_ok=True)
     label = "_".join(str(r["gemeenten"]) for r in results)
-    names = ([f"{day.isoformat()}_gemeenten_{label}"] if dated else []) + ["latest"]
+    names = ([f"{day.isoformat()}_gemeenten_{label}_{report['commit']}"] if dated else []) + ["latest"]
     for name in names:
         (folder / f"{name}.json").write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
         (folder / f"{name}.md").write_text(markdown, encoding="utf-8")
