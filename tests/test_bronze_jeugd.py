@@ -65,3 +65,20 @@ def test_ijw_berichten_are_read_by_content_whichever_folder_holds_them(settings)
               if r["regelsoort"] == "start"}
     assert starts == {(settings.gemeentecode, "WMO305", "wmo"), (settings.gemeentecode, "JW305", "jeugdwet"),
                       ("GM0385", "JW305", "jeugdwet")}
+
+
+def test_ijw_berichten_of_a_release_without_xsds_here_are_read_unvalidated_and_pseudonymised(settings):
+    """Municipalities still receive iJw 3.0 berichten, whose XSDs the repository lacks (xsd/SOURCES.md): each is
+    read as fully as a 3.2 bericht, counted as not validated, never set aside."""
+    folder = settings.landing / "ijw"
+    folder.mkdir(parents=True)
+    for path in IJW.glob("*.xml"):
+        (folder / path.name).write_text(path.read_text(encoding="utf-8").replace("/ijw/3_2/", "/ijw/3_0/"), encoding="utf-8")
+    report = ingest(IWMO, settings, "run-1", LOG)
+    assert (report.rows["iwmo_bericht"], report.rows["iwmo_product"], report.quarantined, rejected_files(settings)) == (
+        5, 4, 0, [])
+    assert report.notes["not validated: no XSD for iJw 3.0"] == 5 and report.notes["JW301 3.0"] == 1
+    lines = rows(settings, "iwmo/product")
+    assert {(r["versie"], r["wet"]) for r in lines} == {("3.0", "jeugdwet")}
+    assert {r["persoon_pseudoniem"] for r in lines} == {pseudonym(JEUGD_BSN, settings.pseudonym_key)}
+    assert JEUGD_BSN not in json.dumps(lines + rows(settings, "iwmo/bericht"), default=str)
