@@ -15,6 +15,7 @@ from pipelines.bronze.ingest import ingest
 from pipelines.bronze.iwmo import IWMO
 from pipelines.bronze.zorgned import ZORGNED
 from pipelines.privacy import pseudonym
+from tests.bulk import read_both_ways
 from tests.conftest import FIXTURES
 
 LOG = logging.getLogger("test")
@@ -299,6 +300,38 @@ def test_case_export_csv_pseudonymises_and_quarantines_impossible_dates(settings
     assert report.quarantined == 1 and report.notes["skipped: regeling LLV"] == 1
     stored = json.dumps(rows(settings, "zorgned/aanvraag"), default=str)
     assert "111222333" not in stored and "Jan Smit" not in stored and "1940" not in stored
+
+
+def test_a_case_export_csv_read_column_wise_equals_record_by_record(settings):
+    """A regular case export is read column-wise: exactly the rows, quarantine and notes of reading it record by
+    record, with both laws, a skipped and an empty regeling, impossible dates, a melding without its date, an
+    unreadable birth date, a client known only by number, one without identity, a spaced postcode, a one-digit
+    productcategorie and a blank line."""
+    columns = ["Meldingnummer", "Datum melding", "Datum onderzoek afgerond", "Aanvraagnummer", "Geboortedatum", "BSN",
+               "Clientnummer", "Postcode", "Productcategorie", "Wijk", "Naam client", "Regeling"]
+    records = [
+        ("M1", "03-01-2025", "20-01-2025", "A1", "01-02-1940", "111222333", "", "1011 AB", "2", "WK030101", "Jan Smit", "WMO"),
+        ("M2", "31-02-2025", "", "", "01-02-1940", "111222333", "", "", "01", "", "", "WMO"),
+        ("M3", "03-01-2025", "32-01-2025", "", "", "111222333", "", "", "01", "", "", "wmo"),
+        ("M4", "", "", "", "", "111222333", "", "", "01", "", "", "WMO"),
+        ("M5", "2025-01-04", "", "", "1940-13-01", "123456789", "", "", "3", "", "", ""),
+        ("J1", "03-01-2025", "", "", "15-03-2012", "", "C-9", "123", "45", "", "", "JEUGD"),
+        ("J2", "20250105", "", "", "", "", "", "", "45", "", "", "Jeugd"),
+        ("L1", "03-01-2025", "", "", "", "111222333", "", "", "", "", "", "LLV"),
+    ]
+    lines = [";".join(columns), *(";".join(r) for r in records[:7]), "", ";".join(records[7])]
+    bulk, rows, quarantined = read_both_ways(ZORGNED, settings, "export.csv", "\r\n".join(lines).encode("utf-8"))
+    assert bulk.rows["zorgned_aanvraag"].to_pylist() == rows["zorgned_aanvraag"]
+    assert bulk.quarantined.to_pylist() == quarantined
+    assert [(r["melding_id"], r["wet"], r["productcategorie"], r["postcode4"]) for r in rows["zorgned_aanvraag"]] == [
+        ("M1", "wmo", "02", "1011"), ("J1", "jeugdwet", "45", None), ("J2", "jeugdwet", "45", None)]
+    assert [(r["bron_record"], r["reden"]) for r in quarantined] == [
+        (3, "datum_melding '31-02-2025' is not a valid date"),
+        (4, "datum_onderzoek_afgerond '32-01-2025' is not a valid date"),
+        (5, "melding without a datum melding"),
+        (6, "geboortedatum '1940-13-01' is not a valid date")]
+    assert rows["zorgned_aanvraag"][1]["persoon_pseudoniem"] == pseudonym("C-9", settings.pseudonym_key, kind="clientnummer")
+    assert rows["zorgned_aanvraag"][2]["persoon_pseudoniem"] is None
 
 
 def test_zorgned_client_identity_is_the_bsn_or_the_case_systems_client_number_and_its_absence_is_counted(settings):

@@ -8,19 +8,37 @@ skipped and counted per regeling in the run's notes. A CSV without a Regeling co
 The client is pseudonymised before anything is written: by BSN, or without one by the case system's own client
 number (`clientidentificatie`, CSV column Clientnummer). A record with neither has no client identity: it is
 kept, counted in the notes, and gold counts such records as at most one client (macro `client_count`).
-Names, addresses and documents are never read.
+Names, addresses and documents are never read. A regular CSV export is read column-wise (`bulk`), to the same
+rows, quarantine and notes as record by record.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Iterator
 
-from pipelines.bronze.contract import ParseContext, Parsed, RecordError, Source, UnreadableFile
-from pipelines.bronze.formats import FIELD_COUNT_ERROR, decode_text, dutch_or_iso_date, looks_delimited, read_csv
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipelines.bronze.contract import Bulk, ParseContext, Parsed, RecordError, Source, UnreadableFile
+from pipelines.bronze.formats import (
+    FIELD_COUNT_ERROR,
+    count,
+    dates_through_distinct,
+    decode_text,
+    dutch_or_iso_date,
+    header_line,
+    looks_delimited,
+    none_when_empty,
+    read_csv,
+    read_csv_columns,
+    through_distinct,
+    without_failed,
+)
 from pipelines.bronze.tables import ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING
-from pipelines.privacy import age_band, bsn_is_valid, pseudonym
+from pipelines.privacy import age_band, age_bands, ages_on, bsn_columns, bsn_is_valid, pseudonym
 
 WMO = "WMO"
 # The regeling (`regeling.identificatie`, CSV column Regeling) of each law read: its bronze `wet`.
@@ -43,6 +61,9 @@ CSV_ALIASES = {
     "regeling": ("Regeling",),
 }
 CSV_REQUIRED = ("melding_id", "datum_melding")
+NO_DATUM_MELDING = "melding without a datum melding"
+CSV_DATES = ("datum_melding", "datum_onderzoek_afgerond", "datum_aanvraag", "datum_beschikking")
+NO_CLIENT_IDENTITY = "records without client identity (no BSN or client number)"
 
 
 def parse(context: ParseContext) -> Iterator[Parsed]:
@@ -149,7 +170,7 @@ def _parse_csv(text: str, context: ParseContext) -> Iterator[Parsed]:
         if FIELD_COUNT_ERROR in record:
             yield Parsed(line, error=f"line {line}: {record[FIELD_COUNT_ERROR]}")
             continue
-        regeling = record.get("regeling", WMO).upper() or WMO
+        regeling = _regeling(record.get("regeling", WMO))
         if regeling not in REGELINGEN:
             context.notes[f"skipped: regeling {regeling}"] += 1
             continue
@@ -162,10 +183,9 @@ def _parse_csv(text: str, context: ParseContext) -> Iterator[Parsed]:
 
 
 def _csv_row(record: dict, wet: str, context: ParseContext) -> dict:
-    dates = {name: dutch_or_iso_date(record.get(name), name)
-             for name in ("datum_melding", "datum_onderzoek_afgerond", "datum_aanvraag", "datum_beschikking")}
+    dates = {name: dutch_or_iso_date(record.get(name), name) for name in CSV_DATES}
     if dates["datum_melding"] is None:
-        raise RecordError("melding without a datum melding")
+        raise RecordError(NO_DATUM_MELDING)
     person = _person({"bsn": record.get("bsn"), "clientnummer": record.get("clientnummer"),
                       "geboortedatum": record.get("geboortedatum"), "postcode": record.get("postcode")},
                      context, dates["datum_melding"])
@@ -190,6 +210,79 @@ def _csv_row(record: dict, wet: str, context: ParseContext) -> dict:
     }
 
 
+def bulk(context: ParseContext) -> Bulk | None:
+    """A regular CSV export read column-wise, to the same rows, quarantine and notes as `_parse_csv` gives record
+    by record (a national export holds millions of meldingen). JSON and irregular CSV files are left to `parse`."""
+    first_line = header_line(context.file.content).lstrip()
+    if first_line.startswith(b"{") or not looks_delimited(first_line.decode("utf-8", "replace")):
+        return None
+    notes = Counter()  # the notes of reading the columns count only when the file is read column-wise
+    columns = read_csv_columns(context.file.content, CSV_ALIASES, CSV_REQUIRED, notes)
+    if columns is None:
+        return None
+    context.notes.update(notes)
+    context.notes["format: zorgned_csv"] += 1
+    record, lines = _read_regelingen(*columns, context.notes)
+    empty = pa.repeat("", len(lines))
+    field = {name: record.get(name, empty) for name in CSV_ALIASES}
+    dates, errors = {}, []
+    for name in CSV_DATES:
+        dates[name], error = dates_through_distinct(field[name], lambda v, n=name: dutch_or_iso_date(v, n))
+        errors.append(error)
+    errors.append(pc.if_else(pc.and_(pc.is_null(dates["datum_melding"]), pc.is_null(errors[0])), NO_DATUM_MELDING, None))
+    birth, birth_error = dates_through_distinct(field["geboortedatum"], lambda v: dutch_or_iso_date(v, "geboortedatum"))
+    error = pc.coalesce(*errors, birth_error)
+    failed = pc.is_valid(error)
+    no_identity = pc.and_(pc.equal(field["bsn"], ""), pc.equal(field["clientnummer"], ""))
+    count(context.notes, NO_CLIENT_IDENTITY, pc.sum(pc.and_not(no_identity, failed)).as_py())
+    key = context.settings.pseudonym_key
+    by_bsn, bsn_geldig = bsn_columns(field["bsn"], key)
+    by_client_number = through_distinct(
+        field["clientnummer"], lambda v: pseudonym(v, key, kind="clientnummer") if v else None, pa.string())[0]
+    nothing = pa.nulls(len(lines))
+    table = pa.table({
+        "wet": through_distinct(record["regeling"], REGELINGEN.get, pa.string())[0],
+        "melding_id": field["melding_id"],
+        "aanvraag_id": none_when_empty(field["aanvraag_id"]),
+        "gemeentecode": pa.repeat(context.gemeentecode, len(lines)),
+        "persoon_pseudoniem": pc.coalesce(by_bsn, by_client_number),
+        "bsn_geldig": bsn_geldig,
+        "leeftijdsklasse": age_bands(ages_on(birth, dates["datum_melding"])),
+        "postcode4": through_distinct(field["postcode"], _postcode4, pa.string())[0],
+        "wijkcode": none_when_empty(field["wijkcode"]),
+        **dates,
+        "beschikkingnummer": none_when_empty(field["beschikkingnummer"]),
+        "beschikt_product_id": nothing,
+        "productcategorie": through_distinct(field["productcategorie"], _category, pa.string())[0],
+        "productcode": nothing,
+        "resultaat": none_when_empty(field["resultaat"]),
+        "leveringsvorm": nothing,
+        "aanbieder": nothing,
+        "ingangsdatum": nothing,
+        "einddatum": nothing,
+        "bron_formaat": pa.repeat("zorgned_csv", len(lines)),
+        "bron_record": lines,
+    })
+    quarantined = [{"bron_tabel": ZORGNED_AANVRAAG.name, "reden": reason, "bron_record": line,
+                    "record": json.dumps({"melding_id": melding}, ensure_ascii=False)}
+                   for line, reason, melding in zip(*(pc.filter(c, failed).to_pylist()
+                                                      for c in (lines, error, field["melding_id"])), strict=True)]
+    return Bulk.of({ZORGNED_AANVRAAG.name: without_failed(table, failed)}, quarantined)
+
+
+def _read_regelingen(record: dict[str, pa.Array], lines: pa.Array, notes: Counter) -> tuple[dict[str, pa.Array], pa.Array]:
+    """The rows of the regelingen read, each with its regeling (`regeling`); the others are skipped and counted."""
+    regeling = through_distinct(record.get("regeling", pa.repeat(WMO, len(lines))), _regeling, pa.string())[0]
+    read = pc.is_in(regeling, pa.array(list(REGELINGEN)))
+    skipped = pc.filter(regeling, pc.invert(read)).value_counts().to_pylist()
+    for entry in skipped:
+        notes[f"skipped: regeling {entry['values']}"] += entry["counts"]
+    record = {**record, "regeling": regeling}
+    if not skipped:
+        return record, lines
+    return {name: column.filter(read) for name, column in record.items()}, lines.filter(read)
+
+
 def _client_block(record: dict) -> dict:
     """The client of a record or document: a `client` block, or ZorgNed's `persoon` (with `inschrijfadres`)."""
     client = record.get("client") or record.get("persoon") or {}
@@ -203,17 +296,27 @@ def _person(client: dict, context: ParseContext, on: dt.date | None) -> dict:
     bsn = _text_or_none(client.get("bsn") or client.get("burgerservicenummer"))
     client_number = _text_or_none(client.get("clientidentificatie") or client.get("clientnummer"))
     birth = dutch_or_iso_date(_text_or_none(client.get("geboortedatum")), "geboortedatum")
-    postcode = (_text_or_none(client.get("postcode")) or "").replace(" ", "")
     key = context.settings.pseudonym_key
     if not bsn and not client_number:
-        context.notes["records without client identity (no BSN or client number)"] += 1
+        context.notes[NO_CLIENT_IDENTITY] += 1
     return {
         "persoon_pseudoniem": pseudonym(bsn, key) if bsn else pseudonym(client_number, key, kind="clientnummer")
         if client_number else None,
         "bsn_geldig": bsn_is_valid(bsn) if bsn else None,
         "leeftijdsklasse": age_band(birth, on or context.settings.peildatum),
-        "postcode4": postcode[:4] if len(postcode) >= 4 and postcode[:4].isdigit() else None,
+        "postcode4": _postcode4(_text_or_none(client.get("postcode")) or ""),
     }
+
+
+def _postcode4(postcode: str) -> str | None:
+    """The four digits of a postcode area, however the postcode is spaced."""
+    postcode = postcode.replace(" ", "")
+    return postcode[:4] if len(postcode) >= 4 and postcode[:4].isdigit() else None
+
+
+def _regeling(value: str) -> str:
+    """A CSV row's regeling as `REGELINGEN` names it: an empty one is the Wmo's."""
+    return value.upper() or WMO
 
 
 def _text_or_none(value) -> str | None:
@@ -228,4 +331,4 @@ def _iso_date(value, field: str) -> dt.date | None:
     return dutch_or_iso_date(_text_or_none(value), field)
 
 
-ZORGNED = Source(system="zorgned", tables=(ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING), parse=parse)
+ZORGNED = Source(system="zorgned", tables=(ZORGNED_AANVRAAG, ZORGNED_TOEWIJZING), parse=parse, bulk=bulk)
