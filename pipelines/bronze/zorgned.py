@@ -216,11 +216,9 @@ def bulk(context: ParseContext) -> Bulk | None:
     first_line = header_line(context.file.content).lstrip()
     if first_line.startswith(b"{") or not looks_delimited(first_line.decode("utf-8", "replace")):
         return None
-    notes = Counter()  # the notes of reading the columns count only when the file is read column-wise
-    columns = read_csv_columns(context.file.content, CSV_ALIASES, CSV_REQUIRED, notes)
+    columns = read_csv_columns(context.file.content, CSV_ALIASES, CSV_REQUIRED, context.notes)
     if columns is None:
         return None
-    context.notes.update(notes)
     context.notes["format: zorgned_csv"] += 1
     record, lines = _read_regelingen(*columns, context.notes)
     empty = pa.repeat("", len(lines))
