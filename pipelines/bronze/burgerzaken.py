@@ -17,9 +17,9 @@ import pyarrow.compute as pc
 from pipelines.bronze.contract import Bulk, ParseContext, Parsed, RecordError, Source
 from pipelines.bronze.formats import (
     FIELD_COUNT_ERROR,
-    dates_through_distinct,
     decode_text,
     dutch_or_iso_date,
+    dutch_or_iso_dates,
     none_when_empty,
     read_csv,
     read_csv_columns,
@@ -92,9 +92,9 @@ def bulk(context: ParseContext) -> Bulk | None:
     rows = len(lines)
     empty = pa.repeat("", rows)
     peildatum = context.settings.peildatum
-    aanvraagdatum, date_error = _dates(record["aanvraagdatum"], "aanvraagdatum")
-    uitreikdatum, uitreik_error = _dates(record.get("uitreikdatum", empty), "uitreikdatum")
-    geboortedatum, birth_error = _dates(record.get("geboortedatum", empty), "geboortedatum")
+    aanvraagdatum, date_error = dutch_or_iso_dates(record["aanvraagdatum"], "aanvraagdatum")
+    uitreikdatum, uitreik_error = dutch_or_iso_dates(record.get("uitreikdatum", empty), "uitreikdatum")
+    geboortedatum, birth_error = dutch_or_iso_dates(record.get("geboortedatum", empty), "geboortedatum")
     incomplete = pc.or_kleene(pc.is_null(aanvraagdatum), pc.equal(record["aanvraagnummer"], ""))
     late = pc.greater(aanvraagdatum, pa.scalar(peildatum, pa.date32()))
     late_error = pc.binary_join_element_wise("aanvraagdatum ", pc.cast(aanvraagdatum, pa.string()),
@@ -128,10 +128,6 @@ def bulk(context: ParseContext) -> Bulk | None:
                    for line, reason, nummer in zip(*(pc.filter(c, failed).to_pylist()
                                                      for c in (lines, error, record["aanvraagnummer"])), strict=True)]
     return Bulk.of({BURGERZAKEN_AANVRAAG.name: without_failed(table, failed)}, quarantined)
-
-
-def _dates(values: pa.Array, field: str) -> tuple[pa.Array, pa.Array]:
-    return dates_through_distinct(values, lambda v: dutch_or_iso_date(v, field))
 
 
 def _stated_age(values: pa.Array) -> pa.Array:

@@ -372,6 +372,11 @@ def dutch_or_iso_date(value: str | None, field: str) -> dt.date | None:
         raise RecordError(f"{field} {value!r} is not a valid date") from None
 
 
+def dutch_or_iso_dates(values: pa.Array, field: str) -> tuple[pa.Array, pa.Array]:
+    """`dutch_or_iso_date` over a column: (dates, errors), each distinct value read once."""
+    return dates_through_distinct(values, lambda value: dutch_or_iso_date(value, field))
+
+
 def dutch_timestamps(values: pa.Array, field: str, peildatum: dt.date) -> tuple[pa.Array, pa.Array]:
     """`plausible(dutch_timestamp(...))` over a column: (timestamps, errors). Days and times of day are parsed
     per distinct value, as `dutch_timestamp` parses them; the rare rejected value gets its error from it."""

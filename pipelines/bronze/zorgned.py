@@ -26,9 +26,9 @@ from pipelines.bronze.contract import Bulk, ParseContext, Parsed, RecordError, S
 from pipelines.bronze.formats import (
     FIELD_COUNT_ERROR,
     count,
-    dates_through_distinct,
     decode_text,
     dutch_or_iso_date,
+    dutch_or_iso_dates,
     header_line,
     looks_delimited,
     none_when_empty,
@@ -225,10 +225,10 @@ def bulk(context: ParseContext) -> Bulk | None:
     field = {name: record.get(name, empty) for name in CSV_ALIASES}
     dates, errors = {}, []
     for name in CSV_DATES:
-        dates[name], error = dates_through_distinct(field[name], lambda v, n=name: dutch_or_iso_date(v, n))
+        dates[name], error = dutch_or_iso_dates(field[name], name)
         errors.append(error)
     errors.append(pc.if_else(pc.and_(pc.is_null(dates["datum_melding"]), pc.is_null(errors[0])), NO_DATUM_MELDING, None))
-    birth, birth_error = dates_through_distinct(field["geboortedatum"], lambda v: dutch_or_iso_date(v, "geboortedatum"))
+    birth, birth_error = dutch_or_iso_dates(field["geboortedatum"], "geboortedatum")
     error = pc.coalesce(*errors, birth_error)
     failed = pc.is_valid(error)
     no_identity = pc.and_(pc.equal(field["bsn"], ""), pc.equal(field["clientnummer"], ""))
