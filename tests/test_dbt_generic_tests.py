@@ -52,3 +52,23 @@ def test_first_per_group_takes_the_first_row_in_order_with_nulls_last_on_duckdb_
     expected = [("GM0301", "Afval", "WK02", "Noord", 9), ("GM0301", "Groen", "WK03", "Zuid", 4),
                 ("GM0302", "Groen", None, "Onbekend", 2)]
     assert sorted(on_duckdb, key=str) == sorted(standard, key=str) == sorted(expected, key=str)
+
+
+def test_exact_stddev_samp_is_stddev_samp_from_integer_sums_and_null_below_two_rows():
+    macro = jinja2.Template((DBT_PROJECT_DIR / "macros" / "exact_stddev_samp.sql").read_text(encoding="utf-8")).module
+    with duckdb.connect() as db:
+        db.execute("""create table weken as select * from (values
+            ('a', 3, true), ('a', 5, true), ('a', 9, false), ('a', 0, true), ('a', 1000000, false),
+            ('b', 4, true), ('b', 7, false), ('c', 2, false), ('c', 2, false)
+        ) as t(reeks, aantal, zelfde_vakantie)""")
+        found = db.execute(f"""select reeks,
+                {macro.exact_stddev_samp('aantal', 'zelfde_vakantie')}, stddev_samp(aantal) filter (where zelfde_vakantie),
+                {macro.exact_stddev_samp('aantal', 'true')}, stddev_samp(aantal)
+            from weken group by reeks order by reeks""").fetchall()
+    for reeks, exact_same, duckdb_same, exact_all, duckdb_all in found:
+        assert (exact_same is None) == (duckdb_same is None), reeks
+        assert exact_same is None or abs(exact_same - duckdb_same) < 1e-9 * max(duckdb_same, 1), reeks
+        assert abs(exact_all - duckdb_all) < 1e-9 * max(duckdb_all, 1), reeks
+    # b has one row in the holiday and c none: null, so that the model falls back to all the weeks
+    assert [(r[0], r[1] is None) for r in found] == [("a", False), ("b", True), ("c", True)]
+    assert found[2][3] == 0.0

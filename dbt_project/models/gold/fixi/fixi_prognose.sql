@@ -114,7 +114,9 @@ seizoen as (
         categorie,
         week_start,
         coalesce(avg(aantal) filter (where zelfde_vakantie), avg(aantal)) as seizoen,
-        coalesce(stddev_samp(aantal) filter (where zelfde_vakantie), stddev_samp(aantal)) as seizoen_spreiding
+        coalesce(
+            {{ exact_stddev_samp('aantal', 'zelfde_vakantie') }}, {{ exact_stddev_samp('aantal', 'true') }}
+        ) as seizoen_spreiding
     from seizoen_weken
     group by doel, oorsprong, gemeentecode, categorie, week_start
 ),
@@ -143,7 +145,8 @@ feesteffect as (
         d.gemeentecode,
         d.categorie,
         d.week_start,
-        least(greatest(avg(e.verhouding), 0.5), 5.0) as factor
+        -- Averaged as decimals, so exactly (see final).
+        least(greatest(avg(cast(e.verhouding as decimal(18, 9))), 0.5), 5.0) as factor
     from doelweek as d
     inner join feesteffect_per_keer as e
         on
@@ -209,7 +212,7 @@ backtest_fout as (
     select
         gemeentecode,
         categorie,
-        sum(abs(backtest_verwacht - gerealiseerd)) / nullif(sum(gerealiseerd), 0) as fout,
+        sum(abs(cast(backtest_verwacht as decimal(18, 9)) - gerealiseerd)) / nullif(sum(gerealiseerd), 0) as fout,
         count(*) as weken
     from backtest
     group by gemeentecode, categorie
@@ -303,7 +306,9 @@ final as (
         r.week_start,
         r.verleden,
         r.gerealiseerd,
-        -- Rounded: a sum of doubles differs in its last bits with the order DuckDB's threads add it up.
+        -- Four decimals are more than a forecast of counts can claim. Every sum and average above is exact
+        -- (integers, decimals): one of doubles differs in its last bits with the order DuckDB's threads add it
+        -- up, and rounding alone cannot hide that for a value on a rounding boundary.
         round(r.verwacht, 4) as verwacht,
         round(r.ondergrens, 4) as ondergrens,
         round(r.bovengrens, 4) as bovengrens,
