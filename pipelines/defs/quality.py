@@ -53,12 +53,7 @@ def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
 
 def _row(outcome: Outcome) -> dg.TableRecord:
     """An expectation's outcome as a row of the check's table in the Dagster UI."""
-    return dg.TableRecord({
-        "expectation": outcome.expectation, "kolom": outcome.kolom, "ernst": outcome.ernst,
-        "geslaagd": outcome.geslaagd, "aantal_onverwacht": outcome.aantal_onverwacht,
-        "percentage_onverwacht": outcome.percentage_onverwacht, "omschrijving": outcome.omschrijving,
-        "waargenomen": outcome.waargenomen,
-    })
+    return dg.TableRecord({column.name: getattr(outcome, column.name) for column in EXPECTATIONS_TABLE.columns})
 
 
 @dg.definitions

@@ -20,11 +20,6 @@ from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier, ValidationResultIdentifier
 from great_expectations.datasource.fluent.sql_datasource import SQLDatasource
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
-from great_expectations.expectations.expectation import (
-    ColumnMapExpectation,
-    ColumnPairMapExpectation,
-    MulticolumnMapExpectation,
-)
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 from great_expectations.expectations.metrics.column_aggregate_metric_provider import (
     ColumnAggregateMetricProvider,
@@ -186,14 +181,13 @@ def _outcome(result, rows: int, examples: list[str] | None = None) -> Outcome:
     )
 
 
-MAP_EXPECTATIONS = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
 ACROSS_ROWS = {"column_values.unique": "column", "compound_columns.unique": "column_list"}  # map metric: its key
 
 
 def judges_each_row(expectation: dict) -> bool:
     """A map expectation on every row (no `row_condition`): GX counts the rows, the empty ones and the unexpected
     ones, and decides on those counts."""
-    return isinstance(_domain(expectation), MAP_EXPECTATIONS) and "row_condition" not in expectation["kwargs"]
+    return getattr(_domain(expectation), "map_metric", None) is not None and "row_condition" not in expectation["kwargs"]
 
 
 def key_columns(expectation: dict) -> list[str]:
