@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from pipelines.at_rest import open_to_readers
 from pipelines.dbt.state import built_in_run
-from pipelines.quality.suites import RESULT_SCHEMA
+from pipelines.quality.results import RESULT_SCHEMA
 from pipelines.settings import Settings
 
 DQ_TABLE = "dq_resultaten"

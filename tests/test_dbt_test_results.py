@@ -6,8 +6,7 @@ import dagster as dg
 
 from pipelines.dbt.build import _test_outcomes
 from pipelines.dbt.manifest import PROJECT_MANIFEST
-from pipelines.quality.dbt_tests import DESCRIPTIONS
-from pipelines.quality.gx import Outcome
+from pipelines.quality.results import DESCRIPTIONS, Outcome
 
 MELDING = "model.lakehouse.fixi_melding"
 

@@ -23,7 +23,7 @@ from pipelines.dbt.manifest import is_incremental, schema_and_name, table_name, 
 from pipelines.dbt.rebuild import Decision, Inputs, current_inputs, decide, record_builds, record_decisions, to_rebuild_whole
 from pipelines.dbt.runner import invoke
 from pipelines.lineage import LineageRun, dataset, namespace
-from pipelines.quality.dbt_tests import dbt_test_outcome, store_test_outcomes
+from pipelines.quality.results import dbt_test_outcome, store_test_outcomes
 from pipelines.settings import Settings
 
 

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from pipelines.quality.gx import Outcome
-from pipelines.quality.suites import Suite, load_suites, run_suite, store_results
+from pipelines.quality.results import Outcome, store_results
+from pipelines.quality.suites import Suite, load_suites, run_suite
 from pipelines.settings import load_settings
 
 EXPECTATIONS_TABLE = dg.TableSchema(columns=[

@@ -27,6 +27,8 @@ from great_expectations.expectations.metrics.column_aggregate_metric_provider im
 )
 from great_expectations.expectations.metrics.map_metric_provider import ColumnMapMetricProvider, column_condition_partial
 
+from pipelines.quality.results import Outcome
+
 POSITION = "_positie"  # an expectation's place in its suite, carried through GX in its meta
 DOCS_SITE = "lakehouse"
 RESULTS = "validaties"  # the Data Docs' store of validation results, the latest per suite
@@ -65,22 +67,6 @@ class DuckDBColumnMean(ColumnAggregateMetricProvider):
     def _duckdb(cls, column, **kwargs):
         """The share of true values for a boolean column, as pandas takes it: DuckDB has no avg(BOOLEAN)."""
         return sa.func.avg(sa.cast(column, sa.Double))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    expectation: str
-    kolom: str | None
-    dimensie: str
-    ernst: str  # critical | warning | info
-    omschrijving: str
-    geslaagd: bool
-    aantal_rijen: int
-    aantal_onverwacht: int | None
-    percentage_onverwacht: float | None
-    waargenomen: str | None
-    berekend_in_run: str | None = None  # an earlier run that computed it on the same data; None: this run
-    aantal_ontbrekend: int | None = None  # of a map expectation: rows it did not judge (an empty value)
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,12 @@ from statistics import median
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipelines.bronze.deliveries import last_withdrawal
 from pipelines.bronze.sources import BRONZE_SYSTEMS, BRONZE_TABLES
 from pipelines.dbt.state import table_inputs
-from pipelines.quality.gx import Batch, Outcome, judges_each_row, key_columns, summed, validate
+from pipelines.quality.gx import Batch, judges_each_row, key_columns, summed, validate
+from pipelines.quality.results import Outcome
 from pipelines.settings import EXPECTATIONS_DIR, Settings
 
 LATEST_DAY = "laatste_dag"
@@ -95,9 +94,10 @@ def run_suite(suite: Suite, settings: Settings, run_id: str) -> list[Outcome]:
 
 def _gained_parts(suite: Suite, settings: Settings, last: dict, table: dict) -> tuple[list[Path], list[int]]:
     """The bronze parts written since the last check, and the positions of the expectations whose outcome adds
-    up over them; none when a part checked then is gone or changed, or a delivery stopped counting since."""
+    up over them; none when no part was checked then, a part checked then is gone or changed, or a delivery
+    stopped counting since."""
     before = last.get("table") or {}
-    if before.get("withdrawal") != table["withdrawal"] or any(
+    if not before.get("parts") or before["withdrawal"] != table["withdrawal"] or any(
             table["parts"].get(name) != size for name, size in before["parts"].items()):
         return [], []
     folder, deliveries = settings.bronze / BRONZE_TABLES[suite.table].folder, _deliveries(suite, settings)
@@ -276,25 +276,3 @@ def _volume_bounds(spec: dict, settings: Settings, batch: Batch) -> dict:
     usual = median(counts.get(d, 0) for d in earlier)
     # Wide bounds: a real peak (a storm) is worth a warning, ordinary noise is not.
     return {"volume_min": math.floor(0.4 * usual), "volume_max": math.ceil(2.5 * usual + 5)}
-
-
-RESULT_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("gecontroleerd_op", pa.timestamp("us")), ("peildatum", pa.date32()),
-    ("laag", pa.string()), ("tabel", pa.string()), ("expectation", pa.string()), ("kolom", pa.string()),
-    ("dimensie", pa.string()), ("ernst", pa.string()), ("omschrijving", pa.string()), ("geslaagd", pa.bool_()),
-    ("aantal_rijen", pa.int64()), ("aantal_onverwacht", pa.int64()), ("percentage_onverwacht", pa.float64()),
-    ("waargenomen", pa.string()), ("berekend_in_run", pa.string()),
-])
-
-
-def store_results(table: str, outcomes: list[Outcome], settings: Settings, run_id: str,
-                  file_name: str | None = None) -> Path:
-    """Keep every result of a table's checks (`<zone>.<table>`), run after run, so data quality itself can be
-    monitored over time. `file_name` in the run's folder: the table's own by default."""
-    stamp = {"run_id": run_id, "gecontroleerd_op": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-             "peildatum": settings.peildatum, "laag": table.split(".", 1)[0], "tabel": table}
-    rows = [{**stamp, **asdict(o), "berekend_in_run": o.berekend_in_run or run_id} for o in outcomes]
-    path = settings.dq_results / run_id / (file_name or f"{table}.parquet")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=RESULT_SCHEMA), path)
-    return path

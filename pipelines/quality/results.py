@@ -1,4 +1,4 @@
-"""dbt tests as data-quality results, beside the Great Expectations suites' in `dq_resultaten`.
+"""Data-quality results: one row per expectation or dbt test per check, kept run after run in `dq_resultaten`.
 
 Keys and relationships are dbt's to test, the other procedures GX's (DESIGN). A dashboard of data quality per
 table and dimension needs both, so every dbt test a build runs, or keeps from the build that made an unchanged
@@ -8,9 +8,53 @@ and as unexpected count what dbt counts as failures (for a uniqueness test: the 
 
 from __future__ import annotations
 
-from pipelines.quality.gx import Outcome
-from pipelines.quality.suites import store_results
+import datetime as dt
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from pipelines.settings import Settings
+
+
+@dataclass(frozen=True)
+class Outcome:
+    expectation: str
+    kolom: str | None
+    dimensie: str
+    ernst: str  # critical | warning | info
+    omschrijving: str
+    geslaagd: bool
+    aantal_rijen: int
+    aantal_onverwacht: int | None
+    percentage_onverwacht: float | None
+    waargenomen: str | None
+    berekend_in_run: str | None = None  # an earlier run that computed it on the same data; None: this run
+    aantal_ontbrekend: int | None = None  # of a map expectation: rows it did not judge (an empty value)
+
+
+RESULT_SCHEMA = pa.schema([
+    ("run_id", pa.string()), ("gecontroleerd_op", pa.timestamp("us")), ("peildatum", pa.date32()),
+    ("laag", pa.string()), ("tabel", pa.string()), ("expectation", pa.string()), ("kolom", pa.string()),
+    ("dimensie", pa.string()), ("ernst", pa.string()), ("omschrijving", pa.string()), ("geslaagd", pa.bool_()),
+    ("aantal_rijen", pa.int64()), ("aantal_onverwacht", pa.int64()), ("percentage_onverwacht", pa.float64()),
+    ("waargenomen", pa.string()), ("berekend_in_run", pa.string()),
+])
+
+
+def store_results(table: str, outcomes: list[Outcome], settings: Settings, run_id: str,
+                  file_name: str | None = None) -> Path:
+    """Keep every result of a table's checks (`<zone>.<table>`), run after run, so data quality itself can be
+    monitored over time. `file_name` in the run's folder: the table's own by default."""
+    stamp = {"run_id": run_id, "gecontroleerd_op": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+             "peildatum": settings.peildatum, "laag": table.split(".", 1)[0], "tabel": table}
+    rows = [{**stamp, **asdict(o), "berekend_in_run": o.berekend_in_run or run_id} for o in outcomes]
+    path = settings.dq_results / run_id / (file_name or f"{table}.parquet")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=RESULT_SCHEMA), path)
+    return path
+
 
 DIMENSIONS = {"unique": "uniciteit", "unique_combination": "uniciteit", "not_null": "volledigheid",
               "accepted_values": "geldigheid", "relationships": "consistentie",
