@@ -15,17 +15,18 @@ from typing import Literal
 
 import great_expectations as gx
 import sqlalchemy as sa
-from great_expectations.core.expectation_validation_result import ExpectationValidationResult
+from great_expectations.core import ExpectationValidationResult
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier, ValidationResultIdentifier
 from great_expectations.datasource.fluent.sql_datasource import SQLDatasource
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-from great_expectations.expectations.metrics.column_aggregate_metric_provider import (
+from great_expectations.expectations.metrics import (
     ColumnAggregateMetricProvider,
+    ColumnMapMetricProvider,
     column_aggregate_partial,
+    column_condition_partial,
 )
-from great_expectations.expectations.metrics.map_metric_provider import ColumnMapMetricProvider, column_condition_partial
 
 from pipelines.quality.results import Outcome
 
