@@ -109,6 +109,20 @@ def test_failing_rows_keep_failing_until_their_part_is_removed(settings, validat
     assert {o.aantal_rijen for o in repaired if o.expectation != "expect_table_row_count_to_be_between"} == {300}
 
 
+def test_a_delivery_of_another_table_keeps_the_outcomes_of_an_unchanged_one(settings, validated):
+    """A source's deliveries are shared by its tables: one that brings no rows for this table changes none of them."""
+    write_part(settings, "maandag", 300)
+    run_suite(SUITE, settings, "run-1")
+    deliver(settings, "alleen_gebieden")
+    validated.clear()
+
+    again = run_suite(SUITE, settings, "run-2")
+
+    assert validated == [300]  # only the freshness, which compares with the peildatum
+    assert {o.berekend_in_run for o in again if o.expectation != "expect_column_max_to_be_between"} == {"run-1"}
+    assert summary(again) == from_scratch(settings)
+
+
 def test_a_delivery_removed_from_landing_no_longer_counts(settings, validated):
     """Bronze keeps what was delivered; the checks, like silver, count only the deliveries in landing now."""
     write_part(settings, "goed", 300)
