@@ -162,6 +162,22 @@ def test_a_finding_names_a_few_of_its_records_and_no_values(table, tmp_path):
     assert "xGM0301" not in "".join(p.read_text() for p in (tmp_path / "docs").rglob("*.json"))
 
 
+def test_a_finding_names_its_first_records_whatever_order_the_table_holds_them_in(tmp_path):
+    """Two builds of a silver table hold its rows in different orders: the records named must not follow it."""
+    database = tmp_path / "omgekeerd.duckdb"
+    with duckdb.connect(str(database)) as db:  # 3,000 findings, the first by file and record stored last
+        db.execute("create table meldingen as select 'export.csv' as bron_bestand, 2999 - i as bron_record, "
+                   "'GM301' as gemeentecode from range(3000) t(i)")
+    batch = Batch("select * from meldingen", database, {}, ["bron_bestand", "bron_record"])
+
+    [finding] = outcomes(batch, [expectation("expect_column_values_to_match_regex", column="gemeentecode",
+                                             regex="^GM[0-9]{4}$")], tmp_path)
+
+    assert finding.waargenomen == "e.g. export.csv#0, export.csv#1, export.csv#2, export.csv#3, export.csv#4"
+    docs = "".join("".join(p.read_text().split()) for p in (tmp_path / "docs" / "validaties").rglob("*.json"))
+    assert '"bron_record":[0,1,2,3,4]' in docs  # the Data Docs name the same five, not GX's thousands
+
+
 def test_each_suites_latest_result_is_in_the_data_docs_and_no_connection_stays_open(table, tmp_path):
     checks = [expectation("expect_column_values_to_not_be_null", column="status")]
     validate("silver.meldingen", checks, table, {}, tmp_path / "docs", "run-1")
