@@ -63,11 +63,6 @@ def source_parts(folder: Path) -> dict[str, Any]:
     return {"parts": len(parts), "digest": hashlib.sha256(json.dumps(parts).encode()).hexdigest()}
 
 
-def bronze_parts(folder: Path) -> str:
-    """A digest of a bronze table's parts: it changes when a part is added, removed or rewritten."""
-    return source_parts(folder)["digest"]
-
-
 @dataclass(frozen=True)
 class Inputs:
     """What a model would be built from now. `parents`: per model, seed or source it reads, its state (a model's
