@@ -107,8 +107,9 @@ def validate(name: str, expectations: list[dict], batch: Batch, parameters: dict
         for connections in (engine.engine, datasource.get_engine()):
             connections.dispose()  # none stays open: dbt writes the build database in this same process
         context.data_sources.delete(name)
-    for named in (r.result for r in result.results if batch.examples and r.result):
-        _keep_first_named(named, batch.examples)
+    if batch.examples:
+        for r in result.results:
+            _keep_first_named(r.result or {}, batch.examples)
     _show_in_docs(context, suite, result, run_id)
     return [_outcome(r, rows) for r in sorted(result.results, key=lambda r: r.expectation_config.meta[POSITION])]
 
@@ -154,7 +155,7 @@ def _show_in_docs(context, suite, result, run_id: str) -> None:
 
 def _keep_first_named(details: dict, examples: list[str]) -> None:
     """Of the rows GX named, only the first EXAMPLES by `examples`: the ones the outcome and the Data Docs name."""
-    named = (details.get("partial_unexpected_index_list") or [{}])[0]
+    named = _named(details)
     if named:
         first = sorted(zip(*(named[column] for column in examples)))[:EXAMPLES]
         details["partial_unexpected_index_list"] = [{c: [row[i] for row in first] for i, c in enumerate(examples)}]
@@ -225,5 +226,10 @@ def _error(result) -> str | None:
 def _observed(observed, details: dict) -> str | None:
     if observed is not None:
         return str(observed)
-    named = (details.get("partial_unexpected_index_list") or [{}])[0]
+    named = _named(details)
     return "e.g. " + ", ".join("#".join(map(str, row)) for row in zip(*named.values())) if named else None
+
+
+def _named(details: dict) -> dict[str, list]:
+    """The rows GX named in a result, as a list of values per column of `Batch.examples`; empty when none."""
+    return (details.get("partial_unexpected_index_list") or [{}])[0]

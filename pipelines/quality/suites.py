@@ -125,7 +125,7 @@ def _validate_suite(suite: Suite, positions: list[int], settings: Settings, run_
     that day's rows."""
     if not positions:
         return {}
-    latest = [i for i in positions if suite.expectations[i].get("meta", {}).get("deel") == LATEST_DAY]
+    latest = [i for i in positions if _on_latest_day(suite.expectations[i])]
     with _batch(suite, [suite.expectations[i] for i in positions], settings) as batch:
         parameters = _parameters(suite, settings, batch, rows_before)
         outcomes = _validated(suite.name, suite, [i for i in positions if i not in latest], batch, parameters,
@@ -244,7 +244,11 @@ def _remember(suite: Suite, settings: Settings, table: dict | str | None, outcom
 
 def _depends_on_the_day(expectation: dict) -> bool:
     """Compares with the peildatum: a bound derived from it, or only the latest day's rows."""
-    return "$PARAMETER" in json.dumps(expectation["kwargs"]) or expectation.get("meta", {}).get("deel") == LATEST_DAY
+    return "$PARAMETER" in json.dumps(expectation["kwargs"]) or _on_latest_day(expectation)
+
+
+def _on_latest_day(expectation: dict) -> bool:
+    return expectation.get("meta", {}).get("deel") == LATEST_DAY
 
 
 def _fingerprint(expectations: list[dict]) -> str:
